@@ -1,0 +1,1 @@
+"""sipfsm: the executable reference model of SIP transactions and dialogs."""

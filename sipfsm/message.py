@@ -1,0 +1,123 @@
+"""The message layer: SIP requests and responses as small frozen values.
+
+This is not a parser (the trace checker uses a maintained one); it holds exactly the
+fields the transaction and dialog layers match on (RFC 3261 §17.1.3, §17.2.3, §12), and
+builds the messages the machines generate themselves: 100 Trying (§17.2.1), the ACK for a
+non-2xx final response (§17.1.1.3) and CANCEL (§9.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sipfsm.catalogue import reason_phrase
+
+#: RFC 3261 §8.1.1.7: branch IDs of RFC 3261 compliant elements start with this cookie.
+MAGIC_COOKIE = "z9hG4bK"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    uri: str = "sip:bob@biloxi.example.com"
+    call_id: str = "call-1"
+    cseq: int = 1
+    from_tag: str = ""
+    to_tag: str = ""
+    branch: str = MAGIC_COOKIE + "1"
+    sent_by: str = "alice.atlanta.example.com"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "request"
+
+    @property
+    def cseq_method(self) -> str:
+        return self.method
+
+    def header(self, name: str) -> str | None:
+        return _header(self.headers, name)
+
+    def summary(self) -> str:
+        return f"{self.method} (CSeq {self.cseq})"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    reason: str
+    method: str
+    call_id: str = "call-1"
+    cseq: int = 1
+    from_tag: str = ""
+    to_tag: str = ""
+    branch: str = MAGIC_COOKIE + "1"
+    sent_by: str = "alice.atlanta.example.com"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "response"
+
+    @property
+    def cseq_method(self) -> str:
+        return self.method
+
+    def header(self, name: str) -> str | None:
+        return _header(self.headers, name)
+
+    def summary(self) -> str:
+        return f"{self.status} {self.reason} ({self.method})"
+
+
+Message = Request | Response
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def response_to(
+    request: Request,
+    status: int,
+    *,
+    reason: str | None = None,
+    to_tag: str | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+    body: str = "",
+) -> Response:
+    """A response to ``request`` (RFC 3261 §8.2.6.2): Call-ID, CSeq, From tag and the top
+    Via are copied; the To tag is the request's, or ``to_tag`` when the UAS adds one."""
+    return Response(
+        status=status,
+        reason=reason if reason is not None else reason_phrase(status),
+        method=request.method,
+        call_id=request.call_id,
+        cseq=request.cseq,
+        from_tag=request.from_tag,
+        to_tag=request.to_tag if to_tag is None else to_tag,
+        branch=request.branch,
+        sent_by=request.sent_by,
+        headers=headers,
+        body=body,
+    )
+
+
+def ack_for_non_2xx(request: Request, response: Response) -> Request:
+    """The ACK a client INVITE transaction builds for a 300-699 response (§17.1.1.3): same
+    Request-URI, Call-ID, From, top Via (branch) and CSeq number as the INVITE, the To of the
+    response, CSeq method ACK. It belongs to the INVITE's transaction."""
+    return replace(request, method="ACK", to_tag=response.to_tag, headers=(), body="")
+
+
+def cancel_for(request: Request) -> Request:
+    """The CANCEL of a request (§9.1): same Request-URI, Call-ID, To, From, CSeq number and
+    top Via branch as the request it cancels; method CANCEL."""
+    return replace(request, method="CANCEL", headers=(), body="")

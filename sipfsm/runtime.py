@@ -1,0 +1,442 @@
+"""The sans-IO runtime shared by both engines.
+
+A *machine* (`TableMachine`, or `sipfsm.reference.TransitionsMachine`) is built once per
+declaration, profile and timing, and drives many *instances*: small slotted objects that
+hold one transaction's (or dialog's) state. ``machine.handle(instance, event)`` returns
+the actions to take; nothing is sent, slept or read from a clock here.
+
+Both engines choose the transition differently (a precomputed dict here, the
+`transitions` library there) but apply it through the one `apply_transition`, so their
+states and actions can only differ if their choice of transition differs -- which the
+Hypothesis tests check never happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from sipfsm.decl import Action, MachineDecl, Outcome, StateDecl, Transition, Trigger
+from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from sipfsm.events import (
+    Action as RuntimeAction,
+)
+from sipfsm.events import (
+    Event,
+    MessageSent,
+    ReportOutcome,
+    RequestReceived,
+    ResponseReceived,
+    SendMessage,
+    StartTimer,
+    StopTimer,
+    TimerFired,
+    ToTU,
+    TransactionEnded,
+    TransportError,
+    TUCancel,
+    TURequest,
+    TUResponse,
+    describe,
+)
+from sipfsm.message import Request, Response, ack_for_non_2xx, response_to
+from sipfsm.timers import DEFAULT_TIMING, Timing
+
+# -- instances ----------------------------------------------------------------------------
+
+
+class Instance:
+    """One live transaction: its state, running timers and the messages it must resend.
+
+    Slotted and small (see `benchmarks/`): no per-instance machine, no callbacks.
+    ``timers`` maps a running timer's name to its current interval.
+    """
+
+    __slots__ = ("cancel_requested", "last_response", "request", "state", "timers")
+
+    def __init__(self, state: str = "") -> None:
+        self.state = state
+        self.timers: dict[str, float] = {}
+        self.request: Request | None = None
+        self.last_response: Response | None = None
+        self.cancel_requested = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} state={self.state!r} timers={self.timers}>"
+
+
+class Engine(Protocol):
+    """What both engines offer."""
+
+    decl: MachineDecl
+    timing: Timing
+
+    def create(self, event: Event) -> tuple[Instance, list[RuntimeAction]]: ...
+
+    def handle(self, inst: Instance, event: Event) -> list[RuntimeAction]: ...
+
+
+# -- classifying events into triggers ------------------------------------------------------
+
+_KIND_OF: dict[type, str] = {
+    RequestReceived: "request_received",
+    ResponseReceived: "response_received",
+    TURequest: "tu_request",
+    TUResponse: "tu_response",
+    TUCancel: "tu_cancel",
+    TimerFired: "timer",
+    TransportError: "transport_error",
+    MessageSent: "message_sent",
+    TransactionEnded: "transaction_ended",
+}
+
+
+class Classifier:
+    """Maps a concrete event to the name of the machine's trigger it stands for.
+
+    A trigger matches on the event kind and, where it declares them, the method (of a
+    request, or the CSeq method of a response), the status range (a response; a trigger
+    without one matches requests only, for message kinds) and the timer name. The first
+    declared trigger that matches wins; answers are memoised per (kind, method, status).
+    """
+
+    __slots__ = ("_cache", "_triggers", "decl")
+
+    def __init__(self, decl: MachineDecl) -> None:
+        self.decl = decl
+        self._triggers: dict[str, tuple[Trigger, ...]] = {}
+        for trig in decl.triggers:
+            self._triggers[trig.kind] = (*self._triggers.get(trig.kind, ()), trig)
+        self._cache: dict[tuple[str, str, int], str | None] = {}
+
+    def classify(self, event: Event) -> str | None:
+        kind = _KIND_OF[type(event)]
+        if isinstance(event, TimerFired):
+            key = (kind, event.name, -1)
+        else:
+            message = getattr(event, "message", None)
+            if message is None:
+                key = (kind, "", -1)
+            elif isinstance(message, Response):
+                key = (kind, message.method, message.status)
+            else:
+                key = (kind, message.method, 0)
+        try:
+            return self._cache[key]
+        except KeyError:
+            found = self._resolve(*key)
+            self._cache[key] = found
+            return found
+
+    def _resolve(self, kind: str, name: str, status: int) -> str | None:
+        for trig in self._triggers.get(kind, ()):
+            if kind == "timer":
+                if trig.timer == name:
+                    return trig.name
+                continue
+            if trig.method is not None and trig.method != name:
+                continue
+            if status > 0:
+                if trig.status is None and kind in _MESSAGE_KINDS:
+                    continue
+                if trig.status is not None and not trig.status[0] <= status <= trig.status[1]:
+                    continue
+            elif status == 0 and trig.status is not None:
+                continue
+            return trig.name
+        return None
+
+
+_MESSAGE_KINDS = frozenset({"message_sent"})
+
+
+#: Event kinds that come from the local side; anything else comes from the network.
+LOCAL_EVENTS = (TURequest, TUResponse, TUCancel, MessageSent)
+
+
+def protocol_error(
+    decl: MachineDecl, state: str, event: Event, reason: str = "no transition declared"
+) -> ProtocolError:
+    cls = LocalProtocolError if isinstance(event, LOCAL_EVENTS) else RemoteProtocolError
+    return cls(decl.id, decl.profile, state, describe(event), reason)
+
+
+def creation_row(decl: MachineDecl, classifier: Classifier, event: Event) -> Transition:
+    trig = classifier.classify(event)
+    for row in decl.creations:
+        if row.trigger == trig:
+            return row
+    names = " or ".join(r.trigger for r in decl.creations)
+    raise protocol_error(decl, "(new)", event, f"a {decl.id} is created by {names}")
+
+
+def guards_failed(
+    decl: MachineDecl, inst: Any, event: Event, rows: Iterable[Transition]
+) -> ProtocolError:
+    state = inst.state
+    failed = [f"[{g.text}] ({g.rfc})" for r in rows for g in r.guards if not g.check(inst, event)]
+    return protocol_error(decl, state, event, "guard failed: " + ", ".join(failed))
+
+
+# -- applying a transition (shared by both engines) ----------------------------------------
+
+Handler = Callable[[Any, Any, Event, Action, Timing], Iterable[RuntimeAction]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the effect of an action kind. Machines' modules register their own."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def start_timer(
+    inst: Any, name: str, timing: Timing, seconds: float | None = None
+) -> list[RuntimeAction]:
+    value = timing.duration(name) if seconds is None else seconds
+    if value is None:  # not started on this transport (Timers A, E, G on reliable ones)
+        return []
+    inst.timers[name] = value
+    return [StartTimer(name, value)]
+
+
+def stop_timer(inst: Any, name: str) -> list[RuntimeAction]:
+    if inst.timers.pop(name, None) is None:
+        return []
+    return [StopTimer(name)]
+
+
+def apply_transition(
+    decl: MachineDecl,
+    inst: Any,
+    row: Transition,
+    event: Event,
+    timing: Timing,
+    outcomes: Iterable[Outcome] = (),
+) -> list[RuntimeAction]:
+    """Run one declared transition: exit timers, the row's actions, entry timers and entry
+    actions, then the declared outcomes. The caller (an engine) has set, or will set, the
+    state to ``row.dest``; this function only touches the instance's other fields.
+
+    A timer that fired is no longer running unless the row restarts it (back-off reads its
+    last interval first); no `StopTimer` is emitted for it."""
+    out: list[RuntimeAction] = []
+    source: StateDecl | None = decl.state(row.source) if row.source else None
+    dest = decl.state(row.dest)
+    changes = not row.internal
+    fired = event.name if isinstance(event, TimerFired) else None
+    if changes and source is not None:
+        for name in source.timers:
+            if name == fired:
+                inst.timers.pop(name, None)
+            elif name not in dest.timers:
+                out.extend(stop_timer(inst, name))
+    for action in row.actions:
+        out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
+    if (
+        fired is not None
+        and fired in inst.timers
+        and not any(isinstance(a, StartTimer) and a.name == fired for a in out)
+    ):
+        del inst.timers[fired]
+    if changes:
+        kept = source.timers if source is not None else ()
+        for name in dest.timers:
+            if name not in kept:
+                out.extend(start_timer(inst, name, timing))
+        for action in dest.on_enter:
+            out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
+        if dest.terminal:
+            for name in list(inst.timers):
+                out.extend(stop_timer(inst, name))
+    out.extend(report_outcomes(outcomes, row, event))
+    return out
+
+
+def report_outcomes(
+    outcomes: Iterable[Outcome], row: Transition, event: Event
+) -> list[RuntimeAction]:
+    """The declared outcomes this transition realises: one report per code, the first rule
+    declared for it (a transaction cannot tell which of two rules caused a 487)."""
+    status = getattr(getattr(event, "message", None), "status", None)
+    seen: set[int] = set()
+    out: list[RuntimeAction] = []
+    for oc in outcomes:
+        if oc.forbidden or oc.trigger != row.trigger or oc.code in seen:
+            continue
+        if status is not None and status != oc.code:
+            continue
+        seen.add(oc.code)
+        out.append(ReportOutcome(oc.code, oc.direction, oc.when, oc.rfc))
+    return out
+
+
+# -- the transaction actions ---------------------------------------------------------------
+
+
+def _message_of(event: Event) -> Any:
+    return getattr(event, "message", None)
+
+
+@handler("send_request")
+def _send_request(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    return [SendMessage(inst.request)]
+
+
+@handler("send_ack")
+def _send_ack(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    return [SendMessage(ack_for_non_2xx(inst.request, _message_of(event)))]
+
+
+@handler("send_response")
+def _send_response(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    inst.last_response = _message_of(event)
+    return [SendMessage(inst.last_response)]
+
+
+@handler("resend_response")
+def _resend_response(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    return [] if inst.last_response is None else [SendMessage(inst.last_response)]
+
+
+@handler("send_100")
+def _send_100(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    inst.last_response = response_to(inst.request, 100)
+    return [SendMessage(inst.last_response)]
+
+
+@handler("to_tu")
+def _to_tu(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    message = _message_of(event) if action.arg in ("response", "request", "ack") else None
+    return [ToTU(action.arg, message)]
+
+
+@handler("start_timer")
+def _start(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    return start_timer(inst, action.arg, timing)
+
+
+@handler("stop_timer")
+def _stop(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    return stop_timer(inst, action.arg)
+
+
+@handler("backoff_timer")
+def _backoff(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    previous = inst.timers.get(action.arg)
+    if previous is None:
+        return []
+    return start_timer(inst, action.arg, timing, timing.backoff(action.arg, previous))
+
+
+@handler("restart_timer")
+def _restart(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    if timing.duration(action.arg) is None:
+        return []
+    return start_timer(inst, action.arg, timing, timing.value(action.arg2))
+
+
+@handler("set_flag")
+def _set_flag(
+    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+) -> list[RuntimeAction]:
+    setattr(inst, action.arg, True)
+    return []
+
+
+# -- the table engine -------------------------------------------------------------------------
+
+
+class TableMachine:
+    """The fast engine: ``(state, trigger) -> candidate rows`` precomputed from the
+    declaration; guards are tried in declaration order."""
+
+    def __init__(
+        self,
+        decl: MachineDecl,
+        timing: Timing = DEFAULT_TIMING,
+        factory: Callable[[], Instance] = Instance,
+    ) -> None:
+        self.decl = decl
+        self.timing = timing
+        self.factory = factory
+        self.classifier = Classifier(decl)
+        self.table: dict[tuple[str, str], tuple[Transition, ...]] = {}
+        self.outcomes: dict[str, tuple[Outcome, ...]] = {}
+        for state in decl.states:
+            self.outcomes[state.name] = decl.outcomes(state.name)
+            rows = decl.transitions_from(state.name)
+            by_trigger: dict[str, list[Transition]] = {}
+            # the state's own rows first, then its parents' (nested states)
+            for ancestor in decl.ancestors(state.name):
+                for row in rows:
+                    if row.source == ancestor:
+                        by_trigger.setdefault(row.trigger, []).append(row)
+            for trig, found in by_trigger.items():
+                self.table[(state.name, trig)] = tuple(found)
+
+    def create(self, event: Event) -> tuple[Instance, list[RuntimeAction]]:
+        inst = self.factory()
+        return inst, self.start(inst, event)
+
+    def start(self, inst: Instance, event: Event) -> list[RuntimeAction]:
+        """Enter the initial state through the creation row that ``event`` triggers."""
+        row = creation_row(self.decl, self.classifier, event)
+        inst.request = _message_of(event)
+        inst.state = row.dest
+        return apply_transition(self.decl, inst, row, event, self.timing)
+
+    def handle(self, inst: Instance, event: Event) -> list[RuntimeAction]:
+        if isinstance(event, TimerFired) and event.name not in inst.timers:
+            return []  # a stale timer: stopped, or its state left (see sipfsm.events)
+        state = inst.state
+        trig = self.classifier.classify(event)
+        if trig is None:
+            raise protocol_error(self.decl, state, event, f"not an input of {self.decl.id}")
+        rows = self.table.get((state, trig))
+        if rows is None:
+            raise protocol_error(self.decl, state, event, f"no transition for {trig}")
+        for row in rows:
+            if all(g.check(inst, event) for g in row.guards):
+                break
+        else:
+            raise guards_failed(self.decl, inst, event, rows)
+        inst.state = row.dest
+        return apply_transition(self.decl, inst, row, event, self.timing, self.outcomes[state])
+
+
+__all__ = [
+    "HANDLERS",
+    "Classifier",
+    "Engine",
+    "Instance",
+    "TableMachine",
+    "apply_transition",
+    "creation_row",
+    "handler",
+    "protocol_error",
+]
