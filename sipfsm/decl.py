@@ -63,6 +63,7 @@ class Outcome:
     rfc: str
     trigger: str | None = None
     forbidden: bool = False
+    profiles: frozenset[str] = ALL_PROFILES
 
     def as_text(self) -> str:
         verb = "never send" if self.forbidden and self.direction == "send" else self.direction

@@ -114,10 +114,17 @@ def ack_for_non_2xx(request: Request, response: Response) -> Request:
     """The ACK a client INVITE transaction builds for a 300-699 response (§17.1.1.3): same
     Request-URI, Call-ID, From, top Via (branch) and CSeq number as the INVITE, the To of the
     response, CSeq method ACK. It belongs to the INVITE's transaction."""
-    return replace(request, method="ACK", to_tag=response.to_tag, headers=(), body="")
+    return replace(request, method="ACK", to_tag=response.to_tag, headers=_routes(request),
+                   body="")
 
 
 def cancel_for(request: Request) -> Request:
     """The CANCEL of a request (§9.1): same Request-URI, Call-ID, To, From, CSeq number and
     top Via branch as the request it cancels; method CANCEL."""
-    return replace(request, method="CANCEL", headers=(), body="")
+    return replace(request, method="CANCEL", headers=_routes(request), body="")
+
+
+def _routes(request: Request) -> tuple[tuple[str, str], ...]:
+    """The Route header fields, which the ACK for a non-2xx (§17.1.1.3) and a CANCEL (§9.1)
+    MUST carry as the request had them."""
+    return tuple(h for h in request.headers if h[0].lower() == "route")

@@ -161,19 +161,30 @@ def protocol_error(
     return cls(decl.id, decl.profile, state, describe(event), reason)
 
 
-def creation_row(decl: MachineDecl, classifier: Classifier, event: Event) -> Transition:
+def creation_row(
+    decl: MachineDecl, classifier: Classifier, event: Event, inst: Any = None
+) -> Transition:
+    """The creation row ``event`` triggers, its guards checked against the new instance
+    (``inst``; without one, guards are not checked)."""
     trig = classifier.classify(event)
-    for row in decl.creations:
-        if row.trigger == trig:
+    rows = [row for row in decl.creations if row.trigger == trig]
+    for row in rows:
+        if inst is None or all(g.check(inst, event) for g in row.guards):
             return row
+    if rows:
+        raise guards_failed(decl, inst, event, rows, "(new)")
     names = " or ".join(r.trigger for r in decl.creations)
     raise protocol_error(decl, "(new)", event, f"a {decl.id} is created by {names}")
 
 
 def guards_failed(
-    decl: MachineDecl, inst: Any, event: Event, rows: Iterable[Transition]
+    decl: MachineDecl,
+    inst: Any,
+    event: Event,
+    rows: Iterable[Transition],
+    state: str | None = None,
 ) -> ProtocolError:
-    state = inst.state
+    state = inst.state if state is None else state
     failed = [f"[{g.text}] ({g.rfc})" for r in rows for g in r.guards if not g.check(inst, event)]
     return protocol_error(decl, state, event, "guard failed: " + ", ".join(failed))
 
@@ -229,10 +240,12 @@ def apply_transition(
     dest = decl.state(row.dest)
     changes = not row.internal
     fired = event.name if isinstance(event, TimerFired) else None
-    if changes and source is not None:
-        for name in source.timers:
+    if changes:
+        # leaving a state stops every running timer the next state does not run, including
+        # one a row started explicitly (RFC 3261 §9.1's wait after a CANCEL)
+        for name in list(inst.timers):
             if name == fired:
-                inst.timers.pop(name, None)
+                del inst.timers[name]
             elif name not in dest.timers:
                 out.extend(stop_timer(inst, name))
     for action in row.actions:
@@ -246,7 +259,7 @@ def apply_transition(
     if changes:
         kept = source.timers if source is not None else ()
         for name in dest.timers:
-            if name not in kept:
+            if name not in kept or name == fired:
                 out.extend(start_timer(inst, name, timing))
         for action in dest.on_enter:
             out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
@@ -405,7 +418,7 @@ class TableMachine:
 
     def start(self, inst: Instance, event: Event) -> list[RuntimeAction]:
         """Enter the initial state through the creation row that ``event`` triggers."""
-        row = creation_row(self.decl, self.classifier, event)
+        row = creation_row(self.decl, self.classifier, event, inst)
         inst.request = _message_of(event)
         inst.state = row.dest
         return apply_transition(self.decl, inst, row, event, self.timing)

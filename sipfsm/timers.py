@@ -16,7 +16,8 @@ T1_DEFAULT = 0.5
 T2_DEFAULT = 4.0
 T4_DEFAULT = 5.0
 
-#: The timers of RFC 3261 Table 4 plus RFC 6026 and the 100 Trying delay of §17.2.1.
+#: The timers of RFC 3261 Table 4, RFC 6026 (L, M), the 100 Trying delay of §17.2.1 and the
+#: 64*T1 wait after a CANCEL of §9.1.
 TIMERS: Mapping[str, TimerDecl] = MappingProxyType(
     {
         t.name: t
@@ -73,6 +74,14 @@ TIMERS: Mapping[str, TimerDecl] = MappingProxyType(
                 "Wait time for retransmission of 2xx to INVITE "
                 "or additional 2xx from other branches of a forked INVITE",
                 "RFC 6026 §8.4",
+            ),
+            TimerDecl(
+                "Cancel",
+                "64*T1",
+                "64*T1",
+                "wait for the final response to a cancelled INVITE before destroying its "
+                "client transaction",
+                "RFC 3261 §9.1",
             ),
             TimerDecl(
                 "Trying",

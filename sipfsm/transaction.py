@@ -13,8 +13,16 @@ Notes on where the RFC text and its figures differ, and what the model follows:
   transport error it informs the TU and stays in its state. Figure 8 (non-INVITE server)
   was not redrawn by RFC 6026, but the replaced text covers it, so the ``rfc6026`` NIST
   keeps its state too.
-* RFC 6026 §8.4 makes Timer D a MUST (RFC 3261 §17.1.1.2 said SHOULD); both profiles start
-  it, the ``rfc6026`` row cites the later text.
+* RFC 6026 §8.4 makes Timer D a MUST and the ACK to a 300-699 a MUST "even if the transport
+  is reliable" (RFC 3261 §17.1.1.2 said SHOULD and implied as much); the rows are the same
+  in both profiles and cite RFC 3261 §17.1.1.2.
+* RFC 4320 §4.1 also times the 100 to a non-INVITE (none on UDP before Timer E would reach
+  T2, one after it): that is the TU's clock, not the transaction's, and is not modelled.
+* RFC 3261 §9.1: with no final response 64*T1 after a CANCEL, the client SHOULD destroy the
+  INVITE transaction. The figures have no arrow for it; the rows with the ``Cancel`` timer
+  declare it.
+* Figure 7 says "101-199 from TU"; the model also accepts a 100 from the TU, which §17.2.1
+  allows ("unless it knows that the TU will generate a provisional ... response").
 * The figures do not say what an ICT does with a 1xx after a final response, or an IST in
   Confirmed with an INVITE retransmission: no row is declared, so the engines reject them
   as a `RemoteProtocolError`, which a host treats as "discard".
@@ -23,6 +31,7 @@ Notes on where the RFC text and its figures differ, and what the model follows:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sipfsm import figures
@@ -107,7 +116,16 @@ NO_487_TO_CANCEL = _guard(
     lambda ctx, ev: not (_status(ev) == 487 and ctx.request.method == "CANCEL"),
 )
 
+NOT_INVITE_OR_ACK = _guard(
+    "not_invite_or_ack", "method not INVITE or ACK", "RFC 3261 §17.1",
+    lambda _ctx, ev: ev.message.method not in ("INVITE", "ACK"),
+)
+
 # -- INVITE client transaction (RFC 3261 §17.1.1, Figure 5; RFC 6026 §7.2, §8.4) -------------
+
+_TRANSPORT_503 = Outcome(
+    503, "receive", "when the transport fails: the TU treats it as a 503 (Service "
+    "Unavailable)", "RFC 3261 §8.1.3.1", "transport_error")
 
 _RECV_4XX_INVITE = (
     Outcome(487, "receive", "when our CANCEL took effect: the INVITE was terminated",
@@ -120,12 +138,14 @@ _RECV_4XX_INVITE = (
             "a re-INVITE's dialog ends", "RFC 3261 §12.2.1.2", "rcv_3xx_6xx"),
 )
 
+
 ICT_STATES = (
     StateDecl("calling", "INVITE sent; retransmitted on Timer A (unreliable transport) "
               "until a response or Timer B", "RFC 3261 §17.1.1.2", timers=("A", "B"),
               outcomes=(
                   Outcome(408, "receive", "when Timer B fires: no response, the TU treats it "
                           "as a 408", "RFC 3261 §8.1.3.1", "timer_b"),
+                  _TRANSPORT_503,
                   *_RECV_4XX_INVITE,
               )),
     StateDecl("proceeding", "a provisional response arrived; no more retransmissions, and "
@@ -142,12 +162,12 @@ ICT_STATES = (
 )
 
 ICT_TRIGGERS = (
-    Trigger("tu_request", "tu_request", "INVITE from TU"),
+    Trigger("tu_request", "tu_request", "INVITE from TU", method="INVITE"),
     _resp("rcv_1xx", "response_received", "1xx", 100, 199),
     _resp("rcv_2xx", "response_received", "2xx", 200, 299),
     _resp("rcv_3xx_6xx", "response_received", "300-699", 300, 699),
     Trigger("tu_cancel", "tu_cancel", "CANCEL from TU"),
-    _timer("A"), _timer("B"), _timer("D"), _timer("M"),
+    _timer("A"), _timer("B"), _timer("D"), _timer("M"), _timer("Cancel"),
     TRANSPORT_ERROR,
 )
 
@@ -159,7 +179,8 @@ ICT_ROWS = (
     Transition("calling", "timer_b", "terminated", (_tu("timeout"),), "RFC 3261 §17.1.1.2"),
     Transition("calling", "transport_error", "terminated", (_tu("transport_error"),),
                "RFC 3261 §17.1.4"),
-    Transition("calling", "rcv_1xx", "proceeding", (_tu("response"), _tu("send_cancel")),
+    Transition("calling", "rcv_1xx", "proceeding",
+               (_tu("response"), _tu("send_cancel"), Action("start_timer", "Cancel")),
                "RFC 3261 §9.1", guards=(CANCEL_REQUESTED,),
                note="a CANCEL held back in Calling may now be sent"),
     Transition("calling", "rcv_1xx", "proceeding", (_tu("response"),), "RFC 3261 §17.1.1.2",
@@ -169,7 +190,7 @@ ICT_ROWS = (
     Transition("calling", "rcv_2xx", "accepted", (_tu("response"),), "RFC 6026 §8.4",
                profiles=ONLY_6026),
     Transition("calling", "rcv_3xx_6xx", "completed", (SEND_ACK, _tu("response")),
-               "RFC 6026 §8.4"),
+               "RFC 3261 §17.1.1.2", note="the ACK is sent even on a reliable transport"),
     Transition("calling", "tu_cancel", "calling", (Action("set_flag", "cancel_requested"),),
                "RFC 3261 §9.1",
                note="no provisional response yet: the CANCEL MUST wait for one"),
@@ -180,12 +201,19 @@ ICT_ROWS = (
     Transition("proceeding", "rcv_2xx", "accepted", (_tu("response"),), "RFC 6026 §8.4",
                profiles=ONLY_6026),
     Transition("proceeding", "rcv_3xx_6xx", "completed", (SEND_ACK, _tu("response")),
-               "RFC 6026 §8.4"),
-    Transition("proceeding", "tu_cancel", "proceeding", (_tu("send_cancel"),),
-               "RFC 3261 §9.1"),
-    Transition("completed", "rcv_3xx_6xx", "completed", (SEND_ACK,), "RFC 6026 §8.4",
+               "RFC 3261 §17.1.1.2", note="the ACK is sent even on a reliable transport"),
+    Transition("proceeding", "tu_cancel", "proceeding",
+               (_tu("send_cancel"), Action("start_timer", "Cancel"),
+                Action("set_flag", "cancel_requested")), "RFC 3261 §9.1",
+               guards=(NO_CANCEL_REQUESTED,)),
+    Transition("proceeding", "tu_cancel", "proceeding", (), "RFC 3261 §9.1",
+               guards=(CANCEL_REQUESTED,), note="a CANCEL was already sent"),
+    Transition("proceeding", "timer_cancel", "terminated", (_tu("cancelled"),),
+               "RFC 3261 §9.1",
+               note="no final response 64*T1 after the CANCEL: consider the INVITE cancelled"),
+    Transition("completed", "rcv_3xx_6xx", "completed", (SEND_ACK,), "RFC 3261 §17.1.1.2",
                note="a retransmitted final response is ACKed again, not passed to the TU"),
-    Transition("completed", "timer_d", "terminated", (), "RFC 6026 §8.4"),
+    Transition("completed", "timer_d", "terminated", (), "RFC 3261 §17.1.1.2"),
     Transition("completed", "transport_error", "terminated", (_tu("transport_error"),),
                "RFC 3261 §17.1.4"),
     Transition("completed", "tu_cancel", "completed", (), "RFC 3261 §9.1",
@@ -200,6 +228,7 @@ ICT_ROWS = (
 # -- non-INVITE client transaction (RFC 3261 §17.1.2, Figure 6; RFC 4320) ---------------------
 
 _RECV_4XX_NON_INVITE = (
+    _TRANSPORT_503,
     Outcome(481, "receive", "when the request matched no dialog or transaction at the peer "
             "(BYE, CANCEL, PRACK, in-dialog request): a dialog request's dialog ends",
             "RFC 3261 §12.2.1.2", "rcv_final"),
@@ -211,16 +240,16 @@ NICT_STATES = (
     StateDecl("trying", "request sent; retransmitted on Timer E (unreliable transport), "
               "given up on Timer F", "RFC 3261 §17.1.2.2", timers=("E", "F"),
               outcomes=(
-                  Outcome(408, "receive", "when Timer F fires: the TU treats it as a 408; "
-                          "no 408 is ever sent on the wire to a non-INVITE", "RFC 4320 §4.2",
-                          "timer_f"),
+                  Outcome(408, "receive", "when Timer F fires: the TU treats it as a 408 "
+                          "(none is ever sent on the wire to a non-INVITE, RFC 4320 §4.2)",
+                          "RFC 3261 §8.1.3.1", "timer_f"),
                   *_RECV_4XX_NON_INVITE,
               )),
     StateDecl("proceeding", "a provisional response arrived; retransmissions continue every "
               "T2", "RFC 3261 §17.1.2.2", timers=("E", "F"),
               outcomes=(
                   Outcome(408, "receive", "when Timer F fires: the TU treats it as a 408",
-                          "RFC 4320 §4.2", "timer_f"),
+                          "RFC 3261 §8.1.3.1", "timer_f"),
                   *_RECV_4XX_NON_INVITE,
               )),
     StateDecl("completed", "a final response arrived; retransmissions of responses are "
@@ -237,7 +266,9 @@ NICT_TRIGGERS = (
     TRANSPORT_ERROR,
 )
 
-NICT_CREATION = Transition("", "tu_request", "trying", (SEND_REQUEST,), "RFC 3261 §17.1.2.2")
+NICT_CREATION = Transition("", "tu_request", "trying", (SEND_REQUEST,), "RFC 3261 §17.1.2.2",
+                           guards=(NOT_INVITE_OR_ACK,),
+                           note="there is no client transaction for ACK (RFC 3261 §17.1)")
 
 NICT_ROWS = (
     Transition("trying", "timer_e", "trying", (SEND_REQUEST, _backoff("E")),
@@ -368,7 +399,9 @@ _SEND_4XX_NON_INVITE = (
     Outcome(491, "send", "when an UPDATE with an offer arrives while our own offer is "
             "pending", "RFC 3311 §5.2", "tu_final"),
     Outcome(408, "send", "never: a 408 to a non-INVITE request always arrives too late",
-            "RFC 4320 §4.2", "tu_final", forbidden=True),
+            "RFC 4320 §4.2", "tu_final", forbidden=True, profiles=ONLY_6026),
+    Outcome(408, "send", "when the UAS could not answer in time (allowed before RFC 4320)",
+            "RFC 3261 §21.4.9", "tu_final", profiles=ONLY_3261),
     Outcome(487, "send", "never to a CANCEL itself: 487 answers the request it cancelled",
             "RFC 3261 §21.4.25", "tu_final", forbidden=True),
 )
@@ -393,7 +426,9 @@ NIST_TRIGGERS = (
     TRANSPORT_ERROR,
 )
 
-NIST_CREATION = Transition("", "rcv_request", "trying", (_tu("request"),), "RFC 3261 §17.2.2")
+NIST_CREATION = Transition("", "rcv_request", "trying", (_tu("request"),), "RFC 3261 §17.2.2",
+                           guards=(NOT_INVITE_OR_ACK,),
+                           note="an ACK never creates a server transaction (RFC 3261 §17.2.3)")
 
 _FINAL_GUARDS_6026 = (NO_408_TO_NON_INVITE, NO_487_TO_CANCEL)
 _FINAL_GUARDS_3261 = (NO_487_TO_CANCEL,)
@@ -482,8 +517,13 @@ def declare(machine: str, profile: str = "rfc6026") -> MachineDecl:
     title, rfc, figs, states, triggers, creation, rows = _SPECS[machine]
     kept_rows = select_profile(rows, profile)
     used = {creation.trigger} | {r.trigger for r in kept_rows}
-    kept_states = select_profile(states, profile)
-    timer_names = [n for s in kept_states for n in s.timers]
+    kept_states = tuple(
+        replace(s, outcomes=tuple(o for o in s.outcomes if profile in o.profiles))
+        for s in select_profile(states, profile)
+    )
+    timer_names = [n for s in kept_states for n in s.timers] + [
+        a.arg for r in kept_rows for a in r.actions if a.kind == "start_timer"
+    ]
     decl = MachineDecl(
         id=machine,
         title=title,

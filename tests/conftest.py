@@ -1,0 +1,198 @@
+"""Shared helpers for the transaction and runtime tests.
+
+* Messages modelled on the RFC 3261 §17.1.1.3 example (an INVITE, a BYE ...) and `reply`,
+  which answers one of them the way a UAS would (§8.2.6.2).
+* `Driver`: one engine and one instance; ``driver(event)`` feeds an event and returns the
+  actions, as the h11 ``ConnectionPair`` helper does for h11.
+* `PATHS` / `at`: the shortest event sequence that brings each transaction machine into
+  each of its states, so a test of one arrow starts exactly in the arrow's source state.
+
+The expected values in the tests are written from the RFC text, never read back from the
+declarations: the tests are the independent check of sipfsm/transaction.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sipfsm.events import (
+    Action,
+    Event,
+    ReportOutcome,
+    RequestReceived,
+    ResponseReceived,
+    TimerFired,
+    TURequest,
+    TUResponse,
+)
+from sipfsm.message import Request, Response, ack_for_non_2xx, response_to
+from sipfsm.model import declare, engine
+from sipfsm.runtime import Engine, Instance
+from sipfsm.timers import Timing
+
+UDP = Timing()
+TCP = Timing(transport="tcp")
+#: A non-default T1 (RFC 3261 §17.1.1.2 allows a larger or, in closed networks, smaller T1).
+UDP_T1_025 = Timing(t1=0.25)
+TCP_T1_025 = Timing(t1=0.25, transport="tcp")
+
+PROFILES = ("rfc6026", "rfc3261")
+
+INVITE = Request(
+    "INVITE",
+    uri="sip:bob@biloxi.com",
+    call_id="987asjd97y7atg",
+    cseq=986759,
+    from_tag="88sja8x",
+    branch="z9hG4bKkjshdyff",
+    sent_by="pc33.atlanta.com",
+    headers=(("Route", "<sip:proxy.atlanta.com;lr>"), ("Max-Forwards", "70")),
+    body="v=0",
+)
+BYE = Request(
+    "BYE",
+    uri="sip:bob@192.0.2.4",
+    call_id="987asjd97y7atg",
+    cseq=986760,
+    from_tag="88sja8x",
+    to_tag="99sa0xk",
+    branch="z9hG4bKbye1",
+    sent_by="pc33.atlanta.com",
+)
+CANCEL = Request(
+    "CANCEL",
+    uri="sip:bob@biloxi.com",
+    call_id="987asjd97y7atg",
+    cseq=986759,
+    from_tag="88sja8x",
+    branch="z9hG4bKkjshdyff",
+    sent_by="pc33.atlanta.com",
+)
+OPTIONS = Request("OPTIONS", call_id="opt-1", cseq=1, from_tag="o1", branch="z9hG4bKopt1")
+
+#: The To tag the UAS puts on its responses.
+UAS_TAG = "99sa0xk"
+
+
+def reply(request: Request, status: int, to_tag: str = UAS_TAG) -> Response:
+    """A response to ``request`` as a UAS builds it (RFC 3261 §8.2.6.2)."""
+    return response_to(request, status, to_tag=to_tag)
+
+
+def received(request: Request, status: int, to_tag: str = UAS_TAG) -> ResponseReceived:
+    return ResponseReceived(reply(request, status, to_tag))
+
+
+def from_tu(request: Request, status: int, to_tag: str = UAS_TAG) -> TUResponse:
+    return TUResponse(reply(request, status, to_tag))
+
+
+def ack_of(status: int, request: Request = INVITE) -> Request:
+    """The ACK a client transaction sends for a 300-699 to ``request`` (§17.1.1.3)."""
+    return ack_for_non_2xx(request, reply(request, status))
+
+
+class Driver:
+    """One engine driving one instance: ``driver(event)`` returns the actions."""
+
+    def __init__(
+        self,
+        machine: str,
+        profile: str = "rfc6026",
+        timing: Timing = UDP,
+        kind: str = "table",
+    ) -> None:
+        self.machine = machine
+        self.profile = profile
+        self.timing = timing
+        self.engine: Engine = engine(machine, profile, timing, kind)
+        self._inst: Instance | None = None
+
+    @property
+    def inst(self) -> Instance:
+        assert self._inst is not None, "create the instance first"
+        return self._inst
+
+    def create(self, event: Event) -> list[Action]:
+        self._inst, actions = self.engine.create(event)
+        return actions
+
+    def __call__(self, event: Event) -> list[Action]:
+        return self.engine.handle(self.inst, event)
+
+    def feed(self, events: Sequence[Event]) -> list[Action]:
+        out: list[Action] = []
+        for event in events:
+            out.extend(self(event))
+        return out
+
+    @property
+    def state(self) -> str:
+        return self.inst.state
+
+    @property
+    def timers(self) -> dict[str, float]:
+        return dict(self.inst.timers)
+
+
+#: The event that creates each transaction machine with the request used throughout.
+CREATE: dict[str, Event] = {
+    "ict": TURequest(INVITE),
+    "nict": TURequest(BYE),
+    "ist": RequestReceived(INVITE),
+    "nist": RequestReceived(BYE),
+}
+
+#: The events after creation that reach each state (RFC 3261 Figures 5-8, RFC 6026).
+PATHS: dict[str, dict[str, tuple[Event, ...]]] = {
+    "ict": {
+        "calling": (),
+        "proceeding": (received(INVITE, 180),),
+        "completed": (received(INVITE, 486),),
+        "accepted": (received(INVITE, 200),),
+        "terminated": (TimerFired("B"),),
+    },
+    "nict": {
+        "trying": (),
+        "proceeding": (received(BYE, 100),),
+        "completed": (received(BYE, 200),),
+        "terminated": (TimerFired("F"),),
+    },
+    "ist": {
+        "proceeding": (),
+        "completed": (from_tu(INVITE, 486),),
+        "confirmed": (from_tu(INVITE, 486), RequestReceived(ack_of(486))),
+        "accepted": (from_tu(INVITE, 200),),
+        "terminated": (from_tu(INVITE, 486), TimerFired("H")),
+    },
+    "nist": {
+        "trying": (),
+        "proceeding": (from_tu(BYE, 100),),
+        "completed": (from_tu(BYE, 200),),
+        "terminated": (from_tu(BYE, 200), TimerFired("J")),
+    },
+}
+
+
+def at(
+    machine: str,
+    state: str,
+    profile: str = "rfc6026",
+    timing: Timing = UDP,
+    kind: str = "table",
+) -> Driver:
+    """A driver whose instance has just reached ``state`` by the path in `PATHS`."""
+    driver = Driver(machine, profile, timing, kind)
+    driver.create(CREATE[machine])
+    driver.feed(PATHS[machine][state])
+    assert driver.state == state, (machine, state, profile, driver.state)
+    return driver
+
+
+def reported(machine: str, state: str, code: int, profile: str = "rfc6026") -> ReportOutcome:
+    """The `ReportOutcome` for the first (non-forbidden) rule declared for ``code`` in
+    ``state``: the runtime reports one rule per code, the first declared."""
+    for oc in declare(machine, profile).outcomes(state):
+        if oc.code == code and not oc.forbidden:
+            return ReportOutcome(oc.code, oc.direction, oc.when, oc.rfc)
+    raise AssertionError(f"no outcome {code} declared for {machine} {state} ({profile})")

@@ -1,0 +1,110 @@
+"""Events in and actions out (sipfsm/events.py): small frozen slotted values, compared by
+value (STYLE.md rule 5), and `describe`, the text errors use to name an event."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from conftest import BYE, INVITE, reply
+
+from sipfsm import events
+from sipfsm.events import (
+    MessageSent,
+    ReportOutcome,
+    RequestReceived,
+    Respond,
+    ResponseReceived,
+    SendMessage,
+    StartTimer,
+    StopTimer,
+    TimerFired,
+    ToTU,
+    TransactionEnded,
+    TransportError,
+    TUCancel,
+    TURequest,
+    TUResponse,
+    describe,
+)
+
+EVENTS = [
+    RequestReceived(INVITE),
+    ResponseReceived(reply(INVITE, 180)),
+    TURequest(BYE),
+    TUResponse(reply(BYE, 200)),
+    TUCancel(),
+    TimerFired("A"),
+    TransportError("ICMP port unreachable"),
+    MessageSent(BYE),
+    TransactionEnded("INVITE", 1, "client"),
+]
+ACTIONS = [
+    SendMessage(INVITE),
+    StartTimer("G", 0.5),
+    StopTimer("G"),
+    ToTU("response", reply(INVITE, 200)),
+    ToTU("timeout"),
+    ReportOutcome(487, "send", "when a CANCEL matched this INVITE", "RFC 3261 §9.2"),
+    Respond(BYE, 481, (("Reason", "x"),), "RFC 3261 §15.1.2"),
+]
+
+
+@pytest.mark.parametrize("value", EVENTS + ACTIONS, ids=lambda v: type(v).__name__)
+def test_events_and_actions_are_frozen_slotted_dataclasses_style_rule_5(value: object) -> None:
+    assert dataclasses.is_dataclass(value)
+    assert not hasattr(value, "__dict__")
+    fields = dataclasses.fields(value)
+    if fields:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, fields[0].name, None)
+
+
+@pytest.mark.parametrize("value", EVENTS + ACTIONS, ids=lambda v: type(v).__name__)
+def test_events_and_actions_compare_and_hash_by_value(value: object) -> None:
+    copy = dataclasses.replace(value)  # type: ignore[type-var]
+    assert copy == value
+    assert copy is not value or not dataclasses.fields(value)  # type: ignore[arg-type]
+    assert hash(copy) == hash(value)
+
+
+def test_different_values_are_not_equal() -> None:
+    assert StartTimer("A", 0.5) != StartTimer("A", 1.0)
+    start_and_stop: list[object] = [StartTimer("A", 0.5), StopTimer("A")]
+    assert start_and_stop[0] != start_and_stop[1]
+    assert TimerFired("A") != TimerFired("B")
+    assert ToTU("response") != ToTU("request")
+    assert TransportError() == TransportError("")
+    assert TUCancel() == TUCancel()
+
+
+def test_to_tu_message_defaults_to_none() -> None:
+    assert ToTU("timeout").message is None
+
+
+def test_respond_defaults() -> None:
+    assert Respond(BYE, 481) == Respond(BYE, 481, (), "")
+
+
+@pytest.mark.parametrize(
+    ("event", "text"),
+    [
+        (RequestReceived(INVITE), "RequestReceived(INVITE)"),
+        (TURequest(BYE), "TURequest(BYE)"),
+        (ResponseReceived(reply(INVITE, 180)), "ResponseReceived(180 INVITE)"),
+        (TUResponse(reply(BYE, 200)), "TUResponse(200 BYE)"),
+        (MessageSent(BYE), "MessageSent(BYE (CSeq 986760))"),
+        (MessageSent(reply(BYE, 200)), "MessageSent(200 OK (BYE))"),
+        (TimerFired("Trying"), "TimerFired(Trying)"),
+        (TransactionEnded("INVITE", 1, "server"), "TransactionEnded(server INVITE)"),
+        (TUCancel(), "TUCancel"),
+        (TransportError("reset"), "TransportError"),
+    ],
+)
+def test_describe_names_the_event_kind_and_its_message(event: events.Event, text: str) -> None:
+    assert describe(event) == text
+
+
+def test_every_exported_name_exists() -> None:
+    for name in events.__all__:
+        assert hasattr(events, name), name

@@ -1,0 +1,209 @@
+"""The messages the machines build themselves (sipfsm/message.py): responses (RFC 3261
+§8.2.6.2), the ACK for a non-2xx final response (§17.1.1.3) and CANCEL (§9.1).
+
+The INVITE is the one of the §17.1.1.3 example, with a Route header added so that the
+Route rules of §17.1.1.3 and §9.1 can be checked.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import BYE, INVITE, UAS_TAG, reply
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sipfsm.message import (
+    MAGIC_COOKIE,
+    Request,
+    Response,
+    ack_for_non_2xx,
+    cancel_for,
+    response_to,
+)
+
+ROUTE = ("Route", "<sip:proxy.atlanta.com;lr>")
+
+
+# -- responses (RFC 3261 §8.2.6.2) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [100, 180, 200, 486, 603])
+def test_response_to_copies_from_call_id_cseq_and_via_rfc3261_8_2_6_2(status: int) -> None:
+    resp = response_to(INVITE, status, to_tag=UAS_TAG)
+    assert isinstance(resp, Response)
+    assert resp.status == status
+    assert resp.method == INVITE.method  # CSeq method
+    assert resp.cseq == INVITE.cseq
+    assert resp.call_id == INVITE.call_id
+    assert resp.from_tag == INVITE.from_tag
+    assert (resp.branch, resp.sent_by) == (INVITE.branch, INVITE.sent_by)  # top Via
+
+
+def test_response_to_keeps_the_request_to_tag_when_present_rfc3261_8_2_6_2() -> None:
+    assert response_to(BYE, 200).to_tag == BYE.to_tag == UAS_TAG
+
+
+def test_response_to_adds_the_uas_to_tag_when_given_rfc3261_8_2_6_2() -> None:
+    assert response_to(INVITE, 180, to_tag="abc").to_tag == "abc"
+
+
+def test_response_to_without_a_tag_keeps_the_request_s_none_for_100_trying_rfc3261_17_2_1() -> None:
+    assert response_to(INVITE, 100).to_tag == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(100, "Trying"), (180, "Ringing"), (200, "OK"), (487, "Request Terminated")],
+)
+def test_response_to_uses_the_canonical_reason_phrase_rfc3261_21(status: int, reason: str) -> None:
+    assert response_to(INVITE, status).reason == reason
+
+
+def test_response_to_accepts_reason_headers_and_body() -> None:
+    resp = response_to(
+        INVITE, 486, reason="Busy Here Now", headers=(("Retry-After", "10"),), body="x"
+    )
+    assert resp.reason == "Busy Here Now"
+    assert resp.header("retry-after") == "10"
+    assert resp.body == "x"
+
+
+def test_response_does_not_copy_request_headers_or_body() -> None:
+    resp = response_to(INVITE, 200)
+    assert resp.headers == ()
+    assert resp.body == ""
+
+
+# -- ACK for a non-2xx final response (RFC 3261 §17.1.1.3) --------------------------------------
+
+
+@pytest.mark.parametrize("status", [300, 404, 486, 487, 603, 699])
+def test_ack_for_non_2xx_copies_uri_call_id_from_via_and_cseq_number_rfc3261_17_1_1_3(
+    status: int,
+) -> None:
+    ack = ack_for_non_2xx(INVITE, reply(INVITE, status))
+    assert ack.method == "ACK"  # CSeq method ACK
+    assert ack.uri == INVITE.uri
+    assert ack.call_id == INVITE.call_id
+    assert ack.from_tag == INVITE.from_tag
+    assert ack.cseq == INVITE.cseq
+    assert (ack.branch, ack.sent_by) == (INVITE.branch, INVITE.sent_by)  # the one Via
+
+
+def test_ack_for_non_2xx_takes_the_to_tag_of_the_response_rfc3261_17_1_1_3() -> None:
+    ack = ack_for_non_2xx(INVITE, reply(INVITE, 486, to_tag="99sa0xk"))
+    assert INVITE.to_tag == ""
+    assert ack.to_tag == "99sa0xk"
+
+
+def test_ack_for_non_2xx_matches_the_rfc_example_rfc3261_17_1_1_3() -> None:
+    invite = Request(
+        "INVITE",
+        uri="sip:bob@biloxi.com",
+        call_id="987asjd97y7atg",
+        cseq=986759,
+        from_tag="88sja8x",
+        branch="z9hG4bKkjshdyff",
+        sent_by="pc33.atlanta.com",
+    )
+    ack = ack_for_non_2xx(invite, response_to(invite, 486, to_tag="99sa0xk"))
+    assert ack == Request(
+        "ACK",
+        uri="sip:bob@biloxi.com",
+        call_id="987asjd97y7atg",
+        cseq=986759,
+        from_tag="88sja8x",
+        to_tag="99sa0xk",
+        branch="z9hG4bKkjshdyff",
+        sent_by="pc33.atlanta.com",
+    )
+
+
+def test_ack_for_non_2xx_carries_no_body_rfc3261_17_1_1_3() -> None:
+    assert INVITE.body
+    assert ack_for_non_2xx(INVITE, reply(INVITE, 486)).body == ""
+
+
+def test_ack_for_non_2xx_keeps_the_invite_route_headers_rfc3261_17_1_1_3() -> None:
+    assert INVITE.header("Route") == ROUTE[1]
+    ack = ack_for_non_2xx(INVITE, reply(INVITE, 486))
+    assert ack.header("Route") == ROUTE[1]
+
+
+# -- CANCEL (RFC 3261 §9.1) -------------------------------------------------------------------
+
+
+def test_cancel_for_copies_uri_call_id_to_from_cseq_number_and_top_via_rfc3261_9_1() -> None:
+    cancel = cancel_for(INVITE)
+    assert cancel.method == "CANCEL"  # CSeq method CANCEL
+    assert cancel.uri == INVITE.uri
+    assert cancel.call_id == INVITE.call_id
+    assert (cancel.from_tag, cancel.to_tag) == (INVITE.from_tag, INVITE.to_tag)
+    assert cancel.cseq == INVITE.cseq
+    assert (cancel.branch, cancel.sent_by) == (INVITE.branch, INVITE.sent_by)
+
+
+def test_cancel_for_has_no_body_and_no_require_headers_rfc3261_9_1() -> None:
+    invite = Request(
+        "INVITE", headers=(("Require", "100rel"), ("Proxy-Require", "foo")), body="v=0"
+    )
+    cancel = cancel_for(invite)
+    assert cancel.header("Require") is None
+    assert cancel.header("Proxy-Require") is None
+    assert cancel.body == ""
+
+
+def test_cancel_for_keeps_the_route_headers_rfc3261_9_1() -> None:
+    assert cancel_for(INVITE).header("Route") == ROUTE[1]
+
+
+@given(
+    cseq=st.integers(1, 2**31 - 1),
+    branch=st.text("abcdef0123456789", min_size=1, max_size=12),
+    from_tag=st.text("abcxyz123", max_size=8),
+)
+def test_ack_and_cancel_stay_in_the_invite_transaction_rfc3261_17_1_3(
+    cseq: int, branch: str, from_tag: str
+) -> None:
+    invite = Request("INVITE", cseq=cseq, branch=MAGIC_COOKIE + branch, from_tag=from_tag)
+    for derived in (
+        ack_for_non_2xx(invite, response_to(invite, 486, to_tag="t")),
+        cancel_for(invite),
+    ):
+        assert (derived.branch, derived.cseq, derived.call_id, derived.from_tag) == (
+            invite.branch,
+            cseq,
+            invite.call_id,
+            from_tag,
+        )
+
+
+# -- the message values -----------------------------------------------------------------------
+
+
+def test_messages_are_frozen_slotted_values() -> None:
+    assert Request("BYE") == Request("BYE")
+    assert hash(Request("BYE")) == hash(Request("BYE"))
+    with pytest.raises(AttributeError):
+        Request("BYE").method = "INVITE"  # type: ignore[misc]
+    assert not hasattr(Request("BYE"), "__dict__")
+    assert not hasattr(response_to(BYE, 200), "__dict__")
+
+
+def test_message_kind_cseq_method_and_summary() -> None:
+    assert (BYE.kind, BYE.cseq_method, BYE.summary()) == ("request", "BYE", "BYE (CSeq 986760)")
+    resp = response_to(BYE, 200)
+    assert (resp.kind, resp.cseq_method, resp.summary()) == ("response", "BYE", "200 OK (BYE)")
+
+
+def test_header_lookup_is_case_insensitive_rfc3261_7_3_1() -> None:
+    req = Request("INVITE", headers=(("Max-Forwards", "70"),))
+    assert req.header("max-forwards") == "70"
+    assert req.header("MAX-FORWARDS") == "70"
+    assert req.header("Route") is None
+
+
+def test_branch_defaults_carry_the_magic_cookie_rfc3261_8_1_1_7() -> None:
+    assert MAGIC_COOKIE == "z9hG4bK"
+    assert Request("OPTIONS").branch.startswith(MAGIC_COOKIE)
+    assert response_to(Request("OPTIONS"), 200).branch.startswith(MAGIC_COOKIE)
