@@ -138,6 +138,9 @@ class StateDecl:
     outcomes: tuple[Outcome, ...] = ()
     on_enter: tuple[Action, ...] = ()
     parent: str | None = None
+    #: timers a row starts that keep running while the machine stays in this state or its
+    #: substates (a state change inside it does not stop them)
+    keeps: tuple[str, ...] = ()
     initial: bool = False
     terminal: bool = False
     profiles: frozenset[str] = ALL_PROFILES
@@ -204,8 +207,17 @@ class MachineDecl:
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
     )
 
+    _timer_index: Mapping[str, TimerDecl] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_state_index", MappingProxyType({s.name: s for s in self.states}))
+        object.__setattr__(self, "_timer_index", MappingProxyType({t.name: t for t in self.timers}))
+
+    @property
+    def timer_index(self) -> Mapping[str, TimerDecl]:
+        return self._timer_index
 
     # -- lookups -----------------------------------------------------------------------
     def state(self, name: str) -> StateDecl:
@@ -262,6 +274,13 @@ class MachineDecl:
             chain.append(parent)
             parent = self.state(parent).parent
         return tuple(chain)
+
+    def kept_timers(self, state: str) -> frozenset[str]:
+        """Timers that survive entering ``state``: its own, and those it or a parent keeps."""
+        names = set(self.state(state).timers)
+        for ancestor in self.ancestors(state):
+            names.update(self.state(ancestor).keeps)
+        return frozenset(names)
 
     def outcomes(self, state: str) -> tuple[Outcome, ...]:
         """Outcomes of a state, including those its parent states declare."""

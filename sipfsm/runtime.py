@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from sipfsm.decl import Action, MachineDecl, Outcome, StateDecl, Transition, Trigger
+from sipfsm.decl import Action, MachineDecl, Outcome, StateDecl, TimerDecl, Transition, Trigger
 from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from sipfsm.events import (
     Action as RuntimeAction,
@@ -40,7 +40,7 @@ from sipfsm.events import (
     describe,
 )
 from sipfsm.message import Request, Response, ack_for_non_2xx, response_to
-from sipfsm.timers import DEFAULT_TIMING, Timing
+from sipfsm.timers import DEFAULT_TIMING, TIMERS, Timing
 
 # -- instances ----------------------------------------------------------------------------
 
@@ -206,13 +206,27 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def start_timer(
-    inst: Any, name: str, timing: Timing, seconds: float | None = None
+    inst: Any,
+    name: str,
+    timing: Timing,
+    seconds: float | None = None,
+    decl: MachineDecl | None = None,
 ) -> list[RuntimeAction]:
-    value = timing.duration(name) if seconds is None else seconds
+    """Start (or restart) a timer: its declared duration on this transport, unless
+    ``seconds`` is given. The declaration's own timers come first, then `TIMERS`."""
+    value = timing.duration(timer_decl(decl, name)) if seconds is None else seconds
     if value is None:  # not started on this transport (Timers A, E, G on reliable ones)
         return []
     inst.timers[name] = value
     return [StartTimer(name, value)]
+
+
+def timer_decl(decl: MachineDecl | None, name: str) -> TimerDecl:
+    if decl is not None:
+        found = decl.timer_index.get(name)
+        if found is not None:
+            return found
+    return TIMERS[name]
 
 
 def stop_timer(inst: Any, name: str) -> list[RuntimeAction]:
@@ -241,12 +255,13 @@ def apply_transition(
     changes = not row.internal
     fired = event.name if isinstance(event, TimerFired) else None
     if changes:
-        # leaving a state stops every running timer the next state does not run, including
-        # one a row started explicitly (RFC 3261 §9.1's wait after a CANCEL)
+        # leaving a state stops every running timer the next state does not run or keep,
+        # including one a row started explicitly (RFC 3261 §9.1's wait after a CANCEL)
+        kept = decl.kept_timers(dest.name) if dest.parent or dest.keeps else dest.timers
         for name in list(inst.timers):
             if name == fired:
                 del inst.timers[name]
-            elif name not in dest.timers:
+            elif name not in kept:
                 out.extend(stop_timer(inst, name))
     for action in row.actions:
         out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
@@ -260,7 +275,7 @@ def apply_transition(
         kept = source.timers if source is not None else ()
         for name in dest.timers:
             if name not in kept or name == fired:
-                out.extend(start_timer(inst, name, timing))
+                out.extend(start_timer(inst, name, timing, decl=decl))
         for action in dest.on_enter:
             out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
         if dest.terminal:
@@ -344,7 +359,7 @@ def _to_tu(
 def _start(
     inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    return start_timer(inst, action.arg, timing)
+    return start_timer(inst, action.arg, timing, decl=decl)
 
 
 @handler("stop_timer")
@@ -361,14 +376,15 @@ def _backoff(
     previous = inst.timers.get(action.arg)
     if previous is None:
         return []
-    return start_timer(inst, action.arg, timing, timing.backoff(action.arg, previous))
+    spec = timer_decl(decl, action.arg)
+    return start_timer(inst, action.arg, timing, timing.backoff(spec, previous))
 
 
 @handler("restart_timer")
 def _restart(
     inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    if timing.duration(action.arg) is None:
+    if timing.duration(timer_decl(decl, action.arg)) is None:
         return []
     return start_timer(inst, action.arg, timing, timing.value(action.arg2))
 
@@ -438,7 +454,9 @@ class TableMachine:
                 break
         else:
             raise guards_failed(self.decl, inst, event, rows)
-        inst.state = row.dest
+        # an internal row declared on a parent state keeps the current (leaf) state
+        if not row.internal:
+            inst.state = row.dest
         return apply_transition(self.decl, inst, row, event, self.timing, self.outcomes[state])
 
 
