@@ -1,0 +1,38 @@
+# Two entry points, both self-contained on a fresh Debian machine:
+#   make demo  - set up .venv, render every machine into diagrams/ and print their tables
+#   make test  - set up .venv, then ruff, mypy (strict) and the whole pytest suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest system-deps venv clean
+
+demo: venv system-deps
+	$(BIN)/sipfsm demo --out diagrams
+
+test: venv system-deps lint typecheck pytest
+
+lint: venv
+	$(BIN)/ruff check sipfsm tests benchmarks
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv system-deps
+	$(BIN)/pytest
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Debian packages: graphviz renders the diagrams.
+system-deps:
+	@sh scripts/system-deps.sh
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,393 @@
+"""The `sipfsm` command line. Every command takes ``--json``.
+
+Errors a user can make (an unknown machine, state, code or option) end in one line that
+lists the valid choices, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sipfsm import catalogue, model
+from sipfsm.decl import PROFILES, TRANSPORTS, MachineDecl
+from sipfsm.errors import SipFsmError, UnknownName
+
+PROFILE_OPT = click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="rfc6026",
+    show_default=True,
+    help="rfc6026: RFC 3261 + RFC 4320 + RFC 6026; rfc3261: the original figures.",
+)
+TRANSPORT_OPT = click.option(
+    "--transport",
+    type=click.Choice(TRANSPORTS),
+    default="udp",
+    show_default=True,
+    help="udp stands for any unreliable transport, tcp for any reliable one.",
+)
+JSON_OPT = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+MACHINE_ARG = click.argument("machine", type=click.Choice(model.MACHINES), metavar="MACHINE")
+
+
+def _console() -> Console:
+    return Console(width=140, highlight=False)
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"sipfsm: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sipfsm")
+def cli() -> None:
+    """sipfsm: the executable reference model of SIP transactions and dialogs."""
+
+
+@cli.command()
+@JSON_OPT
+def machines(as_json: bool) -> None:
+    """List the machines: ids and titles."""
+    rows = [
+        {"id": m, "title": d.title, "rfc": d.rfc}
+        for m in model.MACHINES
+        for d in [model.declare(m)]
+    ]
+    if as_json:
+        _emit(rows)
+        return
+    table = Table("id", "title", "rfc")
+    for row in rows:
+        table.add_row(row["id"], row["title"], row["rfc"])
+    _console().print(table)
+
+
+def describe(machine: str, profile: str, transport: str) -> dict[str, Any]:
+    from sipfsm.export import to_json
+
+    return to_json(machine, profile, transport)
+
+
+def print_machine(decl: MachineDecl, transport: str, console: Console) -> None:
+    """States, timers, transitions and outcomes of one declaration as tables."""
+    timing = model.timing_for(transport)
+    console.print(
+        f"[bold]{decl.id}[/bold] — {decl.title} ({decl.rfc}), profile "
+        f"{decl.profile}, transport {transport}"
+    )
+    timers = Table("timer", "seconds", "purpose", title="timers")
+    timers.add_column("rfc", no_wrap=True)
+    for t in decl.timers:
+        value = timing.duration(t)
+        seconds = "not started" if value is None else f"{value:g}"
+        timers.add_row(f"Timer {t.name}", seconds, t.purpose, t.rfc)
+    console.print(timers)
+    states = Table("state", "parent", "initial", "terminal", "timers", "outcomes", title="states")
+    for s in decl.states:
+        states.add_row(
+            s.name,
+            s.parent or "",
+            "yes" if s.name == decl.initial else "",
+            "yes" if s.terminal else "",
+            " ".join(s.timers),
+            "\n".join(o.as_text() for o in s.outcomes),
+        )
+    console.print(states)
+    rows = Table("source", "trigger", "guard", "actions", "dest", title="transitions")
+    rows.add_column("rfc", no_wrap=True)
+    for r in (*decl.creations, *decl.transitions):
+        rows.add_row(
+            r.source or "(new)",
+            r.trigger,
+            r.guard_text,
+            ", ".join(a.label for a in r.actions),
+            r.dest,
+            r.rfc,
+        )
+    console.print(rows)
+
+
+@cli.command()
+@MACHINE_ARG
+@PROFILE_OPT
+@TRANSPORT_OPT
+@JSON_OPT
+def show(machine: str, profile: str, transport: str, as_json: bool) -> None:
+    """States, transitions, timers and outcomes of MACHINE."""
+    if as_json:
+        _emit(describe(machine, profile, transport))
+        return
+    print_machine(model.declare(machine, profile), transport, _console())
+
+
+@cli.command()
+@MACHINE_ARG
+@click.argument("state")
+@PROFILE_OPT
+@JSON_OPT
+def outcomes(machine: str, state: str, profile: str, as_json: bool) -> None:
+    """The response codes that can arise in STATE of MACHINE, with their RFC rules."""
+    found = model.outcomes(machine, state, profile)
+    if as_json:
+        _emit(
+            [
+                {
+                    "code": o.code,
+                    "direction": o.direction,
+                    "when": o.when,
+                    "rfc": o.rfc,
+                    "trigger": o.trigger,
+                    "forbidden": o.forbidden,
+                }
+                for o in found
+            ]
+        )
+        return
+    if not found:
+        click.echo(f"{machine} {state}: no response code outcomes are declared in this state")
+    for o in found:
+        click.echo(o.as_text())
+
+
+@cli.command()
+@click.argument("code", required=False, type=int)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@JSON_OPT
+def codes(code: int | None, lang: str, as_json: bool) -> None:
+    """The 4xx catalogue (RFC 3261 §21.4 and the IANA additions)."""
+    lang_key: catalogue.Lang = "zh" if lang == "zh" else "en"
+    if code is None:
+        entries = list(catalogue.CODES.values())
+    elif code in catalogue.CODES:
+        entries = [catalogue.CODES[code]]
+    elif 400 <= code <= 499:
+        entries = [catalogue.effective(code)]
+        if not as_json:
+            click.echo(f"{code} is not registered: a UAC treats it as 400 (RFC 3261 §8.1.3.2)")
+    else:
+        raise UnknownName("code", code, list(catalogue.CODES))
+    rows = [
+        {
+            "code": e.code,
+            "reason": e.reason,
+            "rfc": e.rfc,
+            "required_headers": list(e.required_headers)
+            + ([" or ".join(e.required_any)] if e.required_any else []),
+            "description": e.describe(lang_key),
+        }
+        for e in entries
+    ]
+    if as_json:
+        _emit(rows)
+        return
+    table = Table("code", "reason", "rfc", "required headers", "retry", "description")
+    for e in entries:
+        required = [*e.required_headers, *([" or ".join(e.required_any)] if e.required_any else [])]
+        table.add_row(
+            str(e.code), e.reason, e.rfc, ", ".join(required), e.retry.how, e.describe(lang_key)
+        )
+    _console().print(table)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("diagrams"),
+    show_default=True,
+    help="Where the rendered diagrams go.",
+)
+@click.option(
+    "--docs",
+    "docs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs"),
+    show_default=True,
+    help="Where the generated reference pages go.",
+)
+@JSON_OPT
+def demo(out_dir: Path, docs_dir: Path, as_json: bool) -> None:
+    """The main job on the built-in defaults: render every machine and print its tables."""
+    from sipfsm.docs import generate
+    from sipfsm.render import render_all
+
+    written = render_all(out_dir)
+    pages = generate(docs_dir)
+    if as_json:
+        _emit({"diagrams": [str(p) for p in written], "docs": [str(p) for p in pages]})
+        return
+    console = _console()
+    for machine in model.MACHINES:
+        print_machine(model.declare(machine), "udp", console)
+    console.print(
+        f"wrote {len(written)} diagrams to {out_dir}/ and {len(pages)} pages to {docs_dir}/"
+    )
+
+
+RENDER_FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
+
+
+@cli.command()
+@click.argument("machines", nargs=-1, type=click.Choice(model.MACHINES), metavar="[MACHINE]...")
+@PROFILE_OPT
+@click.option("--transport", type=click.Choice(TRANSPORTS), default="udp", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(RENDER_FORMATS), default="svg",
+              show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("diagrams"), show_default=True)
+@click.option("--highlight", type=int, default=None, metavar="CODE",
+              help="Mark every state and edge where this response code can arise.")
+@JSON_OPT
+def render(machines: tuple[str, ...], profile: str, transport: str, fmt: str, out_dir: Path,
+           highlight: int | None, as_json: bool) -> None:
+    """Draw MACHINEs (all by default) as diagrams derived from their declarations."""
+    from sipfsm import render as rendering
+
+    written = [
+        rendering.render(m, profile, transport, fmt, out_dir, highlight)
+        for m in (machines or model.MACHINES)
+    ]
+    if as_json:
+        _emit({"written": [str(p) for p in written]})
+    else:
+        for path in written:
+            click.echo(str(path))
+
+
+@cli.command()
+@MACHINE_ARG
+@PROFILE_OPT
+@TRANSPORT_OPT
+@JSON_OPT
+def analyze(machine: str, profile: str, transport: str, as_json: bool) -> None:
+    """Graph analyses of MACHINE: unreachable states, states that cannot end, cycles no timer
+    bounds, and where each response code can arise."""
+    from sipfsm.analysis import analyze as run_analysis
+
+    report = run_analysis(machine, profile, transport)
+    if as_json:
+        _emit(report.as_json())
+    else:
+        click.echo(report.as_text())
+
+
+@cli.command()
+@MACHINE_ARG
+@click.option("--from", "from_profile", type=click.Choice(PROFILES), default="rfc3261",
+              show_default=True)
+@click.option("--to", "to_profile", type=click.Choice(PROFILES), default="rfc6026",
+              show_default=True)
+@TRANSPORT_OPT
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also write the diff diagram (SVG) into this folder.")
+@JSON_OPT
+def diff(machine: str, from_profile: str, to_profile: str, transport: str,
+         out_dir: Path | None, as_json: bool) -> None:
+    """States and edges added and removed between two profiles of MACHINE."""
+    from sipfsm.analysis import diff as profile_diff
+    from sipfsm.render import render_diff
+
+    result = profile_diff(machine, from_profile, to_profile, transport)
+    written = (
+        render_diff(machine, from_profile, to_profile, "svg", out_dir, transport)
+        if out_dir is not None else None
+    )
+    if as_json:
+        data = result.as_json()
+        if written is not None:
+            data["diagram"] = str(written)
+        _emit(data)
+        return
+    click.echo(result.as_text())
+    if written is not None:
+        click.echo(f"diagram: {written}")
+
+
+@cli.command()
+@MACHINE_ARG
+@click.option("--format", "fmt", type=click.Choice(["json", "scxml", "mermaid", "dot"]),
+              default="json", show_default=True)
+@PROFILE_OPT
+@TRANSPORT_OPT
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write to this file instead of standard output.")
+def export(machine: str, fmt: str, profile: str, transport: str, out_file: Path | None) -> None:
+    """Export MACHINE for other stacks: JSON (with a JSON Schema), SCXML, Mermaid or DOT."""
+    from sipfsm.export import export as export_text
+
+    text = export_text(machine, fmt, profile, transport)
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "sipp", "pcap", "jsonl"]),
+              default="auto", show_default=True, help="The trace format.")
+@click.option("--as", "as_addr", metavar="HOST:PORT", default=None,
+              help="Check from this endpoint's viewpoint only.")
+@PROFILE_OPT
+@JSON_OPT
+def check(files: tuple[Path, ...], fmt: str, as_addr: str | None, profile: str,
+          as_json: bool) -> None:
+    """Replay SIP traces (SIPp -trace_msg logs, pcap/pcapng, sipfsm JSONL) through the model
+    and report every deviation. Exit 0: conforming, 1: deviations, 2: unusable input."""
+    from sipfsm.check import check_files
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        fail(f"no such file: {', '.join(missing)}")
+    report = check_files(list(files), fmt=fmt, as_addr=as_addr, profile=profile)
+    if as_json:
+        _emit(report.to_json())
+    else:
+        click.echo(report.to_text())
+    sys.exit(report.exit_status)
+
+
+def _one_line(exc: click.ClickException) -> str:
+    """Click's message on one line; an unknown option also lists the valid ones."""
+    message = exc.format_message().replace("\n", " ")
+    if isinstance(exc, click.NoSuchOption) and exc.ctx is not None:
+        valid = sorted(
+            o for p in exc.ctx.command.params for o in getattr(p, "opts", ()) if o[0] == "-"
+        )
+        message = message.rstrip(".") + "; valid options: " + ", ".join([*valid, "--help"])
+    return message
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: runs the CLI, turning every user error into one line and exit 2."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None, prog_name="sipfsm", standalone_mode=False
+        )
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        fail("aborted")
+    except click.ClickException as exc:
+        fail(_one_line(exc))
+    except SipFsmError as exc:
+        fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

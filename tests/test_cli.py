@@ -1,0 +1,191 @@
+"""The command line: every command takes --json; user errors are one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sipfsm import model
+from sipfsm.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_machines_lists_every_machine_id_and_title(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "machines", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["id"] for r in rows] == list(model.MACHINES)
+    assert {r["id"]: r["title"] for r in rows}["ist"] == "INVITE server transaction"
+
+
+def test_show_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "show", "ict", "--profile", "rfc6026", "--transport", "tcp",
+                       "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert (doc["machine"], doc["profile"], doc["transport"]) == ("ict", "rfc6026", "tcp")
+    assert doc["timers"]["A"] is None  # Timer A is not started on a reliable transport
+    assert doc["timers"]["D"] == 0
+    names = [s["name"] for s in doc["states"]]
+    assert names == ["calling", "proceeding", "completed", "accepted", "terminated"]
+    calling = doc["states"][0]
+    assert calling["initial"] and not calling["terminal"]
+    assert {"code", "direction", "when", "rfc"} <= set(calling["outcomes"][0])
+    row = doc["transitions"][0]
+    assert {"source", "trigger", "dest", "guard", "actions", "rfc"} <= set(row)
+
+
+def test_show_rfc3261_profile_has_no_accepted_state(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "show", "ist", "--profile", "rfc3261", "--json")
+    assert code == 0
+    assert "accepted" not in [s["name"] for s in json.loads(out)["states"]]
+
+
+def test_show_prints_tables_with_rfc_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "show", "nist")
+    assert code == 0
+    assert "RFC 4320 §4.2" in out and "tu_final" in out and "Timer J" in out
+
+
+def test_outcomes_ist_proceeding_says_487_when_a_cancel_matched(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "outcomes", "ist", "proceeding")
+    assert code == 0
+    assert "send 487 when a CANCEL matched" in out and "(RFC 3261 §9.2)" in out
+
+
+def test_outcomes_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "outcomes", "nist", "trying", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    forbidden = {r["code"] for r in rows if r["forbidden"]}
+    assert forbidden == {408, 487}
+
+
+def test_codes_json_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "codes", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    by_code = {r["code"]: r for r in rows}
+    assert by_code[405]["required_headers"] == ["Allow"]
+    assert {"code", "reason", "rfc", "required_headers", "description"} == set(by_code[481])
+
+
+def test_codes_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "codes", "486", "--lang", "zh", "--json")
+    assert code == 0
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in json.loads(out)[0]["description"])
+
+
+def test_unregistered_4xx_is_treated_as_400_rfc3261_8_1_3_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "codes", "499")
+    assert code == 0
+    assert "treats it as 400" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("show", "foo"), "'ict', 'nict', 'ist', 'nist', 'dialog'"),
+        (("outcomes", "ist", "bogus"), "proceeding, completed, confirmed, accepted, terminated"),
+        (("codes", "299"), "400, 401"),
+        (("show", "ist", "--bogus"), "--profile"),
+        (("show", "ist", "--profile", "rfc9999"), "'rfc6026', 'rfc3261'"),
+        (("show", "ist", "--transport", "sctp"), "'udp', 'tcp'"),
+        (("frobnicate",), "frobnicate"),
+    ],
+)
+def test_user_errors_are_one_line_listing_the_choices_with_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("sipfsm: error: ")
+    assert expected in err
+
+
+def test_render_writes_dot_and_mermaid_for_each_machine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "render", "ict", "nist", "--format", "dot", "--out",
+                       str(tmp_path), "--json")
+    assert code == 0
+    written = [Path(p) for p in json.loads(out)["written"]]
+    assert [p.name for p in written] == ["ict-rfc6026-udp.dot", "nist-rfc6026-udp.dot"]
+    assert "digraph" in written[0].read_text()
+    code, out, _ = run(capsys, "render", "ist", "--format", "mermaid", "--out", str(tmp_path))
+    assert code == 0 and "stateDiagram-v2" in Path(out.strip()).read_text()
+
+
+def test_render_highlight_marks_where_481_arises(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "render", "nist", "--format", "dot", "--highlight", "481",
+                       "--out", str(tmp_path))
+    assert code == 0
+    assert "where 481 can arise" in Path(out.strip()).read_text()
+
+
+def test_analyze_reports_where_487_can_happen(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "analyze", "ist")
+    assert code == 0
+    assert "unreachable states: none" in out
+    assert "487 in ist" in out and "RFC 3261 §9.2" in out
+
+
+def test_diff_rfc3261_to_rfc6026_adds_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", "ict", "--from", "rfc3261", "--to", "rfc6026")
+    assert code == 0
+    assert "+ state accepted" in out
+    assert "- edge calling --rcv_2xx--> terminated" in out
+
+
+def test_export_json_validates_against_the_shipped_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sipfsm.export import validate
+
+    code, out, _ = run(capsys, "export", "ist", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    validate(doc)
+    assert doc["machine"] == "ist"
+
+
+def test_export_scxml_is_xml(capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    code, out, _ = run(capsys, "export", "nict", "--format", "scxml")
+    assert code == 0
+    assert ET.fromstring(out).tag.endswith("scxml")
+
+
+def test_check_of_a_missing_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", "/nonexistent/trace.log")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_check_of_a_garbage_file_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "garbage.jsonl"
+    bad.write_text('{"t": 0, "src": "a"\nnot json\n')
+    code, out, err = run(capsys, "check", str(bad), "--format", "jsonl")
+    assert code == 2
+    assert "garbage.jsonl" in (err + out)
