@@ -1,0 +1,500 @@
+"""SIP messages as they travel on the wire: bytes in, `sipfsm.message.Request` /
+`sipfsm.message.Response` out, or a `WireError` that says why not.
+
+Why a parser of our own (measured, see docs/checker.md "Parsing"): the maintained library
+``sipmessage`` 0.7.1 parses about 33,000 SIPp INVITEs per second on this project's
+machines once the fields the transaction layer needs (top Via, From and To tags, CSeq)
+are read -- below the checker's 50,000 messages/s goal before any replay -- and it
+rejects valid RFC 4475 messages (header folding, RFC 3261 §7.3.1). This module follows
+the RFC 3261 §25 grammar for exactly the parts the model reads, strictly, and keeps every
+other header field as text.
+
+What is checked (each rejection names the rule):
+
+* the start line: ``Method SP Request-URI SP SIP-Version`` with single spaces, or
+  ``SIP-Version SP 3DIGIT SP Reason-Phrase`` (RFC 3261 §7.1, §7.2, §25.1); SIP/2.0 only;
+  no ``<>`` around, and no headers in, a SIP Request-URI (§19.1.1 Table 1);
+* header lines: ``token HCOLON value``, folded lines unfolded (§7.3.1), compact forms
+  expanded (§7.3.3); the mandatory Via, From, To, Call-ID and CSeq (§8.1.1, §8.2.6.2);
+* Via (§20.42), From / To / Contact (§20.10, §20.20, §20.39: a display name is tokens or
+  a quoted string; an addr-spec with ``?`` or ``,`` must be in ``<>``; no spaces inside
+  ``<>``), CSeq (§8.1.1.5: number below 2**31, method equal to the request's), Call-ID,
+  Content-Length (§20.14, §18.3: not larger than the octets that follow; trailing octets
+  of a datagram are ignored), Date (§20.17: rfc1123-date in GMT).
+
+Line ends: CRLF as RFC 3261 §7 says; a message with bare LF line ends throughout (as
+some logs store them) is accepted too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from sipfsm.catalogue import COMPACT_FORMS
+from sipfsm.errors import SipFsmError
+from sipfsm.message import Message, Request, Response
+
+
+class WireError(SipFsmError, ValueError):
+    """A message that is not valid SIP; ``reason`` says which rule it breaks."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+#: RFC 3261 §7.3.3 compact forms, plus the IANA-registered ones the catalogue does not use.
+COMPACT: Final[dict[str, str]] = {
+    **{k.lower(): v for k, v in COMPACT_FORMS.items()},
+    "a": "Accept-Contact",  # RFC 3841
+    "d": "Request-Disposition",  # RFC 3841
+    "j": "Reject-Contact",  # RFC 3841
+    "r": "Refer-To",  # RFC 3515
+}
+
+_TOKEN_CHARS = r"A-Za-z0-9\-.!%*_+`'~"
+_TOKEN = f"[{_TOKEN_CHARS}]+"
+_TOKEN_RE = re.compile(f"{_TOKEN}$")
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_PARAM_RE = re.compile(rf"\s*;\s*({_TOKEN})(?:\s*=\s*({_QUOTED}|[^\s;,\"]+))?\s*", re.DOTALL)
+_VIA_RE = re.compile(
+    r"SIP\s*/\s*2\.0\s*/\s*(" + _TOKEN + r")\s+"
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$",
+    re.DOTALL | re.IGNORECASE,
+)
+_CSEQ_RE = re.compile(rf"(\d+)\s+({_TOKEN})$")
+_DISPLAY_TOKENS_RE = re.compile(rf"(?:{_TOKEN}(?:\s+{_TOKEN})*)?$")
+_FOLD_RE = re.compile(r"\r?\n[ \t]+")
+_DATE_RE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$"
+)
+_CALL_ID_RE = re.compile(r"\S+$")
+
+#: RFC 3261 §8.1.1.5: the CSeq number MUST be less than 2**31.
+CSEQ_LIMIT: Final = 2**31
+_MANDATORY: Final = ("Via", "From", "To", "Call-ID", "CSeq")
+_CACHE_LIMIT: Final = 50_000
+
+
+# -- small parsers (each cached: header values repeat across a trace) -----------------------
+
+
+def _params(text: str, where: str) -> dict[str, str]:
+    """``*( SEMI generic-param )`` (RFC 3261 §25.1): names lower-cased, quotes kept."""
+    found: dict[str, str] = {}
+    pos = 0
+    end = len(text)
+    while pos < end:
+        m = _PARAM_RE.match(text, pos)
+        if m is None or m.end() == pos:
+            raise WireError(f"{where}: malformed parameter at {text[pos : pos + 20]!r}")
+        found[m.group(1).lower()] = m.group(2) or ""
+        pos = m.end()
+    return found
+
+
+def _split_list(value: str) -> list[str]:
+    """Split a header value at the commas that separate its elements (not inside quotes
+    or angle brackets)."""
+    if '"' not in value and "<" not in value:
+        return value.split(",")
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    i = 0
+    n = len(value)
+    while i < n:
+        c = value[i]
+        if quoted:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif c == '"':
+            quoted = True
+        elif c == "<":
+            depth += 1
+        elif c == ">":
+            depth = max(0, depth - 1)
+        elif c == "," and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+        i += 1
+    if quoted:
+        raise WireError("unterminated quoted string")
+    parts.append(value[start:])
+    return parts
+
+
+ViaInfo = tuple[str, str, str]  # (transport, sent-by, branch)
+_VIA_CACHE: dict[str, ViaInfo] = {}
+
+
+def parse_via(value: str) -> ViaInfo:
+    """The top Via of a Via header value: transport, sent-by and branch ("" if none).
+    Every element of the value is checked (RFC 3261 §20.42, §25.1)."""
+    hit = _VIA_CACHE.get(value)
+    if hit is not None:
+        return hit
+    top: ViaInfo | None = None
+    for element in _split_list(value):
+        element = element.strip()
+        if not element:
+            raise WireError("Via: empty value between commas (RFC 3261 §20.42)")
+        m = _VIA_RE.match(element)
+        if m is None:
+            raise WireError(f"Via: not 'SIP/2.0/transport sent-by' in {element[:40]!r}")
+        params = _params(m.group(4) or "", "Via")
+        if top is None:
+            host = m.group(2).lower()
+            sent_by = f"{host}:{m.group(3)}" if m.group(3) else host
+            top = (m.group(1).upper(), sent_by, params.get("branch", ""))
+    assert top is not None
+    if len(_VIA_CACHE) > _CACHE_LIMIT:
+        _VIA_CACHE.clear()
+    _VIA_CACHE[value] = top
+    return top
+
+
+_ADDR_CACHE: dict[str, tuple[str, str]] = {}
+
+
+def parse_address(value: str, header: str = "From") -> tuple[str, str]:
+    """One ``name-addr / addr-spec`` with header parameters (RFC 3261 §20.10, §20.20,
+    §20.39): its URI and its tag parameter ("" if none)."""
+    hit = _ADDR_CACHE.get(value)
+    if hit is not None:
+        return hit
+    text = value.strip()
+    if text.startswith('"'):
+        m = re.match(_QUOTED, text, re.DOTALL)
+        if m is None:
+            raise WireError(f"{header}: unterminated quoted string in the display name")
+        rest = text[m.end() :].lstrip()
+        if not rest.startswith("<"):
+            raise WireError(f"{header}: a quoted display name must be followed by <URI>")
+        uri, params = _bracketed(rest, header)
+    elif "<" in text:
+        lt = text.index("<")
+        display = text[:lt].strip()
+        if not _DISPLAY_TOKENS_RE.match(display):
+            raise WireError(
+                f"{header}: display name {display[:30]!r} must be tokens or a quoted string "
+                "(RFC 3261 §25.1)"
+            )
+        uri, params = _bracketed(text[lt:], header)
+    else:
+        semi = text.find(";")
+        uri = (text if semi < 0 else text[:semi]).strip()
+        params = "" if semi < 0 else text[semi:]
+        _check_uri(uri, header)
+        after_at = uri.split("@", 1)[-1]
+        if "?" in after_at or "," in uri:
+            raise WireError(
+                f"{header}: a URI with '?' or ',' must be enclosed in <> (RFC 3261 §20.10)"
+            )
+    tag = _params(params, header).get("tag", "") if params.strip() else ""
+    result = (uri, tag)
+    if len(_ADDR_CACHE) > _CACHE_LIMIT:
+        _ADDR_CACHE.clear()
+    _ADDR_CACHE[value] = result
+    return result
+
+
+def _bracketed(text: str, header: str) -> tuple[str, str]:
+    gt = text.find(">")
+    if gt < 0:
+        raise WireError(f"{header}: '<' without '>'")
+    uri = text[1:gt]
+    if uri != uri.strip() or any(c in uri for c in " \t"):
+        raise WireError(f"{header}: whitespace inside <> (RFC 3261 §25.1 addr-spec)")
+    _check_uri(uri, header)
+    return uri, text[gt + 1 :]
+
+
+def _check_uri(uri: str, where: str) -> None:
+    if not _SCHEME_RE.match(uri):
+        raise WireError(f"{where}: {uri[:40]!r} is not a URI (scheme ':' ...)")
+
+
+def _check_contact(value: str) -> None:
+    if value.strip() == "*":
+        return
+    for element in _split_list(value):
+        if not element.strip():
+            raise WireError("Contact: empty value between commas")
+        parse_address(element, "Contact")
+
+
+_CSEQ_CACHE: dict[str, tuple[int, str]] = {}
+
+
+def parse_cseq(value: str) -> tuple[int, str]:
+    """``CSeq: 1*DIGIT LWS Method`` (RFC 3261 §8.1.1.5, §20.16)."""
+    hit = _CSEQ_CACHE.get(value)
+    if hit is not None:
+        return hit
+    m = _CSEQ_RE.match(value)
+    if m is None:
+        raise WireError(f"CSeq: {value[:40]!r} is not 'number method'")
+    number = int(m.group(1))
+    if number >= CSEQ_LIMIT:
+        raise WireError(
+            f"CSeq: sequence number {m.group(1)[:24]} is not below 2**31 (RFC 3261 §8.1.1.5)"
+        )
+    result = (number, m.group(2))
+    if len(_CSEQ_CACHE) > _CACHE_LIMIT:
+        _CSEQ_CACHE.clear()
+    _CSEQ_CACHE[value] = result
+    return result
+
+
+# -- header section ------------------------------------------------------------------------
+
+_GOOD_NAMES: dict[str, str] = {}
+
+
+def _header_name(raw: str) -> str:
+    """The canonical name of a header line's name part, or a WireError."""
+    name = _GOOD_NAMES.get(raw)
+    if name is not None:
+        return name
+    stripped = raw.rstrip(" \t")
+    if not _TOKEN_RE.match(stripped):
+        raise WireError(f"header name {stripped[:30]!r} is not a token (RFC 3261 §7.3.1)")
+    name = COMPACT.get(stripped.lower(), stripped) if len(stripped) == 1 else stripped
+    if len(_GOOD_NAMES) < _CACHE_LIMIT:
+        _GOOD_NAMES[raw] = name
+    return name
+
+
+def find_header_end(data: bytes, start: int = 0) -> tuple[int, int]:
+    """Where the header section of the message at ``start`` ends: (index of the empty
+    line, index of the first body octet); (-1, -1) if there is no empty line yet."""
+    end = data.find(b"\r\n\r\n", start)
+    if end >= 0:
+        return end, end + 4
+    end = data.find(b"\n\n", start)
+    if end >= 0 and b"\r\n" not in data[start:end]:
+        return end, end + 2
+    return -1, -1
+
+
+def content_length(head: bytes) -> int | None:
+    """The Content-Length of a header section (bytes), for stream framing (RFC 3261
+    §18.3); None if absent; WireError if malformed or repeated with different values."""
+    found: int | None = None
+    for line in head.split(b"\n"):
+        name, colon, value = line.partition(b":")
+        if not colon:
+            continue
+        key = name.strip().lower()
+        if key in (b"content-length", b"l"):
+            text = value.strip()
+            if not text.isdigit():
+                raise WireError(
+                    f"Content-Length: {text[:20].decode('latin-1')!r} is not a non-negative "
+                    "integer (RFC 3261 §20.14)"
+                )
+            number = int(text)
+            if found is not None and found != number:
+                raise WireError("two different Content-Length values (RFC 3261 §20.14)")
+            found = number
+    return found
+
+
+def parse(data: bytes, *, stream: bool = False) -> Message:
+    """Parse one SIP message.
+
+    ``data`` is a datagram (UDP; octets after the Content-Length body are ignored, RFC
+    3261 §18.3) or, with ``stream=True``, exactly one message framed from a stream.
+    Raises `WireError` with the reason when the message is not valid SIP.
+    """
+    head_end, body_start = find_header_end(data)
+    if head_end < 0:
+        raise WireError("no empty line ends the header section (RFC 3261 §7)")
+    try:
+        head = data[:head_end].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WireError(f"the header section is not UTF-8 (octet {exc.start})") from None
+    crlf = body_start - head_end == 4
+    if "\n " in head or "\n\t" in head:
+        head = _FOLD_RE.sub(" ", head)
+    lines = head.split("\r\n" if crlf else "\n")
+    start_line = lines[0]
+    is_response = start_line[:4].upper() == "SIP/"
+    if is_response:
+        status, reason = _status_line(start_line)
+    else:
+        method, uri = _request_line(start_line)
+    headers: list[tuple[str, str]] = []
+    fields: dict[str, str] = {}
+    lengths: list[str] = []
+    vias: list[str] = []
+    for number, line in enumerate(lines[1:], 2):
+        raw_name, colon, value = line.partition(":")
+        if not colon:
+            raise WireError(f"header line {number} has no ':' ({line[:30]!r})")
+        name = _header_name(raw_name)
+        value = value.strip()
+        headers.append((name, value))
+        key = name.lower()
+        if key == "via":
+            vias.append(value)
+        elif key == "content-length":
+            lengths.append(value)
+        elif key not in fields:
+            fields[key] = value
+        elif key in ("from", "to", "call-id", "cseq"):
+            raise WireError(f"{name}: appears twice; it takes a single value (RFC 3261 §7.3)")
+    for name in _MANDATORY:
+        if name == "Via":
+            if not vias:
+                raise WireError("mandatory header Via is missing (RFC 3261 §8.1.1)")
+        elif name.lower() not in fields:
+            raise WireError(f"mandatory header {name} is missing (RFC 3261 §8.1.1)")
+    body = _body(data, body_start, lengths, stream)
+    _transport, sent_by, branch = parse_via(vias[0])
+    for extra in vias[1:]:
+        parse_via(extra)
+    _uri_from, from_tag = parse_address(fields["from"], "From")
+    _uri_to, to_tag = parse_address(fields["to"], "To")
+    call_id = fields["call-id"]
+    if not _CALL_ID_RE.match(call_id):
+        raise WireError(f"Call-ID: {call_id[:40]!r} is not a word[@word] (RFC 3261 §20.8)")
+    cseq, cseq_method = parse_cseq(fields["cseq"])
+    contact = fields.get("contact")
+    if contact is not None:
+        for name, value in headers:
+            if name.lower() == "contact":
+                _check_contact(value)
+    date = fields.get("date")
+    if date is not None and not _DATE_RE.match(date):
+        raise WireError(f"Date: {date[:40]!r} is not an rfc1123-date in GMT (RFC 3261 §20.17)")
+    if is_response:
+        return Response(
+            status,
+            reason,
+            cseq_method,
+            call_id,
+            cseq,
+            from_tag,
+            to_tag,
+            branch,
+            sent_by,
+            tuple(headers),
+            body,
+        )
+    if cseq_method != method:
+        raise WireError(
+            f"CSeq method {cseq_method} does not match the Request-Line method "
+            f"{method} (RFC 3261 §8.1.1.5)"
+        )
+    return Request(
+        method, uri, call_id, cseq, from_tag, to_tag, branch, sent_by, tuple(headers), body
+    )
+
+
+def _body(data: bytes, start: int, lengths: list[str], stream: bool) -> str:
+    available = len(data) - start
+    if not lengths:
+        size = available
+    else:
+        values = {v for v in lengths}
+        if len(values) > 1:
+            raise WireError("two different Content-Length values (RFC 3261 §20.14)")
+        text = lengths[0]
+        if not text.isdigit():
+            raise WireError(
+                f"Content-Length: {text[:20]!r} is not a non-negative integer (RFC 3261 §20.14)"
+            )
+        size = int(text)
+        if size > available:
+            raise WireError(
+                f"Content-Length {text[:20]} is larger than the {available} octets "
+                "that follow the header section (RFC 3261 §18.3)"
+            )
+        if stream and size != available:
+            raise WireError(
+                f"Content-Length {size} does not frame the {available} octets "
+                "given (RFC 3261 §18.3)"
+            )
+    return data[start : start + size].decode("utf-8", "surrogateescape") if size else ""
+
+
+def _status_line(line: str) -> tuple[int, str]:
+    """``SIP-Version SP Status-Code SP Reason-Phrase`` (RFC 3261 §7.2)."""
+    version, _sp, rest = line.partition(" ")
+    if version.upper() != "SIP/2.0":
+        raise WireError(f"SIP version {version[:20]!r} is not supported: SIP/2.0 (RFC 3261 §7.1)")
+    code, _sp, reason = rest.partition(" ")
+    if len(code) != 3 or not code.isdigit():
+        raise WireError(f"Status-Code {code[:20]!r} is not 3 digits (RFC 3261 §7.2)")
+    status = int(code)
+    if not 100 <= status <= 699:
+        raise WireError(f"Status-Code {status} is outside 100-699 (RFC 3261 §7.2)")
+    return status, reason
+
+
+def _request_line(line: str) -> tuple[str, str]:
+    """``Method SP Request-URI SP SIP-Version`` (RFC 3261 §7.1, §25.1)."""
+    parts = line.split(" ")
+    if len(parts) != 3 or not all(parts):
+        raise WireError(
+            f"Request-Line {line[:60]!r} is not 'Method SP Request-URI SP "
+            "SIP-Version' with single spaces (RFC 3261 §25.1)"
+        )
+    method, uri, version = parts
+    if version.upper() != "SIP/2.0":
+        if version[:4].upper() == "SIP/":
+            raise WireError(
+                f"SIP version {version[:20]!r} is not supported: SIP/2.0 (RFC 3261 §7.1)"
+            )
+        raise WireError(f"{line[:60]!r} is neither a Request-Line nor a Status-Line (RFC 3261 §7)")
+    if not _TOKEN_RE.match(method):
+        raise WireError(f"method {method[:30]!r} is not a token (RFC 3261 §25.1)")
+    if uri.startswith("<"):
+        raise WireError("the Request-URI is enclosed in <> (RFC 3261 §25.1)")
+    if "\t" in uri or not _SCHEME_RE.match(uri):
+        raise WireError(f"Request-URI {uri[:40]!r} is not a URI (RFC 3261 §19.1)")
+    scheme = uri.split(":", 1)[0].lower()
+    if scheme in ("sip", "sips") and "?" in uri.split("@", 1)[-1]:
+        raise WireError(
+            "a SIP Request-URI must not contain headers '?...' (RFC 3261 §19.1.1 Table 1)"
+        )
+    return method, uri
+
+
+def looks_like_sip(payload: bytes) -> bool:
+    """Whether a datagram or stream start looks like an attempt at SIP (its first line
+    mentions ``SIP/``); keep-alive CRLFs (RFC 5626 §3.5.1) do not."""
+    first = payload[:1024].split(b"\n", 1)[0]
+    return b"SIP/" in first.upper()
+
+
+def top_via(message: Message) -> str:
+    """The top Via value of a parsed message, whitespace-normalised (for the RFC 2543
+    matching rules, which compare the whole top Via)."""
+    for name, value in message.headers:
+        if name.lower() == "via":
+            return " ".join(_split_list(value)[0].split())
+    return ""
+
+
+__all__ = [
+    "COMPACT",
+    "CSEQ_LIMIT",
+    "WireError",
+    "content_length",
+    "find_header_end",
+    "looks_like_sip",
+    "parse",
+    "parse_address",
+    "parse_cseq",
+    "parse_via",
+    "top_via",
+]
