@@ -128,3 +128,30 @@ def _routes(request: Request) -> tuple[tuple[str, str], ...]:
     """The Route header fields, which the ACK for a non-2xx (§17.1.1.3) and a CANCEL (§9.1)
     MUST carry as the request had them."""
     return tuple(h for h in request.headers if h[0].lower() == "route")
+
+
+def to_wire(message: Message, *, transport: str = "UDP") -> str:
+    """The message as SIP text (RFC 3261 §7), with the header fields the model keeps and
+    plausible defaults for the rest (From/To URIs, Max-Forwards, Content-Length). The
+    simulator writes it into its traces so the trace checker can read them back."""
+    to_uri = "sip:bob@biloxi.example.com"
+    from_uri = "sip:alice@atlanta.example.com"
+    if isinstance(message, Request):
+        start = f"{message.method} {message.uri} SIP/2.0"
+        to_uri = message.uri
+    else:
+        start = f"SIP/2.0 {message.status} {message.reason}"
+    to_tag = f";tag={message.to_tag}" if message.to_tag else ""
+    from_tag = f";tag={message.from_tag}" if message.from_tag else ""
+    lines = [
+        start,
+        f"Via: SIP/2.0/{transport.upper()} {message.sent_by};branch={message.branch}",
+        *(["Max-Forwards: 70"] if isinstance(message, Request) else []),
+        f"From: <{from_uri}>{from_tag}",
+        f"To: <{to_uri}>{to_tag}",
+        f"Call-ID: {message.call_id}",
+        f"CSeq: {message.cseq} {message.cseq_method}",
+        *(f"{name}: {value}" for name, value in message.headers),
+        f"Content-Length: {len(message.body.encode())}",
+    ]
+    return "\r\n".join(lines) + "\r\n\r\n" + message.body
