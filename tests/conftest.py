@@ -13,7 +13,11 @@ declarations: the tests are the independent check of sipfsm/transaction.py.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
 
 from sipfsm.events import (
     Action,
@@ -196,3 +200,18 @@ def reported(machine: str, state: str, code: int, profile: str = "rfc6026") -> R
         if oc.code == code and not oc.forbidden:
             return ReportOutcome(oc.code, oc.direction, oc.when, oc.rfc)
     raise AssertionError(f"no outcome {code} declared for {machine} {state} ({profile})")
+
+
+#: ``shared/`` sits beside the repository (as on the developers' machines and in CI).
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """A file of ``shared/`` (the RFC texts, the user's seed text). Missing: a skip on a
+    developer's machine, a failure under CI, where it must be there."""
+    path = SHARED / relative
+    if not path.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI runs with shared/ beside the repository")
+        pytest.skip(f"{path} is not available on this machine")
+    return path

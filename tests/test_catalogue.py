@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+from conftest import shared_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,8 +23,8 @@ from sipfsm.catalogue import (
 )
 from sipfsm.errors import SipFsmError
 
-RFC3261_TXT = Path("/work/shared/rfc/rfc3261.txt")
-SEED_ZH_TXT = Path("/work/shared/seed-4xx-zh.txt")
+RFC3261_TXT = "rfc/rfc3261.txt"
+SEED_ZH_TXT = "seed-4xx-zh.txt"
 
 RFC3261_4XX = {
     400, 401, 402, 403, 404, 405, 406, 407, 408, 410, 413, 414, 415, 416, 420, 421, 423,
@@ -43,11 +43,9 @@ def _rfc3261_sections() -> dict[int, tuple[str, str]]:
 
     Only headings at the left margin count; the table of contents is indented.
     """
-    if not RFC3261_TXT.exists():
-        pytest.skip(f"{RFC3261_TXT} is not available on this machine")
     heading = re.compile(r"^(21\.\d\.\d+) (\d{3}) (.+?)\s*$")
     found: dict[int, tuple[str, str]] = {}
-    for line in RFC3261_TXT.read_text(encoding="utf-8").splitlines():
+    for line in shared_file(RFC3261_TXT).read_text(encoding="utf-8").splitlines():
         match = heading.match(line)
         if match:
             found[int(match.group(2))] = (match.group(1), match.group(3))
@@ -129,9 +127,9 @@ def test_487_description_says_it_is_never_the_response_to_cancel_itself() -> Non
 
 
 def test_chinese_descriptions_do_not_copy_the_seed_text() -> None:
-    if not SEED_ZH_TXT.exists():
-        pytest.skip(f"{SEED_ZH_TXT} (the user's seed text) is not available on this machine")
-    lines = [line.strip() for line in SEED_ZH_TXT.read_text(encoding="utf-8").splitlines()]
+    lines = [
+        line.strip() for line in shared_file(SEED_ZH_TXT).read_text(encoding="utf-8").splitlines()
+    ]
     sentences = {
         sentence.strip()
         for line in lines
