@@ -1,0 +1,192 @@
+"""What the simulator drives: elements, and the context through which they act.
+
+An `Element` is anything with a name that takes messages and timer firings: the user agent
+of `sipfsm.sim.ua` today, a stateful proxy (RFC 3261 §16) later. The engine never looks
+inside one: it calls ``start`` once, ``receive`` for every message the network delivers and
+``timer`` for every timer the element set, and at the end asks for its ``final_state`` and
+its ``live_transactions`` (the leak check). An element acts only through its `Context`:
+the virtual time, ``send`` to another element, its own timers (keyed by any hashable
+value; setting a key again replaces the timer) and trace records.
+
+`Recorder` collects the trace. Records are built only when recording is on (a benchmark
+turns it off): `Context.recording` lets an element skip building texts, and message
+summaries (`MessageInfo`, with the wire text) are built once per message object and only
+for a record that shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sipfsm.message import Message
+from sipfsm.sim.engine import EventLoop, Handle
+from sipfsm.sim.trace import MessageInfo, RecordKind, TraceRecord
+
+if TYPE_CHECKING:
+    from sipfsm.sim.invariants import Invariants
+    from sipfsm.sim.network import Network
+
+__all__ = ["Context", "Element", "Recorder", "RunError"]
+
+
+class Element(Protocol):
+    """An element of a simulated network (see the module docstring)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def start(self, ctx: Context) -> None:
+        """Called once at time 0, before any message is delivered."""
+
+    def receive(self, ctx: Context, message: Message, src: str) -> None:
+        """The network delivered ``message``, sent by element ``src``."""
+
+    def timer(self, ctx: Context, key: Hashable) -> None:
+        """The timer ``key`` set with `Context.set_timer` fired."""
+
+    def final_state(self) -> dict[str, Any]:
+        """What the element looks like when the run ends (JSON-ready). ``dialogs`` (a
+        mapping of dialog names to states), if present, is what ``end_state``
+        expectations read."""
+
+    def live_transactions(self) -> list[str]:
+        """The transactions that have not ended (each should have: the leak check)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    """Something a run could not do: a step of the script the model refused (a
+    `LocalProtocolError`; ``where`` is the step's place in the scenario), or an action of
+    the UA core the model refused (``where`` is ``UA core``; that is a bug)."""
+
+    t: float
+    element: str
+    where: str  # "script.alice[2] (line 14)" or "UA core"
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "t": round(self.t, 6),
+            "element": self.element,
+            "where": self.where,
+            "text": self.text,
+        }
+
+
+class Recorder:
+    """The trace of one run: `TraceRecord` values in the order they happened."""
+
+    __slots__ = ("_infos", "enabled", "loop", "records")
+
+    def __init__(self, loop: EventLoop, enabled: bool = True) -> None:
+        self.loop = loop
+        self.enabled = enabled
+        self.records: list[TraceRecord] = []
+        self._infos: dict[int, tuple[Message, MessageInfo]] = {}
+
+    def info(self, message: Message) -> MessageInfo:
+        """The record form of ``message``, built once per message object (a retransmission
+        re-sends the same object)."""
+        found = self._infos.get(id(message))
+        if found is not None and found[0] is message:
+            return found[1]
+        info = MessageInfo.of(message)
+        self._infos[id(message)] = (message, info)
+        return info
+
+    def add(self, kind: RecordKind, element: str, **fields: Any) -> None:
+        if not self.enabled:
+            return
+        message = fields.pop("message", None)
+        if message is not None and not isinstance(message, MessageInfo):
+            message = self.info(message)
+        self.records.append(
+            TraceRecord(self.loop.now, len(self.records), kind, element, message=message, **fields)
+        )
+
+
+class Context:
+    """An element's view of the simulation."""
+
+    __slots__ = ("_invariants", "_loop", "_network", "_timers", "element", "name", "recorder")
+
+    def __init__(
+        self,
+        element: Element,
+        loop: EventLoop,
+        network: Network,
+        recorder: Recorder,
+        invariants: Invariants,
+    ) -> None:
+        self.element = element
+        self.name = element.name
+        self._loop = loop
+        self._network = network
+        self.recorder = recorder
+        self._invariants = invariants
+        self._timers: dict[Hashable, Handle] = {}
+
+    @property
+    def now(self) -> float:
+        return self._loop.now
+
+    @property
+    def recording(self) -> bool:
+        return self.recorder.enabled
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def send(
+        self,
+        dst: str,
+        message: Message,
+        *,
+        retransmission: bool = False,
+        machine: str = "",
+        tx: str = "",
+        terminated: bool = False,
+    ) -> None:
+        """Put ``message`` on the link to ``dst``. ``machine``/``tx`` name what sent it (for
+        the trace); ``terminated`` says it came from a transaction that had already ended
+        (an invariant violation, RFC 3261 §17)."""
+        self._invariants.on_send(self.name, dst, message, terminated=terminated, tx=tx)
+        self._network.transmit(
+            self.name, dst, message, retransmission=retransmission, machine=machine, tx=tx
+        )
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def set_timer(self, key: Hashable, seconds: float) -> None:
+        """(Re)start the timer ``key``: `Element.timer` is called ``seconds`` from now."""
+        old = self._timers.get(key)
+        if old is not None:
+            self._loop.cancel(old)
+        self._timers[key] = self._loop.schedule(seconds, self._fire, key)
+
+    def cancel_timer(self, key: Hashable) -> None:
+        self._loop.cancel(self._timers.pop(key, None))
+
+    def timer_running(self, key: Hashable) -> bool:
+        return key in self._timers
+
+    def cancel_all_timers(self) -> None:
+        for handle in self._timers.values():
+            self._loop.cancel(handle)
+        self._timers.clear()
+
+    def _fire(self, key: Hashable) -> None:
+        self._timers.pop(key, None)
+        self.element.timer(self, key)
+
+    # -- the trace --------------------------------------------------------------------------
+
+    def record(self, kind: RecordKind, **fields: Any) -> None:
+        """Add a trace record of this element (nothing when recording is off)."""
+        if self.recorder.enabled:
+            self.recorder.add(kind, self.name, **fields)
+
+    def violation(self, rule: str, text: str, rfc: str) -> None:
+        """Report an invariant violation (always kept, recorded when recording is on)."""
+        self._invariants.report(self.name, rule, text, rfc)

@@ -1,0 +1,219 @@
+"""The network between elements: one link per direction, each with its own faults.
+
+A link has a delay (fixed, uniform or exponential), a loss probability, named drop rules
+("drop the first 200 to INVITE", "drop every ACK"), a duplication probability and a
+reordering probability (an extra random delay). Every link draws from its own random
+generator, seeded from the run's seed and the link's place in the element list, so one
+link's faults do not shift another's.
+
+The transport decides what faults exist at the SIP level (RFC 3261 §18): over UDP
+everything above can happen; TCP is reliable and ordered, so a message is never lost,
+duplicated or overtaken on its link (arrivals are kept in send order) and only the delay
+applies -- named drop rules too when the scenario asks for them (``drops_on_tcp``).
+The timers the transport changes are the machines' business (`sipfsm.timers.Timing`).
+
+Every message put on a link is logged as a `WireMessage` (for ``--json`` and
+expectations), whether or not recording is on.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sipfsm.message import Message
+from sipfsm.sim.element import Recorder
+from sipfsm.sim.engine import EventLoop, derive_seed
+from sipfsm.sim.invariants import Invariants
+from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
+
+__all__ = ["Link", "Network", "WireMessage"]
+
+
+@dataclass(slots=True)
+class WireMessage:
+    """One message put on the wire: when, by whom, to whom, and what became of it."""
+
+    t: float
+    src: str
+    dst: str
+    message: Message
+    retransmission: bool = False
+    lost: bool = False
+    duplicated: bool = False
+
+
+class Link:
+    """One direction between two elements, with its settings and random generator."""
+
+    __slots__ = (
+        "counts",
+        "delay",
+        "drops",
+        "duplicate",
+        "last_arrival",
+        "loss",
+        "reliable",
+        "reorder",
+        "reorder_delay",
+        "rng",
+        "spec",
+    )
+
+    def __init__(
+        self, spec: LinkSpec, seed: int, reliable: bool, drops_on_tcp: bool, loss: float | None
+    ) -> None:
+        assert spec.delay is not None and spec.reorder_delay is not None
+        self.spec = spec
+        self.rng = random.Random(seed)
+        self.reliable = reliable
+        self.delay = spec.delay
+        self.reorder_delay = spec.reorder_delay
+        self.loss = 0.0 if reliable else (loss if loss is not None else spec.loss or 0.0)
+        self.duplicate = 0.0 if reliable else spec.duplicate or 0.0
+        self.reorder = 0.0 if reliable else spec.reorder or 0.0
+        self.drops: tuple[DropRule, ...] = () if reliable and not drops_on_tcp else spec.drop
+        self.counts = [0] * len(self.drops)
+        self.last_arrival = 0.0
+
+    def dropped_by(self, message: Message) -> DropRule | None:
+        """The first drop rule that takes ``message`` (each rule counts its matches)."""
+        found = None
+        for i, rule in enumerate(self.drops):
+            if rule.match.matches(message):
+                self.counts[i] += 1
+                if found is None and (rule.every or self.counts[i] in rule.nth):
+                    found = rule
+        return found
+
+
+class Network:
+    """The links of a run. ``deliver(dst, message, src)`` is called when a message
+    arrives."""
+
+    __slots__ = (
+        "_deliver",
+        "_invariants",
+        "_links",
+        "_loop",
+        "_recorder",
+        "drops_on_tcp",
+        "log",
+        "loss",
+        "names",
+        "reliable",
+        "seed",
+        "spec",
+    )
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        names: tuple[str, ...],
+        loop: EventLoop,
+        recorder: Recorder,
+        invariants: Invariants,
+        deliver: Callable[[str, Message, str], None],
+        *,
+        transport: str = "udp",
+        seed: int = 0,
+        loss: float | None = None,
+    ) -> None:
+        self.spec = spec
+        self.names = names
+        self._loop = loop
+        self._recorder = recorder
+        self._invariants = invariants
+        self._deliver = deliver
+        self.reliable = transport == "tcp"
+        self.drops_on_tcp = spec.drops_on_tcp
+        self.seed = seed
+        self.loss = loss
+        self._links: dict[tuple[str, str], Link] = {}
+        self.log: list[WireMessage] = []
+
+    def link(self, src: str, dst: str) -> Link:
+        found = self._links.get((src, dst))
+        if found is None:
+            index = (self._index(src) * (len(self.names) + 1) + self._index(dst)) + 1
+            found = Link(
+                self.spec.link(src, dst),
+                derive_seed(self.seed, 1, index),
+                self.reliable,
+                self.drops_on_tcp,
+                self.loss,
+            )
+            self._links[(src, dst)] = found
+        return found
+
+    def _index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            return len(self.names)
+
+    def transmit(
+        self,
+        src: str,
+        dst: str,
+        message: Message,
+        *,
+        retransmission: bool = False,
+        machine: str = "",
+        tx: str = "",
+    ) -> None:
+        link = self.link(src, dst)
+        loop = self._loop
+        entry = WireMessage(loop.now, src, dst, message, retransmission)
+        self.log.append(entry)
+        rec = self._recorder
+        if rec.enabled:
+            rec.add(
+                "send",
+                src,
+                src=src,
+                dst=dst,
+                message=message,
+                retransmission=retransmission,
+                machine=machine,
+                tx=tx,
+            )
+        rule = link.dropped_by(message) if link.drops else None
+        rng = link.rng
+        if rule is not None or (link.loss and rng.random() < link.loss):
+            entry.lost = True
+            if rec.enabled:
+                why = (
+                    f"{rule.describe()} ({rule.where})"
+                    if rule is not None
+                    else f"lost (loss probability {link.loss:g})"
+                )
+                rec.add("lost", src, src=src, dst=dst, message=message, text=why)
+            return
+        delay = link.delay.sample(rng)
+        if link.reorder and rng.random() < link.reorder:
+            delay += link.reorder_delay.sample(rng)
+        arrival = loop.now + delay
+        if link.reliable:  # TCP keeps the order of a connection
+            arrival = max(arrival, link.last_arrival)
+            link.last_arrival = arrival
+        loop.schedule(arrival - loop.now, self._arrive, src, dst, message)
+        if link.duplicate and rng.random() < link.duplicate:
+            entry.duplicated = True
+            if rec.enabled:
+                rec.add(
+                    "duplicate",
+                    src,
+                    src=src,
+                    dst=dst,
+                    message=message,
+                    text="the network duplicated it",
+                )
+            loop.schedule(link.delay.sample(rng), self._arrive, src, dst, message)
+
+    def _arrive(self, src: str, dst: str, message: Message) -> None:
+        self._invariants.on_deliver(dst, message)
+        if self._recorder.enabled:
+            self._recorder.add("deliver", dst, src=src, dst=dst, message=message)
+        self._deliver(dst, message, src)

@@ -1,0 +1,1110 @@
+"""A user agent built from the declared machines: transactions, dialogs, the UA core and a
+scripted transaction user.
+
+The layering is RFC 3261's: message -> transaction -> dialog -> TU. Every decision a
+machine declares is taken by the machine and only carried out here: retransmissions and
+their timers (the transaction machines), the 481/487/491/500 answers inside a dialog and
+the §14.1 glare timer (`sipfsm.dialog`), CANCEL matching and 481 to unmatched requests
+(`sipfsm.core`), transaction matching (`sipfsm.matching`). What no machine declares and
+RFC 3261 gives to the UA core is done here, each with its section:
+
+* §8.2.6.2 -- the UAS adds a To tag to every response but 100 Trying; one tag per initial
+  INVITE, so every response to it names the same dialog (§12.1.1).
+* §13.2.2.4 -- the UAC core ACKs every 2xx to an INVITE it is told of (the dialog says
+  when: ``ToTU("send_ack")``), outside any transaction, with the INVITE's CSeq number, a
+  new branch, and an answer when the 2xx carried an offer; a retransmitted 2xx gets the
+  same ACK again.
+* §13.3.1.4 (as replaced by RFC 6026 §8.1) -- the UAS core retransmits a 2xx to INVITE
+  every T1, doubling up to T2, whatever the transport, until the ACK arrives; after 64*T1
+  without ACK the session SHOULD end with a BYE (sent here if the dialog is still waiting
+  for the ACK and has not already said so itself). Retransmissions also stop when the
+  dialog reaches Morgue (RFC 5407 §2: nothing is kept once the dialog is gone).
+* §9.1 -- a CANCEL is built (`cancel_for`) and sent when the INVITE client transaction says
+  so (``ToTU("send_cancel")``: at once, or after the first provisional).
+* §14.1 -- when the glare timer fires the dialog hands back the refused request
+  (``ToTU("retry")``): the TU sends it again as a new request (new CSeq and branch) unless
+  the element says ``retry_491: false``; if the dialog now refuses it (an INVITE is in
+  progress), the retry is dropped.
+* §12.2.1.2, §13.3.1.4 -- when the dialog says the INVITE usage ended (``send_bye``), the
+  UA core sends the BYE; the callee of an early dialog is told ``reject_invite`` and
+  answers the INVITE with the element's ``reject_code`` (480 by default, §15).
+* §18.1.2 -- a response that matches no client transaction goes to the UA core under the
+  original RFC 3261 (a 2xx retransmission after the INVITE transaction ended) and is
+  dropped under RFC 6026 (§8.9).
+* §18.2.1 -- a request that matches no server transaction goes to the UA core, which
+  creates a transaction for it -- unless the dialog recognises it as the initial INVITE
+  again (RFC 5407 §3.1.1), which only happens under the original RFC 3261.
+* §9.2 -- a CANCEL is answered by `sipfsm.core.handle_cancel`; the 487 it may cause is sent
+  by the INVITE's server transaction.
+
+A request reaching the core is shown to the dialog first (it may answer it itself, or
+absorb it), then its server transaction is created, then the dialog's answers are sent
+through it, then the TU is told. A request the TU sends is shown to the dialog first too
+(the dialog may refuse it, e.g. a re-INVITE while an INVITE is in progress, RFC 3261
+§14.1), then its client transaction is created. Every other message a transaction sends
+for the first time (100 Trying, the ACK of a 3xx-6xx, a response) is shown to the dialog
+after the TU heard of the event that caused it, and a transaction's end after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import replace
+from typing import Any, cast
+
+from sipfsm import core
+from sipfsm.catalogue import missing_headers
+from sipfsm.dialog import DialogEngine, DialogInstance, DialogSet, Routed
+from sipfsm.errors import LocalProtocolError, ProtocolError
+from sipfsm.events import (
+    Action,
+    Event,
+    MessageSent,
+    ReportOutcome,
+    RequestReceived,
+    Respond,
+    ResponseReceived,
+    SendMessage,
+    StartTimer,
+    StopTimer,
+    TimerFired,
+    ToTU,
+    TransactionEnded,
+    TUCancel,
+    TURequest,
+    TUResponse,
+    describe,
+)
+from sipfsm.matching import Matcher, machine_for, transaction_key
+from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
+from sipfsm.runtime import Engine, Instance
+from sipfsm.sim.element import Context, RunError
+from sipfsm.sim.engine import derive_seed
+from sipfsm.sim.scenario import ElementSpec, Step
+from sipfsm.sim.tu import ScriptedTU
+from sipfsm.timers import Timing
+
+__all__ = ["Machines", "UserAgent"]
+
+#: Requests that only exist inside a dialog here (RFC 3261 §15, RFC 3311 §5.1, RFC 6086 §4)
+#: and requests that never do (REGISTER, RFC 3261 §10).
+IN_DIALOG_ONLY = frozenset({"BYE", "UPDATE", "INFO"})
+OUT_OF_DIALOG_ONLY = frozenset({"REGISTER"})
+
+#: Values for the header fields the catalogue requires in a 4xx (RFC 3261 §21.4), used when
+#: a scripted response leaves them out. Which fields are required comes from the catalogue.
+HEADER_VALUES: dict[str, str] = {
+    "WWW-Authenticate": 'Digest realm="{host}", nonce="ea9c8e88df84f1cec4341ae6cbe5a359"',
+    "Proxy-Authenticate": 'Digest realm="{host}", nonce="ea9c8e88df84f1cec4341ae6cbe5a359"',
+    "Allow": "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, MESSAGE",
+    "Accept": "application/sdp",
+    "Unsupported": "{require}",
+    "Require": "timer",
+    "Min-SE": "90",
+    "Min-Expires": "3600",
+    "Geolocation-Error": "100",
+    "AlertMsg-Error": "100",
+    "Recv-Info": "",
+    "Security-Server": "digest",
+}
+
+#: Virtual times closer than this are the same time (sums of delays are rounded floats).
+_EPSILON = 1e-9
+
+_LIVE = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
+
+
+class Machines:
+    """The engines of one run, one per machine, shared by every element: engines are
+    stateless apart from the instances they are given."""
+
+    __slots__ = ("dialog", "engine", "profile", "timing", "transactions")
+
+    def __init__(self, profile: str, timing: Timing, engine: str = "table") -> None:
+        from sipfsm.model import engine as build
+
+        self.profile = profile
+        self.timing = timing
+        self.engine = engine
+        self.transactions: dict[str, Engine] = {
+            m: build(m, profile, timing, engine) for m in ("ict", "nict", "ist", "nist")
+        }
+        self.dialog = cast(DialogEngine, build("dialog", profile, timing, engine))
+
+
+class Tx:
+    """One transaction of a UA: its machine's instance and what the UA knows of it."""
+
+    __slots__ = ("call", "ended", "id", "inst", "machine", "peer", "request", "sent", "to_tag")
+
+    def __init__(self, tx_id: str, machine: str, peer: str, call: Call | None) -> None:
+        self.id = tx_id
+        self.machine = machine
+        self.peer = peer
+        self.call = call
+        self.inst: Instance = Instance()
+        self.request: Request | None = None
+        self.sent: list[Message] = []
+        self.ended = False
+        self.to_tag = ""
+
+
+class Call:
+    """A dialog set (one initial INVITE) and the element at the other end."""
+
+    __slots__ = ("dset", "id", "labels", "local_tag", "peer")
+
+    def __init__(self, call_id: str, dset: DialogSet, peer: str, local_tag: str) -> None:
+        self.id = call_id
+        self.dset = dset
+        self.peer = peer
+        self.local_tag = local_tag
+        self.labels: dict[int, str] = {}
+
+    def label(self, inst: DialogInstance) -> str:
+        found = self.labels.get(id(inst))
+        if found is None:
+            n = len(self.labels)
+            found = f"dialog-{self.id}" + (f".{n}" if n else "")
+            self.labels[id(inst)] = found
+        return found
+
+    def main(self) -> DialogInstance | None:
+        """The dialog a TU means when it says "the call": the one furthest along."""
+        best: DialogInstance | None = None
+        for inst in self.dset.dialogs.values():
+            if best is None or _rank(inst.state) < _rank(best.state):
+                best = inst
+        return best
+
+
+def _rank(state: str) -> int:
+    return _LIVE.index(state) if state in _LIVE else len(_LIVE)
+
+
+class _Retransmit:
+    """A 2xx the UAS core retransmits until its ACK (RFC 3261 §13.3.1.4)."""
+
+    __slots__ = ("call", "interval", "peer", "response", "start", "tx")
+
+    def __init__(
+        self,
+        response: Response,
+        peer: str,
+        call: Call | None,
+        start: float,
+        interval: float,
+        tx: str,
+    ) -> None:
+        self.tx = tx
+        self.response = response
+        self.peer = peer
+        self.call = call
+        self.start = start
+        self.interval = interval
+
+
+class UserAgent:
+    """A UA (UAC and UAS in one) driven by the simulator (`sipfsm.sim.element.Element`)."""
+
+    def __init__(
+        self,
+        spec: ElementSpec,
+        steps: tuple[Step, ...],
+        machines: Machines,
+        *,
+        seed: int = 0,
+        index: int = 0,
+        errors: list[RunError] | None = None,
+    ) -> None:
+        self.spec = spec
+        self._name = spec.name
+        self.host = f"{spec.name}.example.com"
+        self.uri = f"sip:{spec.name}@{self.host}"
+        self.machines = machines
+        self.profile = machines.profile
+        self.timing: Timing = machines.timing
+        self.tu = ScriptedTU(steps)
+        self.seed = derive_seed(seed, 2, index)
+        self.errors: list[RunError] = errors if errors is not None else []
+        self.client: Matcher[Tx] = Matcher()
+        self.server: Matcher[Tx] = Matcher()
+        self.txs: dict[str, Tx] = {}
+        self.calls: dict[tuple[str, str], Call] = {}  # (Call-ID, local tag)
+        self.call_list: list[Call] = []
+        self.callee_index: dict[tuple[str, str], Call] = {}  # (Call-ID, caller's tag)
+        self.acks: dict[tuple[str, int, str], Request] = {}
+        self.retransmits: dict[tuple[str, int, str], _Retransmit] = {}
+        self.byes: set[int] = set()  # dialogs (by id) the core ended with a BYE
+        self.held_byes: dict[int, tuple[Call, str]] = {}  # BYEs waiting for the ACK (§15)
+        self.step_args: dict[int, tuple[Step, Request | None, Tx | None]] = {}
+        self._n = {"branch": 0, "tag": 0, "call": 0, "tx": 0, "step": 0}
+        self.ctx: Context | None = None
+
+    # -- the Element interface -----------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def start(self, ctx: Context) -> None:
+        self.ctx = ctx
+        for step in self.tu.timed():
+            assert step.at is not None
+            self._schedule(step, step.at, None, None)
+
+    def receive(self, ctx: Context, message: Message, src: str) -> None:
+        if isinstance(message, Request):
+            self._request(message, src)
+        else:
+            self._response(message)
+
+    def timer(self, ctx: Context, key: Hashable) -> None:
+        kind, *rest = cast(tuple[Any, ...], key)
+        if kind == "tx":
+            tx = self.txs.get(rest[0])
+            if tx is not None:
+                ctx.record("timer", machine=tx.machine, tx=tx.id, timer=rest[1])
+                self._tx_handle(tx, TimerFired(rest[1]))
+        elif kind == "dialog":
+            call, tag, name = rest
+            ctx.record("timer", machine="dialog", tx=f"dialog-{call.id}", timer=name)
+            self._dialog(call, TimerFired(name), tag if tag in call.dset.dialogs else None)
+        elif kind == "2xx":
+            self._retransmit_2xx(rest[0])
+        elif kind == "step":
+            step, request, tx = self.step_args.pop(rest[0])
+            self._run_step(step, request, tx)
+
+    def final_state(self) -> dict[str, Any]:
+        dialogs: dict[str, str] = {}
+        for call in self.call_list:
+            for inst in call.dset.dialogs.values():
+                dialogs[call.label(inst)] = inst.state
+        main = self.call_list[-1].main() if self.call_list else None
+        return {
+            "dialog": main.state if main is not None else "none",
+            "dialogs": dialogs,
+            "transactions": {t.id: t.inst.state for t in self.txs.values()},
+        }
+
+    def live_transactions(self) -> list[str]:
+        out = []
+        for tx in self.txs.values():
+            what = tx.request.summary() if tx.request is not None else "?"
+            out.append(f"{tx.id} ({what}) in {tx.inst.state}")
+        return out
+
+    def dialog_states(self) -> list[str]:
+        """The state of every dialog of this UA, in creation order."""
+        return [inst.state for call in self.call_list for inst in call.dset.dialogs.values()]
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _next(self, what: str) -> int:
+        self._n[what] += 1
+        return self._n[what]
+
+    def _branch(self) -> str:
+        return f"{MAGIC_COOKIE}{self._name}{self._next('branch')}"
+
+    def _tag(self) -> str:
+        return f"{self._name}-tag{self._next('tag')}"
+
+    def _body(self, what: str) -> str:
+        return f"v=0 o={self._name} {what}"
+
+    @property
+    def _ctx(self) -> Context:
+        assert self.ctx is not None, "the element was not started"
+        return self.ctx
+
+    def _note(self, text: str, rfc: str = "") -> None:
+        if self._ctx.recording:
+            self._ctx.record("tu", text=text, rfc=rfc)
+
+    def _error(self, where: str, text: str) -> None:
+        ctx = self._ctx
+        self.errors.append(RunError(ctx.now, self._name, where, text))
+        ctx.record("tu", text=f"refused ({where}): {text}")
+
+    # -- transactions --------------------------------------------------------------------------
+
+    def _tx_create(
+        self, machine: str, event: Event, peer: str, call: Call | None, told: Message | None = None
+    ) -> Tx:
+        tx = Tx(f"{machine}-{self._next('tx')}", machine, peer, call)
+        engine = self.machines.transactions[machine]
+        inst, actions = engine.create(event)
+        tx.inst = inst
+        tx.request = inst.request
+        self.txs[tx.id] = tx
+        assert inst.request is not None
+        (self.client if machine in ("ict", "nict") else self.server).add(inst.request, tx)
+        self._tx_actions(tx, "", event, actions, told)
+        return tx
+
+    def _tx_handle(self, tx: Tx, event: Event) -> bool:
+        """Give ``event`` to the transaction; False when the machine refused a message from
+        the network (discarded, as RFC 3261 §17 leaves such messages unmatched)."""
+        before = tx.inst.state
+        try:
+            actions = self.machines.transactions[tx.machine].handle(tx.inst, event)
+        except LocalProtocolError:
+            raise
+        except ProtocolError as exc:
+            self._ctx.record("discard", machine=tx.machine, tx=tx.id, text=str(exc))
+            return False
+        self._tx_actions(tx, before, event, actions)
+        return True
+
+    def _tx_actions(
+        self, tx: Tx, before: str, event: Event, actions: list[Action], told: Message | None = None
+    ) -> None:
+        ctx = self._ctx
+        new: list[Message] = []
+        ended_before = tx.ended or before == "terminated"
+        for a in actions:
+            kind = type(a)
+            if kind is SendMessage:
+                m = cast(SendMessage, a).message
+                retx = m in tx.sent
+                if not retx:
+                    tx.sent.append(m)
+                    if m is not told:
+                        new.append(m)
+                ctx.send(
+                    tx.peer,
+                    m,
+                    retransmission=retx,
+                    machine=tx.machine,
+                    tx=tx.id,
+                    terminated=ended_before,
+                )
+            elif kind is StartTimer:
+                st = cast(StartTimer, a)
+                ctx.set_timer(("tx", tx.id, st.name), st.seconds)
+            elif kind is StopTimer:
+                ctx.cancel_timer(("tx", tx.id, cast(StopTimer, a).name))
+        if ctx.recording:  # every step, so the trace shows what was absorbed too
+            ctx.record(
+                "state",
+                machine=tx.machine,
+                tx=tx.id,
+                state_before=before,
+                state_after=tx.inst.state,
+                text=describe(event),
+                actions=tuple(_action_text(a) for a in actions),
+            )
+        ended = False
+        for a in actions:
+            kind = type(a)
+            if kind is ToTU:
+                tu = cast(ToTU, a)
+                if tu.what == "terminated":
+                    ended = True
+                else:
+                    self._from_transaction(tx, tu)
+            elif kind is ReportOutcome and ctx.recording:
+                oc = cast(ReportOutcome, a)
+                ctx.record(
+                    "outcome",
+                    machine=tx.machine,
+                    tx=tx.id,
+                    code=oc.code,
+                    rfc=oc.rfc,
+                    text=f"{oc.direction} {oc.code} {oc.when}",
+                )
+        if new and tx.call is not None:
+            for m in new:
+                self._dialog_core(tx.call, MessageSent(m))
+        if ended:
+            self._tx_ended(tx)
+
+    def _tx_ended(self, tx: Tx) -> None:
+        tx.ended = True
+        self.txs.pop(tx.id, None)
+        if tx.request is not None:
+            matcher = self.client if tx.machine in ("ict", "nict") else self.server
+            key = transaction_key(tx.request)
+            if matcher.find_key(key) is tx:
+                matcher.forget(key)
+        if tx.call is not None and tx.request is not None:
+            role = "client" if tx.machine in ("ict", "nict") else "server"
+            self._dialog_core(tx.call, TransactionEnded(tx.request.method, tx.request.cseq, role))
+
+    def _from_transaction(self, tx: Tx, tu: ToTU) -> None:
+        """What a transaction tells the TU (``terminated`` is handled by the caller)."""
+        what = tu.what
+        if what == "response":
+            response = cast(Response, tu.message)
+            if tx.call is not None:
+                self._dialog_net(tx.call, ResponseReceived(response))
+            for step in self.tu.on_response(response):
+                self._schedule(step, step.after, None, None)
+        elif what == "send_cancel":
+            self._send_cancel(tx)
+        elif what == "ack":  # an ACK that matched an accepted INVITE (RFC 6026 §8.7)
+            self._ack(cast(Request, tu.message))
+        elif what in ("timeout", "cancelled", "transport_error"):
+            method = tx.request.method if tx.request is not None else ""
+            self._note(f"{tx.id}: {what} ({method})")
+            for step in self.tu.on_event(what, method):
+                self._schedule(step, step.after, None, None)
+        # "request": the UA core tells the TU itself, after the dialog had its say
+
+    # -- dialogs -------------------------------------------------------------------------------
+
+    def _dialog_handle(self, call: Call, event: Event, tag: str | None = None) -> list[Routed]:
+        """Give ``event`` to the dialog set, record its dialogs' changes, return its
+        actions. A `RemoteProtocolError` (a network message the dialog has no arrow for)
+        is recorded as a discard and yields nothing; a `LocalProtocolError` propagates."""
+        dset = call.dset
+        before = {id(d): d.state for d in dset.dialogs.values()}
+        try:
+            routed = dset.handle(event, tag) if dset.dialogs else dset.start(event)
+        except LocalProtocolError:
+            raise
+        except ProtocolError as exc:
+            self._ctx.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
+            return []
+        self._dialog_changes(call, before, event, routed)
+        return routed
+
+    def _dialog_changes(
+        self, call: Call, before: dict[int, str], event: Event, routed: list[Routed]
+    ) -> None:
+        ctx = self._ctx
+        changed: list[str] = []
+        recorded = False
+        dialogs = call.dset.dialogs
+        for inst in dialogs.values():
+            old = before.get(id(inst), "")
+            if old != inst.state:
+                changed.append(inst.state)
+            if not ctx.recording:
+                continue
+            acts = tuple(_action_text(a) for t, a in routed if t == inst.remote_tag)
+            # a dialog that changed or acted; else the only dialog, which took the event
+            if old != inst.state or acts or (len(dialogs) == 1 and not recorded):
+                recorded = True
+                ctx.record(
+                    "state",
+                    machine="dialog",
+                    tx=call.label(inst),
+                    state_before=old,
+                    state_after=inst.state,
+                    text=describe(event),
+                    actions=acts,
+                )
+        if self.held_byes:
+            for inst in list(dialogs.values()):
+                if inst.state != "moratorium" and id(inst) in self.held_byes:
+                    held_call, rfc = self.held_byes.pop(id(inst))
+                    self._core_bye(held_call, inst.remote_tag, rfc)
+        for state in changed:
+            for step in self.tu.on_dialog(state):
+                self._schedule(step, step.after, None, None)
+
+    def _dialog(self, call: Call, event: Event, tag: str | None = None) -> None:
+        """An event from the network or a timer: discards are recorded, actions run."""
+        self._dialog_actions(call, self._dialog_handle(call, event, tag))
+
+    _dialog_net = _dialog
+
+    def _dialog_core(self, call: Call, event: Event) -> None:
+        """An event the UA core caused (a message a transaction sent, a transaction that
+        ended): the dialog refusing it is a bug, reported as an error of the UA core."""
+        try:
+            routed = self._dialog_handle(call, event)
+        except LocalProtocolError as exc:
+            self._error("UA core", str(exc))
+            return
+        self._dialog_actions(call, routed)
+
+    def _dialog_actions(self, call: Call, routed: list[Routed]) -> None:
+        ctx = self._ctx
+        for tag, a in routed:
+            kind = type(a)
+            if kind is StartTimer:
+                st = cast(StartTimer, a)
+                ctx.set_timer(("dialog", call, tag, st.name), st.seconds)
+            elif kind is StopTimer:
+                ctx.cancel_timer(("dialog", call, tag, cast(StopTimer, a).name))
+            elif kind is Respond:
+                self._core_respond(cast(Respond, a))
+            elif kind is ToTU:
+                self._from_dialog(call, tag, cast(ToTU, a))
+            elif kind is ReportOutcome and ctx.recording:
+                oc = cast(ReportOutcome, a)
+                ctx.record(
+                    "outcome",
+                    machine="dialog",
+                    tx=f"dialog-{call.id}",
+                    code=oc.code,
+                    rfc=oc.rfc,
+                    text=f"{oc.direction} {oc.code} {oc.when}",
+                )
+
+    def _from_dialog(self, call: Call, tag: str, tu: ToTU) -> None:
+        what = tu.what
+        if what == "send_ack":
+            self._send_ack(call, cast(Response, tu.message))
+        elif what == "send_bye":
+            self._core_bye(call, tag, "RFC 3261 §12.2.1.2")
+        elif what == "reject_invite":
+            self._reject_invite(call)
+        elif what == "retry":
+            self._retry(call, tag, cast(Request | None, tu.message))
+        elif what == "terminated":
+            self._note(f"dialog-{call.id} ({tag}) ended")
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    def _response(self, response: Response) -> None:
+        tx = self.client.find(response)
+        if tx is not None:
+            self._tx_handle(tx, ResponseReceived(response))
+            return
+        if self.profile == "rfc6026":
+            self._ctx.record(
+                "discard",
+                text=f"{response.summary()} matches no client transaction: dropped",
+                rfc="RFC 6026 §8.9",
+            )
+            return
+        # RFC 3261 §18.1.2: passed to the UA core (a 2xx retransmission after the INVITE
+        # client transaction ended with the first 2xx)
+        call = self.calls.get((response.call_id, response.from_tag))
+        if call is None:
+            self._ctx.record(
+                "discard",
+                text=f"{response.summary()} matches no transaction and no dialog",
+                rfc="RFC 3261 §18.1.2",
+            )
+            return
+        self._note(
+            f"{response.summary()} matches no transaction: to the UA core", "RFC 3261 §18.1.2"
+        )
+        self._dialog(call, ResponseReceived(response))
+
+    def _request(self, request: Request, src: str) -> None:
+        tx = self.server.find(request)
+        if tx is not None:
+            self._tx_handle(tx, RequestReceived(request))
+            return
+        if request.method == "ACK":
+            self._ack(request)
+            return
+        if request.method == "CANCEL":
+            self._cancel_received(request, src)
+            return
+        call = self._call_for(request)
+        routed: list[Routed] = []
+        answers: list[Respond] = []
+        if call is not None:
+            try:
+                routed = self._dialog_handle(call, RequestReceived(request))
+            except LocalProtocolError as exc:  # cannot happen for a received message
+                self._error("UA core", str(exc))
+                return
+            answers = [a for _, a in routed if isinstance(a, Respond) and a.request is request]
+            if not answers and not self._tracked(call, request):
+                self._ctx.record(
+                    "discard",
+                    text=f"{request.summary()} is the initial INVITE again: absorbed by the dialog",
+                    rfc="RFC 5407 §3.1.1",
+                )
+                return
+        elif request.to_tag or request.method == "BYE":
+            answers = core.respond_unmatched(request)
+        elif request.method == "INVITE":
+            call = self._new_call(request.call_id, src, request, received=True)
+            try:
+                routed = self._dialog_handle(call, RequestReceived(request))
+            except LocalProtocolError as exc:
+                self._error("UA core", str(exc))
+                return
+        bound = call if call is not None and self._in_dialog(call, request) else None
+        machine = machine_for(request.method, "server")
+        tx = self._tx_create(machine, RequestReceived(request), src, bound)
+        if request.to_tag:
+            tx.to_tag = request.to_tag
+        elif bound is not None and request.method == "INVITE":
+            tx.to_tag = bound.local_tag
+        else:
+            tx.to_tag = self._tag()
+        if bound is not None:
+            self._dialog_actions(bound, routed)
+        for answer in answers if bound is None else ():
+            self._core_respond(answer)
+        self._to_tu(tx, request, answered=bool(answers))
+
+    def _call_for(self, request: Request) -> Call | None:
+        if request.to_tag:
+            return self.calls.get((request.call_id, request.to_tag))
+        if request.method == "INVITE":
+            return self.callee_index.get((request.call_id, request.from_tag))
+        return None
+
+    @staticmethod
+    def _tracked(call: Call, request: Request) -> bool:
+        side = ("server", request.method, request.cseq)
+        return any(side in d.transactions for d in call.dset.dialogs.values())
+
+    @staticmethod
+    def _in_dialog(call: Call, request: Request) -> bool:
+        return core.dialog_id(request, received=True).remote_tag in call.dset.dialogs
+
+    def _to_tu(self, tx: Tx, request: Request, answered: bool) -> None:
+        steps = self.tu.on_request(request)
+        for step in steps:
+            self._schedule(step, step.after, request, tx)
+        if answered or ScriptedTU.answers(steps) or not self.spec.auto_answer:
+            return
+        if request.method == "INVITE" and not request.to_tag:
+            return  # an initial INVITE nobody scripted is never answered
+        self._note(f"answers {request.method} with 200 (unscripted)")
+        self._respond(tx, 200, None, (), "", False, None)
+
+    def _ack(self, ack: Request) -> None:
+        """An ACK for a 2xx reached the UA core (RFC 3261 §13.3.1.4, §17.2.3: its branch is
+        new, so it matches no transaction)."""
+        self._stop_retransmit((ack.call_id, ack.cseq, ack.to_tag))
+        call = self.calls.get((ack.call_id, ack.to_tag))
+        if call is None:
+            core.respond_unmatched(ack)  # absorbed: an ACK is never answered
+            self._ctx.record(
+                "discard",
+                text=f"{ack.summary()} matches no dialog: absorbed",
+                rfc="RFC 3261 §17.1.1.3",
+            )
+            return
+        self._dialog(call, RequestReceived(ack))
+        for step in self.tu.on_request(ack):
+            self._schedule(step, step.after, ack, None)
+
+    def _cancel_received(self, cancel: Request, src: str) -> None:
+        """RFC 3261 §9.2: the UA core answers a CANCEL from its server transactions."""
+        target = self.server.find_cancelled(cancel)
+        call = target.call if target is not None else None
+        if call is None and not cancel.to_tag:
+            call = self.callee_index.get((cancel.call_id, cancel.from_tag))
+        tx = self._tx_create(
+            "nist",
+            RequestReceived(cancel),
+            src,
+            call if call is not None and self._in_dialog(call, cancel) else None,
+        )
+        tx.to_tag = cancel.to_tag or (target.to_tag if target is not None else self._tag())
+        if tx.call is not None:
+            self._dialog(tx.call, RequestReceived(cancel))
+        live = [target.inst] if target is not None and not target.ended else []
+        for answer in core.handle_cancel(cancel, live):
+            self._core_respond(answer)
+        for step in self.tu.on_request(cancel):
+            self._schedule(step, step.after, cancel, tx)
+
+    # -- responding ----------------------------------------------------------------------------
+
+    def _core_respond(self, answer: Respond) -> None:
+        """An answer the dialog layer or the UA core decided."""
+        tx = self.server.find(answer.request)
+        if tx is None or tx.ended:
+            self._note(
+                f"cannot answer {answer.request.summary()} with {answer.status}: its "
+                "transaction has ended"
+            )
+            return
+        self._note(f"UA core answers {answer.request.method} with {answer.status}", answer.rfc)
+        self._respond(tx, answer.status, False, answer.headers, "", True, None)
+
+    def _respond(
+        self,
+        tx: Tx,
+        code: int,
+        body: bool | None,
+        headers: tuple[tuple[str, str], ...],
+        reason: str,
+        omit_required: bool,
+        step: Step | None,
+    ) -> None:
+        request = tx.request
+        assert request is not None
+        if tx.ended or core.has_final_response(tx.inst):
+            self._note(f"does not send {code}: {request.summary()} was already answered")
+            return
+        if body is None:  # RFC 3261 §13.3.1.4: a 2xx to INVITE carries the answer or offer
+            body = (200 <= code < 300 and request.method == "INVITE") or (
+                200 <= code < 300 and bool(request.body)
+            )
+        if 400 <= code <= 499 and not omit_required:
+            headers = headers + self._required_headers(code, headers, request)
+        response = response_to(
+            request,
+            code,
+            reason=reason or None,
+            to_tag=request.to_tag if code == 100 else tx.to_tag,
+            headers=headers,
+            body=self._body("answer" if request.body else "offer") if body else "",
+        )
+        before = tx.inst.state
+        event = TUResponse(response)
+        try:
+            actions = self.machines.transactions[tx.machine].handle(tx.inst, event)
+        except LocalProtocolError as exc:
+            self._error(step.where if step is not None else "UA core", str(exc))
+            return
+        self._tx_actions(tx, before, event, actions)
+        if (
+            request.method == "INVITE"
+            and 200 <= code < 300
+            and any(isinstance(a, SendMessage) and a.message is response for a in actions)
+        ):
+            self._start_retransmit(tx, response)
+
+    def _required_headers(
+        self, code: int, headers: tuple[tuple[str, str], ...], request: Request
+    ) -> tuple[tuple[str, str], ...]:
+        """The header fields the catalogue requires in ``code`` and ``headers`` lacks."""
+        out = []
+        for name in missing_headers(code, [n for n, _ in headers]):
+            if name.startswith("one of "):
+                name = name[len("one of ") :].split(",")[0].strip()
+            value = HEADER_VALUES.get(name, "")
+            out.append(
+                (name, value.format(host=self.host, require=request.header("Require") or "foo"))
+            )
+        return tuple(out)
+
+    def _reject_invite(self, call: Call) -> None:
+        """RFC 3261 §15: the callee ends an early dialog with a non-2xx to the INVITE."""
+        for tx in list(self.txs.values()):
+            if tx.call is call and tx.machine == "ist" and not core.has_final_response(tx.inst):
+                self._note(
+                    f"UA core rejects the INVITE with {self.spec.reject_code}", "RFC 3261 §15"
+                )
+                self._respond(tx, self.spec.reject_code, False, (), "", False, None)
+                return
+
+    # -- the UAS core's 2xx retransmission (RFC 3261 §13.3.1.4) --------------------------------
+
+    def _start_retransmit(self, tx: Tx, response: Response) -> None:
+        key = (response.call_id, response.cseq, response.to_tag)
+        interval = self.timing.t1
+        self.retransmits[key] = _Retransmit(
+            response, tx.peer, tx.call, self._ctx.now, interval, tx.id
+        )
+        self._ctx.set_timer(("2xx", key), interval)
+
+    def _stop_retransmit(self, key: tuple[str, int, str]) -> None:
+        if self.retransmits.pop(key, None) is not None:
+            self._ctx.cancel_timer(("2xx", key))
+
+    def _retransmit_2xx(self, key: tuple[str, int, str]) -> None:
+        r = self.retransmits.get(key)
+        if r is None:
+            return
+        ctx = self._ctx
+        inst = self._dialog_of(r.call, r.response)
+        if inst is not None and inst.state == "morgue":
+            del self.retransmits[key]
+            return
+        left = r.start + self.timing.value("64*T1") - ctx.now
+        if left < _EPSILON:
+            del self.retransmits[key]
+            self._note(f"no ACK for {r.response.summary()} after 64*T1", "RFC 3261 §13.3.1.4")
+            if (
+                r.call is not None
+                and inst is not None
+                and inst.state == "moratorium"
+                and r.response.cseq == inst.initial_cseq
+            ):
+                self._core_bye(r.call, inst.remote_tag, "RFC 3261 §13.3.1.4")
+            return
+        ctx.record("timer", machine="ua-core", tx=r.tx, timer="2xx")
+        ctx.send(r.peer, r.response, retransmission=True, machine="ua-core", tx=r.tx)
+        if r.call is not None:
+            self._dialog_core(r.call, MessageSent(r.response))
+        r.interval = min(r.interval * 2, self.timing.t2)
+        ctx.set_timer(("2xx", key), min(r.interval, left))
+
+    @staticmethod
+    def _dialog_of(call: Call | None, message: Message) -> DialogInstance | None:
+        if call is None:
+            return None
+        remote = message.from_tag if isinstance(message, Response) else message.to_tag
+        return call.dset.dialogs.get(remote)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _new_call(self, call_id: str, peer: str, request: Request, *, received: bool) -> Call:
+        n = len(self.call_list) + 1
+        dset = DialogSet(
+            self.machines.dialog,
+            seed=derive_seed(self.seed, n),
+            call_id_owner=self.spec.call_id_owner,
+        )
+        tag = self._tag() if received else request.from_tag
+        call = Call(str(n), dset, peer, tag)
+        self.call_list.append(call)
+        self.calls[(call_id, tag)] = call
+        if received:
+            self.callee_index[(call_id, request.from_tag)] = call
+        return call
+
+    def _live_dialog(self, peer: str) -> tuple[Call, DialogInstance] | None:
+        for call in reversed(self.call_list):
+            if call.peer != peer:
+                continue
+            inst = call.main()
+            if inst is not None and inst.state in _LIVE:
+                return call, inst
+        return None
+
+    def _send_request(
+        self,
+        method: str,
+        peer: str,
+        *,
+        body: bool,
+        headers: tuple[tuple[str, str], ...] = (),
+        out_of_dialog: bool = False,
+        new_call: bool = False,
+        to_tag: str = "",
+    ) -> None:
+        """Send a request the TU asked for. Raises `LocalProtocolError` if the dialog refuses
+        it (the caller reports it)."""
+        peer_uri = f"sip:{peer}@{peer}.example.com"
+        found = None
+        if not out_of_dialog and not new_call and method not in OUT_OF_DIALOG_ONLY:
+            found = self._live_dialog(peer)
+        if found is None and method in IN_DIALOG_ONLY and not out_of_dialog:
+            raise LocalProtocolError(
+                "UA core",
+                self.profile,
+                "(no dialog)",
+                f"{method} to {peer}",
+                f"there is no dialog with {peer} to send {method} in "
+                "(RFC 3261 §12.2.1.1); say out_of_dialog: true to send "
+                "one anyway",
+            )
+        body_text = self._body("offer") if body else ""
+        if found is not None:
+            call, inst = found
+            request = Request(
+                method,
+                uri=peer_uri,
+                call_id=inst.call_id,
+                cseq=(inst.local_cseq or 0) + 1,
+                from_tag=inst.local_tag,
+                to_tag=inst.remote_tag,
+                branch=self._branch(),
+                sent_by=self.host,
+                headers=headers,
+                body=body_text,
+            )
+            self._send_in_call(call, request)
+            return
+        n = self._next("call")
+        call_id = f"{n}-{self._name}@{self.host}"
+        uri = f"sip:{peer}.example.com" if method == "REGISTER" else peer_uri
+        request = Request(
+            method,
+            uri=uri,
+            call_id=call_id,
+            cseq=1,
+            from_tag=self._tag(),
+            to_tag=to_tag,
+            branch=self._branch(),
+            sent_by=self.host,
+            headers=headers,
+            body=body_text,
+        )
+        if method == "INVITE" and not to_tag:
+            call = self._new_call(call_id, peer, request, received=False)
+            self._send_in_call(call, request)
+            return
+        self._tx_create(machine_for(method, "client"), TURequest(request), peer, None, request)
+
+    def _send_in_call(self, call: Call, request: Request) -> None:
+        routed = self._dialog_handle(call, MessageSent(request))  # may refuse (§14.1 ...)
+        self._tx_create(
+            machine_for(request.method, "client"), TURequest(request), call.peer, call, request
+        )
+        self._dialog_actions(call, routed)
+
+    def _send_cancel(self, ict: Tx) -> None:
+        """RFC 3261 §9.1: the CANCEL the INVITE client transaction asked for."""
+        assert ict.request is not None
+        cancel = cancel_for(ict.request)
+        self._note(f"sends CANCEL for {ict.request.summary()}", "RFC 3261 §9.1")
+        if ict.call is not None:
+            try:
+                self._send_in_call(ict.call, cancel)
+            except LocalProtocolError as exc:
+                self._error("UA core", str(exc))
+            return
+        self._tx_create("nict", TURequest(cancel), ict.peer, None, cancel)
+
+    def _tu_cancel(self, peer: str, out_of_dialog: bool) -> None:
+        if out_of_dialog:  # a CANCEL for an INVITE that was never sent (RFC 3261 §9.2: 481)
+            n = self._next("call")
+            invite = Request(
+                "INVITE",
+                uri=f"sip:{peer}@{peer}.example.com",
+                call_id=f"{n}-{self._name}@{self.host}",
+                from_tag=self._tag(),
+                branch=self._branch(),
+                sent_by=self.host,
+            )
+            cancel = cancel_for(invite)
+            self._tx_create("nict", TURequest(cancel), peer, None, cancel)
+            return
+        for tx in reversed(list(self.txs.values())):
+            if tx.machine == "ict" and tx.peer == peer and not tx.ended:
+                self._tx_handle(tx, TUCancel())
+                return
+        self._note(f"nothing to cancel: no INVITE to {peer} is in progress", "RFC 3261 §9.1")
+
+    def _send_ack(self, call: Call, response: Response) -> None:
+        """RFC 3261 §13.2.2.4: the ACK of a 2xx, built once and sent for every copy."""
+        key = (response.call_id, response.cseq, response.to_tag)
+        ack = self.acks.get(key)
+        if ack is None:
+            invite = self._invite_of(call, response)
+            offer_in_2xx = bool(response.body) and invite is not None and not invite.body
+            ack = Request(
+                "ACK",
+                uri=invite.uri
+                if invite is not None
+                else f"sip:{call.peer}@{call.peer}.example.com",
+                call_id=response.call_id,
+                cseq=response.cseq,
+                from_tag=response.from_tag,
+                to_tag=response.to_tag,
+                branch=self._branch(),
+                sent_by=self.host,
+                body=self._body("answer") if offer_in_2xx else "",
+            )
+            self.acks[key] = ack
+            retx = False
+        else:
+            retx = True
+        self._ctx.send(call.peer, ack, retransmission=retx, machine="ua-core", tx="ack")
+        self._dialog_core(call, MessageSent(ack))
+
+    def _invite_of(self, call: Call, response: Response) -> Request | None:
+        """The INVITE a 2xx answers: its client transaction's request (the ACK is built
+        while the transaction still exists), else the initial INVITE of the call."""
+        tx = self.client.find(response)
+        if tx is not None and tx.request is not None:
+            return tx.request
+        inst = call.main()
+        if inst is not None and inst.request is not None and inst.request.cseq == response.cseq:
+            return inst.request
+        return None
+
+    def _core_bye(self, call: Call, tag: str, rfc: str) -> None:
+        """End the session with a BYE, as the dialog (or §13.3.1.4) advises. A callee in
+        Moratorium MUST NOT send it before the ACK or the end of the INVITE server
+        transaction (RFC 3261 §15): the dialog refuses it then, and the BYE is held until
+        the dialog leaves Moratorium."""
+        inst = call.dset.dialogs.get(tag) or call.main()
+        if inst is None or id(inst) in self.byes or inst.state not in _LIVE:
+            return
+        request = Request(
+            "BYE",
+            uri=f"sip:{call.peer}@{call.peer}.example.com",
+            call_id=inst.call_id,
+            cseq=(inst.local_cseq or 0) + 1,
+            from_tag=inst.local_tag,
+            to_tag=inst.remote_tag,
+            branch=self._branch(),
+            sent_by=self.host,
+        )
+        try:
+            routed = self._dialog_handle(call, MessageSent(request))
+        except LocalProtocolError as exc:
+            if inst.state == "moratorium":
+                self.held_byes[id(inst)] = (call, rfc)
+                self._note("UA core holds the BYE until the ACK", "RFC 3261 §15")
+            else:
+                self._error("UA core", str(exc))
+            return
+        self.byes.add(id(inst))
+        self.held_byes.pop(id(inst), None)
+        self._note("UA core ends the session with a BYE", rfc)
+        self._tx_create("nict", TURequest(request), call.peer, call, request)
+        self._dialog_actions(call, routed)
+
+    def _retry(self, call: Call, tag: str, refused: Request | None) -> None:
+        """RFC 3261 §14.1: the glare timer fired; try the refused request once more."""
+        if refused is None or not self.spec.retry_491:
+            return
+        inst = call.dset.dialogs.get(tag) or call.main()
+        if inst is None:
+            return
+        request = replace(refused, cseq=(inst.local_cseq or 0) + 1, branch=self._branch())
+        self._note(f"retries {refused.method} after 491", "RFC 3261 §14.1")
+        try:
+            self._send_in_call(call, request)
+        except LocalProtocolError as exc:
+            self._note(f"retry of {refused.method} not sent: {exc}", "RFC 3261 §14.1")
+
+    # -- the script ----------------------------------------------------------------------------
+
+    def _schedule(self, step: Step, delay: float, request: Request | None, tx: Tx | None) -> None:
+        n = self._next("step")
+        self.step_args[n] = (step, request, tx)
+        self._ctx.set_timer(("step", n), delay)
+
+    def _run_step(self, step: Step, request: Request | None, tx: Tx | None) -> None:
+        ctx = self._ctx
+        if ctx.recording:
+            ctx.record("tu", text=f"{step.describe()} ({step.where})")
+        if step.action == "never_answer":
+            return
+        if step.action == "respond":
+            if tx is None:
+                self._error(step.where, "there is no request to answer")
+                return
+            self._respond(
+                tx, step.code, step.body, step.headers, step.reason, step.omit_required, step
+            )
+            return
+        try:
+            if step.method == "CANCEL":
+                self._tu_cancel(step.to, step.out_of_dialog)
+            else:
+                self._send_request(
+                    step.method,
+                    step.to,
+                    body=bool(step.body),
+                    headers=step.headers,
+                    out_of_dialog=step.out_of_dialog,
+                    new_call=step.new_call,
+                    to_tag=step.to_tag,
+                )
+        except LocalProtocolError as exc:
+            self._error(step.where, str(exc))
+
+
+def _action_text(action: Action) -> str:
+    """A short text of an action for the trace."""
+    kind = type(action)
+    if kind is SendMessage:
+        return f"send {cast(SendMessage, action).message.summary()}"
+    if kind is StartTimer:
+        st = cast(StartTimer, action)
+        return f"start Timer {st.name} ({st.seconds:g} s)"
+    if kind is StopTimer:
+        return f"stop Timer {cast(StopTimer, action).name}"
+    if kind is ToTU:
+        return f"{cast(ToTU, action).what} to TU"
+    if kind is Respond:
+        r = cast(Respond, action)
+        return f"respond {r.status} to {r.request.method}"
+    if kind is ReportOutcome:
+        return f"outcome {cast(ReportOutcome, action).code}"
+    return type(action).__name__

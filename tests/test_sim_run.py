@@ -1,0 +1,398 @@
+"""Running scenarios (sipfsm.sim.run): the starter library, determinism, output, many runs,
+and random scenarios.
+
+What is checked: the three starter scenarios pass under both engines, both transports and
+both profiles, with their key messages -- RFC 3665 §3.1's F1-F6; a 486 ACKed by the INVITE
+transaction; RFC 5407 §3.3.1's 491 in each direction, then exactly one retried re-INVITE
+from each side, first from the side that does not own the Call-ID, each within its §14.1
+window (0-2 s, 2.1-4 s after its 491 arrived); the same scenario, options and seed give a
+byte-identical JSONL trace, with either engine; ``record=False`` changes nothing but the
+trace; ``to_json`` has the shape of ``sipfsm simulate --json``; ``run_many`` counts
+outcomes; bad options are clear errors; and Hypothesis-generated scenarios (random TU
+actions, loss, duplication, reordering, delays, seeds, transports, profiles) never crash,
+never leak a transaction, never break an invariant, never make the UA core refuse itself,
+and give the same trace with both engines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sipfsm.errors import UnknownName
+from sipfsm.sim.run import SimResult, run_many, simulate
+from sipfsm.sim.scenario import ScenarioError, load, parse
+
+STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
+COMBOS = [(t, p) for t in ("udp", "tcp") for p in ("rfc6026", "rfc3261")]
+
+
+def summaries(r: SimResult, *, retransmissions: bool = False) -> list[tuple[str, str, str]]:
+    return [
+        (w.src, w.dst, w.message.summary())
+        for w in r.wire
+        if retransmissions or not w.retransmission
+    ]
+
+
+@pytest.mark.parametrize("name", STARTERS)
+@pytest.mark.parametrize(("transport", "profile"), COMBOS)
+def test_the_starter_scenarios_pass_and_both_engines_give_the_same_trace(
+    name: str, transport: str, profile: str
+) -> None:
+    table = simulate(name, transport=transport, profile=profile, seed=11)
+    other = simulate(name, transport=transport, profile=profile, seed=11, engine="transitions")
+    assert table.passed, [(e.text, e.detail) for e in table.expectations if not e.passed]
+    assert table.violations == [] and table.errors == []
+    assert list(table.trace_lines()) == list(other.trace_lines())
+
+
+@pytest.mark.parametrize(("transport", "profile"), COMBOS)
+def test_rfc3665_3_1_is_f1_to_f6(transport: str, profile: str) -> None:
+    r = simulate("rfc3665-3.1", transport=transport, profile=profile)
+    assert summaries(r) == [
+        ("alice", "bob", "INVITE (CSeq 1)"),  # F1
+        ("bob", "alice", "180 Ringing (INVITE)"),  # F2
+        ("bob", "alice", "200 OK (INVITE)"),  # F3
+        ("alice", "bob", "ACK (CSeq 1)"),  # F4
+        ("bob", "alice", "BYE (CSeq 1)"),  # F5
+        ("alice", "bob", "200 OK (BYE)"),  # F6
+    ]
+    assert r.final_states["alice"]["dialog"] == r.final_states["bob"]["dialog"] == "morgue"
+
+
+def test_a_486_is_acked_by_the_invite_transaction_rfc3261_17_1_1_3() -> None:
+    r = simulate("4xx-486-busy")
+    assert summaries(r) == [
+        ("alice", "bob", "INVITE (CSeq 1)"),
+        ("bob", "alice", "100 Trying (INVITE)"),
+        ("bob", "alice", "486 Busy Here (INVITE)"),
+        ("alice", "bob", "ACK (CSeq 1)"),
+    ]
+    invite, ack = r.wire[0].message, r.wire[3].message
+    assert ack.branch == invite.branch
+
+
+def glare_timeline(r: SimResult) -> dict[str, Any]:
+    """When each side got its 491, and the re-INVITEs each sent after it."""
+    arrived = {
+        x.dst: x.t
+        for x in r.records
+        if x.kind == "deliver" and x.message is not None and x.message.status == 491
+    }
+    retries = [
+        (w.src, w.t, w.message.cseq)
+        for w in r.wire
+        if w.message.summary().startswith("INVITE")
+        and w.message.to_tag
+        and not w.retransmission
+        and w.src in arrived
+        and w.t >= arrived[w.src]
+    ]
+    return {"arrived": arrived, "retries": retries}
+
+
+@pytest.mark.parametrize(("transport", "profile"), COMBOS)
+def test_rfc5407_3_3_1_491_both_ways_then_one_retry_each_non_owner_first_in_window(
+    transport: str, profile: str
+) -> None:
+    for seed in range(25):
+        r = simulate("rfc5407-3.3.1", seed=seed, transport=transport, profile=profile)
+        assert r.passed
+        refusals = [
+            (w.src, w.dst)
+            for w in r.wire
+            if getattr(w.message, "status", 0) == 491 and not w.retransmission
+        ]
+        assert sorted(refusals) == [("alice", "bob"), ("bob", "alice")]  # F7, F8
+        timeline = glare_timeline(r)
+        arrived, retries = timeline["arrived"], timeline["retries"]
+        assert [(src, cseq) for src, _, cseq in retries] == [("bob", 2), ("alice", 3)]
+        (_, bob_t, _), (_, alice_t, _) = retries
+        # bob did not generate the Call-ID: 0-2 s; alice did: 2.1-4 s (RFC 3261 §14.1)
+        assert 0.0 <= bob_t - arrived["bob"] <= 2.0 + 1e-9
+        assert 2.1 - 1e-9 <= alice_t - arrived["alice"] <= 4.0 + 1e-9
+
+
+def test_rfc5407_3_3_1_retry_times_vary_with_the_seed_and_the_owner_can_be_swapped() -> None:
+    spread = {
+        round(glare_timeline(simulate("rfc5407-3.3.1", seed=s))["retries"][0][1], 2)
+        for s in range(10)
+    }
+    assert len(spread) > 5
+    sc = load("rfc5407-3.3.1")
+    text = Path(__file__).parent.parent.joinpath("sipfsm/sim/library/rfc5407-3.3.1.yaml")
+    swapped = parse(
+        text.read_text(encoding="utf-8")
+        .replace("alice: {role: ua}", "alice: {role: ua, call_id_owner: false}")
+        .replace("bob: {role: ua}", "bob: {role: ua, call_id_owner: true}"),
+        sc.source,
+    )
+    r = simulate(swapped, seed=3)
+    assert [src for src, _, _ in glare_timeline(r)["retries"]] == ["alice", "bob"]
+
+
+def test_the_same_seed_gives_a_byte_identical_trace_with_either_engine(tmp_path: Path) -> None:
+    paths = []
+    for i, engine in enumerate(("table", "table", "transitions")):
+        r = simulate("rfc5407-3.3.1", seed=42, loss=0.2, engine=engine)
+        paths.append(r.write_trace(tmp_path / f"trace{i}.jsonl"))
+    data = [p.read_bytes() for p in paths]
+    assert data[0] == data[1] == data[2]
+    assert (
+        simulate("rfc5407-3.3.1", seed=43, loss=0.2).records
+        != simulate("rfc5407-3.3.1", seed=42, loss=0.2).records
+    )
+
+
+def test_the_jsonl_trace_has_one_record_per_line_with_time_element_and_wire_text(
+    tmp_path: Path,
+) -> None:
+    r = simulate("rfc3665-3.1")
+    path = r.write_trace(tmp_path / "deep" / "t.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(r.records)
+    rows = [json.loads(line) for line in lines]
+    assert [row["seq"] for row in rows] == list(range(len(rows)))
+    assert all({"t", "seq", "kind", "element"} <= set(row) for row in rows)
+    sends = [row for row in rows if row["kind"] == "send"]
+    assert sends[0]["raw"].startswith("INVITE sip:bob@bob.example.com SIP/2.0\r\n")
+    states = [row for row in rows if row["kind"] == "state"]
+    assert {"machine", "tx", "state_after", "text"} <= set(states[0])
+
+
+def test_to_json_has_the_simulate_json_shape() -> None:
+    r = simulate("4xx-486-busy", seed=5)
+    data = r.to_json()
+    json.dumps(data)  # JSON-ready
+    assert {
+        "scenario",
+        "seed",
+        "passed",
+        "messages",
+        "final_states",
+        "violations",
+        "expectations",
+    } <= set(data)
+    assert (data["scenario"], data["seed"], data["passed"]) == ("4xx-486-busy", 5, True)
+    assert data["messages"][0] == {
+        "t": 0.0,
+        "src": "alice",
+        "dst": "bob",
+        "kind": "request",
+        "method": "INVITE",
+        "status": None,
+        "lost": False,
+    }
+    assert data["messages"][2]["kind"] == "response"
+    assert (data["messages"][2]["method"], data["messages"][2]["status"]) == ("INVITE", 486)
+    assert set(data["final_states"]) == {"alice", "bob"}
+    assert data["final_states"]["bob"]["dialog"] == "morgue"
+    assert all(set(e) == {"text", "passed"} for e in data["expectations"])
+
+
+def test_without_recording_only_the_trace_is_missing() -> None:
+    on = simulate("rfc5407-3.3.1", seed=8, loss=0.3)
+    off = simulate("rfc5407-3.3.1", seed=8, loss=0.3, record=False)
+    assert off.records == [] and on.records
+    assert on.to_json() == off.to_json()
+
+
+def test_loss_has_no_effect_over_tcp() -> None:
+    r = simulate("rfc3665-3.1", transport="tcp", loss=1.0)
+    assert r.passed and not any(w.lost for w in r.wire)
+
+
+def test_run_many_counts_outcomes_violations_and_expectations() -> None:
+    summary = run_many("rfc3665-3.1", 20, seed=100, loss=0.3)
+    data = summary.to_json()
+    json.dumps(data)
+    assert data["runs"] == 20 and data["passed"] + data["failed"] == 20
+    assert sum(data["outcomes"].values()) == 20
+    assert data["violations"] == {}
+    assert len(data["failed_seeds"]) == data["failed"]
+    assert all(seed in range(100, 120) for seed in data["failed_seeds"])
+    assert all(e["passed"] + e["failed"] == 20 for e in data["expectations"])
+    clean = run_many("rfc3665-3.1", 5)
+    assert (clean.passed, dict(clean.outcomes)) == (5, {"passed alice:morgue bob:morgue": 5})
+
+
+def test_bad_options_are_clear_errors() -> None:
+    udp_only = parse(
+        "name: u\ntitle: t\ntransports: [udp]\nprofiles: [rfc6026]\nelements: {a: {}, b: {}}\n",
+        "u.yaml",
+    )
+    with pytest.raises(ScenarioError, match="does not run over tcp"):
+        simulate(udp_only, transport="tcp")
+    with pytest.raises(ScenarioError, match="does not apply to profile rfc3261"):
+        simulate(udp_only, profile="rfc3261")
+    with pytest.raises(UnknownName, match="unknown engine 'fast'"):
+        simulate(udp_only, engine="fast")
+    with pytest.raises(UnknownName, match="unknown transport 'sctp'"):
+        simulate(udp_only, transport="sctp")
+    with pytest.raises(ScenarioError, match="is not a probability"):
+        simulate(udp_only, loss=2.0)
+    with pytest.raises(ScenarioError, match="is not a number of runs"):
+        run_many(udp_only, 0)
+
+
+# -- random scenarios -------------------------------------------------------------------------
+
+SENDABLE = ["BYE", "INVITE", "UPDATE", "INFO", "OPTIONS", "MESSAGE", "CANCEL", "REFER", "REGISTER"]
+FINALS = [200, 200, 200, 486, 480, 603, 404, 500, 420, 415, 488]
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """Two or three UAs that answer every initial INVITE (a 1xx perhaps, then a final
+    response after a random delay), send random requests to each other at random times,
+    and sometimes answer other requests themselves, over a random lossy network."""
+    names = ["alice", "bob"] + (["carol"] if draw(st.booleans()) else [])
+    script: dict[str, list[dict[str, Any]]] = {}
+    times = st.floats(0, 12, allow_nan=False).map(lambda x: round(x, 2))
+    for name in names:
+        others = [n for n in names if n != name]
+        steps: list[dict[str, Any]] = []
+        if draw(st.booleans()):
+            steps.append(
+                {
+                    "on": {"request": "INVITE", "in_dialog": False},
+                    "repeat": True,
+                    "respond": draw(st.sampled_from([180, 183])),
+                }
+            )
+        steps.append(
+            {
+                "on": {"request": "INVITE", "in_dialog": False},
+                "repeat": True,
+                "after": draw(st.floats(0, 4).map(lambda x: round(x, 2))),
+                "respond": draw(st.sampled_from(FINALS)),
+            }
+        )
+        for _ in range(draw(st.integers(0, 4))):
+            method = draw(st.sampled_from(SENDABLE))
+            step: dict[str, Any] = {
+                "at": draw(times),
+                "send": method,
+                "to": draw(st.sampled_from(others)),
+            }
+            if method in ("INVITE", "UPDATE") and draw(st.booleans()):
+                step["offer"] = True
+            if method in ("BYE", "CANCEL", "OPTIONS") and draw(st.integers(0, 9)) == 0:
+                step["out_of_dialog"] = True
+            steps.append(step)
+        if draw(st.integers(0, 3)) == 0:
+            steps.append(
+                {
+                    "on": {"request": draw(st.sampled_from(["OPTIONS", "INFO", "MESSAGE"]))},
+                    "after": draw(st.floats(0, 2).map(lambda x: round(x, 2))),
+                    "respond": draw(st.sampled_from([200, 405, 481, 500, 603])),
+                    "repeat": True,
+                }
+            )
+        script[name] = steps
+    script["alice"].append({"at": 0, "send": "INVITE", "to": "bob", "offer": draw(st.booleans())})
+    link = {
+        "delay": {"uniform": [0, draw(st.sampled_from([0.01, 0.1, 0.3, 0.6]))]},
+        "loss": draw(st.sampled_from([0.0, 0.05, 0.2, 0.3])),
+        "duplicate": draw(st.sampled_from([0.0, 0.05])),
+        "reorder": draw(st.sampled_from([0.0, 0.1])),
+    }
+    return {
+        "name": "random",
+        "title": "random",
+        "elements": {n: {} for n in names},
+        "network": {"default": link},
+        "script": script,
+    }
+
+
+def assert_sound(r: SimResult) -> None:
+    assert r.violations == [], [(v.rule, v.text) for v in r.violations]
+    assert [e for e in r.errors if e.where == "UA core"] == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=scenarios(),
+    seed=st.integers(0, 2**32),
+    transport=st.sampled_from(["udp", "tcp"]),
+    profile=st.sampled_from(["rfc6026", "rfc3261"]),
+)
+def test_random_scenarios_never_crash_leak_or_break_an_invariant(
+    doc: dict[str, Any], seed: int, transport: str, profile: str
+) -> None:
+    sc = parse(yaml.safe_dump(doc, sort_keys=False), "random.yaml")
+    assert_sound(simulate(sc, seed=seed, transport=transport, profile=profile, record=False))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=scenarios(),
+    seed=st.integers(0, 2**32),
+    transport=st.sampled_from(["udp", "tcp"]),
+    profile=st.sampled_from(["rfc6026", "rfc3261"]),
+)
+def test_random_scenarios_give_the_same_trace_with_both_engines(
+    doc: dict[str, Any], seed: int, transport: str, profile: str
+) -> None:
+    sc = parse(yaml.safe_dump(doc, sort_keys=False), "random.yaml")
+    table = simulate(sc, seed=seed, transport=transport, profile=profile)
+    other = simulate(sc, seed=seed, transport=transport, profile=profile, engine="transitions")
+    assert_sound(table)
+    assert list(table.trace_lines()) == list(other.trace_lines())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    loss=st.floats(0, 0.3),
+    name=st.sampled_from(STARTERS),
+    transport=st.sampled_from(["udp", "tcp"]),
+)
+def test_the_starter_scenarios_under_random_loss_stay_sound(
+    seed: int, loss: float, name: str, transport: str
+) -> None:
+    assert_sound(simulate(name, seed=seed, loss=loss, transport=transport, record=False))
+
+
+def test_the_trace_does_not_depend_on_the_string_hash_seed_or_the_process() -> None:
+    """Runs in other processes (a sweep's workers) give the same bytes: nothing depends on
+    ``PYTHONHASHSEED``."""
+    code = (
+        "import hashlib\n"
+        "from sipfsm.sim.run import simulate\n"
+        "r = simulate('rfc5407-3.3.1', seed=5, loss=0.25)\n"
+        "print(hashlib.sha256('\\n'.join(r.trace_lines()).encode()).hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(h)},
+        ).stdout.strip()
+        for h in (1, 2)
+    }
+    here = simulate("rfc5407-3.3.1", seed=5, loss=0.25)
+    assert digests == {hashlib.sha256("\n".join(here.trace_lines()).encode()).hexdigest()}
+
+
+def test_results_can_be_sent_to_another_process() -> None:
+    r = simulate("rfc3665-3.1", seed=2, loss=0.2)
+    back = pickle.loads(pickle.dumps(r))
+    assert back.to_json() == r.to_json() and back.records == r.records
+    summary = run_many("rfc3665-3.1", 3)
+    assert pickle.loads(pickle.dumps(summary)).to_json() == summary.to_json()

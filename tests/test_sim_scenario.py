@@ -1,0 +1,392 @@
+"""Scenario files (sipfsm.sim.scenario): YAML in, frozen values out, and clear errors.
+
+What is checked: a complete scenario parses into the values it says (steps, patterns,
+network, expectations, defaults); ``on:`` is a key, not YAML 1.1's boolean; names the
+model declares (dialog states, invariants, profiles, transports) are taken from it;
+malformed files -- broken YAML, wrong types, unknown keys, unknown names, out-of-range
+numbers, contradictions, a drop rule on TCP, duplicate keys -- each give one
+`ScenarioError` naming the file, the line, the path, what is wrong and what is allowed,
+never a traceback; the built-in library lists its scenarios with titles and each loads by
+name; a file loads by path; an unknown name lists what exists.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sipfsm.model import declare
+from sipfsm.sim.invariants import RULES
+from sipfsm.sim.scenario import (
+    DIALOG_STATES,
+    Delay,
+    DropRule,
+    MessagePattern,
+    On,
+    ScenarioError,
+    library,
+    load,
+    parse,
+)
+
+GOOD = """\
+name: demo-1
+title: A demo
+rfc: RFC 3665 §3.1
+transports: [udp]
+profile: rfc3261
+duration: 90
+timers: {t1: 0.25}
+elements:
+  alice: {role: ua, call_id_owner: false}
+  bob: {retry_491: false}
+network:
+  default: {delay: {uniform: [0.01, 0.1]}, loss: 0.1}
+  links:
+    - from: bob
+      to: alice
+      delay: 0.2
+      drop: [{match: {status: 200, method: INVITE}, nth: [1, 2]}]
+script:
+  alice:
+    - {at: 0, send: INVITE, offer: true}
+    - {on: {status: 2xx, method: INVITE}, after: 2, send: BYE, headers: {Reason: "SIP;cause=200"}}
+  bob:
+    - {on: {request: INVITE, in_dialog: false}, respond: 180}
+    - {on: {request: INVITE, in_dialog: false}, after: 1.5, respond: 486, reason: Busy}
+    - {on: {request: MESSAGE}, never_answer: true, repeat: true}
+expect:
+  - {seen: {from: bob, to: alice, status: 486, count: 1}}
+  - {not_seen: {status: [500, 599]}}
+  - {end_state: {element: alice, dialog: morgue}}
+  - {no_violations: true}
+  - {violation: leaked-transaction}
+  - order: [{request: INVITE}, {status: 180}]
+"""
+
+
+def test_a_complete_scenario_parses_into_its_values() -> None:
+    sc = parse(GOOD, "demo.yaml")
+    assert (sc.name, sc.title, sc.rfc) == ("demo-1", "A demo", "RFC 3665 §3.1")
+    assert sc.transports == ("udp",)
+    assert (sc.profile, sc.duration, sc.t1, sc.t2) == ("rfc3261", 90.0, 0.25, 4.0)
+    assert sc.element_names == ("alice", "bob")
+    assert sc.element("alice").call_id_owner is False
+    assert sc.element("bob").retry_491 is False
+    assert sc.network.default.delay == Delay("uniform", 0.01, 0.1)
+    (bob_alice,) = sc.network.links
+    assert bob_alice.drop == (
+        DropRule(
+            MessagePattern("response", "INVITE", (200, 200)),
+            frozenset({1, 2}),
+            where="network.links[0].drop[0]",
+        ),
+    )
+    a0, a1 = sc.steps_of("alice")
+    assert (a0.action, a0.method, a0.to, a0.at, a0.body) == ("send", "INVITE", "bob", 0.0, True)
+    assert a1.on == On("response", MessagePattern("response", "INVITE", (200, 299)))
+    assert a1.after == 2.0 and a1.headers == (("Reason", "SIP;cause=200"),)
+    b0, b1, b2 = sc.steps_of("bob")
+    assert b0.on == On("request", MessagePattern("request", "INVITE", in_dialog=False))
+    assert (b1.code, b1.reason) == (486, "Busy")
+    assert (b2.action, b2.repeat) == ("never_answer", True)
+    assert b1.where == "script.bob[1] (line 24)"
+    kinds = [e.kind for e in sc.expect]
+    assert kinds == ["seen", "not_seen", "end_state", "no_violations", "violation", "order"]
+    assert sc.expect[0].text == "seen 486 (any method) bob -> alice, exactly 1 time"
+
+
+def test_on_is_a_key_not_a_yaml_1_1_boolean() -> None:
+    sc = parse(
+        "name: x\ntitle: t\nelements: {a: {}, b: {}}\n"
+        "script:\n  b:\n    - on: {request: BYE}\n      respond: 200\n"
+    )
+    assert sc.script[0].on is not None
+
+
+def test_defaults_both_transports_both_profiles_rfc6026_and_300_s() -> None:
+    sc = parse("name: x\ntitle: t\nelements: {alice: {}, bob: {}}\n")
+    assert sc.transports == ("udp", "tcp")
+    assert sc.profiles == ("rfc6026", "rfc3261")
+    assert (sc.profile, sc.duration, sc.t1, sc.t2, sc.t4) == ("rfc6026", 300.0, 0.5, 4.0, 5.0)
+    assert sc.element("alice").auto_answer
+
+
+def test_names_come_from_the_model_dialog_states_and_invariants() -> None:
+    leaves = tuple(s.name for s in declare("dialog").leaf_states)
+    assert (*leaves, "none") == DIALOG_STATES
+    assert "confirmed" not in DIALOG_STATES  # a parent state is never current
+    assert set(RULES) == {
+        "one-final-response",
+        "no-487-to-cancel",
+        "491-without-pending",
+        "send-after-terminated",
+        "leaked-transaction",
+    }
+
+
+BASE = "name: x\ntitle: t\nelements:\n  alice: {}\n  bob: {}\n"
+
+#: (what, text, line, path, words in the message)
+MALFORMED = [
+    ("broken YAML", "name: x\ntitle: [unclosed\n", 3, "", "not valid YAML"),
+    ("a tab", "name: x\n\ttitle: t\n", 2, "", "not valid YAML"),
+    ("empty file", "", None, "", "the scenario is empty"),
+    ("a list at the top", "- a\n", 1, "", "expected a mapping, got a list"),
+    ("missing title", "name: x\nelements: {a: {}}\n", 1, "", "the key 'title' is missing"),
+    ("unknown top key", BASE + "bogus: 1\n", 6, "bogus", "unknown key 'bogus'"),
+    ("duplicate key", BASE + "script: {}\nscript: {}\n", 7, "script", "appears twice"),
+    ("bad name", "name: 'a b'\ntitle: t\nelements: {a: {}}\n", 1, "name", "is not a scenario name"),
+    (
+        "a proxy",
+        BASE.replace("bob: {}", "bob: {role: proxy}"),
+        5,
+        "elements.bob.role",
+        "not simulated yet",
+    ),
+    ("unknown profile", BASE + "profile: rfc2543\n", 6, "profile", "unknown profile"),
+    (
+        "code out of range",
+        BASE + "script:\n  bob:\n    - {on: {request: INVITE}, respond: 999}\n",
+        8,
+        "script.bob[0].respond",
+        "999 is out of range",
+    ),
+    (
+        "lower-case method",
+        BASE + "script:\n  alice:\n    - {at: 0, send: invite}\n",
+        8,
+        "script.alice[0].send",
+        "methods are upper case",
+    ),
+    (
+        "ACK from a script",
+        BASE + "script:\n  alice:\n    - {at: 0, send: ACK}\n",
+        8,
+        "script.alice[0].send",
+        "the UA core sends ACKs",
+    ),
+    (
+        "no time or event",
+        BASE + "script:\n  alice:\n    - {send: INVITE}\n",
+        8,
+        "script.alice[0]",
+        "exactly one of at",
+    ),
+    (
+        "respond without a request",
+        BASE + "script:\n  alice:\n    - {at: 1, respond: 200}\n",
+        8,
+        "script.alice[0]",
+        "respond needs on: {request: METHOD}",
+    ),
+    (
+        "respond to CANCEL",
+        BASE + "script:\n  bob:\n    - {on: {request: CANCEL}, respond: 200}\n",
+        8,
+        "script.bob[0]",
+        "the UA core answers a CANCEL",
+    ),
+    (
+        "unknown element",
+        BASE + "script:\n  carol:\n    - {at: 0, send: INVITE}\n",
+        7,
+        "script.carol",
+        "no element is named 'carol'",
+    ),
+    (
+        "send to itself",
+        BASE + "script:\n  alice:\n    - {at: 0, send: BYE, to: alice}\n",
+        8,
+        "script.alice[0].to",
+        "does not send to itself",
+    ),
+    (
+        "two actions",
+        BASE + "script:\n  alice:\n    - {at: 0, send: BYE, respond: 200}\n",
+        8,
+        "script.alice[0]",
+        "does send and respond at once",
+    ),
+    (
+        "after without on",
+        BASE + "script:\n  alice:\n    - {at: 0, after: 1, send: BYE}\n",
+        8,
+        "script.alice[0].after",
+        "after counts from an event",
+    ),
+    (
+        "yes is no boolean",
+        BASE + "script:\n  alice:\n    - {at: 0, send: INVITE, offer: yes}\n",
+        8,
+        "script.alice[0].offer",
+        "expected true or false",
+    ),
+    (
+        "negative time",
+        BASE + "script:\n  alice:\n    - {at: -1, send: INVITE}\n",
+        8,
+        "script.alice[0].at",
+        "-1 is out of range",
+    ),
+    (
+        "vague event",
+        BASE + "script:\n  alice:\n    - {on: {method: INVITE}, send: BYE}\n",
+        8,
+        "script.alice[0].on",
+        "say whether it is a request or a response",
+    ),
+    (
+        "unknown delay",
+        BASE + "network:\n  default: {delay: {normal: 1}}\n",
+        7,
+        "network.default.delay.normal",
+        "unknown delay distribution",
+    ),
+    (
+        "loss above one",
+        BASE + "network:\n  default: {loss: 1.5}\n",
+        7,
+        "network.default.loss",
+        "1.5 is out of range",
+    ),
+    (
+        "link to itself",
+        BASE + "network:\n  links:\n    - {from: bob, to: bob}\n",
+        8,
+        "network.links[0].to",
+        "joins two different elements",
+    ),
+    (
+        "drop rule on TCP",
+        BASE + "network:\n  links:\n    - {from: bob, to: alice, drop: "
+        "[{match: {request: ACK}}]}\n",
+        6,
+        "network",
+        "which TCP never does",
+    ),
+    (
+        "unknown dialog state",
+        BASE + "expect:\n  - {end_state: {element: alice, dialog: confirmed}}\n",
+        7,
+        "expect[0].end_state.dialog",
+        "unknown dialog state 'confirmed'",
+    ),
+    (
+        "unknown invariant",
+        BASE + "expect:\n  - {violation: foo}\n",
+        7,
+        "expect[0].violation",
+        "unknown invariant 'foo'",
+    ),
+    (
+        "bad status",
+        BASE + "expect:\n  - {seen: {status: 2yy}}\n",
+        7,
+        "expect[0].seen.status",
+        "expected a status",
+    ),
+    (
+        "unknown expectation",
+        BASE + "expect:\n  - {maybe: 1}\n",
+        7,
+        "expect[0].maybe",
+        "unknown expectation 'maybe'",
+    ),
+    (
+        "an order of one",
+        BASE + "expect:\n  - {order: [{request: BYE}]}\n",
+        7,
+        "expect[0].order",
+        "at least two",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "line", "path", "words"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
+def test_a_malformed_scenario_gets_an_error_saying_where_and_what(
+    what: str, text: str, line: int | None, path: str, words: str
+) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse(text, "bad.yaml")
+    err = info.value
+    assert (err.file, err.line, err.path) == ("bad.yaml", line, path)
+    assert words in err.what
+    message = str(err)
+    assert message.startswith(f"bad.yaml:{line}: " if line else "bad.yaml: ")
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_the_error_says_what_is_allowed() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse(BASE + "script:\n  alice:\n    - {at: 0, send: PUBLISH}\n", "bad.yaml")
+    assert str(info.value) == (
+        "bad.yaml:8: script.alice[0].send: unknown method 'PUBLISH' (allowed: INVITE, UPDATE, "
+        "BYE, CANCEL, REFER, INFO, OPTIONS, MESSAGE, REGISTER)"
+    )
+
+
+def test_a_drop_rule_on_tcp_is_allowed_when_the_scenario_says_so() -> None:
+    sc = parse(
+        BASE + "network:\n  drops_on_tcp: true\n  default: {drop: [{match: "
+        "{request: ACK}, every: true}]}\n"
+    )
+    assert sc.network.drops_on_tcp and sc.network.has_drops
+
+
+def test_the_library_lists_the_built_in_scenarios_with_titles() -> None:
+    entries = {e.name: e for e in library()}
+    assert {"rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1"} <= set(entries)
+    assert entries["rfc5407-3.3.1"].title == "Re-INVITE crossover"
+    assert entries["rfc5407-3.3.1"].rfc == "RFC 5407 §3.3.1"
+    for name in entries:
+        sc = load(name)
+        assert sc.name == name  # each file is named after its scenario
+        assert sc.source == f"library:{name}.yaml"
+
+
+def test_the_library_is_in_natural_order() -> None:
+    names = [e.name for e in library()]
+    key = [[int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)] for n in names]
+    assert key == sorted(key)
+
+
+def test_a_file_loads_by_path_and_errors_name_the_file(tmp_path: Path) -> None:
+    good = tmp_path / "mine.yaml"
+    good.write_text(BASE, encoding="utf-8")
+    assert load(good).name == "x"
+    assert load(str(good)).source == str(good)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE + "duration: 0\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"^{re.escape(str(bad))}:6: duration: 0 is out"):
+        load(bad)
+
+
+def test_an_unknown_name_or_missing_file_lists_what_exists() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load("rfc9999-1")
+    assert "no built-in scenario or file of this name" in str(info.value)
+    assert "rfc5407-3.3.1" in info.value.allowed
+    with pytest.raises(ScenarioError, match="no such file"):
+        load("/nonexistent/scenario.yaml")
+
+
+def test_patterns_match_requests_and_responses_by_their_fields() -> None:
+    from sipfsm.message import Request, response_to
+
+    invite = Request("INVITE", body="v=0")
+    reinvite = Request("INVITE", to_tag="b", cseq=2)
+    busy = response_to(invite, 486)
+    assert MessagePattern("request", "INVITE", in_dialog=False).matches(invite)
+    assert not MessagePattern("request", "INVITE", in_dialog=False).matches(reinvite)
+    assert MessagePattern("request", cseq=2).matches(reinvite)
+    assert MessagePattern(status=(400, 499), method="INVITE").matches(busy)
+    assert not MessagePattern(status=(400, 499)).matches(invite)
+    assert MessagePattern(method="INVITE").matches(busy)  # a response's CSeq method
+    assert MessagePattern(body=True).matches(invite) and not MessagePattern(body=True).matches(busy)
+    assert MessagePattern(src="bob").matches_wire(busy, "bob", "alice", False, False)
+    assert not MessagePattern(lost=True).matches_wire(busy, "bob", "alice", False, False)
