@@ -1,17 +1,22 @@
 # Two entry points, both self-contained on a fresh Debian machine:
-#   make demo  - set up .venv, render every machine into diagrams/ and print their tables
+#   make demo  - set up .venv, render every machine into diagrams/, regenerate docs/, print the
+#                tables, run every built-in call flow (ladders and traces in out/flows/)
 #   make test  - set up .venv, then ruff, mypy (strict) and the whole pytest suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest system-deps venv clean
+.PHONY: demo test bench lint typecheck pytest system-deps venv clean
 
 demo: venv system-deps
 	$(BIN)/sipfsm demo --out diagrams
 
 test: venv system-deps lint typecheck pytest
+
+# Speed and memory figures, each beside a baseline measured in the same run (docs/performance.md)
+bench: venv
+	$(BIN)/python benchmarks/run.py
 
 lint: venv
 	$(BIN)/ruff check sipfsm tests benchmarks

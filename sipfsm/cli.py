@@ -362,6 +362,105 @@ def check(files: tuple[Path, ...], fmt: str, as_addr: str | None, profile: str,
     sys.exit(report.exit_status)
 
 
+LADDER_FORMATS = ("text", "mermaid", "svg")
+
+
+@cli.command()
+@JSON_OPT
+def scenarios(as_json: bool) -> None:
+    """List the built-in call flows (each runs by name with `sipfsm simulate NAME`)."""
+    from sipfsm.sim.run import library
+
+    entries = library()
+    if as_json:
+        _emit([{"name": e.name, "title": e.title, "rfc": e.rfc} for e in entries])
+        return
+    table = Table("name", "title", "rfc")
+    for e in entries:
+        table.add_row(e.name, e.title, e.rfc)
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("scenario", metavar="NAME|FILE")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run N seeded simulations (seed, seed+1, ...) and summarise them.")
+@click.option("--loss", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Loss probability on every link (UDP only).")
+@click.option("--transport", type=click.Choice(TRANSPORTS), default=None,
+              help="Default: the scenario's first transport.")
+@click.option("--profile", type=click.Choice(PROFILES), default=None,
+              help="Default: the scenario's profile.")
+@click.option("--engine", type=click.Choice(model.ENGINES), default="table", show_default=True)
+@click.option("--ladder", type=click.Choice(LADDER_FORMATS), default="text", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Write the ladder and the JSONL trace into this folder.")
+@JSON_OPT
+def simulate(scenario: str, seed: int, runs: int, loss: float | None, transport: str | None,
+             profile: str | None, engine: str, ladder: str, out_dir: Path | None,
+             as_json: bool) -> None:
+    """Simulate a call flow: a built-in scenario by NAME (see `sipfsm scenarios`) or a YAML
+    FILE. Exit 1 when an expectation fails or an invariant is broken."""
+    from sipfsm.sim import run as sim
+
+    if runs > 1:
+        summary = sim.run_many(scenario, runs, seed=seed, loss=loss, transport=transport,
+                               profile=profile, engine=engine)
+        if as_json:
+            _emit(summary.to_json())
+        else:
+            _print_summary(summary.to_json())
+        sys.exit(0 if summary.failed == 0 else 1)
+    result = sim.simulate(scenario, seed=seed, loss=loss, transport=transport,
+                          profile=profile, engine=engine)
+    written = _write_flow(result, ladder, out_dir) if out_dir is not None else []
+    if as_json:
+        _emit(result.to_json())
+    else:
+        if out_dir is None:
+            click.echo(_ladder(result, ladder))
+        _print_result(result, written)
+    sys.exit(0 if result.passed else 1)
+
+
+def _ladder(result: Any, fmt: str) -> str:
+    from sipfsm.sim import ladder
+
+    title = f"{result.scenario}: {result.title} ({result.transport}, {result.profile})"
+    draw = {"text": ladder.ladder_text, "mermaid": ladder.ladder_mermaid,
+            "svg": ladder.ladder_svg}[fmt]
+    return draw(result.records, list(result.elements), title=title)
+
+
+def _write_flow(result: Any, fmt: str, out_dir: Path) -> list[Path]:
+    from sipfsm.sim.ladder import EXTENSIONS
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ladder_path = out_dir / f"{result.scenario}.{EXTENSIONS[fmt]}"
+    ladder_path.write_text(_ladder(result, fmt), encoding="utf-8")
+    trace_path = result.write_trace(out_dir / f"{result.scenario}.jsonl")
+    return [ladder_path, trace_path]
+
+
+def _print_result(result: Any, written: list[Path]) -> None:
+    verdict = "passed" if result.passed else "FAILED"
+    click.echo(f"{result.scenario} (seed {result.seed}, {result.transport}, {result.profile}, "
+               f"{result.engine} engine): {verdict}")
+    for e in result.expectations:
+        click.echo(f"  [{'ok' if e.passed else 'FAIL'}] {e.text}")
+    for v in result.violations:
+        click.echo(f"  violation: {v.to_json()}")
+    for err in result.errors:
+        click.echo(f"  refused step: {err.to_json()}")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+def _print_summary(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 def _one_line(exc: click.ClickException) -> str:
     """Click's message on one line; an unknown option also lists the valid ones."""
     message = exc.format_message().replace("\n", " ")

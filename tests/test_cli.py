@@ -189,3 +189,67 @@ def test_check_of_a_garbage_file_is_a_clear_error(
     code, out, err = run(capsys, "check", str(bad), "--format", "jsonl")
     assert code == 2
     assert "garbage.jsonl" in (err + out)
+
+
+def test_scenarios_lists_the_built_in_library(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "scenarios", "--json")
+    assert code == 0
+    names = [e["name"] for e in json.loads(out)]
+    assert {"rfc3665-3.1", "rfc5407-3.3.1", "4xx-486-busy"} <= set(names)
+
+
+def test_simulate_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "simulate", "rfc3665-3.1", "--seed", "3", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert {"scenario", "seed", "passed", "messages", "final_states", "violations",
+            "expectations"} <= set(doc)
+    assert doc["scenario"] == "rfc3665-3.1" and doc["seed"] == 3 and doc["passed"]
+    first = doc["messages"][0]
+    assert {"t", "src", "dst", "kind", "method", "status", "lost"} <= set(first)
+    assert (first["kind"], first["method"], first["src"]) == ("request", "INVITE", "alice")
+    assert all({"text", "passed"} <= set(e) for e in doc["expectations"])
+
+
+def test_simulate_prints_a_text_ladder(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "simulate", "rfc3665-3.1")
+    assert code == 0
+    assert "INVITE F1" in out and "180 Ringing F2" in out and "passed" in out
+
+
+def test_simulate_writes_ladder_and_trace(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, _ = run(capsys, "simulate", "rfc5407-3.3.1", "--ladder", "svg", "--out",
+                     str(tmp_path))
+    assert code == 0
+    assert (tmp_path / "rfc5407-3.3.1.svg").read_text().lstrip().startswith("<")
+    lines = (tmp_path / "rfc5407-3.3.1.jsonl").read_text().splitlines()
+    assert lines and all(json.loads(line)["t"] >= 0 for line in lines)
+
+
+def test_simulate_runs_summarises_seeded_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "simulate", "rfc3665-3.1", "--runs", "5", "--loss", "0.05",
+                       "--json")
+    doc = json.loads(out)
+    assert doc["runs"] == 5
+    assert code == (0 if doc["passed"] == 5 else 1)
+
+
+def test_simulate_of_an_unknown_scenario_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "simulate", "no-such-flow")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "rfc3665-3.1" in err
+
+
+def test_simulate_of_a_malformed_file_says_where_and_what(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nelements:\n  alice: {role: ua}\nscript:\n  alice:\n"
+                   "    - {at: 0, send: FROB, to: bob}\n")
+    code, out, err = run(capsys, "simulate", str(bad))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "bad.yaml" in err
