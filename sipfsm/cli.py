@@ -151,6 +151,7 @@ def outcomes(machine: str, state: str, profile: str, as_json: bool) -> None:
                     "rfc": o.rfc,
                     "trigger": o.trigger,
                     "forbidden": o.forbidden,
+                    "methods": list(o.methods),
                 }
                 for o in found
             ]
@@ -219,23 +220,45 @@ def codes(code: int | None, lang: str, as_json: bool) -> None:
     show_default=True,
     help="Where the generated reference pages go.",
 )
+@click.option("--flows", "flows_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/flows"), show_default=True,
+              help="Where the built-in call flows' ladders and traces go.")
 @JSON_OPT
-def demo(out_dir: Path, docs_dir: Path, as_json: bool) -> None:
-    """The main job on the built-in defaults: render every machine and print its tables."""
+def demo(out_dir: Path, docs_dir: Path, flows_dir: Path, as_json: bool) -> None:
+    """The main job on the built-in defaults: render every machine, regenerate the reference
+    pages, print the machines' tables, and run every built-in call flow (its text and SVG
+    ladders and JSONL trace go to --flows), ending with a table of the flows."""
     from sipfsm.docs import generate
     from sipfsm.render import render_all
+    from sipfsm.sim import run as sim
 
     written = render_all(out_dir)
     pages = generate(docs_dir)
+    flows: list[dict[str, Any]] = []
+    for entry in sim.library():
+        result = sim.simulate(entry.name)
+        _write_flow(result, "text", flows_dir)
+        _write_flow(result, "svg", flows_dir)
+        flows.append({"scenario": entry.name, "passed": result.passed,
+                      "messages": len(result.wire), "violations": len(result.violations)})
+    failed = [f["scenario"] for f in flows if not f["passed"]]
     if as_json:
-        _emit({"diagrams": [str(p) for p in written], "docs": [str(p) for p in pages]})
-        return
-    console = _console()
-    for machine in model.MACHINES:
-        print_machine(model.declare(machine), "udp", console)
-    console.print(
-        f"wrote {len(written)} diagrams to {out_dir}/ and {len(pages)} pages to {docs_dir}/"
-    )
+        _emit({"diagrams": [str(p) for p in written], "docs": [str(p) for p in pages],
+               "flows": flows})
+    else:
+        console = _console()
+        for machine in model.MACHINES:
+            print_machine(model.declare(machine), "udp", console)
+        table = Table("scenario", "passed", "messages", "violations",
+                      title=f"built-in call flows (ladders and traces in {flows_dir}/)")
+        for f in flows:
+            table.add_row(str(f["scenario"]), "yes" if f["passed"] else "NO",
+                          str(f["messages"]), str(f["violations"]))
+        console.print(table)
+        console.print(f"wrote {len(written)} diagrams to {out_dir}/, {len(pages)} pages to "
+                      f"{docs_dir}/ and {2 * len(flows)} ladders to {flows_dir}/")
+    if failed:
+        fail(f"built-in call flows failed: {', '.join(failed)}")
 
 
 RENDER_FORMATS = ("svg", "png", "pdf", "dot", "mermaid")

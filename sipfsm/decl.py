@@ -64,6 +64,9 @@ class Outcome:
     trigger: str | None = None
     forbidden: bool = False
     profiles: frozenset[str] = ALL_PROFILES
+    #: the request methods the rule is about (empty: any); a transaction reports the first
+    #: rule for a code whose methods include its request's
+    methods: tuple[str, ...] = ()
 
     def as_text(self) -> str:
         verb = "never send" if self.forbidden and self.direction == "send" else self.direction
@@ -191,6 +194,22 @@ class TimerDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class TimerChange:
+    """What taking one row does to the timers its states run (the conventions above),
+    worked out from the declaration once per row (`MachineDecl.timer_change`).
+
+    An internal row (``leaves`` false) changes nothing. A row that leaves its state stops
+    every running timer not in ``kept`` (those ``dest`` runs or keeps), then starts
+    ``dest``'s timers: ``starts`` lists each with whether the source state ran it already
+    (such a timer keeps running, unless it has just fired)."""
+
+    leaves: bool
+    dest: StateDecl
+    kept: frozenset[str]
+    starts: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MachineDecl:
     id: str
     title: str
@@ -211,9 +230,19 @@ class MachineDecl:
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
     )
 
+    #: `timer_change` of the declaration's own rows, by ``id`` (the declaration keeps its
+    #: rows alive, so their ids stay theirs); filled on first use
+    _timer_changes: dict[int, TimerChange] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _own_rows: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_state_index", MappingProxyType({s.name: s for s in self.states}))
         object.__setattr__(self, "_timer_index", MappingProxyType({t.name: t for t in self.timers}))
+        object.__setattr__(self, "_timer_changes", {})
+        own = frozenset(id(row) for row in (*self.creations, *self.transitions))
+        object.__setattr__(self, "_own_rows", own)
 
     @property
     def timer_index(self) -> Mapping[str, TimerDecl]:
@@ -281,6 +310,24 @@ class MachineDecl:
         for ancestor in self.ancestors(state):
             names.update(self.state(ancestor).keeps)
         return frozenset(names)
+
+    def timer_change(self, row: Transition) -> TimerChange:
+        """What taking ``row`` does to the running timers (see `TimerChange`); remembered for
+        the declaration's own rows, worked out afresh for any other."""
+        change = self._timer_changes.get(id(row))
+        if change is None:
+            source = self.state(row.source).timers if row.source else ()
+            dest = self.state(row.dest)
+            kept = self.kept_timers(dest.name) if dest.parent or dest.keeps else dest.timers
+            change = TimerChange(
+                leaves=not row.internal,
+                dest=dest,
+                kept=frozenset(kept),
+                starts=tuple((name, name in source) for name in dest.timers),
+            )
+            if id(row) in self._own_rows:
+                self._timer_changes[id(row)] = change
+        return change
 
     def outcomes(self, state: str) -> tuple[Outcome, ...]:
         """Outcomes of a state, including those its parent states declare."""

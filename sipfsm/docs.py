@@ -152,11 +152,14 @@ def machine_page(machine: str) -> str:
                     o.code,
                     "never send" if o.forbidden else o.direction,
                     o.when,
+                    ", ".join(o.methods) or "any",
                     o.trigger or "",
                     o.rfc,
                 ]
             )
-    out.append(_table(["state", "code", "direction", "when", "trigger", "rfc"], orows))
+    out.append(
+        _table(["state", "code", "direction", "when", "methods", "trigger", "rfc"], orows)
+    )
     out.append("")
     return "\n".join(out)
 

@@ -113,6 +113,7 @@ def _outcome(o: Any) -> dict[str, Any]:
         "rfc": o.rfc,
         "trigger": o.trigger,
         "forbidden": o.forbidden,
+        "methods": list(o.methods),
     }
 
 

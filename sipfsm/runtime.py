@@ -14,6 +14,7 @@ Hypothesis tests check never happens.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sipfsm.decl import Action, MachineDecl, Outcome, StateDecl, TimerDecl, Transition, Trigger
@@ -214,11 +215,11 @@ def start_timer(
 ) -> list[RuntimeAction]:
     """Start (or restart) a timer: its declared duration on this transport, unless
     ``seconds`` is given. The declaration's own timers come first, then `TIMERS`."""
-    value = timing.duration(timer_decl(decl, name)) if seconds is None else seconds
+    value = declared_duration(timing, decl, name) if seconds is None else seconds
     if value is None:  # not started on this transport (Timers A, E, G on reliable ones)
         return []
     inst.timers[name] = value
-    return [StartTimer(name, value)]
+    return [_start_action(name, value)]
 
 
 def timer_decl(decl: MachineDecl | None, name: str) -> TimerDecl:
@@ -229,10 +230,48 @@ def timer_decl(decl: MachineDecl | None, name: str) -> TimerDecl:
     return TIMERS[name]
 
 
+#: Declared durations already worked out (`Timing.duration` reads the timer's expression on
+#: every call), by the identity of the timing and the declaration -- both immutable. An
+#: entry holds both, so their ids cannot be reused while it exists.
+_DURATIONS: dict[tuple[int, int, str], tuple[Timing, MachineDecl | None, float | None]] = {}
+_DURATIONS_KEPT = 4096
+
+
+def declared_duration(timing: Timing, decl: MachineDecl | None, name: str) -> float | None:
+    """``timing.duration`` of the timer ``name`` (`timer_decl`), remembered."""
+    key = (id(timing), id(decl), name)
+    known = _DURATIONS.get(key)
+    if known is None:
+        if len(_DURATIONS) >= _DURATIONS_KEPT:
+            _DURATIONS.clear()
+        known = _DURATIONS[key] = (timing, decl, timing.duration(timer_decl(decl, name)))
+    return known[2]
+
+
+# Actions are immutable values, so the ones that depend only on a name and a duration are
+# built once and shared (building a frozen dataclass costs more than the rest of a step).
+
+
+@lru_cache(maxsize=1024)
+def _start_action(name: str, seconds: float) -> StartTimer:
+    return StartTimer(name, seconds)
+
+
+@lru_cache(maxsize=1024)
+def _stop_action(name: str) -> StopTimer:
+    return StopTimer(name)
+
+
+@lru_cache(maxsize=1024)
+def _notice(what: str) -> ToTU:
+    """A `ToTU` that carries no message (``terminated``, ``timeout`` ...)."""
+    return ToTU(what)
+
+
 def stop_timer(inst: Any, name: str) -> list[RuntimeAction]:
     if inst.timers.pop(name, None) is None:
         return []
-    return [StopTimer(name)]
+    return [_stop_action(name)]
 
 
 def apply_transition(
@@ -250,18 +289,15 @@ def apply_transition(
     A timer that fired is no longer running unless the row restarts it (back-off reads its
     last interval first); no `StopTimer` is emitted for it."""
     out: list[RuntimeAction] = []
-    source: StateDecl | None = decl.state(row.source) if row.source else None
-    dest = decl.state(row.dest)
-    changes = not row.internal
+    change = decl.timer_change(row)
     fired = event.name if isinstance(event, TimerFired) else None
-    if changes:
+    if change.leaves:
         # leaving a state stops every running timer the next state does not run or keep,
         # including one a row started explicitly (RFC 3261 §9.1's wait after a CANCEL)
-        kept = decl.kept_timers(dest.name) if dest.parent or dest.keeps else dest.timers
         for name in list(inst.timers):
             if name == fired:
                 del inst.timers[name]
-            elif name not in kept:
+            elif name not in change.kept:
                 out.extend(stop_timer(inst, name))
     for action in row.actions:
         out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
@@ -271,25 +307,29 @@ def apply_transition(
         and not any(isinstance(a, StartTimer) and a.name == fired for a in out)
     ):
         del inst.timers[fired]
-    if changes:
-        kept = source.timers if source is not None else ()
-        for name in dest.timers:
-            if name not in kept or name == fired:
+    if change.leaves:
+        dest = change.dest
+        for name, source_ran_it in change.starts:
+            if not source_ran_it or name == fired:
                 out.extend(start_timer(inst, name, timing, decl=decl))
         for action in dest.on_enter:
             out.extend(HANDLERS[action.kind](inst, decl, event, action, timing))
         if dest.terminal:
             for name in list(inst.timers):
                 out.extend(stop_timer(inst, name))
-    out.extend(report_outcomes(outcomes, row, event))
+    if outcomes:
+        request = inst.request
+        method = request.method if request is not None else ""
+        out.extend(report_outcomes(outcomes, row, event, method))
     return out
 
 
 def report_outcomes(
-    outcomes: Iterable[Outcome], row: Transition, event: Event
+    outcomes: Iterable[Outcome], row: Transition, event: Event, method: str = ""
 ) -> list[RuntimeAction]:
     """The declared outcomes this transition realises: one report per code, the first rule
-    declared for it (a transaction cannot tell which of two rules caused a 487)."""
+    declared for it that is about ``method`` (the transaction's request method); a
+    transaction cannot tell which of two rules for the same method caused a 487."""
     status = getattr(getattr(event, "message", None), "status", None)
     seen: set[int] = set()
     out: list[RuntimeAction] = []
@@ -297,6 +337,8 @@ def report_outcomes(
         if oc.forbidden or oc.trigger != row.trigger or oc.code in seen:
             continue
         if status is not None and status != oc.code:
+            continue
+        if oc.methods and method not in oc.methods:
             continue
         seen.add(oc.code)
         out.append(ReportOutcome(oc.code, oc.direction, oc.when, oc.rfc))
@@ -351,8 +393,9 @@ def _send_100(
 def _to_tu(
     inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    message = _message_of(event) if action.arg in ("response", "request", "ack") else None
-    return [ToTU(action.arg, message)]
+    if action.arg in ("response", "request", "ack"):
+        return [ToTU(action.arg, _message_of(event))]
+    return [_notice(action.arg)]
 
 
 @handler("start_timer")
@@ -384,7 +427,7 @@ def _backoff(
 def _restart(
     inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    if timing.duration(timer_decl(decl, action.arg)) is None:
+    if declared_duration(timing, decl, action.arg) is None:
         return []
     return start_timer(inst, action.arg, timing, timing.value(action.arg2))
 
@@ -402,7 +445,11 @@ def _set_flag(
 
 class TableMachine:
     """The fast engine: ``(state, trigger) -> candidate rows`` precomputed from the
-    declaration; guards are tried in declaration order."""
+    declaration; guards are tried in declaration order.
+
+    Beside `table` it keeps, per ``(state, trigger)``, the outcomes of the state that the
+    trigger can realise (the others `report_outcomes` would skip anyway), so most events
+    look at none (see docs/performance.md)."""
 
     def __init__(
         self,
@@ -416,6 +463,8 @@ class TableMachine:
         self.classifier = Classifier(decl)
         self.table: dict[tuple[str, str], tuple[Transition, ...]] = {}
         self.outcomes: dict[str, tuple[Outcome, ...]] = {}
+        self._dispatch: dict[tuple[str, str], tuple[tuple[Transition, ...], tuple[Outcome, ...]]]
+        self._dispatch = {}
         for state in decl.states:
             self.outcomes[state.name] = decl.outcomes(state.name)
             rows = decl.transitions_from(state.name)
@@ -427,6 +476,12 @@ class TableMachine:
                         by_trigger.setdefault(row.trigger, []).append(row)
             for trig, found in by_trigger.items():
                 self.table[(state.name, trig)] = tuple(found)
+                realised = tuple(
+                    oc
+                    for oc in self.outcomes[state.name]
+                    if oc.trigger == trig and not oc.forbidden
+                )
+                self._dispatch[(state.name, trig)] = (tuple(found), realised)
 
     def create(self, event: Event) -> tuple[Instance, list[RuntimeAction]]:
         inst = self.factory()
@@ -446,18 +501,19 @@ class TableMachine:
         trig = self.classifier.classify(event)
         if trig is None:
             raise protocol_error(self.decl, state, event, f"not an input of {self.decl.id}")
-        rows = self.table.get((state, trig))
-        if rows is None:
+        found = self._dispatch.get((state, trig))
+        if found is None:
             raise protocol_error(self.decl, state, event, f"no transition for {trig}")
+        rows, realised = found
         for row in rows:
-            if all(g.check(inst, event) for g in row.guards):
+            if not row.guards or all(g.check(inst, event) for g in row.guards):
                 break
         else:
             raise guards_failed(self.decl, inst, event, rows)
         # an internal row declared on a parent state keeps the current (leaf) state
         if not row.internal:
             inst.state = row.dest
-        return apply_transition(self.decl, inst, row, event, self.timing, self.outcomes[state])
+        return apply_transition(self.decl, inst, row, event, self.timing, realised)
 
 
 __all__ = [

@@ -233,7 +233,7 @@ _RECV_4XX_NON_INVITE = (
             "(BYE, CANCEL, PRACK, in-dialog request): a dialog request's dialog ends",
             "RFC 3261 §12.2.1.2", "rcv_final"),
     Outcome(491, "receive", "when our UPDATE crossed the peer's offer: retry after the "
-            "§14.1 timer", "RFC 3311 §5.2", "rcv_final"),
+            "§14.1 timer", "RFC 3311 §5.2", "rcv_final", methods=("UPDATE",)),
 )
 
 NICT_STATES = (
@@ -388,22 +388,24 @@ IST_ROWS = (
 # -- non-INVITE server transaction (RFC 3261 §17.2.2, Figure 8; RFC 4320 §4) ------------------
 
 _SEND_4XX_NON_INVITE = (
-    Outcome(481, "send", "when a BYE matches no dialog", "RFC 3261 §15.1.2", "tu_final"),
-    Outcome(481, "send", "when a CANCEL matches no transaction", "RFC 3261 §9.2", "tu_final"),
+    Outcome(481, "send", "when a BYE matches no dialog", "RFC 3261 §15.1.2", "tu_final",
+            methods=("BYE",)),
+    Outcome(481, "send", "when a CANCEL matches no transaction", "RFC 3261 §9.2", "tu_final",
+            methods=("CANCEL",)),
     Outcome(481, "send", "when a PRACK matches no unacknowledged reliable provisional",
-            "RFC 3262 §3", "tu_final"),
+            "RFC 3262 §3", "tu_final", methods=("PRACK",)),
     Outcome(481, "send", "when an in-dialog request's To tag matches no dialog",
             "RFC 3261 §12.2.2", "tu_final"),
     Outcome(487, "send", "when a request pending on the dialog is ended by a BYE",
             "RFC 3261 §15.1.2", "tu_final"),
     Outcome(491, "send", "when an UPDATE with an offer arrives while our own offer is "
-            "pending", "RFC 3311 §5.2", "tu_final"),
+            "pending", "RFC 3311 §5.2", "tu_final", methods=("UPDATE",)),
     Outcome(408, "send", "never: a 408 to a non-INVITE request always arrives too late",
             "RFC 4320 §4.2", "tu_final", forbidden=True, profiles=ONLY_6026),
     Outcome(408, "send", "when the UAS could not answer in time (allowed before RFC 4320)",
             "RFC 3261 §21.4.9", "tu_final", profiles=ONLY_3261),
     Outcome(487, "send", "never to a CANCEL itself: 487 answers the request it cancelled",
-            "RFC 3261 §21.4.25", "tu_final", forbidden=True),
+            "RFC 3261 §21.4.25", "tu_final", forbidden=True, methods=("CANCEL",)),
 )
 
 NIST_STATES = (

@@ -1283,3 +1283,14 @@ def test_terminated_is_announced_to_tu_exactly_once_rfc3261_17_1_1_2(
     for event in PATHS[machine]["terminated"]:
         actions += d(event)
     assert actions.count(ToTU("terminated")) == 1
+
+
+def test_nist_reports_the_481_rule_of_its_own_method_rfc3261_12_2_2() -> None:
+    # a 481 to an UPDATE is the "To tag matches no dialog" rule (§12.2.2), not the BYE rule
+    # (§15.1.2) declared first; a 481 to a BYE is the BYE rule
+    update, bye = Request("UPDATE"), Request("BYE")
+    for request, rfc in ((update, "RFC 3261 §12.2.2"), (bye, "RFC 3261 §15.1.2")):
+        d = Driver("nist")
+        d.create(RequestReceived(request))
+        reports = [a for a in d(from_tu(request, 481)) if isinstance(a, ReportOutcome)]
+        assert [r.rfc for r in reports] == [rfc]
