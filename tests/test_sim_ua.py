@@ -21,6 +21,8 @@ tells the TU (§17.1.1.2); the §14.1 retry can be switched off.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
+from typing import Any
 
 from sipfsm.message import Request, Response, response_to
 from sipfsm.sim.element import Context, Recorder
@@ -368,3 +370,37 @@ def test_the_491_retry_rfc3261_14_1_can_be_switched_off() -> None:
     )
     assert len(wire(quiet, "INVITE")) == 3
     assert len(wire(quiet, "491")) == 2
+
+
+def _wire_of(yaml_text: str, tmp_path: Path) -> list[Any]:
+    from sipfsm.sim.run import simulate
+
+    path = tmp_path / "flow.yaml"
+    path.write_text(yaml_text)
+    return [w.message for w in simulate(path).wire]
+
+
+def test_a_405_allow_does_not_list_the_refused_method_rfc3261_8_2_1(tmp_path: Path) -> None:
+    wire = _wire_of(
+        "name: r405\ntitle: 405 to MESSAGE\nelements: {alice: {role: ua}, bob: {role: ua}}\n"
+        "script:\n  alice: [{at: 0, send: MESSAGE, to: bob}]\n"
+        "  bob: [{on: {request: MESSAGE}, respond: 405}]\n",
+        tmp_path,
+    )
+    (reject,) = [m for m in wire if getattr(m, "status", 0) == 405]
+    allow = [m.strip() for m in (reject.header("Allow") or "").split(",")]
+    assert "MESSAGE" not in allow and "INVITE" in allow
+
+
+def test_registrations_to_one_registrar_share_a_call_id_rfc3261_10_2(tmp_path: Path) -> None:
+    wire = _wire_of(
+        "name: reg\ntitle: REGISTER twice\nelements: {alice: {role: ua}, bob: {role: ua}}\n"
+        "script:\n  alice:\n    - {at: 0, send: REGISTER, to: bob, headers: {Expires: '60'}}\n"
+        "    - {on: {status: 423}, send: REGISTER, to: bob, headers: {Expires: '3600'}}\n"
+        "  bob: [{on: {request: REGISTER}, respond: 423}]\n",
+        tmp_path,
+    )
+    registers = [m for m in wire if getattr(m, "method", "") == "REGISTER"
+                 and not hasattr(m, "status")]
+    assert len({m.call_id for m in registers}) == 1
+    assert [m.cseq for m in registers] == [1, 2]

@@ -237,6 +237,7 @@ class UserAgent:
         self.retransmits: dict[tuple[str, int, str], _Retransmit] = {}
         self.byes: set[int] = set()  # dialogs (by id) the core ended with a BYE
         self.held_byes: dict[int, tuple[Call, str]] = {}  # BYEs waiting for the ACK (§15)
+        self._registrations: dict[str, tuple[str, int]] = {}  # registrar -> (Call-ID, CSeq)
         self.step_args: dict[int, tuple[Step, Request | None, Tx | None]] = {}
         self._n = {"branch": 0, "tag": 0, "call": 0, "tx": 0, "step": 0}
         self.ctx: Context | None = None
@@ -772,9 +773,11 @@ class UserAgent:
             if name.startswith("one of "):
                 name = name[len("one of ") :].split(",")[0].strip()
             value = HEADER_VALUES.get(name, "")
-            out.append(
-                (name, value.format(host=self.host, require=request.header("Require") or "foo"))
-            )
+            value = value.format(host=self.host, require=request.header("Require") or "foo")
+            if name == "Allow" and code == 405:
+                # §8.2.1: Allow lists the methods the UAS supports, so not the one it refused
+                value = ", ".join(m for m in value.split(", ") if m != request.method)
+            out.append((name, value))
         return tuple(out)
 
     def _reject_invite(self, call: Call) -> None:
@@ -906,14 +909,21 @@ class UserAgent:
             )
             self._send_in_call(call, request)
             return
-        n = self._next("call")
-        call_id = f"{n}-{self._name}@{self.host}"
         uri = f"sip:{peer}.example.com" if method == "REGISTER" else peer_uri
+        cseq = 1
+        if method == "REGISTER" and peer in self._registrations:
+            # §10.2: registrations to one registrar share a Call-ID, CSeq going up by one
+            call_id, cseq = self._registrations[peer]
+            cseq += 1
+        else:
+            call_id = f"{self._next('call')}-{self._name}@{self.host}"
+        if method == "REGISTER":
+            self._registrations[peer] = (call_id, cseq)
         request = Request(
             method,
             uri=uri,
             call_id=call_id,
-            cseq=1,
+            cseq=cseq,
             from_tag=self._tag(),
             to_tag=to_tag,
             branch=self._branch(),
