@@ -1505,13 +1505,14 @@ def _bye_received(
             "rcv_bye",
             dest,
             (
-                Action("respond_pending", "487", "RFC 3261 §15.1.2"),
                 _respond(200, "RFC 3261 §15.1.2"),
+                Action("respond_pending", "487", "RFC 3261 §15.1.2"),
                 TRACK_RECEIVED,
             ),
             rfc,
             guards,
-            note="pending requests get 487; the BYE itself MUST get a 2xx",
+            note="the BYE itself MUST get a 2xx; pending requests get 487 (in that order, as "
+            "RFC 5407 Appendix A draws it: §15.1.2 sets none)",
         ),
     )
 
@@ -1810,8 +1811,8 @@ ROWS: tuple[Transition, ...] = (
         "rcv_bye",
         "mortal",
         (
-            Action("respond_pending", "487", "RFC 3261 §15.1.2"),
             _respond(200, "RFC 5407 §3.2.1"),
+            Action("respond_pending", "487", "RFC 3261 §15.1.2"),
             TRACK_RECEIVED,
         ),
         "RFC 5407 §3.2.1",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sipfsm.decl import Action, MachineDecl, Outcome, StateDecl, TimerDecl, Transition, Trigger
+from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
 from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from sipfsm.events import (
     Action as RuntimeAction,
@@ -318,8 +318,10 @@ def apply_transition(
             for name in list(inst.timers):
                 out.extend(stop_timer(inst, name))
     if outcomes:
-        request = inst.request
-        method = request.method if request is not None else ""
+        # the rule is chosen by the method the event is about: its message's CSeq method
+        # (a dialog's request is its initial INVITE), else the transaction's request
+        message = getattr(event, "message", None) or inst.request
+        method = message.cseq_method if message is not None else ""
         out.extend(report_outcomes(outcomes, row, event, method))
     return out
 

@@ -461,9 +461,9 @@ def test_callee_early_bye_gets_200_and_the_invite_487_rfc5407_fig2() -> None:
     d = at("callee", "early")
     bye = from_alice("BYE", 2)
     actions = d(RequestReceived(bye))
-    assert actions == [
-        Respond(INVITE, 487, rfc="RFC 3261 §15.1.2"),
+    assert actions == [  # 200 (BYE) first, as RFC 5407 Appendix A draws it (F10, F12)
         Respond(bye, 200, rfc="RFC 3261 §15.1.2"),
+        Respond(INVITE, 487, rfc="RFC 3261 §15.1.2"),
     ]
     assert d.state == "mortal"
 
@@ -674,9 +674,9 @@ def test_bye_gets_487_sent_to_every_pending_request_rfc3261_15_1_2() -> None:
     d.feed([RequestReceived(reinvite), RequestReceived(info)])
     bye = from_alice("BYE", 4)
     assert d(RequestReceived(bye)) == [
+        Respond(bye, 200, rfc="RFC 3261 §15.1.2"),
         Respond(reinvite, 487, rfc="RFC 3261 §15.1.2"),
         Respond(info, 487, rfc="RFC 3261 §15.1.2"),
-        Respond(bye, 200, rfc="RFC 3261 §15.1.2"),
     ]
     assert d.state == "mortal"
     d(MessageSent(answer(reinvite, 487)))
@@ -692,7 +692,7 @@ def test_a_cancel_is_never_pending_so_never_gets_487_rfc3261_21_4_25() -> None:
     assert d(RequestReceived(cancel)) == []
     assert d.state == "early"  # a CANCEL changes no dialog state (RFC 5407 Appendix C)
     bye = from_alice("BYE", 2)
-    assert responds(d(RequestReceived(bye))) == [("INVITE", 1, 487), ("BYE", 2, 200)]
+    assert responds(d(RequestReceived(bye))) == [("BYE", 2, 200), ("INVITE", 1, 487)]
 
 
 def test_sending_487_to_cancel_is_declared_forbidden_rfc3261_21_4_25() -> None:

@@ -216,16 +216,22 @@ def _layout(records: Iterable[TraceRecord], elements: Sequence[str]) -> _Layout:
         rows.append(row)
         return row
 
+    by_seq: dict[int, _Row] = {}
     for i, r in enumerate(recs):
         if r.kind == "send":
             sender = r.src or r.element
             pending.append(arrow(r, sender, "flight"))
+            by_seq[r.seq] = pending[-1]
             j = _follows(recs, i, _name(sender), used)
             if j is not None:
                 used.add(j)
                 rows[-1].change = _change(recs[j])
         elif r.kind in ("deliver", "lost"):
-            sent = next((a for a in pending if _matches(a, r)), None)
+            # the send it belongs to: named by ``ref`` when the trace has it, else the first
+            # pending send of the same message on the same link
+            sent = by_seq.get(r.ref) if r.ref is not None else None
+            if sent is None or sent not in pending:
+                sent = next((a for a in pending if _matches(a, r)), None)
             if sent is not None:
                 pending.remove(sent)
                 sent.fate = "delivered" if r.kind == "deliver" else "lost"

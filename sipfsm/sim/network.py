@@ -168,6 +168,7 @@ class Network:
         entry = WireMessage(loop.now, src, dst, message, retransmission)
         self.log.append(entry)
         rec = self._recorder
+        ref = len(rec.records) if rec.enabled else None  # the seq of the send record
         if rec.enabled:
             rec.add(
                 "send",
@@ -189,7 +190,7 @@ class Network:
                     if rule is not None
                     else f"lost (loss probability {link.loss:g})"
                 )
-                rec.add("lost", src, src=src, dst=dst, message=message, text=why)
+                rec.add("lost", src, src=src, dst=dst, message=message, text=why, ref=ref)
             return
         delay = link.delay.sample(rng)
         if link.reorder and rng.random() < link.reorder:
@@ -198,7 +199,7 @@ class Network:
         if link.reliable:  # TCP keeps the order of a connection
             arrival = max(arrival, link.last_arrival)
             link.last_arrival = arrival
-        loop.schedule(arrival - loop.now, self._arrive, src, dst, message)
+        loop.schedule(arrival - loop.now, self._arrive, src, dst, message, ref)
         if link.duplicate and rng.random() < link.duplicate:
             entry.duplicated = True
             if rec.enabled:
@@ -209,11 +210,12 @@ class Network:
                     dst=dst,
                     message=message,
                     text="the network duplicated it",
+                    ref=ref,
                 )
-            loop.schedule(link.delay.sample(rng), self._arrive, src, dst, message)
+            loop.schedule(link.delay.sample(rng), self._arrive, src, dst, message, ref)
 
-    def _arrive(self, src: str, dst: str, message: Message) -> None:
+    def _arrive(self, src: str, dst: str, message: Message, ref: int | None = None) -> None:
         self._invariants.on_deliver(dst, message)
         if self._recorder.enabled:
-            self._recorder.add("deliver", dst, src=src, dst=dst, message=message)
+            self._recorder.add("deliver", dst, src=src, dst=dst, message=message, ref=ref)
         self._deliver(dst, message, src)
