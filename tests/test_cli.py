@@ -253,3 +253,18 @@ def test_simulate_of_a_malformed_file_says_where_and_what(
     code, out, err = run(capsys, "simulate", str(bad))
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "bad.yaml" in err
+
+
+def test_sweep_json_counts_runs_per_point(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sweep", "rfc3665-3.1", "--loss", "0,0.2", "--runs", "4",
+                       "--workers", "1", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert len(doc["points"]) == 2
+    assert all(p["runs"] == 4 for p in doc["points"])
+
+
+def test_sweep_of_a_bad_range_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sweep", "rfc3665-3.1", "--loss", "0:2")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "not a range" in err

@@ -1,0 +1,206 @@
+"""Monte-Carlo sweeps (`sipfsm.sweep`): ranges, seeds, outcome counts, and the same results
+in this process, in a process pool and on a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import socket
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sipfsm import sweep as sw
+from sipfsm.errors import SipFsmError
+from sipfsm.sweep import (
+    RangeError,
+    SchedulerError,
+    SweepError,
+    SweepResult,
+    parse_range,
+    plot,
+    run_seed,
+    sweep,
+)
+
+# Two points (no loss, heavy loss) of the basic call, a few runs each: small, but the heavy
+# point has timeouts, 481s and more failed runs than are kept (the kept ones must be the
+# same whatever the chunks).
+SMALL = {"loss": [0.0, 0.8], "runs": 24, "seed": 11}
+
+# A call cancelled after the 180 (the INVITE server transaction answers 487, RFC 3261 §9.2),
+# and a BYE outside any dialog (answered 481, RFC 3261 §15.1.2).
+CANCEL_AND_STRAY_BYE = """
+name: cancel-and-stray-bye
+title: Cancelled call, then a BYE for no dialog
+transports: [udp]
+elements:
+  alice: {role: ua}
+  bob: {role: ua}
+script:
+  alice:
+    - {at: 0, send: INVITE, to: bob, offer: true}
+    - {on: {status: 180, method: INVITE}, after: 0.2, send: CANCEL, to: bob}
+    - {at: 60, send: BYE, to: bob, out_of_dialog: true}
+  bob:
+    - {on: {request: INVITE, in_dialog: false}, respond: 180}
+"""
+
+
+@pytest.fixture(scope="module")
+def pool_result() -> SweepResult:
+    return sweep("rfc3665-3.1", workers=2, **SMALL)  # type: ignore[arg-type]
+
+
+# -- ranges ---------------------------------------------------------------------------------
+
+
+def test_range_includes_its_stop_when_it_lands_on_a_step() -> None:
+    assert parse_range("0:0.3:0.05") == [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+    assert parse_range("0:0.32:0.05") == [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+    assert parse_range("0.5:0.5:0.1") == [0.5]
+
+
+def test_range_is_a_number_or_a_comma_list() -> None:
+    assert parse_range("0.1") == [0.1]
+    assert parse_range(" 0.01, 0.05,0.1 ") == [0.01, 0.05, 0.1]
+    assert parse_range("1e-3,0:1:0.5") == [0.001, 0.0, 0.5, 1.0]
+
+
+@given(
+    start=st.integers(0, 1000),
+    step=st.integers(1, 500),
+    count=st.integers(0, 40),
+    places=st.integers(0, 4),
+)
+def test_range_of_decimal_steps_is_exact(start: int, step: int, count: int, places: int) -> None:
+    scale = Decimal(1).scaleb(-places)
+    a, s = Decimal(start) * scale, Decimal(step) * scale
+    values = parse_range(f"{a}:{a + count * s}:{s}")
+    assert values == [float(a + i * s) for i in range(count + 1)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "  ", "abc", "0:0.3", "0:0.3:0", "0:0.3:-0.1", "0.3:0:0.1", "nan", "inf", "0,,1",
+     "0:1:1e-9", "1:2:3:4", "1e400"],
+)  # fmt: skip
+def test_a_bad_range_is_one_clear_error(text: str) -> None:
+    with pytest.raises(RangeError) as caught:
+        parse_range(text)
+    assert isinstance(caught.value, SipFsmError)
+    assert "\n" not in str(caught.value) and repr(text) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "says"),
+    [
+        ({"loss": [1.5]}, RangeError, "not a probability"),
+        ({"loss": []}, RangeError, "no value"),
+        ({"t1": [0.0]}, RangeError, "must be > 0"),
+        ({"runs": 0}, SweepError, "--runs"),
+        ({"workers": 0}, SweepError, "--workers"),
+        ({"transport": "sctp"}, SipFsmError, "sctp"),
+    ],
+)
+def test_a_bad_option_is_one_clear_error(
+    options: dict[str, object], error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error) as caught:
+        sweep("rfc3665-3.1", **options)  # type: ignore[arg-type]
+    assert isinstance(caught.value, SipFsmError)
+    assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_an_unknown_scenario_is_one_clear_error() -> None:
+    with pytest.raises(SipFsmError) as caught:
+        sweep("rfc9999-no-such-flow", runs=1, workers=1)
+    assert "rfc9999-no-such-flow" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sw, "DASK_CONNECT_TIMEOUT", 0.5)
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    with pytest.raises(SchedulerError) as caught:
+        sweep("rfc3665-3.1", runs=1, dask=address)
+    assert f"cannot reach the Dask scheduler at {address!r} within 0.5 s" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(SchedulerError, match="is not a scheduler address"):
+        sweep("rfc3665-3.1", runs=1, dask="no-port-here")
+
+
+def test_a_chart_is_png_or_svg(tmp_path: Path, pool_result: SweepResult) -> None:
+    assert plot(pool_result, tmp_path / "rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in plot(pool_result, tmp_path / "rates.svg").read_bytes()[:2000]
+    with pytest.raises(SweepError, match=r"must end in \.png or \.svg"):
+        plot(pool_result, tmp_path / "rates.pdf")
+
+
+# -- seeds and results ----------------------------------------------------------------------
+
+
+def test_a_runs_seed_depends_on_the_seed_point_and_run_only() -> None:
+    seeds = {run_seed(7, p, r) for p in range(20) for r in range(50)}
+    assert len(seeds) == 1000
+    assert run_seed(7, 3, 4) == run_seed(7, 3, 4) != run_seed(8, 3, 4)
+
+
+def test_one_worker_and_two_give_the_same_results(pool_result: SweepResult) -> None:
+    here = sweep("rfc3665-3.1", workers=1, **SMALL)  # type: ignore[arg-type]
+    assert here == pool_result
+    assert json.dumps(here.to_json()) == json.dumps(pool_result.to_json())
+
+
+def test_a_dask_local_cluster_gives_the_process_pool_results(pool_result: SweepResult) -> None:
+    on_dask = sweep("rfc3665-3.1", dask="local", **SMALL)  # type: ignore[arg-type]
+    assert on_dask == pool_result
+    assert json.dumps(on_dask.to_json()) == json.dumps(pool_result.to_json())
+
+
+def test_a_sweep_counts_every_run_of_every_point(pool_result: SweepResult) -> None:
+    assert pool_result.swept == ("loss",)
+    assert [(p.loss, p.t1, p.runs) for p in pool_result.points] == [(0.0, 0.5, 24), (0.8, 0.5, 24)]
+    clean, lossy = pool_result.points
+    assert clean.counts["completed"] == 24 and not clean.failed
+    assert len(lossy.failed) == min(sw.FAILED_KEPT, 24 - lossy.counts["completed"]) > 0
+    assert [run for run, _, _ in lossy.failed] == sorted(run for run, _, _ in lossy.failed)
+    rows = pool_result.table_rows()
+    assert list(rows[0]) == ["loss", "T1 (s)", "runs", *(title for _, title, _ in sw.OUTCOMES)]
+    assert rows[0]["completed"] == "100%"
+
+
+def test_every_invite_lost_is_a_408_timeout_rfc3261_8_1_3_1() -> None:
+    result = sweep("rfc3665-3.1", loss=[1.0], runs=3, workers=1)
+    (point,) = result.points
+    assert point.counts["timeouts_408"] == 3 and point.counts["completed"] == 0
+    assert point.events["408 timeout"] == 3  # Timer B of the one INVITE, nothing else
+
+
+def test_a_glare_is_retried_after_491_rfc3261_14_1() -> None:
+    (point,) = sweep("rfc5407-3.3.1", loss=[0.0], runs=3, workers=1).points
+    assert point.counts["retries_491"] == 3 and point.counts["completed"] == 3
+    assert point.events["491 retry"] == 6  # both UAs retry once
+
+
+def test_487_and_481_sent_are_counted_rfc3261_9_2_15_1_2(tmp_path: Path) -> None:
+    path = tmp_path / "cancel.yaml"
+    path.write_text(CANCEL_AND_STRAY_BYE, encoding="utf-8")
+    (point,) = sweep(path, loss=[0.0], runs=2, workers=1).points
+    assert point.counts["sent_487"] == 2 and point.counts["sent_481"] == 2
+    assert point.events == {"481 sent": 2, "487 sent": 2}
+
+
+def test_a_t1_sweep_sets_the_scenarios_t1_rfc3261_17_1_1_1() -> None:
+    result = sweep("rfc3665-3.1", loss=[1.0], t1=[0.25, 1.0], runs=2, workers=1)
+    assert result.swept == ("t1",)
+    assert [p.t1 for p in result.points] == [0.25, 1.0]
+    assert all(p.counts["timeouts_408"] == 2 for p in result.points)
