@@ -232,9 +232,7 @@ class MachineDecl:
 
     #: `timer_change` of the declaration's own rows, by ``id`` (the declaration keeps its
     #: rows alive, so their ids stay theirs); filled on first use
-    _timer_changes: dict[int, TimerChange] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _timer_changes: dict[int, TimerChange] = field(default_factory=dict, compare=False, repr=False)
     _own_rows: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
