@@ -317,14 +317,7 @@ class CodeSites:
 
 
 def _outcome_json(o: Outcome) -> dict[str, Any]:
-    return {
-        "code": o.code,
-        "direction": o.direction,
-        "when": o.when,
-        "rfc": o.rfc,
-        "trigger": o.trigger,
-        "forbidden": o.forbidden,
-    }
+    return o.to_json()
 
 
 def check_code(code: object) -> int:

@@ -142,20 +142,7 @@ def outcomes(machine: str, state: str, profile: str, as_json: bool) -> None:
     """The response codes that can arise in STATE of MACHINE, with their RFC rules."""
     found = model.outcomes(machine, state, profile)
     if as_json:
-        _emit(
-            [
-                {
-                    "code": o.code,
-                    "direction": o.direction,
-                    "when": o.when,
-                    "rfc": o.rfc,
-                    "trigger": o.trigger,
-                    "forbidden": o.forbidden,
-                    "methods": list(o.methods),
-                }
-                for o in found
-            ]
-        )
+        _emit([o.to_json() for o in found])
         return
     if not found:
         click.echo(f"{machine} {state}: no response code outcomes are declared in this state")

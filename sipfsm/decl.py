@@ -68,6 +68,18 @@ class Outcome:
     #: rule for a code whose methods include its request's
     methods: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        """The outcome as the JSON export and ``sipfsm outcomes --json`` give it."""
+        return {
+            "code": self.code,
+            "direction": self.direction,
+            "when": self.when,
+            "rfc": self.rfc,
+            "trigger": self.trigger,
+            "forbidden": self.forbidden,
+            "methods": list(self.methods),
+        }
+
     def as_text(self) -> str:
         verb = "never send" if self.forbidden and self.direction == "send" else self.direction
         return f"{verb} {self.code} {self.when} ({self.rfc})"

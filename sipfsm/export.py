@@ -106,15 +106,7 @@ def validate(document: dict[str, Any]) -> None:
 
 
 def _outcome(o: Any) -> dict[str, Any]:
-    return {
-        "code": o.code,
-        "direction": o.direction,
-        "when": o.when,
-        "rfc": o.rfc,
-        "trigger": o.trigger,
-        "forbidden": o.forbidden,
-        "methods": list(o.methods),
-    }
+    return dict(o.to_json())
 
 
 def _row(u: str, v: str, a: dict[str, Any], creation: bool) -> dict[str, Any]:
