@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import operator
 import re
 import struct
 from collections.abc import Iterable, Iterator
@@ -113,6 +114,9 @@ def detect(path: Path, head: bytes) -> str:
     )
 
 
+_TIME: Final = operator.attrgetter("time")
+
+
 def read(path: Path | str, fmt: str = "auto") -> Trace:
     """Read one trace file. ``fmt`` is ``auto`` (detect), ``sipp``, ``pcap`` (pcap or
     pcapng) or ``jsonl``. Raises `CaptureError` for an unusable file."""
@@ -134,7 +138,7 @@ def read(path: Path | str, fmt: str = "auto") -> Trace:
         trace = Trace(path, found, list(read_capture(path, data)))
     else:
         trace = Trace(path, "jsonl", list(read_jsonl(path, data)))
-    trace.records.sort(key=lambda r: r.time)  # stable: file order among equal times
+    trace.records.sort(key=_TIME)  # stable: file order among equal times
     return trace
 
 
@@ -284,31 +288,58 @@ def jsonl_line(t: float, src: str, dst: str, raw: bytes | str, transport: str = 
     return json.dumps(item, ensure_ascii=True)
 
 
-def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
+_JSON: Final = json.JSONDecoder()
+
+
+def _text_lines(path: Path, data: bytes) -> list[str]:
+    """The lines of a JSONL file as text (UTF-8; the first line that is not says so)."""
+    try:
+        return data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        pass
+    lines = []
     for number, line in enumerate(data.split(b"\n"), 1):
-        if not line.strip():
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
+    return lines
+
+
+def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
+    lines = _text_lines(path, data)
+    decode = _JSON.raw_decode
+    name = path.name
+    for number, line in enumerate(lines, 1):
+        if not line or line.isspace():
             continue
         try:
-            item = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            item, end = decode(line, len(line) - len(line.lstrip()))
+        except json.JSONDecodeError as exc:
             raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
-        if not isinstance(item, dict):
+        if end != len(line) and not line[end:].isspace():
+            raise CaptureError(path, f"line {number}", f"not JSON (extra data at column {end + 1})")
+        if type(item) is not dict:
             raise CaptureError(path, f"line {number}", "expected a JSON object")
-        t, src, dst, raw = (item.get(k) for k in ("t", "src", "dst", "raw"))
+        t = item.get("t")
+        src = item.get("src")
+        dst = item.get("dst")
+        raw = item.get("raw")
         transport = item.get("transport", "udp")
-        if not isinstance(t, int | float) or isinstance(t, bool):
+        if type(t) is not float and (not isinstance(t, int | float) or isinstance(t, bool)):
             raise CaptureError(path, f"line {number}", "'t' must be a number of seconds")
-        for name, value in (("src", src), ("dst", dst), ("raw", raw)):
-            if not isinstance(value, str):
-                raise CaptureError(path, f"line {number}", f"{name!r} must be a string")
-        if transport not in ("udp", "tcp"):
+        if type(src) is not str or type(dst) is not str or type(raw) is not str:
+            for key, value in (("src", src), ("dst", dst), ("raw", raw)):
+                if not isinstance(value, str):
+                    raise CaptureError(path, f"line {number}", f"{key!r} must be a string")
+        if transport != "udp" and transport != "tcp":
             raise CaptureError(path, f"line {number}", "'transport' must be 'udp' or 'tcp'")
         assert isinstance(raw, str) and isinstance(src, str) and isinstance(dst, str)
         try:
             octets = raw.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError:
             octets = raw.encode("utf-8", "surrogatepass")
-        yield Record(float(t), src, dst, transport, octets, f"{path.name} line {number}")
+        yield Record(float(t), src, dst, transport, octets, f"{name} line {number}")
 
 
 # -- pcap / pcapng -----------------------------------------------------------------------------

@@ -2,22 +2,36 @@
 
 For each endpoint (or the one named with ``--as``) every message it sent or received is
 matched to a transaction (`sipfsm.matching`) and fed to that transaction's machine
-(`sipfsm.model.engine`): what the endpoint sent is a TU event or a retransmission, what
-it received is a network event, and message times drive the timers -- a timer fires
-when the trace has passed its deadline (plus the tolerance). The machine decides:
+(`sipfsm.model.engine`), and what the transaction layer passes between the network and
+its user is fed to the endpoint's dialogs (`sipfsm.dialog.DialogSet` over the ``dialog``
+machine). What the endpoint sent is a TU event or a retransmission, what it received is a
+network event, and message times drive the timers -- a timer fires when the trace has
+passed its deadline (plus the tolerance). The machines decide:
 
-* an event it has no arrow for (`ProtocolError`) is a deviation, reported with the
+* an event a machine has no arrow for (`ProtocolError`) is a deviation, reported with the
   machine's own message as its rule;
-* a message the endpoint sent that the machine would not have sent (a second final
-  response, a CANCEL held back in Calling) is a deviation;
-* a message the machine asks for that the endpoint never sent (the ACK of a non-2xx
-  final response, a retransmission at Timer A, E or G) is a deviation; the expected
-  retransmission times are those of the machine's own `StartTimer` actions.
+* a message the endpoint sent that the transaction machine would not have sent (a second
+  final response, a CANCEL held back in Calling) is a deviation;
+* a message the transaction machine asks for that the endpoint never sent (the ACK of a
+  non-2xx final response, a retransmission at Timer A, E or G) is a deviation; the
+  expected retransmission times are those of the machine's own `StartTimer` actions;
+* the answer the dialog machine (or, for a CANCEL, `sipfsm.core.handle_cancel`) gives a
+  request it received -- a `Respond` action, or none when the request is accepted -- is
+  compared with the endpoint's final response: a 481 to a request the model accepts, a 491
+  the model does not give, a missing 491, a 2xx to a request the model refuses.
 
-Rules that need more than one transaction (481, 491, a 2xx after its ACK) use the dialog
-state of the endpoint (`_DialogTracker`), and rules on a single message (487 to a CANCEL,
-the mandatory header fields of a 4xx from `sipfsm.catalogue`) are checked once per
-message. `RULES` lists them all with their sections; docs/checker.md explains them.
+Rules on a single message (487 to a CANCEL, the mandatory header fields of a 4xx from
+`sipfsm.catalogue`) are checked once per message. `RULES` lists them all with their
+sections; docs/checker.md explains them.
+
+Which events a dialog sees follows RFC 3261's layering (as `sipfsm.sim.ua` does): a
+request the endpoint sent for the first time (`MessageSent`), a response it sent through a
+server transaction for the first time, a request it received that created a server
+transaction or an ACK of a 2xx (`RequestReceived`), a response its client transaction
+passed up (`ResponseReceived`), and the end of each of the dialog's transactions
+(`TransactionEnded`). Retransmissions are the transactions' business and never reach
+the dialog; neither do a CANCEL's responses nor its transaction's end (RFC 5407 Appendix
+C: a CANCEL is the UA core's, matched to transactions by RFC 3261 §9.2).
 """
 
 from __future__ import annotations
@@ -26,30 +40,32 @@ import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sipfsm import catalogue, model
+from sipfsm import catalogue, core, model
 from sipfsm.capture import Record, Trace, read
-from sipfsm.decl import PROFILES
+from sipfsm.decl import PROFILES, Guard, MachineDecl
+from sipfsm.dialog import DialogEngine, DialogInstance, DialogSet, Routed
 from sipfsm.errors import ProtocolError, SipFsmError, UnknownName
 from sipfsm.events import (
     Event,
+    MessageSent,
     RequestReceived,
+    Respond,
     ResponseReceived,
     SendMessage,
     StartTimer,
     StopTimer,
     TimerFired,
     ToTU,
+    TransactionEnded,
     TUCancel,
     TURequest,
     TUResponse,
 )
 from sipfsm.matching import (
-    DialogId,
     Matcher,
     TransactionKey,
-    dialog_id,
     machine_for,
     normalize_endpoint,
     transaction_key,
@@ -80,12 +96,26 @@ RULES: Final[dict[str, Rule]] = {
         Rule(
             "491-nothing-pending",
             "RFC 3261 §14.2",
-            "491 only to a re-INVITE (or offer) that arrived while one of ours was pending",
+            "491 to a request the dialog machine does not answer 491: no re-INVITE or "
+            "offer of ours was pending when it arrived",
+        ),
+        Rule(
+            "no-491",
+            "RFC 3261 §14.2, RFC 3311 §5.2, RFC 5407 §3.1.5",
+            "no 491 to a re-INVITE (or offer) that arrived while one of ours was pending "
+            "(the dialog machine answers 491)",
         ),
         Rule(
             "481-live",
             "RFC 3261 §9.2, §12.2.2",
-            "481 to a request that matched a live dialog or transaction",
+            "481 to a request that matched a live dialog (the dialog machine accepts it) "
+            "or a live transaction (a CANCEL, `sipfsm.core.handle_cancel`)",
+        ),
+        Rule(
+            "dialog-answer",
+            "RFC 3261 §12.2.2, §14.2, §15.1.2; RFC 5407 §3.2.2",
+            "a 2xx to a request the dialog machine refuses (481 in Mortal, 500 to a lower "
+            "CSeq or while an earlier INVITE is unanswered, 487 to a request a BYE ended)",
         ),
         Rule(
             "response-after-end",
@@ -131,9 +161,9 @@ RULES: Final[dict[str, Rule]] = {
         ),
         Rule(
             "protocol-error",
-            "RFC 3261 §17",
-            "an event the transaction machine has no arrow for (the rule is the "
-            "machine's own message)",
+            "RFC 3261 §17, RFC 5407 §2",
+            "an event a transaction or dialog machine has no arrow for (the rule is the "
+            "machine's own message, the section that of the state)",
         ),
     )
 }
@@ -152,6 +182,13 @@ _RETRANSMIT: Final = {"ict": "A", "nict": "E", "ist": "G"}
 #: deadline; an ACK or a response resent on a retransmitted request must follow within ABS.
 TOLERANCE_ABS: Final = 0.1
 TOLERANCE_REL: Final = 0.1
+
+#: A server transaction's request as the model judged it: not shown to a dialog
+#: (UNKNOWN), accepted by its dialog (ACCEPTED), or answered with a status code.
+UNKNOWN: Final = 0
+ACCEPTED: Final = -1
+
+_INF: Final = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +240,12 @@ class TransactionReport:
 
 @dataclass(slots=True)
 class DialogReport:
+    """One instance of the dialog machine: ``path`` is its states (the first is
+    ``preparative``), ``role`` caller or callee (RFC 5407 §2 Figures 1 and 2)."""
+
     id: str
     endpoint: str
+    role: str
     call_id: str
     local_tag: str
     remote_tag: str
@@ -215,6 +256,7 @@ class DialogReport:
         return {
             "id": self.id,
             "endpoint": self.endpoint,
+            "role": self.role,
             "call_id": self.call_id,
             "local_tag": self.local_tag,
             "remote_tag": self.remote_tag,
@@ -278,7 +320,7 @@ class CheckReport:
             )
         for d in self.dialogs:
             lines.append(
-                f"  {d.id} {d.endpoint} dialog {d.call_id} "
+                f"  {d.id} {d.endpoint} {d.role} dialog {d.call_id} "
                 f"({d.local_tag}/{d.remote_tag}): {' > '.join(d.path)}"
             )
         for u in self.unparseable:
@@ -302,12 +344,14 @@ class _Tx:
 
     __slots__ = (
         "acked",
+        "call",
         "cancel_target",
         "deadlines",
+        "dset",
         "engine",
         "expects",
+        "fed",
         "final_index",
-        "glare",
         "id",
         "inst",
         "key",
@@ -322,11 +366,15 @@ class _Tx:
         "role",
         "side",
         "start",
+        "verdict",
+        "verdict_note",
+        "verdict_rfc",
     )
 
     def __init__(
         self,
         side: _Side,
+        call: _Call,
         tid: str,
         machine: str,
         engine: Engine,
@@ -334,6 +382,7 @@ class _Tx:
         key: TransactionKey,
     ) -> None:
         self.side = side
+        self.call = call
         self.id = tid
         self.machine = machine
         self.role = "client" if machine in ("ict", "nict") else "server"
@@ -345,55 +394,104 @@ class _Tx:
         self.messages: list[int] = []
         self.path: list[str] = []
         self.deadlines: dict[str, tuple[float, float]] = {}
-        self.expects: list[tuple[str, float, float, Message, int]] = []
+        self.expects: list[tuple[str, float, Message, int]] = []
         self.last_sent: Message | None = None
         self.reported: set[str] = set()
         self.cancel_target: _Tx | None = None
-        self.glare = False
+        self.dset: _DSet | None = None
+        #: what was shown to the dialog: the first ACK (client), responses (server)
+        self.fed: set[tuple[int, str]] = set()
         self.acked = False
         self.final_index = 0
         self.last_index = 0
         self.start = 0.0
+        self.verdict = UNKNOWN
+        self.verdict_rfc = ""
+        self.verdict_note = ""
 
     @property
     def ended(self) -> bool:
         return self.inst.state == "terminated"
 
 
-class _Dialog:
-    __slots__ = ("acked", "id", "messages", "path", "state")
+class _DialogRec:
+    """What the report says of one dialog instance."""
 
-    def __init__(self, did: DialogId, label: str) -> None:
-        self.id = did
+    __slots__ = ("inst", "messages", "path")
+
+    def __init__(self, inst: DialogInstance) -> None:
+        self.inst = inst
         self.messages: list[int] = []
-        self.path: list[str] = []
-        self.state = ""
-        self.acked: set[int] = set()
+        self.path = ["preparative"] if inst.state != "preparative" else []
+        self.path.append(inst.state)
+
+
+class _DSet:
+    """One `DialogSet` of an endpoint (the dialogs of one initial INVITE) and the report
+    records of its instances, by identity (the set re-keys an instance when it learns its
+    remote tag; the record holds the instance, so its id stays unique)."""
+
+    __slots__ = ("call", "last_index", "recs", "set", "side")
+
+    def __init__(self, side: str, call: _Call, dset: DialogSet) -> None:
+        self.side = side
+        self.call = call
+        self.set = dset
+        self.recs: dict[int, _DialogRec] = {}
+        self.last_index = 0
+
+
+class _Call:
+    """One Call-ID at one endpoint: its transactions still running, its dialog sets, and
+    the timers of both. Events of one call are replayed in time order (its transactions'
+    timers fire before a later message of the call reaches its dialogs); calls are
+    independent of each other."""
+
+    __slots__ = ("dsets", "due", "expect_due", "expecting", "live", "timers")
+
+    def __init__(self) -> None:
+        self.live: list[_Tx] = []
+        self.dsets: list[_DSet] = []
+        #: dialog timers: (dialog set, remote tag, timer) -> deadline
+        self.timers: dict[tuple[_DSet, str, str], float] = {}
+        #: no timer of the call is due before this (deadline + tolerance); may be early
+        self.due = _INF
+        self.expecting: list[_Tx] = []
+        self.expect_due = _INF
 
 
 class _Side:
-    """Everything one endpoint has: its transactions (client and server) and dialogs."""
+    """Everything one endpoint has: its transactions (client and server) and calls."""
 
-    __slots__ = ("client", "dialogs", "invites", "name", "server", "txs")
+    __slots__ = ("calls", "client", "invites", "name", "server", "txs")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.client: Matcher[_Tx] = Matcher()
         self.server: Matcher[_Tx] = Matcher()
-        self.dialogs: dict[DialogId, _Dialog] = {}
+        self.calls: dict[str, _Call] = {}
         self.txs: list[_Tx] = []
         #: INVITE transactions by (role, Call-ID, CSeq number, From tag), for 2xx ACKs.
         self.invites: dict[tuple[str, str, int, str], _Tx] = {}
 
+    def call(self, call_id: str) -> _Call:
+        found = self.calls.get(call_id)
+        if found is None:
+            found = self.calls[call_id] = _Call()
+        return found
+
 
 class _Item:
-    __slots__ = ("error", "index", "message", "record")
+    """One parsed message of the trace, with its transaction key (computed once for both
+    its ends)."""
 
-    def __init__(self, index: int, record: Record, message: Message | None, error: str) -> None:
+    __slots__ = ("index", "key", "message", "record")
+
+    def __init__(self, index: int, record: Record, message: Message, key: TransactionKey) -> None:
         self.index = index
         self.record = record
         self.message = message
-        self.error = error
+        self.key = key
 
 
 # -- the checker ---------------------------------------------------------------------------------
@@ -421,9 +519,9 @@ class Checker:
         self.report = CheckReport(profile)
         self._seen: set[tuple[str, int]] = set()
         self._seen_messages: set[tuple[str, TransactionKey, int, str]] = set()
-        self._times: dict[int, float] = {}
         self._codes: dict[int, int] = {}
         self._matched: set[int] = set()
+        self._ended: list[tuple[_Tx, float]] = []
         self._tx_count = 0
         self._dialog_count = 0
 
@@ -436,93 +534,115 @@ class Checker:
         return self.report
 
     def check_trace(self, trace: Trace, as_addr: str | None = None) -> None:
-        first = self.report.messages + 1
-        items: list[_Item] = []
+        """Check one trace: each record is parsed and replayed at once, in time order."""
+        report = self.report
+        first = report.messages + 1
+        views = self._views(trace, as_addr)
+        sides = {name: _Side(name) for name in sorted(views)}
+        names = _ENDPOINTS
+        matched = self._matched
+        pcap = trace.format in ("pcap", "pcapng")
+        index = report.messages
+        unsure: list[_Item] = []
         for record in trace.records:
-            self.report.messages += 1
-            index = self.report.messages
+            index += 1
             if record.error:
-                items.append(_Item(index, record, None, record.error))
+                report.unparseable.append(
+                    {"message": index, "where": record.where, "reason": record.error}
+                )
                 continue
             try:
-                framed = record.transport == "tcp" and trace.format in ("pcap", "pcapng")
-                items.append(_Item(index, record, parse(record.raw, stream=framed), ""))
+                message = parse(record.raw, stream=pcap and record.transport == "tcp")
             except WireError as exc:
-                items.append(_Item(index, record, None, exc.reason))
-        endpoints = self._endpoints(trace)
-        if as_addr is not None:
-            wanted = normalize_endpoint(as_addr)
-            if wanted not in endpoints:
-                raise TraceError(
-                    trace.path,
-                    f"--as {as_addr} is none of its endpoints: "
-                    f"{', '.join(sorted(endpoints)) or 'none'}",
-                )
-            views = {wanted}
-        elif trace.local is not None:
-            views = {trace.local}
-        else:
-            views = set(endpoints)
-        sides = {name: _Side(name) for name in sorted(views)}
-        for item in items:
-            if item.message is None:
-                self.report.unparseable.append(
-                    {"message": item.index, "where": item.record.where, "reason": item.error}
+                report.unparseable.append(
+                    {"message": index, "where": record.where, "reason": exc.reason}
                 )
                 continue
-            self.report.parsed += 1
-            self._message_rules(item, sides)
-            src = _endpoint(item.record.src)
-            dst = _endpoint(item.record.dst)
-            for name, sent in ((src, True), (dst, False)):
-                side = sides.get(name)
-                if side is not None:
-                    self._process(side, item, sent)
+            report.parsed += 1
+            item = _Item(index, record, message, transaction_key(message))
+            src = names.get(record.src) or _endpoint(record.src)
+            dst = names.get(record.dst) or _endpoint(record.dst)
+            if type(message) is Response:
+                self._codes[index] = message.status
+                if message.status >= 400:
+                    self._message_rules(item, message, src, dst, sides)
+            sender = sides.get(src)
+            if sender is not None:
+                self._process(sender, item, message, True)
+            receiver = sides.get(dst)
+            if receiver is not None:
+                self._process(receiver, item, message, False)
+            if index not in matched:
+                unsure.append(item)
+        report.messages = index
         end = max((r.time for r in trace.records), default=0.0)
         for side in sides.values():
-            for tx in side.txs:
-                self._advance(tx, end)
-        for item in items:
-            if item.message is not None and item.index not in self._matched:
-                self.report.unmatched.append(
+            for call in side.calls.values():
+                self._advance(call, end)
+        for item in unsure:
+            if item.index not in matched:
+                report.unmatched.append(
                     {"message": item.index, "reason": self._why_unmatched(item, views)}
                 )
         for side in sides.values():
-            for tx in side.txs:
-                self.report.transactions.append(
-                    TransactionReport(
-                        tx.id,
-                        side.name,
-                        tx.role,
-                        tx.machine,
-                        tx.method,
-                        tx.key.describe(),
-                        tx.messages,
-                        tx.path,
-                    )
-                )
-            for dialog in side.dialogs.values():
-                self._dialog_count += 1
-                self.report.dialogs.append(
-                    DialogReport(
-                        f"D{self._dialog_count}",
-                        side.name,
-                        dialog.id.call_id,
-                        dialog.id.local_tag,
-                        dialog.id.remote_tag,
-                        dialog.messages,
-                        dialog.path,
-                    )
-                )
-        self.report.files.append(
+            self._report_side(side)
+        report.files.append(
             {
                 "path": str(trace.path),
                 "format": trace.format,
                 "first": first,
-                "last": self.report.messages,
+                "last": report.messages,
                 "endpoints": sorted(views),
             }
         )
+
+    def _views(self, trace: Trace, as_addr: str | None) -> set[str]:
+        """The endpoints to check: ``--as``, a SIPp log's own, else every one."""
+        if trace.local is not None and as_addr is None:
+            return {trace.local}
+        endpoints = self._endpoints(trace)
+        if as_addr is None:
+            return endpoints
+        wanted = normalize_endpoint(as_addr)
+        if wanted not in endpoints:
+            raise TraceError(
+                trace.path,
+                f"--as {as_addr} is none of its endpoints: "
+                f"{', '.join(sorted(endpoints)) or 'none'}",
+            )
+        return {wanted}
+
+    def _report_side(self, side: _Side) -> None:
+        for tx in side.txs:
+            self.report.transactions.append(
+                TransactionReport(
+                    tx.id,
+                    side.name,
+                    tx.role,
+                    tx.machine,
+                    tx.method,
+                    tx.key.describe(),
+                    tx.messages,
+                    tx.path,
+                )
+            )
+        for call in side.calls.values():
+            for dset in call.dsets:
+                for rec in dset.recs.values():
+                    self._dialog_count += 1
+                    inst = rec.inst
+                    self.report.dialogs.append(
+                        DialogReport(
+                            f"D{self._dialog_count}",
+                            side.name,
+                            inst.role,
+                            inst.call_id,
+                            inst.local_tag,
+                            inst.remote_tag,
+                            rec.messages,
+                            rec.path,
+                        )
+                    )
 
     @staticmethod
     def _endpoints(trace: Trace) -> set[str]:
@@ -536,8 +656,8 @@ class Checker:
 
     @staticmethod
     def _why_unmatched(item: _Item, views: set[str]) -> str:
-        src = item.record.src if item.record.src == "peer" else normalize_endpoint(item.record.src)
-        dst = item.record.dst if item.record.dst == "peer" else normalize_endpoint(item.record.dst)
+        src = _endpoint(item.record.src)
+        dst = _endpoint(item.record.dst)
         if src not in views and dst not in views:
             return f"neither {src} nor {dst} is checked"
         message = item.message
@@ -573,41 +693,45 @@ class Checker:
     def _run(
         self, tx: _Tx, event: Event, at: float, index: int, create: bool = False
     ) -> list[Any] | None:
-        """Feed one event; apply timer actions; record the state path. A ProtocolError
-        becomes a violation (None is returned)."""
-        before = tx.inst.state
+        """Feed one event; keep the timers' deadlines; record the state path; queue the
+        transaction's end for its dialog. A ProtocolError becomes a violation (None is
+        returned)."""
+        inst = tx.inst
+        before = inst.state
         try:
             if create:
-                actions: list[Any] = tx.engine.start(tx.inst, event)  # type: ignore[attr-defined]
+                actions: list[Any] = tx.engine.start(inst, event)  # type: ignore[attr-defined]
             else:
-                actions = tx.engine.handle(tx.inst, event)
+                actions = tx.engine.handle(inst, event)
         except ProtocolError as exc:
             self._protocol_error(tx, exc, event, index)
             return None
         for action in actions:
-            if isinstance(action, StartTimer):
-                tx.deadlines[action.name] = (at + action.seconds, action.seconds)
-            elif isinstance(action, StopTimer):
+            kind = type(action)
+            if kind is StartTimer:
+                seconds = action.seconds
+                tx.deadlines[action.name] = (at + seconds, seconds)
+                slack = self.tol_rel * seconds  # _tol, inlined: this runs for every timer
+                due = at + seconds + (slack if slack > self.tol_abs else self.tol_abs)
+                if due < tx.call.due:
+                    tx.call.due = due
+            elif kind is StopTimer:
                 tx.deadlines.pop(action.name, None)
-        if tx.inst.state != before:
-            tx.path.append(tx.inst.state)
+        state = inst.state
+        if state != before:
+            tx.path.append(state)
+            if state == "terminated":
+                tx.call.live.remove(tx)
+                self._ended.append((tx, at))
         return actions
 
     def _protocol_error(self, tx: _Tx, exc: ProtocolError, event: Event, index: int) -> None:
         rule = "protocol-error"
-        rfc = (
-            tx.engine.decl.state(exc.state).rfc
-            if exc.state in tx.engine.decl.state_names
-            else tx.engine.decl.rfc
-        )
-        if isinstance(tx.engine, TableMachine):
-            trig = tx.engine.classifier.classify(event)
-            rows = tx.engine.table.get((exc.state, trig or ""), ())
-            for row in rows:
-                for guard in row.guards:
-                    if not guard.check(tx.inst, event):
-                        rfc = guard.rfc
-                        rule = _GUARD_RULES.get(guard.name, rule)
+        rfc = _state_rfc(tx.engine.decl, exc.state)
+        guard = _failed_guard(tx.engine, (tx.inst,), event, exc.state)
+        if guard is not None:
+            rfc = guard.rfc
+            rule = _GUARD_RULES.get(guard.name, rule)
         code = getattr(getattr(event, "message", None), "status", None)
         text = f"{tx.side.name}: {exc}"
         self._violate(
@@ -619,7 +743,7 @@ class Checker:
         actions = self._run(tx, TimerFired(name), at, tx.last_index)
         if not actions:
             return
-        sends = [a.message for a in actions if isinstance(a, SendMessage)]
+        sends = [a.message for a in actions if type(a) is SendMessage]
         if name == _RETRANSMIT.get(tx.machine) and sends:
             self._once(
                 tx,
@@ -631,8 +755,8 @@ class Checker:
             )
         elif name == "Trying":
             for message in sends:  # not enforced: the TU may have known it answers in time
-                tx.expects.append(("100", at, at + self.tol_abs, message, 0))
-        if any(isinstance(a, ToTU) and a.what == "timeout" for a in actions) and name == "H":
+                self._expect(tx, "100", at + self.tol_abs, message, 0)
+        if name == "H" and any(type(a) is ToTU and a.what == "timeout" for a in actions):
             self._once(
                 tx,
                 "no-ack",
@@ -647,20 +771,70 @@ class Checker:
         tx.reported.add(rule)
         self._violate(rule, index, text, tx.side.name, rfc, self._codes.get(index))
 
-    def _advance(self, tx: _Tx, now: float, hold: str = "") -> None:
-        """Fire the timers the trace has passed (deadline + tolerance before ``now``) and
-        expire what the machine asked for and never saw."""
-        while tx.deadlines:
-            name, (deadline, interval) = min(tx.deadlines.items(), key=lambda kv: kv[1][0])
-            if name == hold or deadline + self._tol(interval) >= now:
-                break
-            self._fire(tx, name, deadline)
-        if tx.expects:
+    def _expect(self, tx: _Tx, kind: str, expiry: float, message: Message, index: int) -> None:
+        """The machine asks the endpoint to send ``message`` by ``expiry``."""
+        tx.expects.append((kind, expiry, message, index))
+        call = tx.call
+        if tx not in call.expecting:
+            call.expecting.append(tx)
+        if expiry < call.expect_due:
+            call.expect_due = expiry
+
+    def _advance(self, call: _Call, now: float, hold_tx: _Tx | None = None, hold: str = "") -> None:
+        """Fire, in deadline order, every timer of the call's transactions and dialogs the
+        trace has passed (deadline + tolerance before ``now``; ``hold`` of ``hold_tx`` is
+        left to the caller), then expire what the machines asked for and never saw. Cheap
+        when nothing is due (``call.due`` and ``call.expect_due`` say so)."""
+        if call.due < now:
+            outer = self._ended
+            self._ended = []
+            tol = self._tol
+            while True:
+                best: _Tx | None = None
+                best_name = ""
+                best_at = _INF
+                for tx in call.live:
+                    for name, (deadline, interval) in tx.deadlines.items():
+                        if (
+                            deadline < best_at
+                            and deadline + tol(interval) < now
+                            and (tx is not hold_tx or name != hold)
+                        ):
+                            best, best_name, best_at = tx, name, deadline
+                timer: tuple[_DSet, str, str] | None = None
+                for key, deadline in call.timers.items():
+                    if deadline < best_at and deadline + self.tol_abs < now:
+                        timer, best_at = key, deadline
+                if timer is not None:
+                    del call.timers[timer]
+                    dset, tag, name = timer
+                    self._dialog(dset, TimerFired(name), best_at, 0, tag=tag)
+                elif best is not None:
+                    self._fire(best, best_name, best_at)
+                else:
+                    break
+                self._flush_ended()
+            self._ended = outer
+            due = _INF
+            for tx in call.live:
+                for deadline, interval in tx.deadlines.values():
+                    due = min(due, deadline + tol(interval))
+            for deadline in call.timers.values():
+                due = min(due, deadline + self.tol_abs)
+            call.due = due
+        if call.expect_due < now:
+            self._expire(call, now)
+
+    def _expire(self, call: _Call, now: float) -> None:
+        due = _INF
+        waiting: list[_Tx] = []
+        for tx in call.expecting:
             kept = []
             for expect in tx.expects:
-                kind, _due, expiry, _message, index = expect
+                kind, expiry, _message, index = expect
                 if expiry >= now:
                     kept.append(expect)
+                    due = min(due, expiry)
                 elif kind == "ack":
                     self._once(
                         tx,
@@ -678,37 +852,165 @@ class Checker:
                         "retransmitted request",
                     )
             tx.expects = kept
+            if kept:
+                waiting.append(tx)
+        call.expecting = waiting
+        call.expect_due = due
+
+    def _settle(self, tx: _Tx, at: float) -> None:
+        """Timers of zero duration (D, I, J, K on reliable transports) fire at once."""
+        deadlines = tx.deadlines
+        while deadlines:
+            for name, (deadline, _interval) in deadlines.items():
+                if deadline <= at:
+                    self._fire(tx, name, at)
+                    break
+            else:
+                return
+
+    # -- dialogs --------------------------------------------------------------------------------
+
+    def _dialog_engine(self, transport: str) -> DialogEngine:
+        return cast(DialogEngine, self._engine("dialog", transport))
+
+    def _dialog(
+        self,
+        dset: _DSet,
+        event: Event,
+        at: float,
+        index: int,
+        tag: str | None = None,
+        remote: str | None = None,
+        start: bool = False,
+    ) -> list[Routed] | None:
+        """Give ``event`` to a dialog set: keep its timers, record its dialogs' paths and
+        the message (``index``, of the dialog whose remote tag is ``remote``). A
+        ProtocolError is a deviation (None is returned)."""
+        try:
+            routed = dset.set.start(event) if start else dset.set.handle(event, tag)
+        except ProtocolError as exc:
+            self._dialog_error(dset, exc, event, index)
+            return None
+        call = dset.call
+        for rtag, action in routed:
+            kind = type(action)
+            if kind is StartTimer:
+                name = cast(StartTimer, action).name
+                deadline = at + cast(StartTimer, action).seconds
+                call.timers[(dset, rtag, name)] = deadline
+                call.due = min(call.due, deadline + self.tol_abs)
+            elif kind is StopTimer:
+                call.timers.pop((dset, rtag, cast(StopTimer, action).name), None)
+        recs = dset.recs
+        dialogs = dset.set.dialogs
+        for inst in dialogs.values():
+            rec = recs.get(id(inst))
+            if rec is None:
+                rec = recs[id(inst)] = _DialogRec(inst)
+            elif rec.path[-1] != inst.state:
+                rec.path.append(inst.state)
+        if index:
+            dset.last_index = index
+            found = dialogs.get(remote or "")
+            if found is None and len(dialogs) == 1:
+                found = next(iter(dialogs.values()))
+            if found is not None:
+                recs[id(found)].messages.append(index)
+                self._matched.add(index)
+        return routed
+
+    def _dialog_error(self, dset: _DSet, exc: ProtocolError, event: Event, index: int) -> None:
+        """A dialog machine's (or its set's) ProtocolError: the rule is its message, the
+        section that of the guard that failed, else of the state."""
+        engine = dset.set.engine
+        rfc = _state_rfc(engine.decl, exc.state)
+        insts = [i for i in dset.set.dialogs.values() if i.state == exc.state]
+        guard = _failed_guard(engine, insts, event, exc.state)
+        self._violate(
+            str(exc),
+            index or dset.last_index,
+            f"{dset.side} ({dset.set.role or 'new dialog'}): {exc}",
+            dset.side,
+            guard.rfc if guard is not None else rfc,
+            getattr(getattr(event, "message", None), "status", None),
+        )
+
+    def _flush_ended(self) -> None:
+        """Tell the dialogs which of their transactions ended (after the message that ended
+        them reached the dialog, as RFC 5407 §2's Timeout follows it)."""
+        while self._ended:
+            ended = self._ended
+            self._ended = []
+            for tx, at in ended:
+                dset = tx.dset
+                if dset is not None:
+                    event = TransactionEnded(tx.method, tx.request.cseq, tx.role)
+                    self._dialog(dset, event, at, 0)
+
+    def _new_set(self, side: _Side, call: _Call, transport: str) -> _DSet:
+        dset = _DSet(side.name, call, DialogSet(self._dialog_engine(transport)))
+        call.dsets.append(dset)
+        return dset
+
+    @staticmethod
+    def _find_set(call: _Call, local_tag: str) -> _DSet | None:
+        """The dialog set of the call whose local tag is ``local_tag`` (the latest one if
+        none has it: its dialogs then answer for the unmatched tags, RFC 3261 §12.2.2)."""
+        sets = call.dsets
+        if not sets:
+            return None
+        for dset in reversed(sets):
+            if dset.set.local_tag == local_tag:
+                return dset
+        return sets[-1]
+
+    @staticmethod
+    def _tracks(dset: _DSet, role: str, request: Request) -> bool:
+        """Whether a dialog of the set took ``request`` as one of its transactions (the
+        dialog machine's own bookkeeping): then its responses and its end are the
+        dialog's business too."""
+        wanted = (role, request.method, request.cseq)
+        return any(wanted in inst.transactions for inst in dset.set.dialogs.values())
 
     # -- per message ------------------------------------------------------------------------
 
-    def _process(self, side: _Side, item: _Item, sent: bool) -> None:
-        message = item.message
-        assert message is not None
-        self._times[item.index] = item.record.time
-        if isinstance(message, Response):
-            self._codes[item.index] = message.status
-        transport = "tcp" if item.record.transport == "tcp" else "udp"
-        if isinstance(message, Request):
+    def _process(self, side: _Side, item: _Item, message: Message, sent: bool) -> None:
+        transport = item.record.transport  # "tcp" stands for any reliable transport
+        if transport != "tcp":
+            transport = "udp"
+        if type(message) is Request:
             if sent:
                 self._sent_request(side, item, message, transport)
             else:
                 self._received_request(side, item, message, transport)
         elif sent:
-            self._sent_response(side, item, message)
+            self._sent_response(side, item, cast(Response, message))
         else:
-            self._received_response(side, item, message)
+            self._received_response(side, item, cast(Response, message))
+        if self._ended:
+            self._flush_ended()
 
-    def _new_tx(self, side: _Side, item: _Item, request: Request, role: str, transport: str) -> _Tx:
+    def _new_tx(
+        self, side: _Side, call: _Call, item: _Item, request: Request, role: str, transport: str
+    ) -> _Tx:
         machine = machine_for(request.method, "client" if role == "client" else "server")
         self._tx_count += 1
-        key = transaction_key(request)
+        matcher = side.client if role == "client" else side.server
+        key = item.key
         tx = _Tx(
-            side, f"T{self._tx_count}", machine, self._engine(machine, transport), request, key
+            side,
+            call,
+            f"T{self._tx_count}",
+            machine,
+            self._engine(machine, transport),
+            request,
+            key,
         )
+        matcher.add_keyed(key, request, tx)
         tx.start = item.record.time
         tx.last_index = item.index
-        (side.client if role == "client" else side.server).add(request, tx)
         side.txs.append(tx)
+        call.live.append(tx)
         if request.method == "INVITE":
             side.invites[(role, request.call_id, request.cseq, request.from_tag)] = tx
         return tx
@@ -717,37 +1019,32 @@ class Checker:
         tx.messages.append(item.index)
         self._matched.add(item.index)
 
-    def _settle(self, tx: _Tx, at: float) -> None:
-        """Timers of zero duration (D, I, J, K on reliable transports) fire at once."""
-        while True:
-            due = [n for n, (d, _iv) in tx.deadlines.items() if d <= at]
-            if not due:
-                return
-            self._fire(tx, due[0], at)
-
     # requests the endpoint sent (client transactions)
 
     def _sent_request(self, side: _Side, item: _Item, request: Request, transport: str) -> None:
         now = item.record.time
-        tx = side.client.find(request)
+        call = side.call(request.call_id)
+        tx = side.client.find_keyed(item.key, request)
         if request.method == "ACK":
-            self._sent_ack(side, item, request, tx)
+            self._advance(call, now)
+            self._sent_ack(side, call, item, request, tx)
             return
-        if tx is not None and not tx.ended and tx.method == request.method:
+        if tx is not None and tx.inst.state != "terminated" and tx.method == request.method:
             self._attach(tx, item)
             self._retransmission(tx, item, now)
             return
-        tx = self._new_tx(side, item, request, "client", transport)
+        self._advance(call, now)
+        tx = self._new_tx(side, call, item, request, "client", transport)
         self._attach(tx, item)
         tx.last_sent = request
         self._run(tx, TURequest(request), now, item.index, create=True)
+        self._dialog_sent_request(side, call, tx, item, request, transport)
         if request.method == "CANCEL":
             target = side.client.find_cancelled(request)
             if target is not None:
-                self._advance(target, now)
                 state = target.inst.state
                 acts = self._run(target, TUCancel(), now, item.index) or []
-                asked = any(isinstance(a, ToTU) and a.what == "send_cancel" for a in acts)
+                asked = any(type(a) is ToTU and a.what == "send_cancel" for a in acts)
                 if not asked and state == "calling":
                     self._violate(
                         "cancel-before-provisional",
@@ -758,25 +1055,56 @@ class Checker:
                     )
         self._settle(tx, now)
 
-    def _sent_ack(self, side: _Side, item: _Item, ack: Request, tx: _Tx | None) -> None:
+    def _dialog_sent_request(
+        self, side: _Side, call: _Call, tx: _Tx, item: _Item, request: Request, transport: str
+    ) -> None:
+        """Show a new request of the endpoint to its dialogs: an initial INVITE creates a
+        dialog set (the caller's, RFC 5407 §2 Figure 1); a request with a To tag, or a
+        CANCEL, goes to the set of its From tag. Other requests are outside any dialog."""
         now = item.record.time
-        if tx is not None:
-            self._advance(tx, now)
+        if request.method == "INVITE" and not request.to_tag:
+            dset = self._new_set(side, call, transport)
+            event = MessageSent(request)
+            if self._dialog(dset, event, now, item.index, remote="", start=True) is None:
+                call.dsets.remove(dset)
+                return
+        elif request.to_tag or request.method == "CANCEL":
+            found = self._find_set(call, request.from_tag)
+            if found is None:
+                return
+            dset = found
+            if (
+                self._dialog(dset, MessageSent(request), now, item.index, remote=request.to_tag)
+                is None
+            ):
+                return
+        else:
+            return
+        if self._tracks(dset, "client", request):
+            tx.dset = dset
+
+    def _sent_ack(
+        self, side: _Side, call: _Call, item: _Item, ack: Request, tx: _Tx | None
+    ) -> None:
+        now = item.record.time
+        if tx is not None:  # the ACK of a 3xx-6xx: the INVITE client transaction's
             self._attach(tx, item)
             tx.expects = [e for e in tx.expects if e[0] != "ack"]
+            if tx.dset is not None and not tx.fed:
+                tx.fed.add((0, ack.to_tag))  # its retransmissions are the transaction's
+                self._dialog(tx.dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
             return
         invite = side.invites.get(("client", ack.call_id, ack.cseq, ack.from_tag))
         if invite is not None:  # the ACK of a 2xx: the UAC core's (RFC 3261 §13.2.2.4)
             self._attach(invite, item)
-        dialog = side.dialogs.get(dialog_id(ack, "client"))
-        if dialog is not None:
-            dialog.messages.append(item.index)
-            self._matched.add(item.index)
+        dset = self._find_set(call, ack.from_tag)
+        if dset is not None:
+            self._dialog(dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
 
     def _retransmission(self, tx: _Tx, item: _Item, now: float) -> None:
         """The endpoint resent its request (client) or last response (server)."""
         timer = _RETRANSMIT.get(tx.machine, "")
-        self._advance(tx, now, hold=timer)
+        self._advance(tx.call, now, tx, timer)
         entry = tx.deadlines.get(timer)
         if entry is None:
             self._once(
@@ -800,266 +1128,302 @@ class Checker:
                 f"(tolerance {self._tol(interval):.3f} s)",
                 TIMERS[timer].rfc,
             )
-        self._fire_observed(tx, timer, now)
-        tx.last_index = item.index
-
-    def _fire_observed(self, tx: _Tx, timer: str, at: float) -> None:
         tx.deadlines.pop(timer, None)
-        self._run(tx, TimerFired(timer), at, tx.messages[-1])
+        self._run(tx, TimerFired(timer), now, tx.messages[-1])
+        tx.last_index = item.index
 
     # requests the endpoint received (server transactions)
 
     def _received_request(self, side: _Side, item: _Item, request: Request, transport: str) -> None:
         now = item.record.time
-        tx = side.server.find(request)
+        call = side.call(request.call_id)
+        tx = side.server.find_keyed(item.key, request)
+        self._advance(call, now)
         if request.method == "ACK":
             if tx is None:
-                self._received_2xx_ack(side, item, request)
+                self._received_2xx_ack(side, call, item, request)
                 return
-            self._advance(tx, now)
             self._attach(tx, item)
             self._run(tx, RequestReceived(request), now, item.index)
             self._settle(tx, now)
             return
-        if tx is not None and not tx.ended:
-            self._advance(tx, now)
-        if tx is not None and not tx.ended:
+        if tx is not None and tx.inst.state != "terminated":
             self._attach(tx, item)
             actions = self._run(tx, RequestReceived(request), now, item.index) or []
             for action in actions:
                 # only what the endpoint itself sent must be resent (not the machine's
                 # own 100 Trying, which the endpoint may have had no need for)
-                if isinstance(action, SendMessage) and tx.last_sent is not None:
-                    tx.expects.append(
-                        ("resend", now, now + self.tol_abs, action.message, item.index)
-                    )
+                if type(action) is SendMessage and tx.last_sent is not None:
+                    self._expect(tx, "resend", now + self.tol_abs, action.message, item.index)
             return
-        tx = self._new_tx(side, item, request, "server", transport)
+        tx = self._new_tx(side, call, item, request, "server", transport)
         self._attach(tx, item)
-        self._run(tx, RequestReceived(request), now, item.index, create=True)
+        event = RequestReceived(request)  # one event for the transaction and the dialog
+        self._run(tx, event, now, item.index, create=True)
         if request.method == "CANCEL":
-            tx.cancel_target = side.server.find_cancelled(request)
-            if tx.cancel_target is not None:
-                self._advance(tx.cancel_target, now)
-        if request.method in ("INVITE", "UPDATE") and request.to_tag:
-            tx.glare = self._offer_pending(side, request, now)
-        dialog = side.dialogs.get(dialog_id(request, "server")) if request.to_tag else None
-        if dialog is not None:
-            dialog.messages.append(item.index)
+            self._received_cancel(side, call, tx, item, event)
+        else:
+            self._dialog_received_request(side, call, tx, item, event, transport)
 
-    def _received_2xx_ack(self, side: _Side, item: _Item, ack: Request) -> None:
+    def _received_cancel(
+        self, side: _Side, call: _Call, tx: _Tx, item: _Item, event: RequestReceived
+    ) -> None:
+        """RFC 3261 §9.2 as `sipfsm.core.handle_cancel` decides it: 200 when the CANCEL
+        matches a live transaction (481 otherwise, not judged here: the trace may lack
+        the INVITE). The dialog sees the CANCEL but never changes (RFC 5407 App. C)."""
+        cancel = event.message
+        target = side.server.find_cancelled(cancel)
+        tx.cancel_target = target
+        if target is not None:
+            for answer in core.handle_cancel(cancel, [target.inst]):
+                if answer.request is cancel and answer.status != 481:
+                    tx.verdict = answer.status
+                    tx.verdict_rfc = answer.rfc
+                    tx.verdict_note = f"the live transaction {target.id} ({target.inst.state})"
+        dset = self._find_set(call, cancel.to_tag)
+        if dset is not None:
+            self._dialog(dset, event, item.record.time, item.index, remote=cancel.from_tag)
+
+    def _dialog_received_request(
+        self, side: _Side, call: _Call, tx: _Tx, item: _Item, event: RequestReceived, transport: str
+    ) -> None:
+        """Show a request that reached the endpoint's core to its dialogs and keep their
+        verdict (`Respond`, or none: accepted) on the server transaction. An initial
+        INVITE creates a dialog set (the callee's, RFC 5407 §2 Figure 2) unless it is the
+        initial INVITE of an existing one again (RFC 5407 §3.1.1)."""
+        now = item.record.time
+        request = event.message
+        start = False
+        if request.method == "INVITE" and not request.to_tag:
+            found = None
+            for dset in call.dsets:
+                inst = dset.set.dialogs.get(request.from_tag)
+                if (
+                    dset.set.role == "callee"
+                    and inst is not None
+                    and inst.initial_cseq == request.cseq
+                ):
+                    found = dset
+            if found is None:
+                found = self._new_set(side, call, transport)
+                start = True
+        elif request.to_tag or request.method == "BYE":
+            found = self._find_set(call, request.to_tag)
+            if found is None:
+                return
+        else:
+            return
+        dset = found
+        routed = self._dialog(dset, event, now, item.index, remote=request.from_tag, start=start)
+        if routed is None:
+            if start:
+                call.dsets.remove(dset)
+            return
+        if self._tracks(dset, "server", request):
+            tx.dset = dset
+        inst = dset.set.dialogs.get(request.from_tag)
+        note = f"its {inst.state} dialog" if inst is not None else "no dialog of its"
+        tx.verdict = ACCEPTED
+        tx.verdict_note = note
+        for _tag, action in routed:
+            if type(action) is not Respond:
+                continue
+            answer = action
+            target = tx if answer.request is request else side.server.find(answer.request)
+            if target is not None and target.final_index == 0:
+                target.verdict = answer.status
+                target.verdict_rfc = answer.rfc
+                target.verdict_note = note
+
+    def _received_2xx_ack(self, side: _Side, call: _Call, item: _Item, ack: Request) -> None:
         now = item.record.time
         invite = side.invites.get(("server", ack.call_id, ack.cseq, ack.from_tag))
         if invite is not None:
-            self._advance(invite, now)
             self._attach(invite, item)
             if invite.inst.state == "accepted":
                 self._run(invite, RequestReceived(ack), now, item.index)
             invite.acked = True
-        dialog = side.dialogs.get(dialog_id(ack, "server"))
-        if dialog is not None:
-            dialog.messages.append(item.index)
-            dialog.acked.add(ack.cseq)
-            self._matched.add(item.index)
-
-    def _offer_pending(self, side: _Side, request: Request, now: float) -> bool:
-        """RFC 3261 §14.2 / RFC 3311 §5.2: when ``request`` (a re-INVITE or UPDATE)
-        arrived, had this endpoint a re-INVITE or UPDATE of its own pending on the dialog?"""
-        for tx in reversed(side.txs):
-            if tx.role != "client" or tx.method not in ("INVITE", "UPDATE"):
-                continue
-            mine = tx.request
-            if mine.call_id != request.call_id or mine.from_tag != request.to_tag:
-                continue
-            self._advance(tx, now)
-            if tx.inst.state in ("calling", "proceeding", "trying"):
-                return True
-        return False
+        dset = self._find_set(call, ack.to_tag)
+        if dset is not None:
+            self._dialog(dset, RequestReceived(ack), now, item.index, remote=ack.from_tag)
 
     # responses the endpoint sent (server transactions)
 
     def _sent_response(self, side: _Side, item: _Item, response: Response) -> None:
         now = item.record.time
-        tx = side.server.find(response)
+        tx = side.server.find_keyed(item.key, response)
         if tx is None:
             return
-        self._advance(tx, now)
+        self._advance(tx.call, now)
         self._attach(tx, item)
-        invite_2xx = tx.method == "INVITE" and 200 <= response.status < 300
-        self._response_rules(side, item, response, tx)
-        self._dialog_response(side, item, response, tx, "server")
-        if tx.ended:
+        status = response.status
+        if status >= 200 and tx.verdict != UNKNOWN:
+            self._judge(tx, item, response)
+        invite_2xx = tx.method == "INVITE" and 200 <= status < 300
+        if invite_2xx and tx.acked:
+            self._once(
+                tx,
+                "2xx-after-ack",
+                item.index,
+                f"{side.name} sent the 2xx again after its ACK arrived",
+            )
+        if tx.inst.state == "terminated":
             if not invite_2xx:
                 self._violate(
                     "response-after-end",
                     item.index,
-                    f"{side.name} sent {response.status} after its {tx.machine} transaction ended",
+                    f"{side.name} sent {status} after its {tx.machine} transaction ended",
                     side.name,
-                    code=response.status,
+                    code=status,
                 )
             return
-        side.server.note_response(tx.key, response)
+        if tx.key.legacy is not None:
+            side.server.note_response(tx.key, response)
         # a resend the machine asked for (the request was retransmitted)
         for expect in tx.expects:
-            kind, _due, _expiry, wanted, _index = expect
-            if (
-                isinstance(wanted, Response)
-                and _same_response(wanted, response)
-                and (kind in ("resend", "100"))
-            ):
+            kind, _expiry, wanted, _index = expect
+            if (kind == "resend" or kind == "100") and _same_response(wanted, response):
                 tx.expects.remove(expect)
                 return
         last = tx.last_sent
         if (
-            isinstance(last, Response)
+            tx.machine == "ist"
+            and last is not None
             and _same_response(last, response)
-            and tx.machine == "ist"
             and tx.inst.state == "completed"
         ):
             self._retransmission(tx, item, now)
             return
-        if response.status >= 200:
+        if status >= 200:
             tx.final_index = item.index
         state = tx.inst.state
         actions = self._run(tx, TUResponse(response), now, item.index)
         if actions is not None:
-            if not any(isinstance(a, SendMessage) for a in actions):
+            sends = SendMessage in map(type, actions)
+            if not sends:
                 if tx.machine == "nist" and state == "completed":
                     self._violate(
                         "second-final-non-invite",
                         item.index,
-                        f"{side.name} sent {response.status} to {tx.method} after "
-                        "its final response",
+                        f"{side.name} sent {status} to {tx.method} after its final response",
                         side.name,
-                        code=response.status,
+                        code=status,
                     )
                 else:
                     self._violate(
                         f"{tx.machine} would not send this",
                         item.index,
-                        f"{side.name} sent {response.status} in {tx.machine} state {state}",
+                        f"{side.name} sent {status} in {tx.machine} state {state}",
                         side.name,
                         tx.engine.decl.rfc,
-                        response.status,
+                        status,
                     )
             tx.last_sent = response
             tx.last_index = item.index
+            dset = tx.dset
+            if sends and dset is not None:
+                shown = (status, response.to_tag)
+                if shown not in tx.fed:  # a 2xx the UAS core resends is shown once
+                    tx.fed.add(shown)
+                    event = MessageSent(response)
+                    self._dialog(dset, event, now, item.index, remote=response.from_tag)
         self._settle(tx, now)
 
-    def _response_rules(self, side: _Side, item: _Item, response: Response, tx: _Tx) -> None:
-        """Rules on a response that need the endpoint's dialogs and transactions; each is
-        reported once per transaction (a retransmitted response repeats the fault)."""
+    def _judge(self, tx: _Tx, item: _Item, response: Response) -> None:
+        """Compare the endpoint's final response with the model's answer to the request
+        (its dialog's `Respond`, or `sipfsm.core.handle_cancel` for a CANCEL)."""
+        verdict = tx.verdict
+        tx.verdict = UNKNOWN  # the first final response is the answer
         status = response.status
+        if status == verdict:
+            return
+        who = tx.side.name
+        note = tx.verdict_note
+        model = "accepts it" if verdict == ACCEPTED else f"answers {verdict} ({tx.verdict_rfc})"
         if status == 481:
-            target = tx.cancel_target
-            if tx.method == "CANCEL" and target is not None and not target.ended:
-                self._once(
-                    tx,
-                    "481-live",
-                    item.index,
-                    f"{side.name} answered a CANCEL with 481 although it matched the "
-                    f"live transaction {target.id} ({target.inst.state})",
-                    "RFC 3261 §9.2",
-                )
-            elif tx.request.to_tag:
-                dialog = side.dialogs.get(dialog_id(tx.request, "server"))
-                if dialog is not None and dialog.state in ("early", "confirmed"):
-                    self._once(
-                        tx,
-                        "481-live",
-                        item.index,
-                        f"{side.name} answered {tx.method} with 481 although it "
-                        f"matched its {dialog.state} dialog",
-                        "RFC 3261 §12.2.2",
-                    )
-        elif status == 491 and tx.method in ("INVITE", "UPDATE") and not tx.glare:
+            self._once(
+                tx,
+                "481-live",
+                item.index,
+                f"{who} answered {tx.method} with 481 although it matched {note}, which {model}",
+                "RFC 3261 §9.2" if tx.method == "CANCEL" else "RFC 3261 §12.2.2",
+            )
+        elif status == 491:
             self._once(
                 tx,
                 "491-nothing-pending",
                 item.index,
-                f"{side.name} answered {tx.method} with 491 but had no re-INVITE or "
-                "offer of its own pending on the dialog when it arrived",
+                f"{who} answered {tx.method} with 491 but had no re-INVITE or offer of its "
+                f"own pending when it arrived ({note}, which {model})",
             )
-        elif 200 <= status < 300 and tx.method == "INVITE":
-            dialog = side.dialogs.get(dialog_id(response, "server"))
-            if tx.acked or (dialog is not None and tx.request.cseq in dialog.acked):
-                self._once(
-                    tx,
-                    "2xx-after-ack",
-                    item.index,
-                    f"{side.name} sent the 2xx again after its ACK arrived",
-                )
+        elif verdict == 491:
+            self._once(
+                tx,
+                "no-491",
+                item.index,
+                f"{who} answered {tx.method} with {status}; it had a re-INVITE or offer of "
+                f"its own pending ({note}, which {model})",
+                tx.verdict_rfc,
+            )
+        elif verdict > 0 and 200 <= status < 300:
+            self._once(
+                tx,
+                "dialog-answer",
+                item.index,
+                f"{who} accepted {tx.method} with {status}; {note} {model}",
+                tx.verdict_rfc,
+            )
 
     # responses the endpoint received (client transactions)
 
     def _received_response(self, side: _Side, item: _Item, response: Response) -> None:
         now = item.record.time
-        tx = side.client.find(response)
+        tx = side.client.find_keyed(item.key, response)
         if tx is None:
             return
-        self._advance(tx, now)
+        self._advance(tx.call, now)
         self._attach(tx, item)
-        self._dialog_response(side, item, response, tx, "client")
-        if tx.ended:
-            return  # dropped (RFC 6026 §7.2); the sender answers for it
-        if response.status >= 200:
-            tx.final_index = item.index
-        actions = self._run(tx, ResponseReceived(response), now, item.index) or []
-        for action in actions:
-            if isinstance(action, SendMessage) and isinstance(action.message, Request):
-                tx.expects.append(("ack", now, now + self.tol_abs, response, item.index))
-        self._settle(tx, now)
-
-    # dialogs (a minimal tracker, see _DialogTracker in docs/checker.md)
-
-    def _dialog_response(
-        self, side: _Side, item: _Item, response: Response, tx: _Tx, role: str
-    ) -> None:
-        did = dialog_id(response, "client" if role == "client" else "server")
-        dialog = side.dialogs.get(did)
+        dset = tx.dset
         status = response.status
-        if tx.method == "INVITE" and response.to_tag and 101 <= status < 300:
-            if dialog is None:
-                dialog = side.dialogs[did] = _Dialog(did, "")
-                dialog.messages.append(tx.messages[0])
-                dialog.path.append("early" if status < 200 else "confirmed")
-                dialog.state = dialog.path[-1]
-            elif status >= 200 and dialog.state == "early":
-                dialog.state = "confirmed"
-                dialog.path.append("confirmed")
-        if dialog is None:
+        if tx.ended:
+            # RFC 3261 §18.1.2: a 2xx retransmission that outlived its INVITE client
+            # transaction goes to the UA core (RFC 6026 §8.9: dropped)
+            if (
+                self.profile == "rfc3261"
+                and dset is not None
+                and tx.machine == "ict"
+                and 200 <= status < 300
+            ):
+                event = ResponseReceived(response)
+                self._dialog(dset, event, now, item.index, remote=response.to_tag)
             return
-        dialog.messages.append(item.index)
-        if status < 200:
-            return
-        ends = (
-            (tx.method == "BYE")
-            or (tx.method == "INVITE" and status >= 300 and dialog.state == "early")
-            or (status in (481, 408) and bool(tx.request.to_tag))
-        )
-        if ends and dialog.state != "terminated":
-            dialog.state = "terminated"
-            dialog.path.append("terminated")
+        if status >= 200:
+            tx.final_index = item.index
+        event = ResponseReceived(response)  # one event for the transaction and the dialog
+        actions = self._run(tx, event, now, item.index) or []
+        passed = False
+        for action in actions:
+            kind = type(action)
+            if kind is SendMessage:
+                if type(action.message) is Request:
+                    self._expect(tx, "ack", now + self.tol_abs, response, item.index)
+            elif kind is ToTU and action.what == "response":
+                passed = True
+        if passed and dset is not None:
+            self._dialog(dset, event, now, item.index, remote=response.to_tag)
+        self._settle(tx, now)
 
     # rules on single messages
 
-    def _message_rules(self, item: _Item, sides: dict[str, _Side]) -> None:
-        message = item.message
-        if not isinstance(message, Response):
-            return
-        sender = (
-            item.record.src if item.record.src == "peer" else normalize_endpoint(item.record.src)
-        )
-        receiver = (
-            item.record.dst if item.record.dst == "peer" else normalize_endpoint(item.record.dst)
-        )
+    def _message_rules(
+        self, item: _Item, message: Response, sender: str, receiver: str, sides: dict[str, _Side]
+    ) -> None:
+        """Rules on one 4xx (or 487) response, whoever sent it."""
         if sender not in sides and receiver not in sides:
             return
         status = message.status
-        if status < 400:
-            return
         # a retransmitted response repeats the fault: report it once
-        once = (transaction_key(message), status, message.to_tag)
+        once = (item.key, status, message.to_tag)
         if (
             status == 487
             and message.method == "CANCEL"
@@ -1088,6 +1452,28 @@ class Checker:
                 )
 
 
+def _failed_guard(
+    engine: object, insts: Iterable[Instance], event: Event, state: str
+) -> Guard | None:
+    """The (last) guard of the rows ``event`` triggers in ``state`` that fails for one of
+    ``insts``: what a "guard failed" ProtocolError is about."""
+    if not isinstance(engine, TableMachine):
+        return None
+    rows = engine.table.get((state, engine.classifier.classify(event) or ""), ())
+    found = None
+    for inst in insts:
+        for row in rows:
+            for guard in row.guards:
+                if not guard.check(inst, event):
+                    found = guard
+    return found
+
+
+def _state_rfc(decl: MachineDecl, state: str) -> str:
+    """The section of a machine's state (of the machine itself for a pseudo-state)."""
+    return decl.state(state).rfc if state in decl.state_names else decl.rfc
+
+
 _ENDPOINTS: dict[str, str] = {"peer": "peer"}
 
 
@@ -1102,7 +1488,7 @@ def _endpoint(text: str) -> str:
 
 
 def _same_response(a: Message, b: Response) -> bool:
-    return isinstance(a, Response) and a.status == b.status and a.to_tag == b.to_tag
+    return type(a) is Response and a.status == b.status and a.to_tag == b.to_tag
 
 
 class TraceError(SipFsmError):
@@ -1134,4 +1520,14 @@ def check_files(
             gc.enable()
 
 
-__all__ = ["RULES", "CheckReport", "Checker", "Rule", "TraceError", "Violation", "check_files"]
+__all__ = [
+    "ACCEPTED",
+    "RULES",
+    "UNKNOWN",
+    "CheckReport",
+    "Checker",
+    "Rule",
+    "TraceError",
+    "Violation",
+    "check_files",
+]

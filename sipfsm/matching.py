@@ -157,10 +157,14 @@ class Matcher(Generic[T]):
     def add(self, request: Request, value: T) -> TransactionKey:
         """Register the transaction ``request`` creates; returns its key."""
         key = transaction_key(request)
+        self.add_keyed(key, request, value)
+        return key
+
+    def add_keyed(self, key: TransactionKey, request: Request, value: T) -> None:
+        """`add` for a caller that already has ``key == transaction_key(request)``."""
         self._entries[key] = value
         if key.legacy is not None:
             self._requests[key] = request
-        return key
 
     def note_response(self, key: TransactionKey, response: Response) -> None:
         """Remember the To tag of a response of the transaction (RFC 2543 ACK matching)."""
@@ -169,7 +173,11 @@ class Matcher(Generic[T]):
 
     def find(self, message: Message) -> T | None:
         """The transaction ``message`` belongs to, or None."""
-        key = transaction_key(message)
+        return self.find_keyed(transaction_key(message), message)
+
+    def find_keyed(self, key: TransactionKey, message: Message) -> T | None:
+        """`find` for a caller that already has ``key == transaction_key(message)`` (a
+        message seen by both its ends is matched at each with one key)."""
         found = self._entries.get(key)
         if found is None or key.legacy is None or isinstance(message, Response):
             return found

@@ -99,7 +99,7 @@ def _params(text: str, where: str) -> dict[str, str]:
 def _split_list(value: str) -> list[str]:
     """Split a header value at the commas that separate its elements (not inside quotes
     or angle brackets)."""
-    if '"' not in value and "<" not in value:
+    if '"' not in value and ("<" not in value or "," not in value):
         return value.split(",")
     parts: list[str] = []
     depth = 0
@@ -307,6 +307,33 @@ def content_length(head: bytes) -> int | None:
     return found
 
 
+#: Header lines seen before, split and named: ``line -> (name, value, lower-case name)``.
+#: A trace repeats most lines (CSeq, Contact, Max-Forwards ...) and each call's Via, From,
+#: To and Call-ID in several messages; a line is only cached once its name is valid.
+_LINE_CACHE: dict[str, tuple[str, str, str]] = {}
+_START_CACHE: dict[str, tuple[str, str] | tuple[int, str]] = {}
+_CONTACTS_OK: set[str] = set()
+
+
+def clear_caches() -> None:
+    """Forget every memoised header value and line (benchmarks start cold with it)."""
+    for cache in (_VIA_CACHE, _ADDR_CACHE, _CSEQ_CACHE, _GOOD_NAMES, _LINE_CACHE, _START_CACHE):
+        cache.clear()
+    _CONTACTS_OK.clear()
+
+
+def _header_line(line: str, number: int) -> tuple[str, str, str]:
+    raw_name, colon, value = line.partition(":")
+    if not colon:
+        raise WireError(f"header line {number} has no ':' ({line[:30]!r})")
+    name = _header_name(raw_name)
+    found = (name, value.strip(), name.lower())
+    if len(_LINE_CACHE) > _CACHE_LIMIT:
+        _LINE_CACHE.clear()
+    _LINE_CACHE[line] = found
+    return found
+
+
 def parse(data: bytes, *, stream: bool = False) -> Message:
     """Parse one SIP message.
 
@@ -314,71 +341,90 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
     3261 §18.3) or, with ``stream=True``, exactly one message framed from a stream.
     Raises `WireError` with the reason when the message is not valid SIP.
     """
-    head_end, body_start = find_header_end(data)
-    if head_end < 0:
-        raise WireError("no empty line ends the header section (RFC 3261 §7)")
+    head_end = data.find(b"\r\n\r\n")
+    if head_end >= 0:
+        body_start = head_end + 4
+    else:
+        head_end, body_start = find_header_end(data)
+        if head_end < 0:
+            raise WireError("no empty line ends the header section (RFC 3261 §7)")
     try:
         head = data[:head_end].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WireError(f"the header section is not UTF-8 (octet {exc.start})") from None
-    crlf = body_start - head_end == 4
     if "\n " in head or "\n\t" in head:
         head = _FOLD_RE.sub(" ", head)
-    lines = head.split("\r\n" if crlf else "\n")
+    lines = head.split("\r\n" if body_start - head_end == 4 else "\n")
     start_line = lines[0]
-    is_response = start_line[:4].upper() == "SIP/"
-    if is_response:
-        status, reason = _status_line(start_line)
-    else:
-        method, uri = _request_line(start_line)
+    first = _START_CACHE.get(start_line)
+    if first is None:
+        if start_line[:4].upper() == "SIP/":
+            first = _status_line(start_line)
+        else:
+            first = _request_line(start_line)
+        if len(_START_CACHE) > _CACHE_LIMIT:
+            _START_CACHE.clear()
+        _START_CACHE[start_line] = first
     headers: list[tuple[str, str]] = []
     fields: dict[str, str] = {}
     lengths: list[str] = []
     vias: list[str] = []
-    for number, line in enumerate(lines[1:], 2):
-        raw_name, colon, value = line.partition(":")
-        if not colon:
-            raise WireError(f"header line {number} has no ':' ({line[:30]!r})")
-        name = _header_name(raw_name)
-        value = value.strip()
+    contacts: list[str] = []
+    cache = _LINE_CACHE
+    number = 1
+    for line in lines[1:]:
+        number += 1
+        found = cache.get(line)
+        if found is None:
+            found = _header_line(line, number)
+        name, value, key = found
         headers.append((name, value))
-        key = name.lower()
-        if key == "via":
+        if key in fields:
+            if key in ("from", "to", "call-id", "cseq"):
+                raise WireError(f"{name}: appears twice; it takes a single value (RFC 3261 §7.3)")
+        elif key == "via":
             vias.append(value)
+            continue
         elif key == "content-length":
             lengths.append(value)
-        elif key not in fields:
+            continue
+        else:
             fields[key] = value
-        elif key in ("from", "to", "call-id", "cseq"):
-            raise WireError(f"{name}: appears twice; it takes a single value (RFC 3261 §7.3)")
-    for name in _MANDATORY:
-        if name == "Via":
-            if not vias:
-                raise WireError("mandatory header Via is missing (RFC 3261 §8.1.1)")
-        elif name.lower() not in fields:
-            raise WireError(f"mandatory header {name} is missing (RFC 3261 §8.1.1)")
+        if key == "contact":
+            contacts.append(value)
+    try:
+        from_value = fields["from"]
+        to_value = fields["to"]
+        call_id = fields["call-id"]
+        cseq_value = fields["cseq"]
+        if not vias:
+            raise KeyError("via")
+    except KeyError:
+        _missing(vias, fields)
+        raise
     body = _body(data, body_start, lengths, stream)
-    _transport, sent_by, branch = parse_via(vias[0])
+    sent_by, branch = parse_via(vias[0])[1:]
     for extra in vias[1:]:
         parse_via(extra)
-    _uri_from, from_tag = parse_address(fields["from"], "From")
-    _uri_to, to_tag = parse_address(fields["to"], "To")
-    call_id = fields["call-id"]
+    from_tag = parse_address(from_value, "From")[1]
+    to_tag = parse_address(to_value, "To")[1]
     if not _CALL_ID_RE.match(call_id):
         raise WireError(f"Call-ID: {call_id[:40]!r} is not a word[@word] (RFC 3261 §20.8)")
-    cseq, cseq_method = parse_cseq(fields["cseq"])
-    contact = fields.get("contact")
-    if contact is not None:
-        for name, value in headers:
-            if name.lower() == "contact":
-                _check_contact(value)
+    cseq, cseq_method = parse_cseq(cseq_value)
+    for value in contacts:
+        if value not in _CONTACTS_OK:
+            _check_contact(value)
+            if len(_CONTACTS_OK) > _CACHE_LIMIT:
+                _CONTACTS_OK.clear()
+            _CONTACTS_OK.add(value)
     date = fields.get("date")
     if date is not None and not _DATE_RE.match(date):
         raise WireError(f"Date: {date[:40]!r} is not an rfc1123-date in GMT (RFC 3261 §20.17)")
-    if is_response:
+    code_or_method, text = first
+    if type(code_or_method) is int:
         return Response(
-            status,
-            reason,
+            code_or_method,
+            text,
             cseq_method,
             call_id,
             cseq,
@@ -389,14 +435,33 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
             tuple(headers),
             body,
         )
-    if cseq_method != method:
+    if cseq_method != code_or_method:
         raise WireError(
             f"CSeq method {cseq_method} does not match the Request-Line method "
-            f"{method} (RFC 3261 §8.1.1.5)"
+            f"{code_or_method} (RFC 3261 §8.1.1.5)"
         )
     return Request(
-        method, uri, call_id, cseq, from_tag, to_tag, branch, sent_by, tuple(headers), body
+        str(code_or_method),
+        text,
+        call_id,
+        cseq,
+        from_tag,
+        to_tag,
+        branch,
+        sent_by,
+        tuple(headers),
+        body,
     )
+
+
+def _missing(vias: list[str], fields: dict[str, str]) -> None:
+    """Raise for the first mandatory header field that is missing (RFC 3261 §8.1.1)."""
+    for name in _MANDATORY:
+        if name == "Via":
+            if not vias:
+                raise WireError("mandatory header Via is missing (RFC 3261 §8.1.1)")
+        elif name.lower() not in fields:
+            raise WireError(f"mandatory header {name} is missing (RFC 3261 §8.1.1)")
 
 
 def _body(data: bytes, start: int, lengths: list[str], stream: bool) -> str:
@@ -489,6 +554,7 @@ __all__ = [
     "COMPACT",
     "CSEQ_LIMIT",
     "WireError",
+    "clear_caches",
     "content_length",
     "find_header_end",
     "looks_like_sip",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import socket
+from pathlib import Path
 
 import dpkt
 import pytest
@@ -35,7 +36,7 @@ def sipp_log(entries: list[tuple[str, bytes]]) -> bytes:
     return out
 
 
-def test_sipp_log_entries_become_records_of_the_logging_endpoint(tmp_path):
+def test_sipp_log_entries_become_records_of_the_logging_endpoint(tmp_path: Path) -> None:
     path = tmp_path / "uac.log"
     path.write_bytes(sipp_log([("sent", INVITE), ("received", OK)]))
     trace = read(path)
@@ -47,21 +48,21 @@ def test_sipp_log_entries_become_records_of_the_logging_endpoint(tmp_path):
     assert trace.records[1].time - trace.records[0].time == pytest.approx(1.0)
 
 
-def test_truncated_sipp_log_is_an_error_with_its_line(tmp_path):
+def test_truncated_sipp_log_is_an_error_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "cut.log"
     path.write_bytes(sipp_log([("sent", INVITE), ("received", OK)])[:-40])
     with pytest.raises(CaptureError, match=r"cut\.log: line 18: the file ends inside a message"):
         read(path)
 
 
-def test_garbage_is_an_error_at_byte_0(tmp_path):
+def test_garbage_is_an_error_at_byte_0(tmp_path: Path) -> None:
     path = tmp_path / "junk.bin"
     path.write_bytes(b"\x00\x01hello")
     with pytest.raises(CaptureError, match=r"junk\.bin: byte 0: not a pcap"):
         read(path)
 
 
-def test_jsonl_round_trip_and_bad_line(tmp_path):
+def test_jsonl_round_trip_and_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(jsonl_line(1.5, "[::1]:5060", "[::1]:5070", INVITE, "tcp") + "\n")
     (record,) = read(path).records
@@ -108,7 +109,7 @@ def _pcap(frames: list[bytes], ng: bool = False) -> bytes:
 
 
 @pytest.mark.parametrize("ng", [False, True])
-def test_udp_over_ipv4_in_pcap_and_pcapng(tmp_path, ng):
+def test_udp_over_ipv4_in_pcap_and_pcapng(tmp_path: Path, ng: bool) -> None:
     path = tmp_path / ("t.pcapng" if ng else "t.pcap")
     path.write_bytes(_pcap([_ip4_udp(INVITE), _ip4_udp(b"\x80\x00rtp"), _ip4_udp(OK)], ng))
     trace = read(path)
@@ -119,7 +120,7 @@ def test_udp_over_ipv4_in_pcap_and_pcapng(tmp_path, ng):
     assert trace.records[1].where.endswith("packet 3")
 
 
-def test_tcp_over_ipv6_reassembled_out_of_order_and_framed_rfc3261_18_3(tmp_path):
+def test_tcp_over_ipv6_reassembled_out_of_order_and_framed_rfc3261_18_3(tmp_path: Path) -> None:
     stream = INVITE + b"\r\n\r\n" + OK  # a keep-alive between two messages
     isn = 1000
     parts = [stream[:30], stream[30:200], stream[200:]]
@@ -140,7 +141,7 @@ def test_tcp_over_ipv6_reassembled_out_of_order_and_framed_rfc3261_18_3(tmp_path
     ]
 
 
-def test_truncated_pcap_is_an_error_with_its_offset(tmp_path):
+def test_truncated_pcap_is_an_error_with_its_offset(tmp_path: Path) -> None:
     data = _pcap([_ip4_udp(INVITE), _ip4_udp(OK)])
     path = tmp_path / "cut.pcap"
     path.write_bytes(data[:-10])

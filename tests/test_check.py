@@ -8,12 +8,13 @@ JSONL traces written here for the rules SIPp cannot be made to break on cue.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sipp.harness import run_pair
 
 from sipfsm.capture import CaptureError, jsonl_line
-from sipfsm.check import RULES, check_files
+from sipfsm.check import RULES, CheckReport, check_files
 
 A = "10.0.0.1:5060"
 B = "10.0.0.2:5060"
@@ -39,12 +40,12 @@ def msg(
     )
 
 
-def req(method: str, **kw: object) -> str:
-    return msg(f"{method} sip:b@10.0.0.2 SIP/2.0", method=method, **kw)  # type: ignore[arg-type]
+def req(method: str, **kw: Any) -> str:
+    return msg(f"{method} sip:b@10.0.0.2 SIP/2.0", method=method, **kw)
 
 
-def resp(status: int, method: str = "INVITE", reason: str = "X", **kw: object) -> str:
-    return msg(f"SIP/2.0 {status} {reason}", method=method, **kw)  # type: ignore[arg-type]
+def resp(status: int, method: str = "INVITE", reason: str = "X", **kw: Any) -> str:
+    return msg(f"SIP/2.0 {status} {reason}", method=method, **kw)
 
 
 def trace(
@@ -58,11 +59,11 @@ def trace(
     return path
 
 
-def rules(report) -> list[tuple[str, int]]:
+def rules(report: CheckReport) -> list[tuple[str, int]]:
     return [(v.rule, v.message) for v in report.violations]
 
 
-def assert_counts_add_up(report) -> None:
+def assert_counts_add_up(report: CheckReport) -> None:
     data = report.to_json()
     assert data["messages"] == data["parsed"] + data["unparseable"]
     in_tx = {i for t in data["transactions"] for i in t["messages"]}
@@ -76,7 +77,7 @@ def assert_counts_add_up(report) -> None:
 # -- JSONL traces: one rule each ------------------------------------------------------------
 
 
-def test_conforming_non_invite_exchange_gives_no_deviation(tmp_path):
+def test_conforming_non_invite_exchange_gives_no_deviation(tmp_path: Path) -> None:
     report = check_files(
         [
             trace(
@@ -90,7 +91,7 @@ def test_conforming_non_invite_exchange_gives_no_deviation(tmp_path):
     assert_counts_add_up(report)
 
 
-def test_timer_a_retransmissions_on_schedule_conform_rfc3261_17_1_1_2(tmp_path):
+def test_timer_a_retransmissions_on_schedule_conform_rfc3261_17_1_1_2(tmp_path: Path) -> None:
     invite = req("INVITE")
     lines = [
         (0.0, A, B, invite),
@@ -102,7 +103,7 @@ def test_timer_a_retransmissions_on_schedule_conform_rfc3261_17_1_1_2(tmp_path):
     assert report.violations == []
 
 
-def test_timer_a_retransmission_too_early_is_a_deviation_rfc3261_17_1_1_2(tmp_path):
+def test_timer_a_retransmission_too_early_is_a_deviation_rfc3261_17_1_1_2(tmp_path: Path) -> None:
     invite = req("INVITE")
     lines = [
         (0.0, A, B, invite),
@@ -115,14 +116,14 @@ def test_timer_a_retransmission_too_early_is_a_deviation_rfc3261_17_1_1_2(tmp_pa
     assert report.violations[0].rfc == "RFC 3261 §17.1.1.2"
 
 
-def test_timer_e_missing_retransmission_is_a_deviation_rfc3261_17_1_2_2(tmp_path):
+def test_timer_e_missing_retransmission_is_a_deviation_rfc3261_17_1_2_2(tmp_path: Path) -> None:
     lines = [(0.0, A, B, req("OPTIONS")), (2.0, B, A, resp(200, "OPTIONS", to_tag="tb"))]
     report = check_files([trace(tmp_path, lines)], as_addr=A)
     assert rules(report) == [("retransmission-schedule", 1)]
     assert report.violations[0].rfc == "RFC 3261 §17.1.2.2"
 
 
-def test_timer_g_schedule_doubles_to_t2_rfc3261_17_2_1(tmp_path):
+def test_timer_g_schedule_doubles_to_t2_rfc3261_17_2_1(tmp_path: Path) -> None:
     final = resp(486, to_tag="tb")
     lines = [
         (0.0, A, B, req("INVITE")),
@@ -139,12 +140,12 @@ def test_timer_g_schedule_doubles_to_t2_rfc3261_17_2_1(tmp_path):
     assert rules(bad) == [("retransmission-schedule", 4)]
 
 
-def test_tcp_has_no_retransmissions_rfc3261_17_1_1_2(tmp_path):
+def test_tcp_has_no_retransmissions_rfc3261_17_1_1_2(tmp_path: Path) -> None:
     lines = [(0.0, A, B, req("OPTIONS")), (2.0, B, A, resp(200, "OPTIONS", to_tag="tb"))]
     assert check_files([trace(tmp_path, lines, "tcp")]).violations == []
 
 
-def test_second_final_response_to_a_non_invite_rfc3261_17_2_2(tmp_path):
+def test_second_final_response_to_a_non_invite_rfc3261_17_2_2(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("OPTIONS")),
         (0.01, B, A, resp(200, "OPTIONS", to_tag="tb")),
@@ -154,7 +155,7 @@ def test_second_final_response_to_a_non_invite_rfc3261_17_2_2(tmp_path):
     assert rules(report) == [("second-final-non-invite", 3)]
 
 
-def test_final_response_after_the_transaction_ended_rfc3261_17_2_2(tmp_path):
+def test_final_response_after_the_transaction_ended_rfc3261_17_2_2(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("OPTIONS")),
         (0.01, B, A, resp(200, "OPTIONS", to_tag="tb")),
@@ -164,7 +165,7 @@ def test_final_response_after_the_transaction_ended_rfc3261_17_2_2(tmp_path):
     assert rules(report) == [("response-after-end", 3)]
 
 
-def test_no_ack_for_a_non_2xx_final_rfc3261_17_1_1_3(tmp_path):
+def test_no_ack_for_a_non_2xx_final_rfc3261_17_1_1_3(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("INVITE")),
         (0.01, B, A, resp(486, to_tag="tb")),
@@ -174,7 +175,7 @@ def test_no_ack_for_a_non_2xx_final_rfc3261_17_1_1_3(tmp_path):
     assert rules(report) == [("no-ack", 2)]
 
 
-def test_cancel_before_any_provisional_rfc3261_9_1(tmp_path):
+def test_cancel_before_any_provisional_rfc3261_9_1(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("INVITE")),
         (0.1, A, B, req("CANCEL")),
@@ -184,7 +185,7 @@ def test_cancel_before_any_provisional_rfc3261_9_1(tmp_path):
     assert rules(report) == [("cancel-before-provisional", 2)]
 
 
-def test_481_to_a_cancel_that_matched_a_live_invite_rfc3261_9_2(tmp_path):
+def test_481_to_a_cancel_that_matched_a_live_invite_rfc3261_9_2(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("INVITE")),
         (0.01, B, A, resp(180, to_tag="tb")),
@@ -204,7 +205,7 @@ def _call(extra: list[tuple[float, str, str, str]]) -> list[tuple[float, str, st
     ]
 
 
-def test_481_to_a_request_of_a_live_dialog_rfc3261_12_2_2(tmp_path):
+def test_481_to_a_request_of_a_live_dialog_rfc3261_12_2_2(tmp_path: Path) -> None:
     bye = req("BYE", cseq=2, to_tag="tb", branch="z9hG4bKbye")
     lines = _call(
         [(1.0, A, B, bye), (1.01, B, A, resp(481, "BYE", cseq=2, to_tag="tb", branch="z9hG4bKbye"))]
@@ -213,7 +214,7 @@ def test_481_to_a_request_of_a_live_dialog_rfc3261_12_2_2(tmp_path):
     assert rules(report) == [("481-live", 5)]
 
 
-def test_491_with_nothing_pending_rfc3261_14_2(tmp_path):
+def test_491_with_nothing_pending_rfc3261_14_2(tmp_path: Path) -> None:
     reinvite = msg(
         "INVITE sip:a@10.0.0.1 SIP/2.0",
         cseq=1,
@@ -234,22 +235,178 @@ def test_491_with_nothing_pending_rfc3261_14_2(tmp_path):
     assert rules(report) == [("491-nothing-pending", 5)]
 
 
-def test_2xx_retransmitted_after_its_ack_rfc3261_13_3_1_4(tmp_path):
+def test_2xx_retransmitted_after_its_ack_rfc3261_13_3_1_4(tmp_path: Path) -> None:
     report = check_files([trace(tmp_path, _call([(0.5, B, A, resp(200, to_tag="tb"))]))])
     assert rules(report) == [("2xx-after-ack", 4)]
+
+
+# -- dialog rules: the dialog machine's answers (sipfsm.dialog) against the endpoint's ----------
+
+
+def from_b(start: str, **kw: Any) -> str:
+    """A message of B's side of the dialog of `_call` (B is the callee: From tag tb)."""
+    kw.setdefault("from_tag", "tb")
+    kw.setdefault("to_tag", "fa")
+    kw.setdefault("sent_by", B)
+    return msg(start, **kw)
+
+
+def b_request(method: str, cseq: int, branch: str) -> str:
+    return from_b(f"{method} sip:a@10.0.0.1 SIP/2.0", method=method, cseq=cseq, branch=branch)
+
+
+def answer_to_b(status: int, method: str, cseq: int, branch: str) -> str:
+    return from_b(f"SIP/2.0 {status} X", method=method, cseq=cseq, branch=branch)
+
+
+def test_no_491_to_a_reinvite_that_crossed_ours_rfc3261_14_2(tmp_path: Path) -> None:
+    lines = _call(
+        [
+            (1.0, A, B, req("INVITE", cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (1.0, B, A, b_request("INVITE", 1, "z9hG4bKb1")),
+            (1.01, A, B, answer_to_b(200, "INVITE", 1, "z9hG4bKb1")),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines)], as_addr=A)
+    assert rules(report) == [("no-491", 6)]
+    assert report.violations[0].rfc == "RFC 3261 §14.2"
+
+
+def test_491_to_a_reinvite_that_crossed_ours_conforms_rfc3261_14_2(tmp_path: Path) -> None:
+    lines = _call(
+        [
+            (1.0, A, B, req("INVITE", cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (1.0, B, A, b_request("INVITE", 1, "z9hG4bKb1")),
+            (1.01, A, B, answer_to_b(491, "INVITE", 1, "z9hG4bKb1")),
+            (1.02, B, A, b_request("ACK", 1, "z9hG4bKb1")),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines)], as_addr=A)
+    assert report.violations == [], report.to_text()
+    assert_counts_add_up(report)
+
+
+def test_retry_after_our_reinvite_got_491_conforms_rfc3261_14_1(tmp_path: Path) -> None:
+    again: dict[str, Any] = {"to_tag": "tb", "branch": "z9hG4bKa3", "cseq": 3}
+    lines = _call(
+        [
+            (1.0, A, B, req("INVITE", cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (1.01, B, A, resp(491, cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (1.02, A, B, req("ACK", cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (4.0, A, B, req("INVITE", **again)),  # the glare timer (2.1-4 s) has fired
+            (4.01, B, A, resp(200, **again)),
+            (4.02, A, B, req("ACK", cseq=3, to_tag="tb", branch="z9hG4bKack3")),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines, "tcp")], as_addr=A)
+    assert report.violations == [], report.to_text()
+
+
+def test_2xx_to_a_request_with_a_lower_cseq_rfc3261_12_2_2(tmp_path: Path) -> None:
+    lines = _call(
+        [
+            (1.0, B, A, b_request("INFO", 5, "z9hG4bKi5")),
+            (1.01, A, B, answer_to_b(200, "INFO", 5, "z9hG4bKi5")),
+            (2.0, B, A, b_request("INFO", 3, "z9hG4bKi3")),
+            (2.01, A, B, answer_to_b(200, "INFO", 3, "z9hG4bKi3")),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines)], as_addr=A)
+    assert rules(report) == [("dialog-answer", 7)]
+    assert report.violations[0].rfc == "RFC 3261 §12.2.2"
+    assert "answers 500" in report.violations[0].text
+
+
+@pytest.mark.parametrize(("status", "found"), [(200, [("dialog-answer", 7)]), (481, [])])
+def test_reinvite_after_bye_gets_481_rfc5407_3_2_2(
+    tmp_path: Path, status: int, found: list[tuple[str, int]]
+) -> None:
+    lines = _call(
+        [
+            (1.0, B, A, b_request("BYE", 1, "z9hG4bKbye")),
+            (1.01, A, B, answer_to_b(200, "BYE", 1, "z9hG4bKbye")),
+            (1.02, B, A, b_request("INVITE", 2, "z9hG4bKre")),
+            (1.03, A, B, answer_to_b(status, "INVITE", 2, "z9hG4bKre")),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines)], as_addr=A)
+    assert rules(report) == found
+    dialog = report.dialogs[0]
+    assert dialog.path == ["preparative", "moratorium", "established", "mortal"]
+
+
+def test_callee_bye_before_the_ack_is_a_dialog_protocol_error_rfc3261_15(tmp_path: Path) -> None:
+    lines = [
+        (0.0, A, B, req("INVITE")),
+        (0.01, B, A, resp(200, to_tag="tb")),
+        (0.02, B, A, b_request("BYE", 1, "z9hG4bKbye")),
+    ]
+    report = check_files([trace(tmp_path, lines)], as_addr=B)
+    (violation,) = report.violations
+    assert violation.message == 3 and violation.rfc == "RFC 3261 §15"
+    assert violation.rule.startswith("dialog (rfc6026) in state 'moratorium' cannot handle")
+
+
+def test_bye_of_an_unknown_dialog_answered_481_conforms_rfc3261_15_1_2(tmp_path: Path) -> None:
+    bye: dict[str, Any] = {"to_tag": "tb", "branch": "z9hG4bKbye", "call_id": "gone"}
+    lines = [(0.0, A, B, req("BYE", **bye)), (0.01, B, A, resp(481, "BYE", **bye))]
+    report = check_files([trace(tmp_path, lines)])
+    assert report.violations == [] and report.dialogs == []
+
+
+def test_dialog_paths_are_the_dialog_machine_states_rfc5407_2(tmp_path: Path) -> None:
+    bye: dict[str, Any] = {"cseq": 2, "to_tag": "tb", "branch": "z9hG4bKbye"}
+    later: dict[str, Any] = {"cseq": 1, "branch": "z9hG4bKo", "call_id": "c2"}
+    lines = _call(
+        [
+            (1.0, A, B, req("BYE", **bye)),
+            (1.01, B, A, resp(200, "BYE", **bye)),
+            (40.0, A, B, req("OPTIONS", **later)),  # after Timers L and M (64*T1)
+            (40.01, B, A, resp(200, "OPTIONS", to_tag="x", **later)),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines, "tcp")])
+    assert report.violations == []
+    data = report.to_json()["dialogs"]
+    assert [(d["endpoint"], d["role"], d["local_tag"], d["remote_tag"]) for d in data] == [
+        (A, "caller", "fa", "tb"),
+        (B, "callee", "tb", "fa"),
+    ]
+    path = ["preparative", "moratorium", "established", "mortal", "morgue"]
+    assert [d["path"] for d in data] == [path, path]
+    assert_counts_add_up(report)
+
+
+def test_forked_early_dialogs_each_have_their_path_rfc5407_appendix_e(tmp_path: Path) -> None:
+    lines = [
+        (0.0, A, B, req("INVITE")),
+        (0.01, B, A, resp(180, to_tag="tb")),
+        (0.02, B, A, resp(180, to_tag="tc")),
+        (0.03, B, A, resp(200, to_tag="tb")),
+        (0.04, A, B, req("ACK", to_tag="tb", branch="z9hG4bKack")),
+        (40.0, A, B, req("OPTIONS", branch="z9hG4bKo", call_id="c2")),
+    ]
+    report = check_files([trace(tmp_path, lines, "tcp")], as_addr=A)
+    assert report.violations == []
+    assert [(d.remote_tag, d.path) for d in report.dialogs] == [
+        ("tb", ["preparative", "early", "moratorium", "established"]),
+        ("tc", ["preparative", "early", "morgue"]),  # the INVITE transaction ended
+    ]
 
 
 @pytest.mark.parametrize(
     ("status", "missing"), [(423, "Min-Expires"), (401, "WWW-Authenticate"), (405, "Allow")]
 )
-def test_4xx_without_its_mandatory_headers_rfc3261_21_4(tmp_path, status, missing):
+def test_4xx_without_its_mandatory_headers_rfc3261_21_4(
+    tmp_path: Path, status: int, missing: str
+) -> None:
     lines = [(0.0, A, B, req("REGISTER")), (0.01, B, A, resp(status, "REGISTER", to_tag="t"))]
     report = check_files([trace(tmp_path, lines)])
     assert rules(report) == [("4xx-missing-header", 2)]
     assert missing in report.violations[0].text and report.violations[0].code == status
 
 
-def test_487_to_a_cancel_rfc3261_21_4_25(tmp_path):
+def test_487_to_a_cancel_rfc3261_21_4_25(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("INVITE")),
         (0.01, B, A, resp(180, to_tag="tb")),
@@ -260,7 +417,7 @@ def test_487_to_a_cancel_rfc3261_21_4_25(tmp_path):
     assert rules(report) == [("487-to-cancel", 4)]
 
 
-def test_bad_messages_are_listed_and_the_good_ones_still_checked(tmp_path):
+def test_bad_messages_are_listed_and_the_good_ones_still_checked(tmp_path: Path) -> None:
     lines = [
         (0.0, A, B, req("OPTIONS")),
         (0.005, A, B, "GARBAGE\r\n\r\n"),
@@ -276,20 +433,20 @@ def test_bad_messages_are_listed_and_the_good_ones_still_checked(tmp_path):
     assert_counts_add_up(report)
 
 
-def test_unusable_file_raises_with_its_position(tmp_path):
+def test_unusable_file_raises_with_its_position(tmp_path: Path) -> None:
     path = trace(tmp_path, [(0.0, A, B, req("OPTIONS"))])
     path.write_text(path.read_text() + '\n{"t": 1, "src"')
     with pytest.raises(CaptureError, match=r"t\.jsonl: line 2: not JSON"):
         check_files([path])
 
 
-def test_rfc3261_profile_replays_too(tmp_path):
+def test_rfc3261_profile_replays_too(tmp_path: Path) -> None:
     report = check_files([trace(tmp_path, _call([]))], profile="rfc3261")
     assert report.violations == []
     assert ["calling", "terminated"] in [t.path for t in report.transactions]
 
 
-def test_every_rule_has_a_section():
+def test_every_rule_has_a_section() -> None:
     assert all(r.rfc.startswith("RFC ") for r in RULES.values())
 
 
@@ -308,7 +465,7 @@ SIPP_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(SIPP_CASES))
-def test_sipp_scenario_gives_exactly_its_deviation(tmp_path, case):
+def test_sipp_scenario_gives_exactly_its_deviation(tmp_path: Path, case: str) -> None:
     run = run_pair(tmp_path, f"{case}_uas.xml", f"{case}_uac.xml")
     assert run.returncodes == {"callee": 0, "caller": 0}
     expected = SIPP_CASES[case]
@@ -326,7 +483,7 @@ def test_sipp_scenario_gives_exactly_its_deviation(tmp_path, case):
             assert found == [expected], report.to_text()
 
 
-def test_sipp_reinvite_glare_491_both_ways_then_the_retry_rfc3261_14_2(tmp_path):
+def test_sipp_reinvite_glare_491_both_ways_then_the_retry_rfc3261_14_2(tmp_path: Path) -> None:
     run = run_pair(tmp_path, "glare_b.xml", "glare_a.xml", relay_delay=0.05)
     assert run.returncodes == {"callee": 0, "caller": 0}
     for log in run.logs.values():

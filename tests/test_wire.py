@@ -115,7 +115,7 @@ REJECTED_BECAUSE = {
 }
 
 
-def test_rfc4475_text_extraction_matches_the_appendix_archive_rfc4475_2():
+def test_rfc4475_text_extraction_matches_the_appendix_archive_rfc4475_2() -> None:
     archive = appendix_archive()
     differ = {n for n, (_s, raw) in TORTURE.items() if archive[n] != raw}
     # dblreq: the archive's noise after the REGISTER starts with one more empty line;
@@ -126,20 +126,20 @@ def test_rfc4475_text_extraction_matches_the_appendix_archive_rfc4475_2():
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_rfc4475_valid_message_parses_rfc4475_3_1_1(name):
+def test_rfc4475_valid_message_parses_rfc4475_3_1_1(name: str) -> None:
     message = parse(TORTURE[name][1])
     assert isinstance(message, Request | Response)
     assert message.call_id and message.cseq >= 0
 
 
 @pytest.mark.parametrize("name", INVALID)
-def test_rfc4475_invalid_message_is_rejected_with_its_reason_rfc4475_3_1_2(name):
+def test_rfc4475_invalid_message_is_rejected_with_its_reason_rfc4475_3_1_2(name: str) -> None:
     with pytest.raises(WireError) as caught:
         parse(TORTURE[name][1])
     assert REJECTED_BECAUSE[name] in caught.value.reason
 
 
-def test_rfc4475_verdicts_cover_every_message():
+def test_rfc4475_verdicts_cover_every_message() -> None:
     verdicts: dict[str, str] = {}
     for name, (_section, raw) in TORTURE.items():
         try:
@@ -151,7 +151,7 @@ def test_rfc4475_verdicts_cover_every_message():
     assert sorted(n for n, v in verdicts.items() if v != "parsed") == INVALID
 
 
-def test_wsinv_folding_compact_forms_and_leading_zeros_rfc3261_7_3_1():
+def test_wsinv_folding_compact_forms_and_leading_zeros_rfc3261_7_3_1() -> None:
     message = parse(TORTURE["wsinv"][1])
     assert isinstance(message, Request)
     assert (message.method, message.cseq, message.to_tag, message.from_tag) == (
@@ -167,39 +167,39 @@ def test_wsinv_folding_compact_forms_and_leading_zeros_rfc3261_7_3_1():
     assert len(message.body.encode()) == 150
 
 
-def test_dblreq_trailing_octets_of_a_datagram_are_ignored_rfc3261_18_3():
+def test_dblreq_trailing_octets_of_a_datagram_are_ignored_rfc3261_18_3() -> None:
     message = parse(TORTURE["dblreq"][1])
     assert isinstance(message, Request) and message.method == "REGISTER"
     assert message.body == ""
 
 
-def test_response_fields_and_empty_reason_phrase_rfc3261_7_2():
+def test_response_fields_and_empty_reason_phrase_rfc3261_7_2() -> None:
     message = parse(TORTURE["noreason"][1])
     assert isinstance(message, Response)
     assert (message.status, message.reason, message.method) == (100, "", "INVITE")
 
 
-def test_stream_message_must_be_framed_exactly_rfc3261_18_3():
+def test_stream_message_must_be_framed_exactly_rfc3261_18_3() -> None:
     raw = TORTURE["lwsdisp"][1]
     assert parse(raw, stream=True).call_id.startswith("lwsdisp")
     with pytest.raises(WireError, match="does not frame"):
         parse(raw + b"junk", stream=True)
 
 
-def test_missing_mandatory_header_is_rejected_rfc3261_8_1_1():
+def test_missing_mandatory_header_is_rejected_rfc3261_8_1_1() -> None:
     raw = TORTURE["lwsdisp"][1].replace(b"Call-ID: lwsdisp.1234abcd@funky.example.com\r\n", b"")
     with pytest.raises(WireError, match="Call-ID is missing"):
         parse(raw)
 
 
-def test_content_length_of_a_header_section():
+def test_content_length_of_a_header_section() -> None:
     assert content_length(b"INVITE x SIP/2.0\r\nl: 12\r\nVia: x") == 12
     assert content_length(b"INVITE x SIP/2.0\r\nVia: x") is None
     with pytest.raises(WireError):
         content_length(b"X\r\nContent-Length: 1\r\nContent-Length: 2")
 
 
-def test_via_and_address_pieces():
+def test_via_and_address_pieces() -> None:
     assert parse_via("SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;rport") == (
         "UDP",
         "[::1]:5060",
@@ -211,7 +211,7 @@ def test_via_and_address_pieces():
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400))
-def test_garbage_never_raises_anything_but_wire_error(data):
+def test_garbage_never_raises_anything_but_wire_error(data: bytes) -> None:
     with contextlib.suppress(WireError):
         parse(data)
 
@@ -223,7 +223,9 @@ def test_garbage_never_raises_anything_but_wire_error(data):
     st.integers(1, 40),
     st.binary(max_size=8),
 )
-def test_mutated_torture_messages_never_raise_anything_but_wire_error(name, at, cut, junk):
+def test_mutated_torture_messages_never_raise_anything_but_wire_error(
+    name: str, at: int, cut: int, junk: bytes
+) -> None:
     raw = TORTURE[name][1]
     at %= len(raw)
     with contextlib.suppress(WireError):
