@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -201,14 +201,7 @@ class Violation:
     endpoint: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "rfc": self.rfc,
-            "message": self.message,
-            "code": self.code,
-            "text": self.text,
-            "endpoint": self.endpoint,
-        }
+        return asdict(self)
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -226,16 +219,7 @@ class TransactionReport:
     path: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "endpoint": self.endpoint,
-            "role": self.role,
-            "machine": self.machine,
-            "method": self.method,
-            "key": self.key,
-            "messages": self.messages,
-            "path": self.path,
-        }
+        return asdict(self)
 
 
 @dataclass(slots=True)
@@ -253,16 +237,7 @@ class DialogReport:
     path: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "endpoint": self.endpoint,
-            "role": self.role,
-            "call_id": self.call_id,
-            "local_tag": self.local_tag,
-            "remote_tag": self.remote_tag,
-            "messages": self.messages,
-            "path": self.path,
-        }
+        return asdict(self)
 
 
 @dataclass(slots=True)
