@@ -13,6 +13,7 @@ from sipfsm import model, transaction
 from sipfsm.decl import PROFILES
 from sipfsm.errors import UnknownName
 from sipfsm.events import SendMessage, StartTimer, TURequest
+from sipfsm.model import MACHINES, declare
 from sipfsm.runtime import Instance, TableMachine
 from sipfsm.timers import Timing
 
@@ -167,3 +168,15 @@ def test_timing_for_builds_timing_and_rejects_unknown_transport() -> None:
     with pytest.raises(UnknownName) as err:
         model.timing_for("sctp")
     assert str(err.value) == "unknown transport 'sctp'; valid choices: udp, tcp"
+
+
+@pytest.mark.parametrize("machine", MACHINES)
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_every_row_outcome_and_state_of_every_machine_cites_its_rfc_section(
+    machine: str, profile: str
+) -> None:
+    cite = re.compile(r"^RFC \d+ (§[\d.]+|Appendix [A-E])( Figure \d+)?$")
+    decl = declare(machine, profile)
+    cited = [r.rfc for r in (*decl.creations, *decl.transitions)]
+    cited += [o.rfc for s in decl.states for o in s.outcomes] + [s.rfc for s in decl.states]
+    assert [c for c in cited if not cite.match(c)] == []
