@@ -127,7 +127,13 @@ def read(path: Path | str, fmt: str = "auto") -> Trace:
         data = path.read_bytes()
     except OSError as exc:
         raise CaptureError(path, "open", exc.strerror or str(exc)) from None
-    found = detect(path, data[:4096])
+    try:
+        found = detect(path, data[:4096])
+    except CaptureError:
+        if fmt == "auto" or not data:
+            raise
+        label = {"sipp": "SIPp message log", "jsonl": "JSONL trace"}.get(fmt, "pcap or pcapng")
+        raise CaptureError(path, "byte 0", f"not a {label} (starts with {data[:16]!r})") from None
     if fmt != "auto":
         wanted = {"pcap": ("pcap", "pcapng")}.get(fmt, (fmt,))
         if found not in wanted:

@@ -151,3 +151,13 @@ def test_truncated_pcap_is_an_error_with_its_offset(tmp_path: Path) -> None:
         r"inside a packet",
     ):
         read(path)
+
+
+def test_a_named_format_that_does_not_fit_says_which_format_was_expected(
+    tmp_path: Path,
+) -> None:
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(b"\xad\x1b\x07garbage-not-a-capture")
+    with pytest.raises(CaptureError, match=r"junk\.pcap.*not a pcap or pcapng") as err:
+        read(junk, "pcap")
+    assert "--format" not in str(err.value)
