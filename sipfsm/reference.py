@@ -5,10 +5,11 @@
 the states, resolves the trigger in the current state (children before parents for nested
 states), evaluates the guards as ``conditions`` in declaration order and changes the state.
 The effects are not the library's: each library transition carries its declared row
-(`sipfsm.decl.Transition`), and one ``after`` callback hands that row to the shared
-`sipfsm.runtime.apply_transition`, so both engines produce the same actions by
-construction. The Hypothesis tests in ``tests/test_reference.py`` drive both engines in
-lockstep over random event sequences of every machine.
+(`sipfsm.decl.Transition`), and one ``after`` callback hands that row to
+`sipfsm.runtime.apply_transition`, the interpreted meaning of a row (the table engine runs
+the same row compiled from the declaration, `sipfsm.codegen`). The Hypothesis tests in
+``tests/test_reference.py`` drive both engines in lockstep over random event sequences of
+every machine and require the same states, actions, timers and errors.
 
 One library machine per declaration, many instances
 ---------------------------------------------------

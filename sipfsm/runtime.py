@@ -6,9 +6,12 @@ hold one transaction's (or dialog's) state. ``machine.handle(instance, event)`` 
 the actions to take; nothing is sent, slept or read from a clock here.
 
 Both engines choose the transition differently (a precomputed dict here, the
-`transitions` library there) but apply it through the one `apply_transition`, so their
-states and actions can only differ if their choice of transition differs -- which the
-Hypothesis tests check never happens.
+`transitions` library there). `apply_transition` is the meaning of taking a row: the
+`transitions` engine applies every row through it, and the table engine runs each row as
+a function compiled from the declaration (`sipfsm.codegen`) that does what
+`apply_transition` does with everything known in advance worked out once. The Hypothesis
+tests hold the two to the same states, actions, timers and errors (tests/test_reference.py
+over random runs of every machine; tests/test_codegen.py row by row from any timers).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, Protocol
 
+from sipfsm.codegen import Compiled, compile_row
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
-from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
 from sipfsm.events import (
     Action as RuntimeAction,
 )
@@ -444,14 +448,24 @@ def _set_flag(
 
 # -- the table engine -------------------------------------------------------------------------
 
+#: A step: what the table engine does for one (state, kind of event): try the candidate
+#: rows' guards in order and run the compiled row (`sipfsm.codegen`).
+Step = Callable[[Any, Event], list[RuntimeAction]]
+
+#: How many (state, event kind, method, status) answers a machine remembers; methods come
+#: from the network, so the memo is bounded (it is emptied when full).
+_STEPS_KEPT = 8192
+
 
 class TableMachine:
     """The fast engine: ``(state, trigger) -> candidate rows`` precomputed from the
-    declaration; guards are tried in declaration order.
+    declaration; guards are tried in declaration order; each row runs as a function
+    compiled from the declaration (`sipfsm.codegen`) the first time it is taken.
 
+    ``handle`` remembers, per (state, event type, method, status) -- or (state, timer) --
+    the step to run, so an event costs one tuple and one dict lookup before its row runs.
     Beside `table` it keeps, per ``(state, trigger)``, the outcomes of the state that the
-    trigger can realise (the others `report_outcomes` would skip anyway), so most events
-    look at none (see docs/performance.md)."""
+    trigger can realise (the others `report_outcomes` would skip anyway)."""
 
     def __init__(
         self,
@@ -484,6 +498,57 @@ class TableMachine:
                     if oc.trigger == trig and not oc.forbidden
                 )
                 self._dispatch[(state.name, trig)] = (tuple(found), realised)
+        self._steps: dict[tuple[Any, ...], Step] = {}
+        self._by_trigger: dict[tuple[str, str], Step] = {}
+        self._rows: dict[tuple[int, str | None], Compiled] = {}
+
+    # -- compiling -------------------------------------------------------------------------
+
+    def compiled(self, row: Transition, state: str | None = None) -> Compiled:
+        """The compiled form of ``row`` taken from ``state`` (a creation row: without); the
+        outcomes it reports depend on the state, which may be a substate of the row's."""
+        key = (id(row), state)
+        found = self._rows.get(key)
+        if found is None:
+            outcomes = () if state is None else self._dispatch[(state, row.trigger)][1]
+            found = compile_row(self.decl, row, self.timing, outcomes, creation=state is None)
+            self._rows[key] = found
+        return found
+
+    def _step(self, state: str, trig: str) -> Step | None:
+        """The step for ``trig`` in ``state``: its one unguarded row, or its rows' guards
+        tried in order; ``None`` if the state declares no row for it."""
+        step = self._by_trigger.get((state, trig))
+        if step is not None:
+            return step
+        found = self._dispatch.get((state, trig))
+        if found is None:
+            return None
+        rows = found[0]
+        functions = [self.compiled(row, state).function for row in rows]
+        if not rows[0].guards:
+            step = functions[0]
+        else:
+            candidates = tuple(
+                (tuple(g.check for g in row.guards), fn)
+                for row, fn in zip(rows, functions, strict=True)
+            )
+            decl = self.decl
+
+            def guarded(inst: Any, event: Event) -> list[RuntimeAction]:
+                for checks, fn in candidates:
+                    for check in checks:
+                        if not check(inst, event):
+                            break
+                    else:
+                        return fn(inst, event)
+                raise guards_failed(decl, inst, event, rows)
+
+            step = guarded
+        self._by_trigger[(state, trig)] = step
+        return step
+
+    # -- running -------------------------------------------------------------------------
 
     def create(self, event: Event) -> tuple[Instance, list[RuntimeAction]]:
         inst = self.factory()
@@ -494,28 +559,60 @@ class TableMachine:
         row = creation_row(self.decl, self.classifier, event, inst)
         inst.request = _message_of(event)
         inst.state = row.dest
-        return apply_transition(self.decl, inst, row, event, self.timing)
+        return self.compiled(row).function(inst, event)
 
     def handle(self, inst: Instance, event: Event) -> list[RuntimeAction]:
-        if isinstance(event, TimerFired) and event.name not in inst.timers:
-            return []  # a stale timer: stopped, or its state left (see sipfsm.events)
+        cls = type(event)
+        if cls is TimerFired:
+            name = event.name  # type: ignore[union-attr]
+            if name not in inst.timers:
+                return []  # a stale timer: stopped, or its state left (see sipfsm.events)
+            key: tuple[Any, ...] = (inst.state, name)
+        elif cls in _WITH_REQUEST:
+            key = (inst.state, cls, event.message.method)  # type: ignore[union-attr]
+        elif cls in _WITH_RESPONSE:
+            response: Any = event.message  # type: ignore[union-attr]
+            key = (inst.state, cls, response.method, response.status)
+        elif cls is MessageSent:
+            sent: Any = event.message  # type: ignore[union-attr]
+            key = (inst.state, cls, sent.method, getattr(sent, "status", 0))
+        else:
+            key = (inst.state, cls)
+        step = self._steps.get(key)
+        if step is None:
+            step = self._resolve(inst, event, key)
+        return step(inst, event)
+
+    def _resolve(self, inst: Instance, event: Event, key: tuple[Any, ...]) -> Step:
+        """Classify an event not seen before in this state (or raise the engine's error),
+        and remember the step for its kind."""
         state = inst.state
         trig = self.classifier.classify(event)
         if trig is None:
             raise protocol_error(self.decl, state, event, f"not an input of {self.decl.id}")
-        found = self._dispatch.get((state, trig))
-        if found is None:
+        step = self._step(state, trig)
+        if step is None:
             raise protocol_error(self.decl, state, event, f"no transition for {trig}")
-        rows, realised = found
-        for row in rows:
-            if not row.guards or all(g.check(inst, event) for g in row.guards):
-                break
-        else:
-            raise guards_failed(self.decl, inst, event, rows)
-        # an internal row declared on a parent state keeps the current (leaf) state
-        if not row.internal:
-            inst.state = row.dest
-        return apply_transition(self.decl, inst, row, event, self.timing, realised)
+        if len(self._steps) >= _STEPS_KEPT:
+            self._steps.clear()
+        self._steps[key] = step
+        return step
+
+    def source(self, state: str, trigger: str) -> str:
+        """The compiled code of the rows ``trigger`` can take in ``state``, for reading."""
+        rows = self.table.get((state, trigger))
+        if rows is None:
+            raise UnknownName(
+                f"trigger of state {state!r}",
+                trigger,
+                sorted(t for s, t in self.table if s == state),
+                self.decl.id,
+            )
+        return "\n".join(self.compiled(row, state).source for row in rows)
+
+
+_WITH_REQUEST = frozenset({RequestReceived, TURequest})
+_WITH_RESPONSE = frozenset({ResponseReceived, TUResponse})
 
 
 __all__ = [

@@ -1,10 +1,11 @@
 """The reference engine (`transitions`) against the table engine, over whole declarations.
 
-Both engines apply transitions through the one `sipfsm.runtime.apply_transition`; these
-tests check that they also *choose* the same transition, fail with the same error, and
-that every (state, trigger) pair of every machine is a declared transition or a clear
-`ProtocolError` (h2's state x input property). Events are built from each machine's own
-triggers, never from a hand-written table.
+The `transitions` engine applies rows through `sipfsm.runtime.apply_transition`, the table
+engine through rows compiled from the declaration (`sipfsm.codegen`); these tests check
+that both choose the same transition, leave the instance the same (every field), give the
+same actions and fail with the same error, and that every (state, trigger) pair of every
+machine is a declared transition or a clear `ProtocolError` (h2's state x input property).
+Events are built from each machine's own triggers, never from a hand-written table.
 """
 
 from __future__ import annotations

@@ -1,0 +1,273 @@
+"""Compiling declared rows into Python functions: the table engine's fast path.
+
+`sipfsm.runtime.apply_transition` *interprets* a row: on every event it works out which
+timers the move stops, looks each action's handler up by kind, reads timer durations from
+their expressions, and scans the declared outcomes. All of that depends only on the row,
+the state it is taken from and the timing -- so the table engine compiles each row, the
+first time it is taken, into one function that does exactly what `apply_transition` would
+do for it, with everything that does not depend on the instance or the event worked out in
+advance: durations become constants, the actions that carry no message (`StartTimer`,
+`StopTimer`, `ToTU` notices, `ReportOutcome`) are built once and shared, and the actions
+of the transaction layer are written out in place. Action kinds this module does not know
+(the dialog's, registered with `sipfsm.runtime.handler`) are called through their handler,
+as `apply_transition` calls them.
+
+`apply_transition` stays the reference: the `transitions` engine applies every row through
+it, and the Hypothesis lockstep tests (tests/test_reference.py) drive both engines over
+every machine, profile and transport and require the same states, actions, timers and
+errors -- so the compiled code cannot drift from the interpreted meaning unnoticed.
+`source` gives the text of the compiled function of a row, for reading (see
+docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sipfsm.decl import Action, MachineDecl, Outcome, Transition
+from sipfsm.events import ReportOutcome, SendMessage, StartTimer, StopTimer, ToTU
+from sipfsm.message import ack_for_non_2xx, response_to
+from sipfsm.timers import Timing
+
+#: A compiled row: ``fn(instance, event) -> actions``.
+RowFunction = Callable[[Any, Any], list[Any]]
+
+#: The action kinds that (re)start the timer they name.
+_STARTS = frozenset({"start_timer", "backoff_timer", "restart_timer"})
+
+#: The trigger kinds whose events all carry a message.
+_WITH_MESSAGE = frozenset(
+    {"request_received", "response_received", "tu_request", "tu_response", "message_sent"}
+)
+
+#: The `to_tu` arguments that carry the event's message (others are plain notices).
+_TU_WITH_MESSAGE = ("response", "request", "ack")
+
+
+class _Stops(dict[str, StopTimer]):
+    """The `StopTimer` of each timer name, built on first use and shared (actions are
+    immutable values): a dict read is cheaper than building one per stop."""
+
+    def __missing__(self, name: str) -> StopTimer:
+        found = self[name] = StopTimer(name)
+        return found
+
+
+_STOPS = _Stops()
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled row: the function and its source (for reading and debugging)."""
+
+    function: RowFunction
+    source: str
+
+
+class _Writer:
+    """Collects the lines of one function and the constants it refers to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self._ids: dict[int, str] = {}
+
+    def line(self, text: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + text)
+
+    def const(self, value: Any, hint: str = "k") -> str:
+        """A name for ``value`` in the function's namespace (one per distinct object)."""
+        found = self._ids.get(id(value))
+        if found is None:
+            found = f"{hint}{len(self.names)}"
+            self.names[found] = value
+            self._ids[id(value)] = found
+        return found
+
+
+def compile_row(
+    decl: MachineDecl,
+    row: Transition,
+    timing: Timing,
+    outcomes: Iterable[Outcome] = (),
+    *,
+    creation: bool = False,
+) -> Compiled:
+    """Compile ``row`` of ``decl`` for ``timing``: a function that sets the instance's state
+    (unless the row is internal, or ``creation``: `TableMachine.start` sets it) and returns
+    what ``apply_transition(decl, inst, row, event, timing, outcomes)`` returns."""
+    from sipfsm.runtime import (
+        HANDLERS,
+        _notice,
+        _start_action,
+        _stop_action,
+        declared_duration,
+        timer_decl,
+    )
+
+    w = _Writer()
+    w.names.update(
+        _stops=_STOPS,
+        _start_action=_start_action,
+        SendMessage=SendMessage,
+        StartTimer=StartTimer,
+        ToTU=ToTU,
+    )
+    change = decl.timer_change(row)
+    opaque: list[str] = []  # kinds run through their handler: they may start any timer
+    trigger = decl.trigger(row.trigger)
+    fired = trigger.timer if trigger.kind == "timer" else None
+    # the event's message, read as apply_transition reads it (events without one: None)
+    msg = "event.message" if trigger.kind in _WITH_MESSAGE else "getattr(event, 'message', None)"
+
+    def start(name: str) -> None:
+        seconds = declared_duration(timing, decl, name)
+        if seconds is None:  # not started on this transport
+            return
+        w.line(f"timers[{name!r}] = {seconds!r}")
+        w.line(f"out.append({w.const(_start_action(name, seconds), 'start')})")
+        if restarts and name == fired:
+            w.line("restarted = True")
+
+    def act(action: Action) -> None:
+        kind, arg = action.kind, action.arg
+        if kind == "send_request":
+            w.line("out.append(SendMessage(inst.request))")
+        elif kind == "send_ack":
+            w.names["ack_for_non_2xx"] = ack_for_non_2xx
+            w.line(f"out.append(SendMessage(ack_for_non_2xx(inst.request, {msg})))")
+        elif kind == "send_response":
+            w.line(f"inst.last_response = message = {msg}")
+            w.line("out.append(SendMessage(message))")
+        elif kind == "resend_response":
+            w.line("if inst.last_response is not None:")
+            w.line("out.append(SendMessage(inst.last_response))", 2)
+        elif kind == "send_100":
+            w.names["response_to"] = response_to
+            w.line("inst.last_response = message = response_to(inst.request, 100)")
+            w.line("out.append(SendMessage(message))")
+        elif kind == "to_tu":
+            if arg in _TU_WITH_MESSAGE:
+                w.line(f"out.append(ToTU({arg!r}, {msg}))")
+            else:
+                w.line(f"out.append({w.const(_notice(arg), 'notice')})")
+        elif kind == "start_timer":
+            start(arg)
+        elif kind == "stop_timer":
+            w.line(f"if timers.pop({arg!r}, None) is not None:")
+            w.line(f"out.append({w.const(_stop_action(arg), 'stop')})", 2)
+        elif kind == "backoff_timer":
+            spec = timer_decl(decl, arg)
+            w.line(f"previous = timers.get({arg!r})")
+            w.line("if previous is not None:")
+            w.line("seconds = previous * 2", 2)  # Timing.backoff, its cap worked out
+            if spec.cap:
+                cap = timing.value(spec.cap)
+                w.line(f"if seconds > {cap!r}:", 2)
+                w.line(f"seconds = {cap!r}", 3)
+            w.line(f"timers[{arg!r}] = seconds", 2)
+            w.line(f"out.append(_start_action({arg!r}, seconds))", 2)
+            if restarts and arg == fired:
+                w.line("restarted = True", 2)
+        elif kind == "restart_timer":
+            if declared_duration(timing, decl, arg) is not None:
+                seconds = timing.value(action.arg2)
+                w.line(f"timers[{arg!r}] = {seconds!r}")
+                w.line(f"out.append({w.const(_start_action(arg, seconds), 'start')})")
+                if restarts and arg == fired:
+                    w.line("restarted = True")
+        elif kind == "set_flag" and arg.isidentifier():
+            w.line(f"inst.{arg} = True")
+        else:  # a handler registered elsewhere (the dialog's), called as apply_transition does
+            opaque.append(kind)
+            fn = w.const(HANDLERS[kind], "handler")
+            w.line(
+                f"out.extend({fn}(inst, {w.const(decl, 'decl')}, event, "
+                f"{w.const(action, 'action')}, {w.const(timing, 'timing')}))"
+            )
+
+    if not creation and not row.internal:
+        w.line(f"inst.state = {row.dest!r}")
+    w.line("timers = inst.timers")
+    w.line("out = []")
+    restarts = fired is not None and any(a.kind in _STARTS and a.arg == fired for a in row.actions)
+    if restarts:
+        w.line("restarted = False")
+    if change.leaves:
+        # leaving a state stops every running timer the next state does not run or keep
+        w.line("if timers:")
+        w.line("for name in list(timers):", 2)
+        if fired is not None:
+            w.line(f"if name == {fired!r}:", 3)
+            w.line("del timers[name]", 4)
+            w.line(f"elif name not in {w.const(change.kept, 'kept')}:", 3)
+        else:
+            w.line(f"if name not in {w.const(change.kept, 'kept')}:", 3)
+        w.line("del timers[name]", 4)
+        w.line("out.append(_stops[name])", 4)
+    for action in row.actions:
+        act(action)
+    if fired is not None:
+        # a timer that fired is no longer running unless the row restarted it
+        if opaque:
+            w.line(f"if {fired!r} in timers and not any(")
+            w.line(f"type(a) is StartTimer and a.name == {fired!r} for a in out", 2)
+            w.line("):")
+            w.line(f"del timers[{fired!r}]", 2)
+        elif restarts:
+            w.line(f"if not restarted and {fired!r} in timers:")
+            w.line(f"del timers[{fired!r}]", 2)
+        elif not change.leaves:  # (leaving, the loop above has removed it)
+            w.line(f"timers.pop({fired!r}, None)")
+    if change.leaves:
+        dest = change.dest
+        for name, source_ran_it in change.starts:
+            if not source_ran_it or name == fired:
+                start(name)
+        for action in dest.on_enter:
+            act(action)
+        if dest.terminal:
+            w.line("if timers:")
+            w.line("for name in list(timers):", 2)
+            w.line("del timers[name]", 3)
+            w.line("out.append(_stops[name])", 3)
+    realised = tuple(oc for oc in outcomes if not oc.forbidden and oc.trigger == row.trigger)
+    if realised:
+        # a response reports only the outcome of its own code: most responses none
+        codes = frozenset(oc.code for oc in realised)
+        w.names["_outcomes"] = _outcomes
+        w.line(f"status = getattr({msg}, 'status', None)")
+        w.line(f"if status is None or status in {w.const(codes, 'codes')}:")
+        w.line(
+            f"out.extend(_outcomes({w.const(realised, 'outcomes')}, {w.const(row, 'row')}, "
+            f"event, inst))",
+            2,
+        )
+    w.line("return out")
+
+    name = "row_" + "".join(c if c.isalnum() else "_" for c in f"{row.source}_{row.trigger}")
+    header = f"def {name}(inst, event):"
+    doc = f"    # {decl.id} ({decl.profile}): {row.source} --{row.label}--> {row.dest}  {row.rfc}"
+    doc = " ".join(doc.splitlines())
+    source = "\n".join([header, doc, *w.lines]) + "\n"
+    namespace = dict(w.names)
+    code = compile(source, f"<sipfsm {decl.id} {decl.profile} {row.source} {row.trigger}>", "exec")
+    exec(code, namespace)  # our own generated text, from the declaration
+    function: RowFunction = namespace[name]
+    return Compiled(function, source)
+
+
+def _outcomes(
+    outcomes: tuple[Outcome, ...], row: Transition, event: Any, inst: Any
+) -> list[ReportOutcome]:
+    """`sipfsm.runtime.report_outcomes` with the method read as `apply_transition` reads it."""
+    from sipfsm.runtime import report_outcomes
+
+    message = getattr(event, "message", None) or inst.request
+    method = message.cseq_method if message is not None else ""
+    return report_outcomes(outcomes, row, event, method)  # type: ignore[return-value]
+
+
+__all__ = ["Compiled", "RowFunction", "compile_row"]
