@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sipfsm.codegen import Compiled, compile_row
+from sipfsm.codegen import Compiled, RowFunction, compile_row
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
 from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
 from sipfsm.events import (
@@ -452,6 +452,9 @@ def _set_flag(
 #: rows' guards in order and run the compiled row (`sipfsm.codegen`).
 Step = Callable[[Any, Event], list[RuntimeAction]]
 
+#: A creation row: its guards' checks, the row, its compiled function.
+_Creation = tuple[tuple[Callable[[Any, Any], bool], ...], Transition, RowFunction]
+
 #: How many (state, event kind, method, status) answers a machine remembers; methods come
 #: from the network, so the memo is bounded (it is emptied when full).
 _STEPS_KEPT = 8192
@@ -501,6 +504,7 @@ class TableMachine:
         self._steps: dict[tuple[Any, ...], Step] = {}
         self._by_trigger: dict[tuple[str, str], Step] = {}
         self._rows: dict[tuple[int, str | None], Compiled] = {}
+        self._starts: dict[tuple[Any, ...], tuple[_Creation, ...]] = {}
 
     # -- compiling -------------------------------------------------------------------------
 
@@ -556,10 +560,29 @@ class TableMachine:
 
     def start(self, inst: Instance, event: Event) -> list[RuntimeAction]:
         """Enter the initial state through the creation row that ``event`` triggers."""
-        row = creation_row(self.decl, self.classifier, event, inst)
-        inst.request = _message_of(event)
-        inst.state = row.dest
-        return self.compiled(row).function(inst, event)
+        key = _event_key("", event)
+        candidates = self._starts.get(key)
+        if candidates is None:
+            trig = self.classifier.classify(event)
+            rows = [row for row in self.decl.creations if row.trigger == trig]
+            candidates = tuple(
+                (tuple(g.check for g in row.guards), row, self.compiled(row).function)
+                for row in rows
+            )
+            if candidates:  # (an event that creates nothing raises below, every time)
+                if len(self._starts) >= _STEPS_KEPT:
+                    self._starts.clear()
+                self._starts[key] = candidates
+        for checks, row, function in candidates:
+            for check in checks:
+                if not check(inst, event):
+                    break
+            else:
+                inst.request = _message_of(event)
+                inst.state = row.dest
+                return function(inst, event)
+        creation_row(self.decl, self.classifier, event, inst)  # raises the engine's error
+        raise AssertionError("unreachable: creation_row found a row the table did not")
 
     def handle(self, inst: Instance, event: Event) -> list[RuntimeAction]:
         cls = type(event)
@@ -613,6 +636,18 @@ class TableMachine:
 
 _WITH_REQUEST = frozenset({RequestReceived, TURequest})
 _WITH_RESPONSE = frozenset({ResponseReceived, TUResponse})
+
+
+def _event_key(state: str, event: Event) -> tuple[Any, ...]:
+    """What the table engine remembers a step by (`TableMachine.handle` inlines it): the
+    classifier's answer depends on nothing else."""
+    cls = type(event)
+    if cls is TimerFired:
+        return (state, event.name)  # type: ignore[union-attr]
+    message: Any = getattr(event, "message", None)
+    if message is None:
+        return (state, cls)
+    return (state, cls, message.method, getattr(message, "status", 0))
 
 
 __all__ = [
