@@ -350,12 +350,18 @@ class DialogInstance(Instance):
     ``unacked_provisionals`` the reliable 1xx we sent that no PRACK acknowledged yet, as
     (RSeq, CSeq, method) (RFC 3262 §3); ``transactions`` the live transactions as
     (role, method, CSeq); ``call_id_owner`` whether this UA generated the Call-ID (the
-    caller, unless told otherwise; RFC 3261 §14.1); ``rng`` the seeded random source of the
-    glare timer and Retry-After; ``retry_request`` the request a 491 refused, handed back
-    to the TU when the glare timer fires.
+    caller, unless told otherwise; RFC 3261 §14.1); ``rng`` the random source of the glare
+    timer and Retry-After, seeded with ``seed``; ``retry_request`` the request a 491
+    refused, handed back to the TU when the glare timer fires.
+
+    Few dialogs ever draw a random number (a 491, a 500 with Retry-After), so ``rng`` is
+    made from ``seed`` when first used (a `random.Random` costs microseconds and kilobytes
+    to build): the numbers are those a generator made at construction would give, and two
+    instances still compare field by field (``seed``, and the generator once it exists).
     """
 
     __slots__ = (
+        "_rng",
         "call_id",
         "call_id_owner",
         "local_cseq",
@@ -367,8 +373,8 @@ class DialogInstance(Instance):
         "remote_offer",
         "remote_tag",
         "retry_request",
-        "rng",
         "role",
+        "seed",
         "transactions",
         "unacked_provisionals",
     )
@@ -388,8 +394,17 @@ class DialogInstance(Instance):
         self.unacked_provisionals: set[tuple[int, int, str]] = set()
         self.transactions: set[TransactionKey] = set()
         self.call_id_owner: bool | None = call_id_owner
-        self.rng = SeededRandom(seed)
+        self.seed = seed
+        self._rng: SeededRandom | None = None
         self.retry_request: Request | None = None
+
+    @property
+    def rng(self) -> SeededRandom:
+        """The seeded random source, made from ``seed`` on first use."""
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = SeededRandom(self.seed)
+        return rng
 
     @property
     def initial_cseq(self) -> int:
@@ -424,8 +439,10 @@ def _is_initial(ctx: DialogInstance, event: Any) -> bool:
     callee's first re-INVITE may well carry the initial INVITE's CSeq number: the direction
     tells them apart. Requests of the initial INVITE go from caller to callee, its
     responses the other way."""
-    message = _msg(event)
-    if message.cseq != ctx.initial_cseq or message.method not in ("INVITE", "ACK"):
+    message = event.message
+    request = ctx.request  # the initial INVITE (`DialogInstance.initial_cseq`, inlined)
+    initial_cseq = request.cseq if request is not None else -1
+    if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
         return False
     sent = isinstance(event, MessageSent)
     if isinstance(message, Response):
@@ -439,11 +456,16 @@ def _initial_side(ctx: DialogInstance) -> str:
 
 
 def _is_initial_transaction(ctx: DialogInstance, event: Any) -> bool:
-    return bool(
-        event.method == "INVITE"
-        and event.cseq == ctx.initial_cseq
-        and event.role == _initial_side(ctx)
-    )
+    """Whether the `TransactionEnded` ``event`` is about the initial INVITE's transaction."""
+    if event.method != "INVITE" or event.cseq != ctx.initial_cseq:
+        return False
+    return bool(event.role == ("client" if ctx.role == "caller" else "server"))
+
+
+def _provisional_with_tag(event: Any) -> bool:
+    """A 101-199 response with a To tag: it creates an early dialog (RFC 3261 §12.1)."""
+    message = _msg(event)
+    return 101 <= getattr(message, "status", 0) <= 199 and bool(message.to_tag)
 
 
 def _rack(request: Request) -> tuple[int, int, str] | None:
@@ -478,8 +500,10 @@ def _offer_capable(response: Response) -> bool:
     )
 
 
-def _live_after(ctx: DialogInstance, event: TransactionEnded) -> set[tuple[str, str, int]]:
-    return ctx.transactions - {(event.role, event.method, event.cseq)}
+def _no_other_bye_or_invite(ctx: DialogInstance, event: TransactionEnded) -> bool:
+    """Whether no BYE or INVITE transaction of the dialog is left once ``event``'s ended."""
+    ended = (event.role, event.method, event.cseq)
+    return not any(t[1] in ("BYE", "INVITE") and t != ended for t in ctx.transactions)
 
 
 def _guard(name: str, text: str, rfc: str, check: Callable[[Any, Any], bool]) -> Guard:
@@ -488,9 +512,7 @@ def _guard(name: str, text: str, rfc: str, check: Callable[[Any, Any], bool]) ->
 
 CALLER = _guard("caller", "caller", "RFC 5407 §2 Figure 1", lambda ctx, _ev: ctx.role == "caller")
 CALLEE = _guard("callee", "callee", "RFC 5407 §2 Figure 2", lambda ctx, _ev: ctx.role == "callee")
-INITIAL = _guard(
-    "initial", "to the initial INVITE", "RFC 5407 §2", lambda ctx, ev: _is_initial(ctx, ev)
-)
+INITIAL = _guard("initial", "to the initial INVITE", "RFC 5407 §2", _is_initial)
 NOT_INITIAL = _guard(
     "not_initial",
     "to another INVITE",
@@ -501,7 +523,7 @@ ACK_OF_INITIAL = _guard(
     "ack_of_initial",
     "ACK of the initial INVITE's 2xx",
     "RFC 5407 §2",
-    lambda ctx, ev: _is_initial(ctx, ev),
+    _is_initial,
 )
 ACK_OF_OTHER = _guard(
     "ack_of_other",
@@ -513,7 +535,7 @@ WITH_TAG = _guard(
     "1xx_tag",
     "101-199 with To tag",
     "RFC 3261 §12.1",
-    lambda _ctx, ev: 101 <= _status(ev) <= 199 and bool(_msg(ev).to_tag),
+    lambda _ctx, ev: _provisional_with_tag(ev),
 )
 INITIAL_RETRANSMISSION = _guard(
     "initial_retransmission",
@@ -622,7 +644,7 @@ INITIAL_TRANSACTION = _guard(
     "initial_transaction",
     "the initial INVITE's transaction",
     "RFC 5407 §2",
-    lambda ctx, ev: _is_initial_transaction(ctx, ev),
+    _is_initial_transaction,
 )
 NO_ACK_CAME = _guard(
     "no_ack_came",
@@ -634,7 +656,7 @@ LAST_TRANSACTION = _guard(
     "last_transaction",
     "no BYE or INVITE transaction left",
     "RFC 5407 Appendix D",
-    lambda ctx, ev: not any(m in ("BYE", "INVITE") for _, m, _ in _live_after(ctx, ev)),
+    _no_other_bye_or_invite,
 )
 
 
@@ -691,9 +713,10 @@ def _response_sent(inst: DialogInstance, resp: Response) -> None:
     if req is None:
         return  # a retransmission, or the answer to a request the dialog rejected
     side = ("server", resp.method, resp.cseq)
-    rseq = _rseq(resp)
-    if 101 <= resp.status <= 199 and rseq is not None:
-        inst.unacked_provisionals.add((rseq, resp.cseq, resp.method))
+    if 101 <= resp.status <= 199:  # only a 1xx can be reliable (RFC 3262 §3)
+        rseq = _rseq(resp)
+        if rseq is not None:
+            inst.unacked_provisionals.add((rseq, resp.cseq, resp.method))
     if resp.status >= 200:
         del inst.pending_server[_key(resp)]
         if resp.status >= 300 and inst.remote_offer == side:
@@ -756,7 +779,7 @@ def _init(
 def _track_sent(
     inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    message = _msg(event)
+    message = getattr(event, "message", None)  # `_msg`
     if isinstance(message, Request):
         _request_sent(inst, message)
     elif isinstance(message, Response):
@@ -768,7 +791,7 @@ def _track_sent(
 def _track_received(
     inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    message = _msg(event)
+    message = getattr(event, "message", None)  # `_msg`
     if isinstance(message, Request):
         _request_received(inst, message, accepted=action.arg != "rejected")
     elif isinstance(message, Response):
@@ -2096,6 +2119,10 @@ class DialogSet:
         self.local_tag = ""
         self._creation: Event | None = None
         self._created = 0
+        # what every dialog of the set shares (they all start from the initial INVITE):
+        # its CSeq number and the side of its transaction here, read on every event
+        self._initial_cseq = -1
+        self._initial_side = ""
 
     # -- creating ------------------------------------------------------------------------------
 
@@ -2114,8 +2141,11 @@ class DialogSet:
         self.role = inst.role
         self.call_id = inst.call_id
         self.local_tag = inst.local_tag
-        self.dialogs[inst.remote_tag] = inst
-        return [(inst.remote_tag, a) for a in actions]
+        self._initial_cseq = inst.initial_cseq
+        self._initial_side = _initial_side(inst)
+        tag = inst.remote_tag
+        self.dialogs[tag] = inst
+        return [(tag, a) for a in actions] if actions else []
 
     def _fork(self, tag: str, event: Event) -> list[Routed]:
         assert self._creation is not None
@@ -2140,28 +2170,21 @@ class DialogSet:
             raise self._error(event, "start the dialog set with the initial INVITE first")
         if tag is not None:
             return self._deliver(tag, self.dialog(tag), event)
-        if isinstance(event, RequestReceived):
-            return self._request_received(event)
-        if isinstance(event, ResponseReceived):
-            return self._response_received(event)
-        if isinstance(event, MessageSent):
-            return self._message_sent(event)
-        if isinstance(event, TransactionEnded):
-            return self._transaction_ended(event)
-        if isinstance(event, TimerFired):
-            running = [t for t, d in self.dialogs.items() if event.name in d.timers]
-            return self._deliver_all(running, event, ambiguous_ok=False)
-        raise self._error(event, "not an input of a dialog")
+        route = _ROUTES.get(type(event))
+        if route is None:
+            raise self._error(event, "not an input of a dialog")
+        return route(self, event)
 
     def _deliver(self, tag: str, inst: DialogInstance, event: Event) -> list[Routed]:
         actions = self.engine.handle(inst, event)
-        if inst.remote_tag and tag != inst.remote_tag:  # the first dialog took its tag
+        remote = inst.remote_tag
+        if remote and tag != remote:  # the first dialog took its tag
             del self.dialogs[tag]
-            self.dialogs[inst.remote_tag] = inst
-            tag = inst.remote_tag
-        if self.role == "callee" and not self.local_tag:
+            self.dialogs[remote] = inst
+            tag = remote
+        if not self.local_tag and self.role == "callee":
             self.local_tag = inst.local_tag
-        return [(tag, a) for a in actions]
+        return [(tag, a) for a in actions] if actions else []
 
     def _deliver_all(self, tags: list[str], event: Event, ambiguous_ok: bool) -> list[Routed]:
         if len(tags) > 1 and not ambiguous_ok:
@@ -2173,74 +2196,94 @@ class DialogSet:
             out.extend(self._deliver(t, self.dialogs[t], event))
         return out
 
+    # The routes below read the dialog ID of RFC 3261 §12 straight from the tags
+    # (`sipfsm.core.dialog_id` computes the same): a request we receive names its dialog
+    # by the From tag, a response we receive or a request we send by the To tag, a
+    # response we send by the From tag.
+
     def _request_received(self, event: RequestReceived) -> list[Routed]:
         req = event.message
         if req.call_id != self.call_id:
             raise self._error(event, f"Call-ID {req.call_id!r} is not this dialog set's")
-        did = core.dialog_id(req, received=True)
-        inst = self.dialogs.get(did.remote_tag)
+        remote = req.from_tag
+        inst = self.dialogs.get(remote)
         if not req.to_tag:
             # only the callee's initial INVITE transaction sends requests without a To tag
             # (its retransmissions, its CANCEL); anything else is outside any dialog (§8.2)
             if self.role == "callee" and inst is not None:
-                return self._deliver(did.remote_tag, inst, event)
+                return self._deliver(remote, inst, event)
             if req.method == "CANCEL":
                 return []  # matched to transactions by the UA core (core.handle_cancel)
             if req.method in ("BYE", "ACK"):
-                return [(did.remote_tag, a) for a in core.respond_unmatched(req)]
+                return [(remote, a) for a in core.respond_unmatched(req)]
             raise self._error(event, "a request without a To tag is outside any dialog")
         if inst is None or (self.local_tag and req.to_tag != self.local_tag):
             if req.method == "CANCEL":
                 return []  # matched to transactions by the UA core (core.handle_cancel)
-            return [(did.remote_tag, a) for a in core.respond_unmatched(req)]
-        return self._deliver(did.remote_tag, inst, event)
+            return [(remote, a) for a in core.respond_unmatched(req)]
+        return self._deliver(remote, inst, event)
 
     def _response_received(self, event: ResponseReceived) -> list[Routed]:
         resp = event.message
-        did = core.dialog_id(resp, received=True)
-        if resp.call_id != self.call_id or did.local_tag != self.local_tag:
+        if resp.call_id != self.call_id or resp.from_tag != self.local_tag:
             raise self._error(event, "the response is not to a request of this dialog set")
-        first = self.dialogs.get("")
-        if self.role == "caller" and _is_initial(first or self._any(), event):
+        remote = resp.to_tag
+        dialogs = self.dialogs
+        if (
+            self.role == "caller"
+            and resp.cseq == self._initial_cseq
+            and resp.method in ("INVITE", "ACK")
+        ):  # a response to the initial INVITE (`_is_initial`)
             if resp.status >= 300:  # every early dialog ends (RFC 3261 §13.2.2.3)
                 tags = [
                     t
-                    for t, d in self.dialogs.items()
-                    if d.state in ("preparative", "early") or t == did.remote_tag
+                    for t, d in dialogs.items()
+                    if d.state in ("preparative", "early") or t == remote
                 ]
                 return self._deliver_all(tags, event, ambiguous_ok=True)
-            if did.remote_tag in self.dialogs:
-                return self._deliver(did.remote_tag, self.dialogs[did.remote_tag], event)
+            inst = dialogs.get(remote)
+            if inst is not None:
+                return self._deliver(remote, inst, event)
+            first = dialogs.get("")
             if first is not None and first.state == "preparative":
                 return self._deliver("", first, event)
-            if not did.remote_tag or resp.status == 100:
+            if not remote or resp.status == 100:
                 return []  # a tagless provisional after the first tag: nothing to tell
-            return self._fork(did.remote_tag, event)
-        if did.remote_tag not in self.dialogs:
-            raise self._error(event, f"no dialog with remote tag {did.remote_tag!r}")
-        return self._deliver(did.remote_tag, self.dialogs[did.remote_tag], event)
+            return self._fork(remote, event)
+        inst = dialogs.get(remote)
+        if inst is None:
+            raise self._error(event, f"no dialog with remote tag {remote!r}")
+        return self._deliver(remote, inst, event)
 
     def _message_sent(self, event: MessageSent) -> list[Routed]:
         message = event.message
-        did = core.dialog_id(message, received=False)
         if message.call_id != self.call_id:
             raise self._error(event, f"Call-ID {message.call_id!r} is not this dialog set's")
-        if isinstance(message, Request) and message.method == "CANCEL" and not message.to_tag:
-            return self._deliver_all(list(self.dialogs), event, ambiguous_ok=True)
-        inst = self.dialogs.get(did.remote_tag)
+        if isinstance(message, Request):
+            if message.method == "CANCEL" and not message.to_tag:
+                return self._deliver_all(list(self.dialogs), event, ambiguous_ok=True)
+            remote = message.to_tag
+        else:
+            remote = message.from_tag
+        inst = self.dialogs.get(remote)
         if inst is None:
-            raise self._error(event, f"no dialog with remote tag {did.remote_tag!r}")
-        return self._deliver(did.remote_tag, inst, event)
+            raise self._error(event, f"no dialog with remote tag {remote!r}")
+        return self._deliver(remote, inst, event)
 
     def _transaction_ended(self, event: TransactionEnded) -> list[Routed]:
-        if _is_initial_transaction(self._any(), event):
+        if (
+            event.method == "INVITE"
+            and event.cseq == self._initial_cseq
+            and event.role == self._initial_side
+        ):  # the initial INVITE's transaction (`_is_initial_transaction`)
             return self._deliver_all(list(self.dialogs), event, ambiguous_ok=True)
-        tags = [
-            t
-            for t, d in self.dialogs.items()
-            if (event.role, event.method, event.cseq) in d.transactions
-        ]
+        side = (event.role, event.method, event.cseq)
+        tags = [t for t, d in self.dialogs.items() if side in d.transactions]
         return self._deliver_all(tags, event, ambiguous_ok=False)
+
+    def _timer_fired(self, event: TimerFired) -> list[Routed]:
+        running = [t for t, d in self.dialogs.items() if event.name in d.timers]
+        return self._deliver_all(running, event, ambiguous_ok=False)
 
     def _any(self) -> DialogInstance:
         return next(iter(self.dialogs.values()))
@@ -2255,6 +2298,16 @@ class DialogSet:
             reason,
         )
 
+
+#: `DialogSet.handle`'s route for each kind of event (by its exact type, as the engines
+#: classify events).
+_ROUTES: dict[type, Callable[[DialogSet, Any], list[Routed]]] = {
+    RequestReceived: DialogSet._request_received,
+    ResponseReceived: DialogSet._response_received,
+    MessageSent: DialogSet._message_sent,
+    TransactionEnded: DialogSet._transaction_ended,
+    TimerFired: DialogSet._timer_fired,
+}
 
 __all__ = [
     "FAILURE_EFFECTS",

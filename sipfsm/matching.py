@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response
 from sipfsm.wire import top_via
@@ -35,10 +35,13 @@ Role = Literal["client", "server"]
 Direction = Literal["sent", "received"]
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionKey:
+class TransactionKey(NamedTuple):
     """How both ends of a transaction name it. ``legacy`` is set for an RFC 2543 branch
-    (none, or without the magic cookie): ``(Call-ID, CSeq number, From tag, top Via)``."""
+    (none, or without the magic cookie): ``(Call-ID, CSeq number, From tag, top Via)``.
+
+    An immutable value like the frozen dataclasses elsewhere, but a named tuple: every
+    message builds one and looks it up in a dictionary or two, and a tuple is built,
+    hashed and compared in C (about three times faster than a frozen dataclass)."""
 
     branch: str
     sent_by: str
@@ -83,9 +86,12 @@ def transaction_method(message: Message) -> str:
 
 def transaction_key(message: Message) -> TransactionKey:
     """The key of the transaction ``message`` belongs to (§17.1.3, §17.2.3)."""
-    method = transaction_method(message)
-    if is_rfc3261_branch(message.branch):
-        return TransactionKey(message.branch, message.sent_by, method)
+    method = message.method  # `transaction_method`, inlined: it runs on every message
+    if method == "ACK" and not isinstance(message, Response):
+        method = "INVITE"
+    branch = message.branch
+    if branch.startswith(MAGIC_COOKIE):  # `is_rfc3261_branch`
+        return TransactionKey(branch, message.sent_by, method)
     legacy = (message.call_id, message.cseq, message.from_tag, top_via(message))
     return TransactionKey(message.branch, message.sent_by, method, legacy)
 

@@ -77,9 +77,14 @@ Message = Request | Response
 
 
 def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The first value of the header field ``name`` (case-insensitive, RFC 3261 §7.3.1)."""
+    if not headers:
+        return None
+    size = len(name)
     wanted = name.lower()
     for key, value in headers:
-        if key.lower() == wanted:
+        # names of another length cannot match: most are skipped without lower-casing
+        if len(key) == size and (key == name or key.lower() == wanted):
             return value
     return None
 
@@ -114,8 +119,7 @@ def ack_for_non_2xx(request: Request, response: Response) -> Request:
     """The ACK a client INVITE transaction builds for a 300-699 response (§17.1.1.3): same
     Request-URI, Call-ID, From, top Via (branch) and CSeq number as the INVITE, the To of the
     response, CSeq method ACK. It belongs to the INVITE's transaction."""
-    return replace(request, method="ACK", to_tag=response.to_tag, headers=_routes(request),
-                   body="")
+    return replace(request, method="ACK", to_tag=response.to_tag, headers=_routes(request), body="")
 
 
 def cancel_for(request: Request) -> Request:

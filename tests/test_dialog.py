@@ -867,6 +867,37 @@ def test_glare_timer_is_deterministic_for_a_seed_rfc3261_14_1() -> None:
     assert {repr(_glare("caller", seed=s)[1]) for s in range(30)} != {repr(first[0])}
 
 
+@pytest.mark.parametrize("owner", [True, False])
+def test_glare_timer_draws_what_a_generator_seeded_at_creation_draws_rfc3261_14_1(
+    owner: bool,
+) -> None:
+    """The instance's generator is made from its seed on first use (building one per
+    dialog is costly): the glare timer still gets the numbers a `random.Random(seed)`
+    made with the dialog would give, and a dialog that never draws has none."""
+    import random
+
+    d = at("caller", "established", seed=1234, call_id_owner=owner)
+    assert d.inst._rng is None  # nothing drawn yet, nothing built
+    ours = from_alice("INVITE", 2, OFFER + "2")
+    d(MessageSent(ours))
+    (start,) = _starts(d(ResponseReceived(answer(ours, 491))))
+    expected = random.Random(1234)
+    assert start.seconds == glare_seconds(expected, owner)
+    assert d.inst.rng == expected  # and the generator is where that one draw left it
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**64))
+def test_retry_after_of_a_500_is_the_seeded_generators_first_draw_rfc3261_14_2(
+    seed: int,
+) -> None:
+    import random
+
+    d = at("callee", "early", seed=seed)  # the initial INVITE is still unanswered
+    (action,) = d(RequestReceived(from_alice("INVITE", 2, OFFER + "2")))
+    assert _retry_after(action) == random.Random(seed).randint(0, 10)
+
+
 def test_glare_seconds_covers_both_ranges_in_10_ms_units() -> None:
     import random
 
@@ -1360,3 +1391,24 @@ def test_dialog_instance_fields_and_seeded_random_compare_by_value() -> None:
     a.rng.random()
     assert a.rng != b.rng
     assert dialog.DialogInstance.__slots__  # slotted, as every runtime Instance
+
+
+def test_dialog_instances_of_both_engines_hold_the_same_random_state_after_a_draw() -> None:
+    """The lockstep tests compare instances slot by slot: the seed, and the generator once
+    a draw made it (by its state), so a draw taken by one engine only would show."""
+    table, ref = at("callee", "early", seed=5), at("callee", "early", seed=5, kind="transitions")
+    for d in (table, ref):
+        (action,) = d(RequestReceived(from_alice("INVITE", 2, OFFER + "2")))
+        _retry_after(action)  # a 500 with Retry-After: one draw
+    names = ("seed", "_rng", "state", "pending_server", "transactions")
+    assert [getattr(table.inst, n) for n in names] == [getattr(ref.inst, n) for n in names]
+    assert table.inst._rng is not None and table.inst._rng == ref.inst._rng
+    assert DialogInstance(seed=5)._rng != table.inst._rng  # None: not built, not equal
+
+
+def test_dialog_set_refuses_what_is_no_input_of_a_dialog_with_a_clear_error() -> None:
+    s = caller_set()
+    with pytest.raises(RemoteProtocolError, match="not an input of a dialog"):
+        s.handle(Respond(INVITE, 200))  # type: ignore[arg-type]
+    with pytest.raises(RemoteProtocolError, match="not an input of a dialog"):
+        s.handle(ResponseReceived)  # type: ignore[arg-type]

@@ -203,6 +203,23 @@ def test_header_lookup_is_case_insensitive_rfc3261_7_3_1() -> None:
     assert req.header("Route") is None
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["RSeq", "rseq", "RSEQ", "RAck", "Route", "Via", "X"]), st.text()
+        ),
+        max_size=5,
+    ),
+    st.sampled_from(["RSeq", "rseq", "RAck", "route", "Contact"]),
+)
+def test_header_is_the_first_field_of_that_name_in_any_case_rfc3261_7_3_1(
+    headers: list[tuple[str, str]], name: str
+) -> None:
+    expected = next((v for k, v in headers if k.lower() == name.lower()), None)
+    assert Request("PRACK", headers=tuple(headers)).header(name) == expected
+    assert Response(180, "Ringing", "INVITE", headers=tuple(headers)).header(name) == expected
+
+
 def test_branch_defaults_carry_the_magic_cookie_rfc3261_8_1_1_7() -> None:
     assert MAGIC_COOKIE == "z9hG4bK"
     assert Request("OPTIONS").branch.startswith(MAGIC_COOKIE)
