@@ -7,6 +7,8 @@ Route rules of §17.1.1.3 and §9.1 can be checked.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import BYE, INVITE, UAS_TAG, reply
 from hypothesis import given
@@ -224,3 +226,70 @@ def test_branch_defaults_carry_the_magic_cookie_rfc3261_8_1_1_7() -> None:
     assert MAGIC_COOKIE == "z9hG4bK"
     assert Request("OPTIONS").branch.startswith(MAGIC_COOKIE)
     assert response_to(Request("OPTIONS"), 200).branch.startswith(MAGIC_COOKIE)
+
+
+# -- the builders against the rules written field by field ---------------------------------------
+
+TEXT = st.text(alphabet="abcz9-.@:", max_size=8)
+HEADERS = st.lists(
+    st.tuples(st.sampled_from(("Route", "route", "Via", "Require")), TEXT), max_size=3
+).map(tuple)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> Request:
+    return Request(
+        draw(st.sampled_from(("INVITE", "BYE", "OPTIONS"))),
+        uri=draw(TEXT),
+        call_id=draw(TEXT),
+        cseq=draw(st.integers(1, 2**31 - 1)),
+        from_tag=draw(TEXT),
+        to_tag=draw(TEXT),
+        branch=draw(TEXT),
+        sent_by=draw(TEXT),
+        headers=draw(HEADERS),
+        body=draw(TEXT),
+    )
+
+
+def routes_of(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple(h for h in request.headers if h[0].lower() == "route")
+
+
+@given(requests(), st.integers(100, 699), st.one_of(st.none(), TEXT))
+def test_response_to_sets_every_field_by_name_rfc3261_8_2_6_2(
+    request: Request, status: int, to_tag: str | None
+) -> None:
+    """The builder passes fields by position (it is on every INVITE's path): each lands in
+    the field of its name."""
+    got = response_to(request, status, to_tag=to_tag, headers=(("RSeq", "1"),), body="v=0")
+    assert got == Response(
+        status=status,
+        reason=got.reason,
+        method=request.method,
+        call_id=request.call_id,
+        cseq=request.cseq,
+        from_tag=request.from_tag,
+        to_tag=request.to_tag if to_tag is None else to_tag,
+        branch=request.branch,
+        sent_by=request.sent_by,
+        headers=(("RSeq", "1"),),
+        body="v=0",
+    )
+
+
+@given(requests(), TEXT)
+def test_ack_for_non_2xx_sets_every_field_by_name_rfc3261_17_1_1_3(
+    request: Request, to_tag: str
+) -> None:
+    response = response_to(request, 486, to_tag=to_tag)
+    assert ack_for_non_2xx(request, response) == dataclasses.replace(
+        request, method="ACK", to_tag=to_tag, headers=routes_of(request), body=""
+    )
+
+
+@given(requests())
+def test_cancel_for_sets_every_field_by_name_rfc3261_9_1(request: Request) -> None:
+    assert cancel_for(request) == dataclasses.replace(
+        request, method="CANCEL", headers=routes_of(request), body=""
+    )
