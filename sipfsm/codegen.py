@@ -22,13 +22,13 @@ docs/performance.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sipfsm.decl import Action, MachineDecl, Outcome, Transition
 from sipfsm.events import ReportOutcome, SendMessage, StartTimer, StopTimer, ToTU
-from sipfsm.message import ack_for_non_2xx, response_to
+from sipfsm.message import response_to
 from sipfsm.timers import Timing
 
 #: A compiled row: ``fn(instance, event) -> actions``.
@@ -44,6 +44,23 @@ _WITH_MESSAGE = frozenset(
 
 #: The `to_tu` arguments that carry the event's message (others are plain notices).
 _TU_WITH_MESSAGE = ("response", "request", "ack")
+
+
+class _Backoff(dict[float, tuple[float, StartTimer]]):
+    """The next interval of a doubling timer after each interval (`Timing.backoff`: twice
+    the last, capped where declared) and its `StartTimer`, worked out once per interval."""
+
+    def __init__(self, name: str, cap: float | None) -> None:
+        super().__init__()
+        self.name = name
+        self.cap = cap
+
+    def __missing__(self, previous: float) -> tuple[float, StartTimer]:
+        seconds = previous * 2
+        if self.cap is not None and seconds > self.cap:
+            seconds = self.cap
+        found = self[previous] = (seconds, StartTimer(self.name, seconds))
+        return found
 
 
 class _Stops(dict[str, StopTimer]):
@@ -103,12 +120,15 @@ def compile_row(
         _notice,
         _start_action,
         _stop_action,
+        ack_of,
         declared_duration,
+        sending,
         timer_decl,
     )
 
     w = _Writer()
     w.names.update(
+        sending=sending,
         _stops=_STOPS,
         _start_action=_start_action,
         SendMessage=SendMessage,
@@ -134,10 +154,10 @@ def compile_row(
     def act(action: Action) -> None:
         kind, arg = action.kind, action.arg
         if kind == "send_request":
-            w.line("out.append(SendMessage(inst.request))")
+            w.line("out.append(inst.sending or sending(inst))")
         elif kind == "send_ack":
-            w.names["ack_for_non_2xx"] = ack_for_non_2xx
-            w.line(f"out.append(SendMessage(ack_for_non_2xx(inst.request, {msg})))")
+            w.names["ack_of"] = ack_of
+            w.line(f"out.append(SendMessage(ack_of(inst, {msg})))")
         elif kind == "send_response":
             w.line(f"inst.last_response = message = {msg}")
             w.line("out.append(SendMessage(message))")
@@ -160,15 +180,12 @@ def compile_row(
             w.line(f"out.append({w.const(_stop_action(arg), 'stop')})", 2)
         elif kind == "backoff_timer":
             spec = timer_decl(decl, arg)
+            cap = timing.value(spec.cap) if spec.cap else None
+            backoff = w.const(_Backoff(arg, cap), "backoff")
             w.line(f"previous = timers.get({arg!r})")
             w.line("if previous is not None:")
-            w.line("seconds = previous * 2", 2)  # Timing.backoff, its cap worked out
-            if spec.cap:
-                cap = timing.value(spec.cap)
-                w.line(f"if seconds > {cap!r}:", 2)
-                w.line(f"seconds = {cap!r}", 3)
-            w.line(f"timers[{arg!r}] = seconds", 2)
-            w.line(f"out.append(_start_action({arg!r}, seconds))", 2)
+            w.line(f"timers[{arg!r}], start = {backoff}[previous]", 2)
+            w.line("out.append(start)", 2)
             if restarts and arg == fired:
                 w.line("restarted = True", 2)
         elif kind == "restart_timer":
@@ -259,6 +276,26 @@ def compile_row(
     return Compiled(function, source)
 
 
+def compile_choice(
+    candidates: Sequence[tuple[Sequence[Callable[[Any, Any], bool]], RowFunction]],
+    fail: Callable[[Any, Any], BaseException],
+) -> RowFunction:
+    """One function that tries ``candidates`` -- (guard checks, compiled row) in declaration
+    order -- and runs the first row whose guards all hold; if none does, raises
+    ``fail(inst, event)``. Written out rather than looped (a step is on every event)."""
+    w = _Writer()
+    for checks, row in candidates:
+        held = " and ".join(f"{w.const(c, 'guard')}(inst, event)" for c in checks) or "True"
+        w.line(f"if {held}:")
+        w.line(f"return {w.const(row, 'row')}(inst, event)", 2)
+    w.line(f"raise {w.const(fail, 'fail')}(inst, event)")
+    source = "\n".join(["def choose(inst, event):", *w.lines]) + "\n"
+    namespace = dict(w.names)
+    exec(compile(source, "<sipfsm guarded step>", "exec"), namespace)
+    choose: RowFunction = namespace["choose"]
+    return choose
+
+
 def _outcomes(
     outcomes: tuple[Outcome, ...], row: Transition, event: Any, inst: Any
 ) -> list[ReportOutcome]:
@@ -270,4 +307,4 @@ def _outcomes(
     return report_outcomes(outcomes, row, event, method)  # type: ignore[return-value]
 
 
-__all__ = ["Compiled", "RowFunction", "compile_row"]
+__all__ = ["Compiled", "RowFunction", "compile_choice", "compile_row"]

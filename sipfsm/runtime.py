@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sipfsm.codegen import Compiled, RowFunction, compile_row
+from sipfsm.codegen import Compiled, RowFunction, compile_choice, compile_row
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
 from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
 from sipfsm.events import (
@@ -54,16 +54,29 @@ class Instance:
     """One live transaction: its state, running timers and the messages it must resend.
 
     Slotted and small (see `benchmarks/`): no per-instance machine, no callbacks.
-    ``timers`` maps a running timer's name to its current interval.
+    ``timers`` maps a running timer's name to its current interval; ``ack`` is the ACK a
+    client INVITE transaction built for a 3xx-6xx, re-passed to the transport for each
+    retransmission of that response (RFC 3261 §17.1.1.2); ``sending`` the `SendMessage` of
+    the request, built when it is first sent and passed again on each retransmission.
     """
 
-    __slots__ = ("cancel_requested", "last_response", "request", "state", "timers")
+    __slots__ = (
+        "ack",
+        "cancel_requested",
+        "last_response",
+        "request",
+        "sending",
+        "state",
+        "timers",
+    )
 
     def __init__(self, state: str = "") -> None:
         self.state = state
         self.timers: dict[str, float] = {}
         self.request: Request | None = None
         self.last_response: Response | None = None
+        self.ack: Request | None = None
+        self.sending: SendMessage | None = None
         self.cancel_requested = False
 
     def __repr__(self) -> str:
@@ -362,14 +375,33 @@ def _message_of(event: Event) -> Any:
 def _send_request(
     inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    return [SendMessage(inst.request)]
+    return [sending(inst)]
+
+
+def sending(inst: Any) -> SendMessage:
+    """The `SendMessage` of the instance's request: built once, then passed again for each
+    retransmission (Timers A and E: the same request, RFC 3261 §17.1.1.2, §17.1.2.2)."""
+    found: SendMessage | None = inst.sending
+    if found is None:
+        found = inst.sending = SendMessage(inst.request)
+    return found
 
 
 @handler("send_ack")
 def _send_ack(
     inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    return [SendMessage(ack_for_non_2xx(inst.request, _message_of(event)))]
+    return [SendMessage(ack_of(inst, _message_of(event)))]
+
+
+def ack_of(inst: Any, response: Response) -> Request:
+    """The ACK for ``response`` (§17.1.1.3): built for the first 3xx-6xx, then the same
+    one re-passed for each retransmission of it (§17.1.1.2); a final response with another
+    To tag gets its own."""
+    ack: Request | None = inst.ack
+    if ack is None or ack.to_tag != response.to_tag:
+        ack = inst.ack = ack_for_non_2xx(inst.request, response)
+    return ack
 
 
 @handler("send_response")
@@ -533,22 +565,18 @@ class TableMachine:
         if not rows[0].guards:
             step = functions[0]
         else:
-            candidates = tuple(
-                (tuple(g.check for g in row.guards), fn)
-                for row, fn in zip(rows, functions, strict=True)
-            )
             decl = self.decl
 
-            def guarded(inst: Any, event: Event) -> list[RuntimeAction]:
-                for checks, fn in candidates:
-                    for check in checks:
-                        if not check(inst, event):
-                            break
-                    else:
-                        return fn(inst, event)
-                raise guards_failed(decl, inst, event, rows)
+            def fail(inst: Any, event: Event) -> ProtocolError:
+                return guards_failed(decl, inst, event, rows)
 
-            step = guarded
+            step = compile_choice(
+                [
+                    ([g.check for g in row.guards], fn)
+                    for row, fn in zip(rows, functions, strict=True)
+                ],
+                fail,
+            )
         self._by_trigger[(state, trig)] = step
         return step
 

@@ -24,6 +24,7 @@ from sipfsm.events import (
     Event,
     RequestReceived,
     ResponseReceived,
+    SendMessage,
     StartTimer,
     TimerFired,
     TransportError,
@@ -31,7 +32,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
 )
-from sipfsm.message import Request, response_to
+from sipfsm.message import Request, ack_for_non_2xx, response_to
 from sipfsm.runtime import _STEPS_KEPT, Instance, TableMachine, apply_transition
 from sipfsm.transaction import TRANSACTION_MACHINES
 
@@ -204,3 +205,24 @@ def test_the_remembered_steps_stay_bounded_whatever_methods_arrive() -> None:
         assert engine.handle(inst, RequestReceived(Request(f"X{n}", call_id="c1"))) == []
     assert inst.state == "trying"
     assert 0 < len(engine._steps) <= _STEPS_KEPT
+
+
+def test_a_retransmitted_final_response_re_passes_the_same_ack_rfc3261_17_1_1_2() -> None:
+    """ "Any retransmissions of the final response that are received while in the
+    'Completed' state MUST cause the ACK to be re-passed to the transport layer"."""
+    engine = model.engine("ict")
+    inst, _ = engine.create(TURequest(INVITE))
+    busy = ResponseReceived(response_to(INVITE, 486, to_tag="t1"))
+    first = [a for a in engine.handle(inst, busy) if isinstance(a, SendMessage)]
+    again = [a for a in engine.handle(inst, busy) if isinstance(a, SendMessage)]
+    assert first == again == [SendMessage(ack_for_non_2xx(INVITE, busy.message))]
+    assert first[0].message is again[0].message  # the same ACK, not a new one
+
+
+def test_a_final_response_with_another_to_tag_gets_its_own_ack_rfc3261_17_1_1_3() -> None:
+    engine = model.engine("ict")
+    inst, _ = engine.create(TURequest(INVITE))
+    engine.handle(inst, ResponseReceived(response_to(INVITE, 486, to_tag="t1")))
+    other = ResponseReceived(response_to(INVITE, 603, to_tag="t2"))
+    sent = [a.message for a in engine.handle(inst, other) if isinstance(a, SendMessage)]
+    assert [m.to_tag for m in sent] == ["t2"]
