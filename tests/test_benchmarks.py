@@ -57,7 +57,7 @@ def test_create_benchmark_prints_time_and_memory_per_transaction_and_its_goals()
     assert MACHINE.match(lines[0]), lines[0]
     row = re.compile(
         rf"^(ict|nict|ist|nist|\(dialog\)) +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER}"
-        rf" +{NUMBER} +{NUMBER} +{NUMBER}x +{NUMBER}x$"
+        rf" +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER}x +{NUMBER}x$"
     )
     names = [m.group(1) for m in map(row.match, lines) if m]
     assert names == ["ict", "nict", "ist", "nist", "(dialog)"]
@@ -67,6 +67,7 @@ def test_create_benchmark_prints_time_and_memory_per_transaction_and_its_goals()
         "goal memory per live transaction",
     ]
     assert all(GOAL.match(g) for g in goals), goals
+    assert any(line.startswith("with the cycle collector running: ") for line in lines)
 
 
 def test_run_collects_the_goal_lines_of_the_benchmarks_it_runs() -> None:
