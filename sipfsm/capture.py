@@ -17,13 +17,21 @@ Formats (docs/checker.md gives the details):
   IPv4 fragments are reassembled; TCP streams are reassembled in sequence order and cut
   into messages by their Content-Length (RFC 3261 §18.3).
 * ``jsonl``: one message per line, ``{"t": seconds, "src": "HOST:PORT", "dst":
-  "HOST:PORT", "raw": "SIP text"}`` with an optional ``"transport": "udp"|"tcp"``; the
-  simulator writes it (`jsonl_line`).
+  "HOST:PORT", "raw": "SIP text"}`` with an optional ``"transport": "udp"|"tcp"``
+  (`jsonl_line` writes one).
+* ``sim``: the trace ``sipfsm simulate`` writes (`sipfsm.sim.trace`), also JSONL: one
+  record per event. Each ``send`` record is one message (its time the send time); each
+  ``deliver`` record (``ref``: the ``seq`` of its send) is one arrival of it at ``dst``.
+  `Trace.observations` keeps the two apart, in the trace's order, so that the checker
+  replays the sender at the send time and the receiver at the delivery time; a lost
+  message has no arrival, a duplicated one two. Read as ``jsonl`` too: the first record
+  tells the two JSONL forms apart.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import operator
 import re
@@ -32,14 +40,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import dpkt
 
 from sipfsm.errors import SipFsmError
 from sipfsm.wire import WireError, content_length, find_header_end, looks_like_sip
 
-FORMATS: Final[tuple[str, ...]] = ("auto", "sipp", "pcap", "jsonl")
+FORMATS: Final[tuple[str, ...]] = ("auto", "sipp", "pcap", "jsonl", "sim")
+
+#: Who sees a message at an observation of `Trace.observations`.
+SENDER: Final = 1
+RECEIVER: Final = 2
 
 
 class CaptureError(SipFsmError):
@@ -77,6 +89,15 @@ class Trace:
     records: list[Record] = field(default_factory=list)
     #: For a SIPp log: the logging endpoint, the only viewpoint the log allows.
     local: str | None = None
+    #: For a simulator trace: who saw which record when, in replay order, as
+    #: ``(position in records, time, SENDER or RECEIVER)``. ``None``: every record was seen
+    #: by its sender and its receiver at once, at its time (one capture point).
+    observations: list[tuple[int, float, int]] | None = None
+    #: For a simulator trace: its element names, which are its endpoints' names as they are.
+    elements: tuple[str, ...] = ()
+    #: The end of what the trace shows, if later than its last message (a simulator trace
+    #: records timers and state changes after the last message).
+    end: float | None = None
 
 
 # -- detection ---------------------------------------------------------------------------------
@@ -132,16 +153,24 @@ def read(path: Path | str, fmt: str = "auto") -> Trace:
     except CaptureError:
         if fmt == "auto" or not data:
             raise
-        label = {"sipp": "SIPp message log", "jsonl": "JSONL trace"}.get(fmt, "pcap or pcapng")
+        label = {
+            "sipp": "SIPp message log",
+            "jsonl": "JSONL trace",
+            "sim": "simulator trace",
+        }.get(fmt, "pcap or pcapng")
         raise CaptureError(path, "byte 0", f"not a {label} (starts with {data[:16]!r})") from None
+    if found == "jsonl" and _is_sim(data):
+        found = "sim"
     if fmt != "auto":
-        wanted = {"pcap": ("pcap", "pcapng")}.get(fmt, (fmt,))
+        wanted = {"pcap": ("pcap", "pcapng"), "jsonl": ("jsonl", "sim")}.get(fmt, (fmt,))
         if found not in wanted:
             raise CaptureError(path, "byte 0", f"the file is a {found} trace, not {fmt}")
     if found == "sipp":
         trace = read_sipp(path, data)
     elif found in ("pcap", "pcapng"):
         trace = Trace(path, found, list(read_capture(path, data)))
+    elif found == "sim":
+        return read_sim(path, data)  # in time order already (its observations say so)
     else:
         trace = Trace(path, "jsonl", list(read_jsonl(path, data)))
     trace.records.sort(key=_TIME)  # stable: file order among equal times
@@ -312,9 +341,22 @@ def _text_lines(path: Path, data: bytes) -> list[str]:
     return lines
 
 
+def _json_object(path: Path, number: int, line: str) -> dict[str, Any]:
+    """One line of a JSONL file as a JSON object (else a `CaptureError` naming the line)."""
+    try:
+        item, end = _JSON.raw_decode(line, len(line) - len(line.lstrip()))
+    except json.JSONDecodeError as exc:
+        raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
+    if end != len(line) and not line[end:].isspace():
+        raise CaptureError(path, f"line {number}", f"not JSON (extra data at column {end + 1})")
+    if type(item) is not dict:
+        raise CaptureError(path, f"line {number}", "expected a JSON object")
+    return cast(dict[str, Any], item)
+
+
 def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
     lines = _text_lines(path, data)
-    decode = _JSON.raw_decode
+    decode = _JSON.raw_decode  # `_json_object`, inlined: this runs for every message
     name = path.name
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
@@ -346,6 +388,118 @@ def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
         except UnicodeEncodeError:
             octets = raw.encode("utf-8", "surrogatepass")
         yield Record(float(t), src, dst, transport, octets, f"{name} line {number}")
+
+
+# -- simulator traces ----------------------------------------------------------------------
+
+
+def _is_sim(data: bytes) -> bool:
+    """Whether a JSONL file is a simulator trace: its first record has ``kind`` and ``seq``
+    (a message of the plain JSONL form has ``raw``, ``src`` and ``dst`` instead)."""
+    for line in data[:65536].split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            item, _end = _JSON.raw_decode(line.decode("utf-8").strip())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return False  # the JSONL reader says what is wrong with it
+        return type(item) is dict and "kind" in item and "seq" in item
+    return False
+
+
+_VIA_TRANSPORT: Final = re.compile(
+    r"^(?:Via|v)[ \t]*:[ \t]*SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*([A-Za-z]+)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _via_transport(raw: str) -> str:
+    """``udp`` or ``tcp`` (any reliable transport) from the sent-protocol of a message's top
+    Via (RFC 3261 §18.1.1, §20.42: the transport the hop used); ``udp`` when it has none."""
+    m = _VIA_TRANSPORT.search(raw)
+    return "tcp" if m is not None and m.group(1).upper() != "UDP" else "udp"
+
+
+def _field(path: Path, number: int, item: dict[str, Any], key: str, kind: type) -> Any:
+    value = item.get(key)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise CaptureError(path, f"line {number}", f"{key!r} must be a number of seconds")
+        return float(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CaptureError(path, f"line {number}", f"{key!r} must be a whole number")
+        return value
+    if not isinstance(value, str):
+        raise CaptureError(path, f"line {number}", f"{key!r} must be a string")
+    return value
+
+
+def read_sim(path: Path, data: bytes) -> Trace:
+    """A trace of ``sipfsm simulate`` (`sipfsm.sim.trace.TraceRecord` lines). A ``send``
+    record is one message, a ``deliver`` record one arrival of the message its ``ref``
+    names; records of other kinds (``lost``, ``duplicate``, ``timer``, ``state`` ...) only
+    tell how far the trace goes. The transport of a message is its record's
+    ``"transport"`` when given, else the one its top Via names."""
+    trace = Trace(path, "sim", observations=[])
+    observations: list[tuple[int, float, int]] = []
+    records = trace.records
+    sends: dict[int, int] = {}
+    elements: dict[str, None] = {}
+    end = 0.0
+    name = path.name
+    for number, line in enumerate(_text_lines(path, data), 1):
+        if not line or line.isspace():
+            continue
+        item = _json_object(path, number, line)
+        t = _field(path, number, item, "t", float)
+        kind = _field(path, number, item, "kind", str)
+        end = max(end, t)
+        if kind == "send":
+            seq = _field(path, number, item, "seq", int)
+            src = _field(path, number, item, "src", str)
+            dst = _field(path, number, item, "dst", str)
+            raw = _field(path, number, item, "raw", str)
+            transport = item.get("transport") or _via_transport(raw)
+            if transport not in ("udp", "tcp"):
+                raise CaptureError(path, f"line {number}", "'transport' must be 'udp' or 'tcp'")
+            try:
+                octets = raw.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                octets = raw.encode("utf-8", "surrogatepass")
+            sends[seq] = len(records)
+            observations.append((len(records), t, SENDER))
+            records.append(Record(t, src, dst, transport, octets, f"{name} line {number}"))
+            elements.setdefault(src)
+            elements.setdefault(dst)
+        elif kind == "deliver":
+            ref = _field(path, number, item, "ref", int)
+            pos = sends.get(ref)
+            if pos is None:
+                raise CaptureError(
+                    path,
+                    f"line {number}",
+                    f"a deliver record of send {ref}, which is not before it",
+                )
+            sent = records[pos]
+            if item.get("dst", sent.dst) != sent.dst or t < sent.time:
+                raise CaptureError(
+                    path,
+                    f"line {number}",
+                    f"a delivery of send {ref} to {item.get('dst')!r} at {t:g} s, which was "
+                    f"sent to {sent.dst!r} at {sent.time:g} s",
+                )
+            observations.append((pos, t, RECEIVER))
+    if any(b[1] < a[1] for a, b in itertools.pairwise(observations)):
+        observations.sort(key=operator.itemgetter(1))  # stable: the trace's order at a tie
+        order = [pos for pos, _t, who in observations if who == SENDER]
+        renumber = {old: new for new, old in enumerate(order)}
+        trace.records = [records[old] for old in order]
+        observations = [(renumber[pos], t, who) for pos, t, who in observations]
+    trace.observations = observations
+    trace.elements = tuple(elements)
+    trace.end = end
+    return trace
 
 
 # -- pcap / pcapng -----------------------------------------------------------------------------
@@ -708,6 +862,8 @@ def _tcp_flush(stream: _Stream) -> Iterator[Record]:
 
 __all__ = [
     "FORMATS",
+    "RECEIVER",
+    "SENDER",
     "CaptureError",
     "Record",
     "Trace",
@@ -716,6 +872,7 @@ __all__ = [
     "read",
     "read_capture",
     "read_jsonl",
+    "read_sim",
     "read_sipp",
     "sipp_local_address",
 ]

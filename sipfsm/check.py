@@ -20,6 +20,16 @@ passed its deadline (plus the tolerance). The machines decide:
   compared with the endpoint's final response: a 481 to a request the model accepts, a 491
   the model does not give, a missing 491, a 2xx to a request the model refuses.
 
+* the ACK a 2xx needs (the dialog machine asks the UAC core for it, ``ToTU("send_ack")``)
+  must follow it; the retry after a 491 must come within the window of the dialog's glare
+  timer (RFC 3261 §14.1).
+
+Each endpoint is replayed on its own clock: a capture or a SIPp log shows a message once,
+to its sender and its receiver at one time; a simulator trace (``sipfsm simulate``) shows
+it to its sender when it was sent and to its receiver at each delivery
+(`sipfsm.capture.Trace.observations`), so messages that cross in flight are replayed as
+each endpoint saw them.
+
 Rules on a single message (487 to a CANCEL, the mandatory header fields of a 4xx from
 `sipfsm.catalogue`) are checked once per message. `RULES` lists them all with their
 sections; docs/checker.md explains them.
@@ -43,9 +53,16 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from sipfsm import catalogue, core, model
-from sipfsm.capture import Record, Trace, read
+from sipfsm.capture import SENDER, Record, Trace, read
 from sipfsm.decl import PROFILES, Guard, MachineDecl
-from sipfsm.dialog import DialogEngine, DialogInstance, DialogSet, Routed
+from sipfsm.dialog import (
+    GLARE_OTHER_STEPS,
+    GLARE_OWNER_STEPS,
+    DialogEngine,
+    DialogInstance,
+    DialogSet,
+    Routed,
+)
 from sipfsm.errors import ProtocolError, SipFsmError, UnknownName
 from sipfsm.events import (
     Event,
@@ -129,6 +146,18 @@ RULES: Final[dict[str, Rule]] = {
         ),
         Rule("no-ack", "RFC 3261 §17.1.1.3", "no ACK for a non-2xx final response to an INVITE"),
         Rule(
+            "no-ack-2xx",
+            "RFC 3261 §13.2.2.4",
+            "no ACK for a 2xx to an INVITE (the dialog machine asks for it, ToTU send_ack); "
+            "seen from the UAS alone: Timer L fired without it (RFC 6026 §8.7, §13.3.1.4)",
+        ),
+        Rule(
+            "glare-retry-time",
+            "RFC 3261 §14.1",
+            "a re-INVITE (RFC 3311 §5.3: an UPDATE) refused with 491 retried outside the "
+            "window of the glare timer: 2.1-4 s for the owner of the Call-ID, 0-2 s otherwise",
+        ),
+        Rule(
             "2xx-after-ack",
             "RFC 3261 §13.3.1.4",
             "a 2xx to an INVITE retransmitted after its ACK arrived",
@@ -182,6 +211,10 @@ _RETRANSMIT: Final = {"ict": "A", "nict": "E", "ist": "G"}
 #: deadline; an ACK or a response resent on a retransmitted request must follow within ABS.
 TOLERANCE_ABS: Final = 0.1
 TOLERANCE_REL: Final = 0.1
+#: The tolerance for a simulator trace (no relative part): its endpoints' timers run on
+#: the trace's own clock and fire at their deadlines exactly; what remains is the rounding
+#: of its times to the microsecond.
+TOLERANCE_SIM: Final = 2e-6
 
 #: A server transaction's request as the model judged it: not shown to a dialog
 #: (UNKNOWN), accepted by its dialog (ACCEPTED), or answered with a status code.
@@ -336,6 +369,7 @@ class _Tx:
         "messages",
         "method",
         "path",
+        "peer",
         "reported",
         "request",
         "role",
@@ -366,6 +400,8 @@ class _Tx:
         self.request = request
         self.method = request.method
         self.key = key
+        #: the other end of the transaction (whose duties some rules are about)
+        self.peer = ""
         self.messages: list[int] = []
         self.path: list[str] = []
         self.deadlines: dict[str, tuple[float, float]] = {}
@@ -406,7 +442,7 @@ class _DSet:
     records of its instances, by identity (the set re-keys an instance when it learns its
     remote tag; the record holds the instance, so its id stays unique)."""
 
-    __slots__ = ("call", "last_index", "recs", "set", "side")
+    __slots__ = ("call", "glare", "last_index", "recs", "set", "side")
 
     def __init__(self, side: str, call: _Call, dset: DialogSet) -> None:
         self.side = side
@@ -414,6 +450,20 @@ class _DSet:
         self.set = dset
         self.recs: dict[int, _DialogRec] = {}
         self.last_index = 0
+        #: remote tag -> the §14.1 retry the dialog waits for (its glare timer runs)
+        self.glare: dict[str, _Glare] = {}
+
+
+class _Glare:
+    """A 491 to a re-INVITE or UPDATE of the endpoint: when it came and what it refused."""
+
+    __slots__ = ("at", "index", "owner", "refused")
+
+    def __init__(self, at: float, refused: Request, owner: bool, index: int) -> None:
+        self.at = at
+        self.refused = refused
+        self.owner = owner
+        self.index = index
 
 
 class _Call:
@@ -438,7 +488,7 @@ class _Call:
 class _Side:
     """Everything one endpoint has: its transactions (client and server) and calls."""
 
-    __slots__ = ("calls", "client", "invites", "name", "server", "txs")
+    __slots__ = ("calls", "client", "invites", "name", "sent_2xx", "server", "txs")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -448,6 +498,8 @@ class _Side:
         self.txs: list[_Tx] = []
         #: INVITE transactions by (role, Call-ID, CSeq number, From tag), for 2xx ACKs.
         self.invites: dict[tuple[str, str, int, str], _Tx] = {}
+        #: the INVITE server transaction that sent the first 2xx with a key
+        self.sent_2xx: dict[TransactionKey, _Tx] = {}
 
     def call(self, call_id: str) -> _Call:
         found = self.calls.get(call_id)
@@ -460,13 +512,19 @@ class _Item:
     """One parsed message of the trace, with its transaction key (computed once for both
     its ends)."""
 
-    __slots__ = ("index", "key", "message", "record")
+    __slots__ = ("dst", "index", "key", "message", "record", "src", "time")
 
     def __init__(self, index: int, record: Record, message: Message, key: TransactionKey) -> None:
         self.index = index
         self.record = record
         self.message = message
         self.key = key
+        #: when the endpoint being replayed saw it: the record's time, or for a simulator
+        #: trace the send time (sender) or the delivery time (receiver)
+        self.time = record.time
+        #: its sender and receiver, as the report names them
+        self.src = ""
+        self.dst = ""
 
 
 # -- the checker ---------------------------------------------------------------------------------
@@ -481,15 +539,18 @@ class Checker:
         t1: float = 0.5,
         t2: float = 4.0,
         t4: float = 5.0,
-        tolerance: float = TOLERANCE_ABS,
-        tolerance_rel: float = TOLERANCE_REL,
+        tolerance: float | None = None,
+        tolerance_rel: float | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise UnknownName("profile", profile, PROFILES)
         self.profile = profile
         self.timings = {t: Timing(t1, t2, t4, t) for t in ("udp", "tcp")}
-        self.tol_abs = tolerance
-        self.tol_rel = tolerance_rel
+        #: the tolerances asked for (None: per trace, `_tolerances`)
+        self.tolerance = tolerance
+        self.tolerance_rel = tolerance_rel
+        self.tol_abs = TOLERANCE_ABS if tolerance is None else tolerance
+        self.tol_rel = TOLERANCE_REL if tolerance_rel is None else tolerance_rel
         self.engines: dict[tuple[str, str], Engine] = {}
         self.report = CheckReport(profile)
         self._seen: set[tuple[str, int]] = set()
@@ -499,6 +560,8 @@ class Checker:
         self._ended: list[tuple[_Tx, float]] = []
         self._tx_count = 0
         self._dialog_count = 0
+        #: the endpoints of the trace being checked
+        self._checked: dict[str, _Side] = {}
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -509,55 +572,38 @@ class Checker:
         return self.report
 
     def check_trace(self, trace: Trace, as_addr: str | None = None) -> None:
-        """Check one trace: each record is parsed and replayed at once, in time order."""
+        """Check one trace: each record is parsed and replayed at once, in time order. A
+        simulator trace is replayed per observation (`Trace.observations`): by its sender at
+        the send time, by its receiver at each delivery time."""
         report = self.report
         first = report.messages + 1
-        views = self._views(trace, as_addr)
+        names = {e: e for e in trace.elements}  # a simulator's element names, as they are
+        names["peer"] = "peer"
+        views = self._views(trace, as_addr, names)
         sides = {name: _Side(name) for name in sorted(views)}
-        names = _ENDPOINTS
-        matched = self._matched
-        pcap = trace.format in ("pcap", "pcapng")
-        index = report.messages
-        unsure: list[_Item] = []
-        for record in trace.records:
-            index += 1
-            if record.error:
-                report.unparseable.append(
-                    {"message": index, "where": record.where, "reason": record.error}
-                )
-                continue
-            try:
-                message = parse(record.raw, stream=pcap and record.transport == "tcp")
-            except WireError as exc:
-                report.unparseable.append(
-                    {"message": index, "where": record.where, "reason": exc.reason}
-                )
-                continue
-            report.parsed += 1
-            item = _Item(index, record, message, transaction_key(message))
-            src = names.get(record.src) or _endpoint(record.src)
-            dst = names.get(record.dst) or _endpoint(record.dst)
-            if type(message) is Response:
-                self._codes[index] = message.status
-                if message.status >= 400:
-                    self._message_rules(item, message, src, dst, sides)
-            sender = sides.get(src)
-            if sender is not None:
-                self._process(sender, item, message, True)
-            receiver = sides.get(dst)
-            if receiver is not None:
-                self._process(receiver, item, message, False)
-            if index not in matched:
-                unsure.append(item)
-        report.messages = index
+        self._checked = sides
+        exact = trace.format == "sim"
+        if self.tolerance is None:
+            self.tol_abs = TOLERANCE_SIM if exact else TOLERANCE_ABS
+        if self.tolerance_rel is None:
+            self.tol_rel = 0.0 if exact else TOLERANCE_REL
+        base = report.messages
+        if trace.observations is None:
+            unsure = self._replay_captured(trace, sides, names)
+        else:
+            unsure = self._replay_observed(trace, sides, names)
+        report.messages = base + len(trace.records)
         end = max((r.time for r in trace.records), default=0.0)
+        if trace.end is not None:
+            end = max(end, trace.end)
         for side in sides.values():
             for call in side.calls.values():
                 self._advance(call, end)
+        matched = self._matched
         for item in unsure:
             if item.index not in matched:
                 report.unmatched.append(
-                    {"message": item.index, "reason": self._why_unmatched(item, views)}
+                    {"message": item.index, "reason": self._why_unmatched(item, views, names)}
                 )
         for side in sides.values():
             self._report_side(side)
@@ -571,14 +617,102 @@ class Checker:
             }
         )
 
-    def _views(self, trace: Trace, as_addr: str | None) -> set[str]:
+    def _read(
+        self, trace: Trace, index: int, record: Record, sides: dict[str, _Side], src: str, dst: str
+    ) -> _Item | None:
+        """Parse one record (an unparseable one is listed, and None returned) and check the
+        rules on the message alone."""
+        report = self.report
+        if record.error:
+            report.unparseable.append(
+                {"message": index, "where": record.where, "reason": record.error}
+            )
+            return None
+        try:
+            message = parse(
+                record.raw,
+                stream=record.transport == "tcp" and trace.format in ("pcap", "pcapng"),
+            )
+        except WireError as exc:
+            report.unparseable.append(
+                {"message": index, "where": record.where, "reason": exc.reason}
+            )
+            return None
+        report.parsed += 1
+        item = _Item(index, record, message, transaction_key(message))
+        item.src = src
+        item.dst = dst
+        if type(message) is Response:
+            self._codes[index] = message.status
+            if message.status >= 400:
+                self._message_rules(item, message, src, dst, sides)
+        return item
+
+    def _replay_captured(
+        self, trace: Trace, sides: dict[str, _Side], names: dict[str, str]
+    ) -> list[_Item]:
+        """One capture point: each message is seen by its sender and its receiver at its
+        time. Returns the messages no transaction or dialog had taken when they came."""
+        matched = self._matched
+        index = self.report.messages
+        unsure: list[_Item] = []
+        for record in trace.records:
+            index += 1
+            src = names.get(record.src) or _endpoint(record.src)
+            dst = names.get(record.dst) or _endpoint(record.dst)
+            item = self._read(trace, index, record, sides, src, dst)
+            if item is None:
+                continue
+            message = item.message
+            sender = sides.get(src)
+            if sender is not None:
+                self._process(sender, item, message, True)
+            receiver = sides.get(dst)
+            if receiver is not None:
+                self._process(receiver, item, message, False)
+            if index not in matched:
+                unsure.append(item)
+        return unsure
+
+    def _replay_observed(
+        self, trace: Trace, sides: dict[str, _Side], names: dict[str, str]
+    ) -> list[_Item]:
+        """A simulator trace: each endpoint sees a message at its own time -- the sender when
+        it sent it, the receiver at each delivery (never when it was lost, twice when it
+        was duplicated). Returns every message read."""
+        assert trace.observations is not None
+        base = self.report.messages
+        records = trace.records
+        items: list[_Item | None] = [None] * len(records)
+        read: list[_Item] = []
+        for pos, time, who in trace.observations:
+            record = records[pos]
+            item = items[pos]
+            if who == SENDER:
+                src = names.get(record.src) or _endpoint(record.src)
+                dst = names.get(record.dst) or _endpoint(record.dst)
+                item = items[pos] = self._read(trace, base + pos + 1, record, sides, src, dst)
+                if item is None:
+                    continue
+                read.append(item)
+                side = sides.get(src)
+            elif item is None:
+                continue  # unparseable: listed when it was sent
+            else:
+                side = sides.get(names.get(record.dst) or _endpoint(record.dst))
+            if side is not None:
+                item.time = time
+                self._process(side, item, item.message, who == SENDER)
+        return read
+
+    def _views(self, trace: Trace, as_addr: str | None, names: dict[str, str]) -> set[str]:
         """The endpoints to check: ``--as``, a SIPp log's own, else every one."""
         if trace.local is not None and as_addr is None:
             return {trace.local}
-        endpoints = self._endpoints(trace)
+        endpoints = self._endpoints(trace, names)
         if as_addr is None:
             return endpoints
-        wanted = normalize_endpoint(as_addr)
+        wanted = names.get(as_addr) or normalize_endpoint(as_addr)
         if wanted not in endpoints:
             raise TraceError(
                 trace.path,
@@ -620,19 +754,19 @@ class Checker:
                     )
 
     @staticmethod
-    def _endpoints(trace: Trace) -> set[str]:
+    def _endpoints(trace: Trace, names: dict[str, str]) -> set[str]:
         if trace.local is not None:
             return {trace.local}
         found: set[str] = set()
         for r in trace.records:
-            found.add(_endpoint(r.src))
-            found.add(_endpoint(r.dst))
+            found.add(names.get(r.src) or _endpoint(r.src))
+            found.add(names.get(r.dst) or _endpoint(r.dst))
         return found
 
     @staticmethod
-    def _why_unmatched(item: _Item, views: set[str]) -> str:
-        src = _endpoint(item.record.src)
-        dst = _endpoint(item.record.dst)
+    def _why_unmatched(item: _Item, views: set[str], names: dict[str, str]) -> str:
+        src = names.get(item.record.src) or _endpoint(item.record.src)
+        dst = names.get(item.record.dst) or _endpoint(item.record.dst)
         if src not in views and dst not in views:
             return f"neither {src} nor {dst} is checked"
         message = item.message
@@ -709,9 +843,12 @@ class Checker:
             rule = _GUARD_RULES.get(guard.name, rule)
         code = getattr(getattr(event, "message", None), "status", None)
         text = f"{tx.side.name}: {exc}"
-        self._violate(
-            rule if rule != "protocol-error" else str(exc), index, text, tx.side.name, rfc, code
-        )
+        if rule == "protocol-error":
+            rule = str(exc)
+        if rule in tx.reported:
+            return  # the same fault again (a retransmission): reported once
+        tx.reported.add(rule)
+        self._violate(rule, index, text, tx.side.name, rfc, code)
 
     def _fire(self, tx: _Tx, name: str, at: float) -> None:
         tx.deadlines.pop(name, None)
@@ -731,6 +868,11 @@ class Checker:
         elif name == "Trying":
             for message in sends:  # not enforced: the TU may have known it answers in time
                 self._expect(tx, "100", at + self.tol_abs, message, 0)
+        # Timers H and L say that no ACK arrived. When the peer that owed it is checked
+        # too, its own replay judges whether it sent one (a simulated network may have
+        # lost it); otherwise this is all the trace shows of it.
+        if tx.peer in self._checked:
+            return
         if name == "H" and any(type(a) is ToTU and a.what == "timeout" for a in actions):
             self._once(
                 tx,
@@ -738,6 +880,14 @@ class Checker:
                 tx.final_index,
                 f"{tx.side.name} never got the ACK of its final response (Timer H fired)",
                 "RFC 3261 §17.2.1",
+            )
+        elif name == "L" and not tx.acked:
+            self._once(
+                tx,
+                "no-ack-2xx",
+                tx.final_index,
+                f"{tx.side.name} never got the ACK of its 2xx (Timer L fired, 64*T1 after it)",
+                "RFC 3261 §13.3.1.4, RFC 6026 §8.7",
             )
 
     def _once(self, tx: _Tx, rule: str, index: int, text: str, rfc: str = "") -> None:
@@ -800,6 +950,44 @@ class Checker:
         if call.expect_due < now:
             self._expire(call, now)
 
+    def _fire_early(self, call: _Call, now: float) -> bool:
+        """The endpoint did something its model allows only once a timer has fired (a
+        callee's BYE after Timer L, RFC 3261 §15): fire, at ``now``, the call's timers due
+        within their tolerance, earliest first -- but not the retransmission timers, which
+        the endpoint's retransmissions fire (`_retransmission`). Whether any fired."""
+        outer = self._ended
+        self._ended = []
+        fired = False
+        while True:
+            best: _Tx | None = None
+            best_name = ""
+            best_at = _INF
+            for tx in call.live:
+                skip = _RETRANSMIT.get(tx.machine)
+                for name, (deadline, interval) in tx.deadlines.items():
+                    if (
+                        name != skip
+                        and deadline < best_at
+                        and deadline - self._tol(interval) <= now
+                    ):
+                        best, best_name, best_at = tx, name, deadline
+            timer: tuple[_DSet, str, str] | None = None
+            for key, deadline in call.timers.items():
+                if deadline < best_at and deadline - self.tol_abs <= now:
+                    timer, best_at = key, deadline
+            if timer is not None:
+                del call.timers[timer]
+                dset, tag, name = timer
+                self._dialog(dset, TimerFired(name), now, 0, tag=tag)
+            elif best is not None:
+                self._fire(best, best_name, now)
+            else:
+                break
+            self._flush_ended()
+            fired = True
+        self._ended = outer
+        return fired
+
     def _expire(self, call: _Call, now: float) -> None:
         due = _INF
         waiting: list[_Tx] = []
@@ -817,6 +1005,14 @@ class Checker:
                         index,
                         f"{tx.side.name} sent no ACK for the {self._codes.get(index)} "
                         "final response",
+                    )
+                elif kind == "ack2xx":
+                    self._once(
+                        tx,
+                        "no-ack-2xx",
+                        index,
+                        f"{tx.side.name} sent no ACK for the {self._codes.get(index)} to its "
+                        f"INVITE (CSeq {tx.request.cseq}); the dialog asked for one",
                     )
                 elif kind == "resend":
                     self._once(
@@ -864,6 +1060,8 @@ class Checker:
         try:
             routed = dset.set.start(event) if start else dset.set.handle(event, tag)
         except ProtocolError as exc:
+            if type(event) is MessageSent and self._fire_early(dset.call, at):
+                return self._dialog(dset, event, at, index, tag, remote, start)
             self._dialog_error(dset, exc, event, index)
             return None
         call = dset.call
@@ -874,8 +1072,13 @@ class Checker:
                 deadline = at + cast(StartTimer, action).seconds
                 call.timers[(dset, rtag, name)] = deadline
                 call.due = min(call.due, deadline + self.tol_abs)
+                if name == "Glare":
+                    self._glare_started(dset, rtag, at, index)
             elif kind is StopTimer:
-                call.timers.pop((dset, rtag, cast(StopTimer, action).name), None)
+                name = cast(StopTimer, action).name
+                call.timers.pop((dset, rtag, name), None)
+                if name == "Glare":
+                    dset.glare.pop(rtag, None)  # a BYE: no retry is due (§14.1)
         recs = dset.recs
         dialogs = dset.set.dialogs
         for inst in dialogs.values():
@@ -893,6 +1096,41 @@ class Checker:
                 recs[id(found)].messages.append(index)
                 self._matched.add(index)
         return routed
+
+    def _glare_started(self, dset: _DSet, tag: str, at: float, index: int) -> None:
+        """The dialog started its §14.1 glare timer on a 491 to our re-INVITE or UPDATE:
+        keep what the retry will be judged by. Whose Call-ID it is is the dialog's
+        ``call_id_owner``: the caller's, who generated it (RFC 3261 §8.1.1.4)."""
+        inst = dset.set.dialogs.get(tag)
+        if inst is None or inst.retry_request is None:
+            return
+        dset.glare[tag] = _Glare(at, inst.retry_request, bool(inst.call_id_owner), index)
+
+    def _judge_retry(self, dset: _DSet, glare: _Glare, item: _Item, request: Request) -> None:
+        """RFC 3261 §14.1 (RFC 3311 §5.3): the first request of the refused method the
+        endpoint sends on the dialog after the 491 is its retry, due when the glare timer
+        fires -- 2.1-4 s after the 491 for the owner of the Call-ID, 0-2 s for the other
+        side. Sooner is a deviation; later only when the request repeats the refused one's
+        body (another body may be a new modification, which the UA may send at any time)."""
+        low, high = GLARE_OWNER_STEPS if glare.owner else GLARE_OTHER_STEPS
+        low_s, high_s = low / 100, high / 100
+        waited = item.time - glare.at
+        tol = self.tol_abs
+        if low_s - tol <= waited <= high_s + tol:
+            return
+        if waited > high_s and request.body != glare.refused.body:
+            return
+        who = "owner" if glare.owner else "not the owner"
+        self._violate(
+            "glare-retry-time",
+            item.index,
+            f"{dset.side} sent {request.method} (CSeq {request.cseq}) {waited:.2f} s after "
+            f"the 491 (message {glare.index}) to its {glare.refused.method} (CSeq "
+            f"{glare.refused.cseq}); it is {who} of the Call-ID, so its glare timer runs "
+            f"{low_s:g}-{high_s:g} s (tolerance {tol:g} s)",
+            dset.side,
+            "RFC 3311 §5.3" if request.method == "UPDATE" else "RFC 3261 §14.1",
+        )
 
     def _dialog_error(self, dset: _DSet, exc: ProtocolError, event: Event, index: int) -> None:
         """A dialog machine's (or its set's) ProtocolError: the rule is its message, the
@@ -982,7 +1220,8 @@ class Checker:
             key,
         )
         matcher.add_keyed(key, request, tx)
-        tx.start = item.record.time
+        tx.peer = item.dst if role == "client" else item.src
+        tx.start = item.time
         tx.last_index = item.index
         side.txs.append(tx)
         call.live.append(tx)
@@ -997,7 +1236,7 @@ class Checker:
     # requests the endpoint sent (client transactions)
 
     def _sent_request(self, side: _Side, item: _Item, request: Request, transport: str) -> None:
-        now = item.record.time
+        now = item.time
         call = side.call(request.call_id)
         tx = side.client.find_keyed(item.key, request)
         if request.method == "ACK":
@@ -1036,7 +1275,7 @@ class Checker:
         """Show a new request of the endpoint to its dialogs: an initial INVITE creates a
         dialog set (the caller's, RFC 5407 §2 Figure 1); a request with a To tag, or a
         CANCEL, goes to the set of its From tag. Other requests are outside any dialog."""
-        now = item.record.time
+        now = item.time
         if request.method == "INVITE" and not request.to_tag:
             dset = self._new_set(side, call, transport)
             event = MessageSent(request)
@@ -1048,6 +1287,10 @@ class Checker:
             if found is None:
                 return
             dset = found
+            glare = dset.glare.get(request.to_tag)
+            if glare is not None and glare.refused.method == request.method:
+                del dset.glare[request.to_tag]
+                self._judge_retry(dset, glare, item, request)
             if (
                 self._dialog(dset, MessageSent(request), now, item.index, remote=request.to_tag)
                 is None
@@ -1061,10 +1304,14 @@ class Checker:
     def _sent_ack(
         self, side: _Side, call: _Call, item: _Item, ack: Request, tx: _Tx | None
     ) -> None:
-        now = item.record.time
+        now = item.time
         if tx is not None:  # the ACK of a 3xx-6xx: the INVITE client transaction's
             self._attach(tx, item)
-            tx.expects = [e for e in tx.expects if e[0] != "ack"]
+            tx.expects = [
+                e
+                for e in tx.expects
+                if e[0] != "ack" and (e[0] != "ack2xx" or e[2].to_tag != ack.to_tag)
+            ]
             if tx.dset is not None and not tx.fed:
                 tx.fed.add((0, ack.to_tag))  # its retransmissions are the transaction's
                 self._dialog(tx.dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
@@ -1072,6 +1319,9 @@ class Checker:
         invite = side.invites.get(("client", ack.call_id, ack.cseq, ack.from_tag))
         if invite is not None:  # the ACK of a 2xx: the UAC core's (RFC 3261 §13.2.2.4)
             self._attach(invite, item)
+            invite.expects = [
+                e for e in invite.expects if e[0] != "ack2xx" or e[2].to_tag != ack.to_tag
+            ]
         dset = self._find_set(call, ack.from_tag)
         if dset is not None:
             self._dialog(dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
@@ -1110,7 +1360,7 @@ class Checker:
     # requests the endpoint received (server transactions)
 
     def _received_request(self, side: _Side, item: _Item, request: Request, transport: str) -> None:
-        now = item.record.time
+        now = item.time
         call = side.call(request.call_id)
         tx = side.server.find_keyed(item.key, request)
         self._advance(call, now)
@@ -1157,7 +1407,7 @@ class Checker:
                     tx.verdict_note = f"the live transaction {target.id} ({target.inst.state})"
         dset = self._find_set(call, cancel.to_tag)
         if dset is not None:
-            self._dialog(dset, event, item.record.time, item.index, remote=cancel.from_tag)
+            self._dialog(dset, event, item.time, item.index, remote=cancel.from_tag)
 
     def _dialog_received_request(
         self, side: _Side, call: _Call, tx: _Tx, item: _Item, event: RequestReceived, transport: str
@@ -1166,7 +1416,7 @@ class Checker:
         verdict (`Respond`, or none: accepted) on the server transaction. An initial
         INVITE creates a dialog set (the callee's, RFC 5407 §2 Figure 2) unless it is the
         initial INVITE of an existing one again (RFC 5407 §3.1.1)."""
-        now = item.record.time
+        now = item.time
         request = event.message
         start = False
         if request.method == "INVITE" and not request.to_tag:
@@ -1211,7 +1461,7 @@ class Checker:
                 target.verdict_note = note
 
     def _received_2xx_ack(self, side: _Side, call: _Call, item: _Item, ack: Request) -> None:
-        now = item.record.time
+        now = item.time
         invite = side.invites.get(("server", ack.call_id, ack.cseq, ack.from_tag))
         if invite is not None:
             self._attach(invite, item)
@@ -1225,13 +1475,21 @@ class Checker:
     # responses the endpoint sent (server transactions)
 
     def _sent_response(self, side: _Side, item: _Item, response: Response) -> None:
-        now = item.record.time
+        now = item.time
         tx = side.server.find_keyed(item.key, response)
         if tx is None:
             return
+        status = response.status
+        if 200 <= status < 300 and tx.method == "INVITE":
+            # RFC 3261 §13.3.1.4: the UAS core resends a 2xx after its INVITE server
+            # transaction ended, and a retransmission of the INVITE arriving then is a new
+            # transaction with the same key (§17.2.3; RFC 6026 §3). A 2xx that this new
+            # one cannot have sent (it sent its final response already) is the first's.
+            first = side.sent_2xx.setdefault(item.key, tx)
+            if first is not tx and tx.final_index:
+                tx = first
         self._advance(tx.call, now)
         self._attach(tx, item)
-        status = response.status
         if status >= 200 and tx.verdict != UNKNOWN:
             self._judge(tx, item, response)
         invite_2xx = tx.method == "INVITE" and 200 <= status < 300
@@ -1352,7 +1610,7 @@ class Checker:
     # responses the endpoint received (client transactions)
 
     def _received_response(self, side: _Side, item: _Item, response: Response) -> None:
-        now = item.record.time
+        now = item.time
         tx = side.client.find_keyed(item.key, response)
         if tx is None:
             return
@@ -1370,7 +1628,8 @@ class Checker:
                 and 200 <= status < 300
             ):
                 event = ResponseReceived(response)
-                self._dialog(dset, event, now, item.index, remote=response.to_tag)
+                routed = self._dialog(dset, event, now, item.index, remote=response.to_tag)
+                self._ack_asked(tx, routed, response, item)
             return
         if status >= 200:
             tx.final_index = item.index
@@ -1385,8 +1644,19 @@ class Checker:
             elif kind is ToTU and action.what == "response":
                 passed = True
         if passed and dset is not None:
-            self._dialog(dset, event, now, item.index, remote=response.to_tag)
+            routed = self._dialog(dset, event, now, item.index, remote=response.to_tag)
+            self._ack_asked(tx, routed, response, item)
         self._settle(tx, now)
+
+    def _ack_asked(
+        self, tx: _Tx, routed: list[Routed] | None, response: Response, item: _Item
+    ) -> None:
+        """The dialog told the UAC core to ACK a 2xx (`ToTU("send_ack")`, RFC 3261
+        §13.2.2.4): the endpoint must send it within the tolerance."""
+        for _tag, action in routed or ():
+            if type(action) is ToTU and action.what == "send_ack":
+                self._expect(tx, "ack2xx", item.time + self.tol_abs, response, item.index)
+                return
 
     # rules on single messages
 

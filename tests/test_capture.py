@@ -4,13 +4,14 @@ unusable files are errors that name the file and the position."""
 from __future__ import annotations
 
 import io
+import json
 import socket
 from pathlib import Path
 
 import dpkt
 import pytest
 
-from sipfsm.capture import CaptureError, jsonl_line, read
+from sipfsm.capture import RECEIVER, SENDER, CaptureError, jsonl_line, read
 
 INVITE = (
     b"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
@@ -161,3 +162,101 @@ def test_a_named_format_that_does_not_fit_says_which_format_was_expected(
     with pytest.raises(CaptureError, match=r"junk\.pcap.*not a pcap or pcapng") as err:
         read(junk, "pcap")
     assert "--format" not in str(err.value)
+
+
+# -- simulator traces ------------------------------------------------------------------------
+
+
+def sim_line(t: float, seq: int, kind: str, **fields: object) -> str:
+    """One record of a `sipfsm simulate` trace (`sipfsm.sim.trace.TraceRecord.to_json`)."""
+    return json.dumps({"t": t, "seq": seq, "kind": kind, "element": "x", **fields})
+
+
+def test_simulator_trace_sender_at_send_time_receiver_at_each_delivery(tmp_path: Path) -> None:
+    path = tmp_path / "sim.jsonl"
+    invite, ok = INVITE.decode(), OK.decode()
+    path.write_text(
+        "\n".join(
+            [
+                sim_line(0.0, 0, "tu", text="at 0 s: send INVITE"),
+                sim_line(0.0, 1, "send", src="alice", dst="bob", raw=invite),
+                sim_line(0.0, 2, "lost", src="alice", dst="bob", ref=1),
+                sim_line(0.5, 3, "send", src="alice", dst="bob", raw=invite),
+                sim_line(0.5, 4, "duplicate", src="alice", dst="bob", ref=3),
+                sim_line(0.55, 5, "deliver", src="alice", dst="bob", ref=3, raw=invite),
+                sim_line(0.55, 6, "send", src="bob", dst="alice", raw=ok),
+                sim_line(0.56, 7, "deliver", src="alice", dst="bob", ref=3, raw=invite),
+                sim_line(0.6, 8, "deliver", src="bob", dst="alice", ref=6, raw=ok),
+                sim_line(9.0, 9, "timer", timer="K"),
+            ]
+        )
+    )
+    for fmt in ("auto", "jsonl", "sim"):
+        trace = read(path, fmt)
+        assert trace.format == "sim" and trace.elements == ("alice", "bob")
+        assert [(r.time, r.src, r.dst, r.raw) for r in trace.records] == [
+            (0.0, "alice", "bob", INVITE),  # lost: seen by its sender only
+            (0.5, "alice", "bob", INVITE),
+            (0.55, "bob", "alice", OK),
+        ]
+        assert trace.observations == [
+            (0, 0.0, SENDER),
+            (1, 0.5, SENDER),
+            (1, 0.55, RECEIVER),
+            (2, 0.55, SENDER),
+            (1, 0.56, RECEIVER),  # the network's duplicate
+            (2, 0.6, RECEIVER),
+        ]
+        assert trace.end == 9.0
+
+
+def test_simulator_trace_transport_from_the_record_else_the_via_rfc3261_18_1_1(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sim.jsonl"
+    tcp_invite = INVITE.decode().replace("SIP/2.0/UDP", "SIP/2.0/TCP")
+    path.write_text(
+        "\n".join(
+            [
+                sim_line(0.0, 0, "send", src="a", dst="b", raw=tcp_invite),
+                sim_line(0.1, 1, "send", src="a", dst="b", raw=INVITE.decode()),
+                sim_line(0.2, 2, "send", src="a", dst="b", raw=INVITE.decode(), transport="tcp"),
+            ]
+        )
+    )
+    assert [r.transport for r in read(path).records] == ["tcp", "udp", "tcp"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        (
+            [sim_line(0.1, 5, "deliver", src="a", dst="b", ref=4)],
+            r"sim\.jsonl: line 1: a deliver record of send 4, which is not before it",
+        ),
+        (
+            [
+                sim_line(0.5, 1, "send", src="a", dst="b", raw="x"),
+                sim_line(0.1, 2, "deliver", src="a", dst="b", ref=1),
+            ],
+            r"line 2: a delivery of send 1 to 'b' at 0.1 s, which was sent to 'b' at 0.5 s",
+        ),
+        ([sim_line(0.5, 1, "send", src="a", dst="b")], r"line 1: 'raw' must be a string"),
+        (['{"t": "soon", "seq": 1, "kind": "send"}'], r"line 1: 't' must be a number"),
+    ],
+)
+def test_bad_simulator_trace_is_an_error_with_its_line(
+    tmp_path: Path, lines: list[str], error: str
+) -> None:
+    path = tmp_path / "sim.jsonl"
+    path.write_text("\n".join(lines))
+    with pytest.raises(CaptureError, match=error):
+        read(path)
+
+
+def test_plain_jsonl_is_not_a_simulator_trace(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(jsonl_line(0.0, "a:1", "b:2", INVITE))
+    with pytest.raises(CaptureError, match=r"the file is a jsonl trace, not sim"):
+        read(path, "sim")
+    assert read(path, "jsonl").observations is None

@@ -7,14 +7,18 @@ JSONL traces written here for the rules SIPp cannot be made to break on cue.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sipp.harness import run_pair
 
 from sipfsm.capture import CaptureError, jsonl_line
 from sipfsm.check import RULES, CheckReport, check_files
+from sipfsm.sim.run import SimResult, library, load, simulate
 
 A = "10.0.0.1:5060"
 B = "10.0.0.2:5060"
@@ -240,6 +244,53 @@ def test_2xx_retransmitted_after_its_ack_rfc3261_13_3_1_4(tmp_path: Path) -> Non
     assert rules(report) == [("2xx-after-ack", 4)]
 
 
+def test_no_ack_for_a_2xx_rfc3261_13_2_2_4(tmp_path: Path) -> None:
+    lines = [
+        (0.0, A, B, req("INVITE")),
+        (0.01, B, A, resp(200, to_tag="tb")),
+        (0.51, B, A, resp(200, to_tag="tb")),  # the UAS core resends it: still no ACK
+    ]
+    report = check_files([trace(tmp_path, lines)])
+    assert rules(report) == [("no-ack-2xx", 2)]
+    assert report.violations[0].rfc == "RFC 3261 §13.2.2.4"
+    assert report.violations[0].endpoint == A
+
+
+def test_2xx_acked_late_is_no_ack_within_the_tolerance_rfc3261_13_2_2_4(tmp_path: Path) -> None:
+    lines = _call([])
+    lines[2] = (0.5, A, B, req("ACK", to_tag="tb", branch="z9hG4bKack"))
+    assert rules(check_files([trace(tmp_path, lines)], as_addr=A)) == [("no-ack-2xx", 2)]
+    assert rules(check_files([trace(tmp_path, lines)], as_addr=A, tolerance=0.5)) == []
+
+
+def test_trace_ending_right_after_the_2xx_claims_no_missing_ack_rfc3261_13_2_2_4(
+    tmp_path: Path,
+) -> None:
+    lines = [(0.0, A, B, req("INVITE")), (0.01, B, A, resp(200, to_tag="tb"))]
+    assert check_files([trace(tmp_path, lines)]).violations == []
+
+
+def test_no_ack_for_a_2xx_seen_from_the_uas_when_timer_l_fires_rfc6026_8_7(
+    tmp_path: Path,
+) -> None:
+    later: dict[str, Any] = {"branch": "z9hG4bKo", "call_id": "c2"}
+    lines = [
+        (0.0, A, B, req("INVITE")),
+        (0.01, B, A, resp(200, to_tag="tb")),
+        (40.0, A, B, req("OPTIONS", **later)),  # the trace goes on past 64*T1
+        (40.01, B, A, resp(200, "OPTIONS", to_tag="x", **later)),
+    ]
+    path = trace(tmp_path, lines, "tcp")
+    (seen_by_b,) = check_files([path], as_addr=B).violations
+    assert (seen_by_b.rule, seen_by_b.message, seen_by_b.endpoint) == ("no-ack-2xx", 2, B)
+    assert "Timer L" in seen_by_b.text
+    # with the UAC in view its own replay judges it (and reports it once)
+    both = check_files([path])
+    assert [(v.rule, v.message, v.endpoint) for v in both.violations] == [("no-ack-2xx", 2, A)]
+    # RFC 3261's own INVITE server transaction ends with the 2xx: no Timer L to tell
+    assert check_files([path], as_addr=B, profile="rfc3261").violations == []
+
+
 # -- dialog rules: the dialog machine's answers (sipfsm.dialog) against the endpoint's ----------
 
 
@@ -300,6 +351,66 @@ def test_retry_after_our_reinvite_got_491_conforms_rfc3261_14_1(tmp_path: Path) 
     )
     report = check_files([trace(tmp_path, lines, "tcp")], as_addr=A)
     assert report.violations == [], report.to_text()
+
+
+def _glare(retry_at: float, retry_body: str = "") -> list[tuple[float, str, str, str]]:
+    """A's re-INVITE refused with 491, then A's retry at ``retry_at`` (A sent the initial
+    INVITE: it generated the Call-ID)."""
+    again: dict[str, Any] = {"to_tag": "tb", "branch": "z9hG4bKa3", "cseq": 3}
+    retry = req("INVITE", **again)
+    if retry_body:
+        retry = retry.replace(
+            "Content-Length: 0\r\n\r\n", f"Content-Length: {len(retry_body)}\r\n\r\n{retry_body}"
+        )
+    return _call(
+        [
+            (1.0, A, B, req("INVITE", cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (1.01, B, A, resp(491, cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (1.02, A, B, req("ACK", cseq=2, to_tag="tb", branch="z9hG4bKa2")),
+            (retry_at, A, B, retry),
+            (retry_at + 0.01, B, A, resp(200, **again)),
+            (retry_at + 0.02, A, B, req("ACK", cseq=3, to_tag="tb", branch="z9hG4bKack3")),
+        ]
+    )
+
+
+@pytest.mark.parametrize(("retry_at", "deviation"), [(2.0, True), (3.2, False), (5.5, True)])
+def test_owner_of_the_call_id_retries_after_a_491_in_2_1_to_4_s_rfc3261_14_1(
+    tmp_path: Path, retry_at: float, deviation: bool
+) -> None:
+    report = check_files([trace(tmp_path, _glare(retry_at), "tcp")], as_addr=A)
+    assert rules(report) == ([("glare-retry-time", 7)] if deviation else [])
+    if deviation:
+        assert report.violations[0].rfc == "RFC 3261 §14.1"
+        assert "owner of the Call-ID" in report.violations[0].text
+        assert "2.1-4 s" in report.violations[0].text
+
+
+def test_a_later_reinvite_with_another_offer_is_no_late_retry_rfc3261_14_1(
+    tmp_path: Path,
+) -> None:
+    lines = _glare(9.0, retry_body="v=0 another offer")
+    assert check_files([trace(tmp_path, lines, "tcp")], as_addr=A).violations == []
+
+
+@pytest.mark.parametrize(("retry_at", "deviation"), [(2.5, False), (3.5, True)])
+def test_non_owner_of_the_call_id_retries_within_2_s_rfc3261_14_1(
+    tmp_path: Path, retry_at: float, deviation: bool
+) -> None:
+    refused = b_request("INVITE", 1, "z9hG4bKb1")
+    retry = b_request("INVITE", 2, "z9hG4bKb2")
+    lines = _call(
+        [
+            (1.0, B, A, refused),
+            (1.01, A, B, answer_to_b(491, "INVITE", 1, "z9hG4bKb1")),
+            (1.02, B, A, b_request("ACK", 1, "z9hG4bKb1")),
+            (retry_at, B, A, retry),  # B (the callee) did not generate the Call-ID: 0-2 s
+            (retry_at + 0.01, A, B, answer_to_b(200, "INVITE", 2, "z9hG4bKb2")),
+            (retry_at + 0.02, B, A, b_request("ACK", 2, "z9hG4bKack")),
+        ]
+    )
+    report = check_files([trace(tmp_path, lines, "tcp")], as_addr=B)
+    assert rules(report) == ([("glare-retry-time", 7)] if deviation else [])
 
 
 def test_2xx_to_a_request_with_a_lower_cseq_rfc3261_12_2_2(tmp_path: Path) -> None:
@@ -461,6 +572,7 @@ SIPP_CASES = {
     "cancel487": "487-to-cancel",
     "options405": "4xx-missing-header",
     "noack": "no-ack",
+    "noack2xx": "no-ack-2xx",
 }
 
 
@@ -475,8 +587,8 @@ def test_sipp_scenario_gives_exactly_its_deviation(tmp_path: Path, case: str) ->
         assert_counts_add_up(report)
         assert report.unparseable == [] and report.unmatched == []
         found = [v.rule for v in report.violations]
-        if expected == "no-ack" and paths == [run.logs["callee"]]:
-            assert found == []  # the callee's log ends before its Timer H would fire
+        if expected in ("no-ack", "no-ack-2xx") and paths == [run.logs["callee"]]:
+            assert found == []  # the callee's log ends before its Timer H (L) would fire
         elif expected is None:
             assert found == [], report.to_text()
         else:
@@ -495,3 +607,121 @@ def test_sipp_reinvite_glare_491_both_ways_then_the_retry_rfc3261_14_2(tmp_path:
         caller = f"127.0.0.1:{run.ports['caller']}"
         report = check_files([run.pcap], as_addr=caller)
         assert report.violations == [], report.to_text()
+
+
+# -- simulator traces (sipfsm simulate): each endpoint replayed at its own time ----------------
+
+
+def write_sim_trace(result: SimResult, path: Path) -> Path:
+    """The JSONL trace of a run, as ``sipfsm simulate --out`` writes it. The simulator
+    writes ``SIP/2.0/UDP`` in every Via whatever the run's transport, so the send records
+    of a TCP run are given their transport here (the reader takes a record's
+    ``"transport"`` before the Via's)."""
+    with path.open("w", encoding="utf-8") as out:
+        for record in result.records:
+            data = record.to_json()
+            if data["kind"] == "send" and result.transport == "tcp":
+                data.setdefault("transport", "tcp")
+            out.write(json.dumps(data) + "\n")
+    return path
+
+
+def sim_check(tmp_path: Path, name: str, **options: Any) -> tuple[SimResult, CheckReport]:
+    result = simulate(name, **options)
+    path = write_sim_trace(result, tmp_path / f"{name}.jsonl")
+    return result, check_files([path], profile=result.profile)
+
+
+#: every built-in scenario under each transport and profile it lists
+SIM_CASES = [
+    (entry.name, transport, profile)
+    for entry in library()
+    for transport in load(entry.name).transports
+    for profile in load(entry.name).profiles
+]
+
+
+def test_simulator_trace_is_read_with_each_endpoint_at_its_own_time_rfc5407_3_3_1(
+    tmp_path: Path,
+) -> None:
+    result, report = sim_check(tmp_path, "rfc5407-3.3.1")
+    assert report.violations == [] and report.exit_status == 0, report.to_text()
+    sends = [r for r in result.records if r.kind == "send"]
+    assert report.messages == report.parsed == len(sends)
+    assert report.files[0]["format"] == "sim"
+    assert report.files[0]["endpoints"] == ["alice", "bob"]
+    assert {d.endpoint for d in report.dialogs} == {"alice", "bob"}
+    assert_counts_add_up(report)
+    # the same messages with one time each (the send's) make the crossing re-INVITEs look
+    # sequential at Bob: his 491 then seems to refuse a re-INVITE with nothing pending
+    flat = tmp_path / "flat.jsonl"
+    flat.write_text(
+        "\n".join(jsonl_line(r.t, r.src, r.dst, r.message.raw) for r in sends if r.message)
+    )
+    assert "491-nothing-pending" in [v.rule for v in check_files([flat]).violations]
+
+
+def test_lost_message_is_seen_by_its_sender_and_a_duplicate_twice_by_its_receiver(
+    tmp_path: Path,
+) -> None:
+    options, ok = req("OPTIONS"), resp(200, "OPTIONS", to_tag="tb")
+    records: list[dict[str, Any]] = [
+        {"t": 0.0, "kind": "send", "src": "alice", "dst": "bob", "raw": options},
+        {"t": 0.0, "kind": "lost", "src": "alice", "dst": "bob", "ref": 0},
+        {"t": 0.5, "kind": "send", "src": "alice", "dst": "bob", "raw": options},  # Timer E
+        {"t": 0.55, "kind": "deliver", "src": "alice", "dst": "bob", "ref": 2},
+        {"t": 0.55, "kind": "send", "src": "bob", "dst": "alice", "raw": ok},
+        {"t": 0.56, "kind": "deliver", "src": "alice", "dst": "bob", "ref": 2},  # duplicate
+        {"t": 0.56, "kind": "send", "src": "bob", "dst": "alice", "raw": ok},  # resent
+        {"t": 0.6, "kind": "deliver", "src": "bob", "dst": "alice", "ref": 4},
+        {"t": 0.61, "kind": "deliver", "src": "bob", "dst": "alice", "ref": 6},
+    ]
+    path = tmp_path / "sim.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"seq": i, "element": "x", **r}) for i, r in enumerate(records))
+    )
+    report = check_files([path])
+    assert report.violations == [], report.to_text()
+    assert [(t.endpoint, t.machine, t.messages) for t in report.transactions] == [
+        ("alice", "nict", [1, 2, 3, 4]),
+        ("bob", "nist", [2, 3, 2, 4]),
+    ]
+    assert [t.id for t in check_files([path], as_addr="bob").transactions] == ["T1"]
+
+
+@pytest.mark.parametrize(("name", "transport", "profile"), SIM_CASES)
+def test_every_builtin_scenario_checks_with_no_deviation(
+    tmp_path: Path, name: str, transport: str, profile: str
+) -> None:
+    _result, report = sim_check(tmp_path, name, transport=transport, profile=profile)
+    assert report.violations == [], report.to_text()
+    assert report.unmatched == [] and report.unparseable == []
+    assert_counts_add_up(report)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    case=st.sampled_from([c for c in SIM_CASES if c[1] == "udp"]),
+    seed=st.integers(0, 10_000),
+    loss=st.sampled_from([0.1, 0.2, 0.3, 0.5]),
+)
+def test_lossy_simulations_give_only_deviations_the_simulator_refused_too(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, str, str], seed: int, loss: float
+) -> None:
+    """Loss reorders what each endpoint sees; the checker's replay must agree with the
+    simulator's machines: a deviation only where the simulator itself had no arrow for a
+    message (its trace records a ``discard`` with the same text) -- a gap of the model
+    under the original RFC 3261 (docs/checker.md), never one of the checker."""
+    name, transport, profile = case
+    result, report = sim_check(
+        tmp_path_factory.mktemp("sim"),
+        name,
+        transport=transport,
+        profile=profile,
+        seed=seed,
+        loss=loss,
+    )
+    refused = {r.text for r in result.records if r.kind == "discard"}
+    assert {v.rule for v in report.violations} <= refused, report.to_text()
+    assert report.unmatched == [] and report.unparseable == []
+    assert_counts_add_up(report)
