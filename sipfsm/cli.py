@@ -346,11 +346,17 @@ def export(machine: str, fmt: str, profile: str, transport: str, out_file: Path 
         out_file.write_text(text, encoding="utf-8")
 
 
+#: `sipfsm.capture.FORMATS`, written out so that the CLI starts without loading the readers
+#: (tests/test_cli.py checks they are the same).
+CHECK_FORMATS = ("auto", "sipp", "pcap", "jsonl", "sim")
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "sipp", "pcap", "jsonl"]),
-              default="auto", show_default=True, help="The trace format.")
+@click.option("--format", "fmt", type=click.Choice(CHECK_FORMATS), default="auto",
+              show_default=True,
+              help="The trace format (sim: a `sipfsm simulate` trace; auto tells them apart).")
 @click.option("--as", "as_addr", metavar="HOST:PORT", default=None,
               help="Check from this endpoint's viewpoint only.")
 @PROFILE_OPT

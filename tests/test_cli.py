@@ -191,6 +191,22 @@ def test_check_of_a_garbage_file_is_a_clear_error(
     assert "garbage.jsonl" in (err + out)
 
 
+def test_check_offers_every_format_the_readers_know() -> None:
+    from sipfsm.capture import FORMATS
+    from sipfsm.cli import CHECK_FORMATS
+
+    assert CHECK_FORMATS == FORMATS
+
+
+def test_check_reads_a_simulator_trace_named_with_format_sim(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, _ = run(capsys, "simulate", "rfc3665-3.1", "--out", str(tmp_path))
+    assert code == 0
+    code, out, _ = run(capsys, "check", str(tmp_path / "rfc3665-3.1.jsonl"), "--format", "sim")
+    assert code == 0, out
+
+
 def test_scenarios_lists_the_built_in_library(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "scenarios", "--json")
     assert code == 0
