@@ -10,6 +10,7 @@ arithmetic only, so they are the same on every platform and Python version.
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -81,6 +82,28 @@ def test_run_until_stops_before_later_events_and_resumes() -> None:
 def test_a_negative_or_nan_delay_is_refused(delay: float) -> None:
     with pytest.raises(ValueError, match="delay must be a number >= 0"):
         EventLoop().schedule(delay, lambda: None)
+
+
+def test_call_later_entries_share_the_order_and_cancelling_of_handles() -> None:
+    loop = EventLoop()
+    seen: list[str] = []
+    loop.schedule(1.0, seen.append, "handle")
+    entry = loop.call_later(1.0, seen.append, ("entry",))
+    dropped = loop.call_later(0.5, seen.append, ("cancelled",))
+    loop.call_later(1.0, seen.append, ("entry, later",))
+    loop.cancel(dropped)
+    assert loop.pending == 3
+    loop.run()
+    assert seen == ["handle", "entry", "entry, later"]
+    loop.cancel(entry)  # one that already ran: ignored
+    with pytest.raises(ValueError, match="delay must be a number >= 0"):
+        loop.call_later(-1.0, seen.append, ("never",))
+
+
+def test_the_loops_random_stream_is_stream_0_of_the_seed_made_when_first_asked_for() -> None:
+    assert EventLoop(7).rng.random() == random.Random(derive_seed(7, 0)).random()
+    loop = EventLoop(7)
+    assert loop.rng is loop.rng
 
 
 def test_derived_seeds_are_fixed_integers_distinct_per_stream() -> None:

@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sipfsm.errors import UnknownName
-from sipfsm.sim.run import SimResult, run_many, simulate
-from sipfsm.sim.scenario import ScenarioError, load, parse
+from sipfsm.sim.run import SimResult, library, run_many, simulate
+from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
 COMBOS = [(t, p) for t in ("udp", "tcp") for p in ("rfc6026", "rfc3261")]
@@ -245,6 +245,59 @@ def test_bad_options_are_clear_errors() -> None:
         simulate(udp_only, loss=2.0)
     with pytest.raises(ScenarioError, match="is not a number of runs"):
         run_many(udp_only, 0)
+
+
+def judged_one_by_one(r: SimResult, sc: Scenario) -> list[tuple[str, bool, str]]:
+    """The verdicts of ``sc``'s expectations on ``r``, read from the wire message by message
+    (the meaning of each expectation kind, docs/scenarios.md)."""
+
+    def matching(p: MessagePattern) -> list[int]:
+        return [
+            i
+            for i, w in enumerate(r.wire)
+            if p.matches_wire(w.message, w.src, w.dst, w.lost, w.retransmission)
+        ]
+
+    out = []
+    for e in sc.expect:
+        detail = ""
+        if e.kind in ("seen", "not_seen"):
+            assert e.pattern is not None
+            n = len(matching(e.pattern))
+            ok = (
+                n == 0
+                if e.kind == "not_seen"
+                else (n == e.count if e.count is not None else n >= (e.at_least or 1))
+            )
+            detail = f"seen {n} time(s)"
+        elif e.kind == "end_state":
+            states = list(r.final_states[e.element]["dialogs"].values())
+            ok = not states if e.dialog == "none" else bool(states) and set(states) == {e.dialog}
+            detail = "dialogs: " + (", ".join(states) or "none")
+        elif e.kind == "no_violations":
+            ok = not r.violations
+            detail = f"{len(r.violations)} violation(s)"
+        elif e.kind == "violation":
+            ok = any(v.rule == e.rule for v in r.violations)
+        else:
+            firsts = [min(matching(p), default=None) for p in e.patterns]
+            ok = None not in firsts and firsts == sorted(firsts)  # type: ignore[type-var]
+            ok = ok and len(set(firsts)) == len(firsts)
+        out.append((e.text, ok, detail))
+    return out
+
+
+@pytest.mark.parametrize("name", [e.name for e in library()])
+def test_expectations_are_judged_as_reading_the_wire_message_by_message(name: str) -> None:
+    # the verdicts a run remembers (per scenario) must be those of this run, whatever ran before
+    sc = load(name)
+    for seed in range(6):
+        for loss in (None, 0.3):
+            r = simulate(sc, seed=seed, loss=loss, transport=sc.transports[0], record=False)
+            got = [(e.text, e.passed, e.detail) for e in r.expectations]
+            assert got == judged_one_by_one(r, sc), (name, seed, loss)
+            fresh = simulate(load(name), seed=seed, loss=loss, transport=sc.transports[0])
+            assert fresh.expectations == r.expectations
 
 
 # -- random scenarios -------------------------------------------------------------------------

@@ -400,7 +400,8 @@ def test_registrations_to_one_registrar_share_a_call_id_rfc3261_10_2(tmp_path: P
         "  bob: [{on: {request: REGISTER}, respond: 423}]\n",
         tmp_path,
     )
-    registers = [m for m in wire if getattr(m, "method", "") == "REGISTER"
-                 and not hasattr(m, "status")]
+    registers = [
+        m for m in wire if getattr(m, "method", "") == "REGISTER" and not hasattr(m, "status")
+    ]
     assert len({m.call_id for m in registers}) == 1
     assert [m.cseq for m in registers] == [1, 2]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sipfsm.message import Message
-from sipfsm.sim.engine import EventLoop, Handle
+from sipfsm.sim.engine import Entry, EventLoop
 from sipfsm.sim.trace import MessageInfo, RecordKind, TraceRecord
 
 if TYPE_CHECKING:
@@ -110,7 +110,16 @@ class Recorder:
 class Context:
     """An element's view of the simulation."""
 
-    __slots__ = ("_invariants", "_loop", "_network", "_timers", "element", "name", "recorder")
+    __slots__ = (
+        "_fire_cb",
+        "_invariants",
+        "_loop",
+        "_network",
+        "_timers",
+        "element",
+        "name",
+        "recorder",
+    )
 
     def __init__(
         self,
@@ -126,7 +135,8 @@ class Context:
         self._network = network
         self.recorder = recorder
         self._invariants = invariants
-        self._timers: dict[Hashable, Handle] = {}
+        self._timers: dict[Hashable, Entry] = {}
+        self._fire_cb = self._fire  # one bound method for every timer
 
     @property
     def now(self) -> float:
@@ -142,7 +152,6 @@ class Context:
         self,
         dst: str,
         message: Message,
-        *,
         retransmission: bool = False,
         machine: str = "",
         tx: str = "",
@@ -151,22 +160,25 @@ class Context:
         """Put ``message`` on the link to ``dst``. ``machine``/``tx`` name what sent it (for
         the trace); ``terminated`` says it came from a transaction that had already ended
         (an invariant violation, RFC 3261 §17)."""
-        self._invariants.on_send(self.name, dst, message, terminated=terminated, tx=tx)
-        self._network.transmit(
-            self.name, dst, message, retransmission=retransmission, machine=machine, tx=tx
-        )
+        self._invariants.on_send(self.name, dst, message, terminated, tx)
+        self._network.transmit(self.name, dst, message, retransmission, machine, tx)
 
     # -- timers -----------------------------------------------------------------------------
 
     def set_timer(self, key: Hashable, seconds: float) -> None:
         """(Re)start the timer ``key``: `Element.timer` is called ``seconds`` from now."""
-        old = self._timers.get(key)
-        if old is not None:
-            self._loop.cancel(old)
-        self._timers[key] = self._loop.schedule(seconds, self._fire, key)
+        timers = self._timers
+        old = timers.get(key)
+        if old is not None:  # EventLoop.cancel, written out
+            old[2] = None
+            old[3] = ()
+        timers[key] = self._loop.call_later(seconds, self._fire_cb, (key,))
 
     def cancel_timer(self, key: Hashable) -> None:
-        self._loop.cancel(self._timers.pop(key, None))
+        entry = self._timers.pop(key, None)
+        if entry is not None:  # EventLoop.cancel, written out
+            entry[2] = None
+            entry[3] = ()
 
     def timer_running(self, key: Hashable) -> bool:
         return key in self._timers

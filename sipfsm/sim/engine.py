@@ -13,15 +13,18 @@ never from the global `random` state.
 from __future__ import annotations
 
 import heapq
+import math
 import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from sipfsm.errors import SipFsmError
 
-__all__ = ["EventLoop", "Handle", "RunawayError", "derive_seed"]
+__all__ = ["Entry", "EventLoop", "Handle", "RunawayError", "derive_seed"]
 
 _MASK = (1 << 64) - 1
+_push = heapq.heappush
 
 
 class RunawayError(SipFsmError, RuntimeError):
@@ -47,52 +50,87 @@ def derive_seed(seed: int, *parts: int) -> int:
     return _mix(x ^ len(parts))
 
 
-class Handle:
-    """A scheduled callback; `EventLoop.cancel` disarms it."""
+#: A scheduled callback as the heap holds it: ``[time, seq, fn, args]``; ``fn`` is ``None``
+#: once it ran or was cancelled. Entries order by time, then by scheduling order (``seq``
+#: is unique, so the rest is never compared).
+Entry = list[Any]
 
-    __slots__ = ("args", "fn", "time")
 
-    def __init__(self, time: float, fn: Callable[..., None] | None, args: tuple[Any, ...]):
-        self.time = time
-        self.fn = fn
-        self.args = args
+class Handle(Entry):
+    """A scheduled callback (`EventLoop.schedule`); `EventLoop.cancel` disarms it. It is
+    its own heap entry (see `Entry`)."""
+
+    __slots__ = ()
+
+    @property
+    def time(self) -> float:
+        return float(self[0])
+
+    @property
+    def fn(self) -> Callable[..., None] | None:
+        fn: Callable[..., None] | None = self[2]
+        return fn
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        args: tuple[Any, ...] = self[3]
+        return args
 
     @property
     def cancelled(self) -> bool:
-        return self.fn is None
+        return self[2] is None
 
 
 class EventLoop:
-    """A heap of ``(time, seq, handle)``; ``now`` is the virtual time of the callback
-    running (or of the last one run)."""
+    """A heap of entries ``[time, seq, fn, args]`` (`Entry`); ``now`` is the virtual time
+    of the callback running (or of the last one run)."""
 
-    __slots__ = ("_heap", "_seq", "now", "rng")
+    __slots__ = ("_heap", "_rng", "_seed", "_seq", "now")
 
     def __init__(self, seed: int = 0) -> None:
         self.now = 0.0
-        self._heap: list[tuple[float, int, Handle]] = []
+        self._heap: list[Entry] = []
         self._seq = 0
-        self.rng = random.Random(derive_seed(seed, 0))
+        self._seed = seed
+        self._rng: random.Random | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        """The loop's own random stream (seeded from the run's seed, stream 0), made the
+        first time it is asked for: seeding a generator costs more than most events."""
+        if self._rng is None:
+            self._rng = random.Random(derive_seed(self._seed, 0))
+        return self._rng
 
     def schedule(self, delay: float, fn: Callable[..., None], *args: Any) -> Handle:
         """Run ``fn(*args)`` ``delay`` virtual seconds from now (``delay >= 0``)."""
         if not delay >= 0:  # also rejects NaN
             raise ValueError(f"a delay must be a number >= 0, got {delay!r}")
-        handle = Handle(self.now + delay, fn, args)
-        self._seq += 1
-        heapq.heappush(self._heap, (handle.time, self._seq, handle))
+        self._seq = seq = self._seq + 1
+        handle = Handle((self.now + delay, seq, fn, args))
+        _push(self._heap, handle)
         return handle
 
-    def cancel(self, handle: Handle | None) -> None:
+    def call_later(self, delay: float, fn: Callable[..., None], args: tuple[Any, ...]) -> Entry:
+        """`schedule` for the simulator's own elements, which run a callback per event:
+        ``args`` as a tuple, and the bare heap entry back (`cancel` takes it too)."""
+        if not delay >= 0:  # also rejects NaN
+            raise ValueError(f"a delay must be a number >= 0, got {delay!r}")
+        self._seq = seq = self._seq + 1
+        entry = [self.now + delay, seq, fn, args]
+        _push(self._heap, entry)
+        return entry
+
+    def cancel(self, handle: Entry | None) -> None:
         """Disarm ``handle`` (a handle that already ran, or ``None``, is ignored)."""
         if handle is not None:
-            handle.fn = None
-            handle.args = ()
+            handle[2] = None
+            handle[3] = ()
 
     @property
     def pending(self) -> int:
         """How many callbacks are scheduled and not cancelled."""
-        return sum(1 for _, _, h in self._heap if h.fn is not None)
+        return sum(1 for entry in self._heap if entry[2] is not None)
 
     def run(self, until: float | None = None, limit: int | None = None) -> int:
         """Run callbacks in time order until none is left or the next is due after
@@ -101,21 +139,24 @@ class EventLoop:
         heap = self._heap
         pop = heapq.heappop
         count = 0
+        last = math.inf if until is None else until
+        most = sys.maxsize if limit is None else limit
         while heap:
-            time, _, handle = heap[0]
-            if until is not None and time > until:
+            entry = heap[0]
+            time = entry[0]
+            if time > last:
                 return count
             pop(heap)
-            fn = handle.fn
+            fn = entry[2]
             if fn is None:
                 continue
-            handle.fn = None
+            entry[2] = None
             self.now = time
             count += 1
-            if limit is not None and count > limit:
+            if count > most:
                 raise RunawayError(
                     f"more than {limit} events by virtual time {time:g} s: the run does not "
                     "settle (a timer or message loop)"
                 )
-            fn(*handle.args)
+            fn(*entry[3])
         return count

@@ -95,7 +95,7 @@ class Invariants:
     # -- the wire -------------------------------------------------------------------------
 
     def on_send(
-        self, src: str, dst: str, message: Message, *, terminated: bool = False, tx: str = ""
+        self, src: str, dst: str, message: Message, terminated: bool = False, tx: str = ""
     ) -> None:
         if terminated:
             self.report(

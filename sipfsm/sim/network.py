@@ -52,6 +52,7 @@ class Link:
         "delay",
         "drops",
         "duplicate",
+        "fixed",
         "last_arrival",
         "loss",
         "reliable",
@@ -69,6 +70,8 @@ class Link:
         self.rng = random.Random(seed)
         self.reliable = reliable
         self.delay = spec.delay
+        #: the delay when it is fixed (drawing it then takes nothing from the generator)
+        self.fixed: float | None = spec.delay.a if spec.delay.kind == "fixed" else None
         self.reorder_delay = spec.reorder_delay
         self.loss = 0.0 if reliable else (loss if loss is not None else spec.loss or 0.0)
         self.duplicate = 0.0 if reliable else spec.duplicate or 0.0
@@ -88,11 +91,28 @@ class Link:
         return found
 
 
+_MAX_SPECS = 1024
+_specs: dict[tuple[int, str, str], tuple[NetworkSpec, LinkSpec]] = {}
+
+
+def _link_spec(spec: NetworkSpec, src: str, dst: str) -> LinkSpec:
+    """``spec.link(src, dst)``, worked out once per network spec (by identity: the entry
+    keeps the spec alive, so its id is not reused while the entry is kept) and link."""
+    key = (id(spec), src, dst)
+    found = _specs.get(key)
+    if found is None or found[0] is not spec:
+        if len(_specs) >= _MAX_SPECS:
+            _specs.clear()
+        found = _specs[key] = (spec, spec.link(src, dst))
+    return found[1]
+
+
 class Network:
     """The links of a run. ``deliver(dst, message, src)`` is called when a message
     arrives."""
 
     __slots__ = (
+        "_arrive_cb",
         "_deliver",
         "_invariants",
         "_links",
@@ -126,6 +146,7 @@ class Network:
         self._recorder = recorder
         self._invariants = invariants
         self._deliver = deliver
+        self._arrive_cb = self._arrive  # one bound method for every arrival
         self.reliable = transport == "tcp"
         self.drops_on_tcp = spec.drops_on_tcp
         self.seed = seed
@@ -138,7 +159,7 @@ class Network:
         if found is None:
             index = (self._index(src) * (len(self.names) + 1) + self._index(dst)) + 1
             found = Link(
-                self.spec.link(src, dst),
+                _link_spec(self.spec, src, dst),
                 derive_seed(self.seed, 1, index),
                 self.reliable,
                 self.drops_on_tcp,
@@ -158,18 +179,20 @@ class Network:
         src: str,
         dst: str,
         message: Message,
-        *,
         retransmission: bool = False,
         machine: str = "",
         tx: str = "",
     ) -> None:
-        link = self.link(src, dst)
+        link = self._links.get((src, dst)) or self.link(src, dst)
         loop = self._loop
-        entry = WireMessage(loop.now, src, dst, message, retransmission)
+        now = loop.now
+        entry = WireMessage(now, src, dst, message, retransmission)
         self.log.append(entry)
         rec = self._recorder
-        ref = len(rec.records) if rec.enabled else None  # the seq of the send record
-        if rec.enabled:
+        recording = rec.enabled
+        ref = None
+        if recording:
+            ref = len(rec.records)  # the seq of the send record
             rec.add(
                 "send",
                 src,
@@ -184,7 +207,7 @@ class Network:
         rng = link.rng
         if rule is not None or (link.loss and rng.random() < link.loss):
             entry.lost = True
-            if rec.enabled:
+            if recording:
                 why = (
                     f"{rule.describe()} ({rule.where})"
                     if rule is not None
@@ -192,17 +215,18 @@ class Network:
                 )
                 rec.add("lost", src, src=src, dst=dst, message=message, text=why, ref=ref)
             return
-        delay = link.delay.sample(rng)
+        fixed = link.fixed
+        delay = fixed if fixed is not None else link.delay.sample(rng)
         if link.reorder and rng.random() < link.reorder:
             delay += link.reorder_delay.sample(rng)
-        arrival = loop.now + delay
+        arrival = now + delay
         if link.reliable:  # TCP keeps the order of a connection
             arrival = max(arrival, link.last_arrival)
             link.last_arrival = arrival
-        loop.schedule(arrival - loop.now, self._arrive, src, dst, message, ref)
+        loop.call_later(arrival - now, self._arrive_cb, (src, dst, message, ref))
         if link.duplicate and rng.random() < link.duplicate:
             entry.duplicated = True
-            if rec.enabled:
+            if recording:
                 rec.add(
                     "duplicate",
                     src,
@@ -212,7 +236,11 @@ class Network:
                     text="the network duplicated it",
                     ref=ref,
                 )
-            loop.schedule(link.delay.sample(rng), self._arrive, src, dst, message, ref)
+            loop.call_later(
+                fixed if fixed is not None else link.delay.sample(rng),
+                self._arrive_cb,
+                (src, dst, message, ref),
+            )
 
     def _arrive(self, src: str, dst: str, message: Message, ref: int | None = None) -> None:
         self._invariants.on_deliver(dst, message)

@@ -11,6 +11,10 @@ expectations with their verdicts and the script steps the model refused;
 Recording is on by default. With ``record=False`` (benchmarks, `run_many`) no trace
 record, message summary or wire text is built; violations, expectations and the message
 log are kept either way.
+
+Runs are many and alike, so what a run reads of its scenario is worked out once per
+`Scenario` object (`_Plan`): the element scripts, and the expectations compiled so that
+the wire is read once per run and the verdicts of an outcome already seen are reused.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from sipfsm.errors import UnknownName
-from sipfsm.message import Message, Request
+from sipfsm.message import Message, Request, Response
 from sipfsm.model import ENGINES, timing_for
 from sipfsm.sim.element import Context, Element, Recorder, RunError
 from sipfsm.sim.engine import EventLoop
@@ -32,8 +37,8 @@ from sipfsm.sim.invariants import Invariants, Violation
 from sipfsm.sim.network import Network, WireMessage
 from sipfsm.sim.scenario import (
     ElementSpec,
-    Expectation,
     LibraryEntry,
+    MessagePattern,
     Scenario,
     ScenarioError,
     Step,
@@ -186,6 +191,148 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load(scenario)
 
 
+# -- what a run reads of its scenario, worked out once per Scenario object -------------------
+
+#: The fields of a wire message a `MessagePattern` reads (`MessagePattern.matches_wire`),
+#: as one tuple built in C; a response's status is read apart (a request has none).
+_WIRE_FIELDS = attrgetter(
+    "src",
+    "dst",
+    "lost",
+    "retransmission",
+    "message.__class__",
+    "message.method",
+    "message.cseq",
+    "message.to_tag",
+    "message.body",
+)
+
+
+class _Plan:
+    """The parts of a `Scenario` every run of it reads: element names and scripts, the
+    rules the scenario expects broken, and its expectations compiled: every message
+    pattern of a seen, not_seen or order expectation in one list, which of them each kind
+    of wire message matches, and the verdicts of every outcome seen so far (expectation
+    results are frozen, so runs share them). Built once per `Scenario` object (`_plan`)."""
+
+    __slots__ = (
+        "end_elements",
+        "expected_rules",
+        "hits",
+        "names",
+        "patterns",
+        "scenario",
+        "steps",
+        "verdicts",
+        "wired",
+    )
+
+    def __init__(self, sc: Scenario) -> None:
+        self.scenario = sc
+        self.names = sc.element_names
+        self.steps = {spec.name: sc.steps_of(spec.name) for spec in sc.elements}
+        self.expected_rules = frozenset(e.rule for e in sc.expect if e.kind == "violation")
+        # every pattern of a seen, not_seen or order expectation, each with its own index
+        self.patterns: list[MessagePattern] = []
+        self.wired: list[tuple[int, ...]] = []  # per expectation: its patterns' indices
+        for e in sc.expect:
+            found: tuple[MessagePattern, ...] = ()
+            if e.kind in ("seen", "not_seen"):
+                assert e.pattern is not None
+                found = (e.pattern,)
+            elif e.kind == "order":
+                found = e.patterns
+            first = len(self.patterns)
+            self.patterns.extend(found)
+            self.wired.append(tuple(range(first, len(self.patterns))))
+        #: the elements whose dialog states end_state expectations read
+        self.end_elements = tuple(
+            dict.fromkeys(e.element for e in sc.expect if e.kind == "end_state")
+        )
+        #: the fields of a wire message (`_WIRE_FIELDS`) -> the patterns it matches
+        self.hits: dict[Any, tuple[int, ...]] = {}
+        #: what decides the expectations (`_check`) -> their results
+        self.verdicts: dict[Any, tuple[ExpectationResult, ...]] = {}
+
+    def match(self, key: Any, w: WireMessage) -> tuple[int, ...]:
+        """The indices of the patterns ``w`` matches (``key``: its fields), remembered."""
+        hits = tuple(
+            i
+            for i, p in enumerate(self.patterns)
+            if p.matches_wire(w.message, w.src, w.dst, w.lost, w.retransmission)
+        )
+        if len(self.hits) >= _MAX_REMEMBERED:
+            self.hits.clear()
+        self.hits[key] = hits
+        return hits
+
+    def judge(
+        self,
+        key: Any,
+        counts: list[int],
+        firsts: list[int | None],
+        final: dict[str, dict[str, Any]],
+        violations: list[Violation],
+    ) -> tuple[ExpectationResult, ...]:
+        """The results of the expectations, remembered under ``key`` (what decides them)."""
+        out = []
+        for e, wired in zip(self.scenario.expect, self.wired, strict=True):
+            kind = e.kind
+            if kind in ("seen", "not_seen"):
+                n = counts[wired[0]]
+                if kind == "not_seen":
+                    ok = n == 0
+                elif e.count is not None:
+                    ok = n == e.count
+                else:
+                    ok = n >= (e.at_least or 1)
+                out.append(ExpectationResult(e.text, ok, e.where, f"seen {n} time(s)"))
+            elif kind == "end_state":
+                states = list(final[e.element].get("dialogs", {}).values())
+                ok = (
+                    not states
+                    if e.dialog == "none"
+                    else bool(states) and all(s == e.dialog for s in states)
+                )
+                detail = "dialogs: " + (", ".join(states) or "none")
+                out.append(ExpectationResult(e.text, ok, e.where, detail))
+            elif kind == "no_violations":
+                detail = f"{len(violations)} violation(s)"
+                out.append(ExpectationResult(e.text, not violations, e.where, detail))
+            elif kind == "violation":
+                ok = any(v.rule == e.rule for v in violations)
+                out.append(ExpectationResult(e.text, ok, e.where))
+            else:  # order: the first message matching each pattern, in this order
+                order = [firsts[i] for i in wired]
+                ok = all(f is not None for f in order) and all(
+                    a is not None and b is not None and a < b for a, b in itertools.pairwise(order)
+                )
+                out.append(ExpectationResult(e.text, ok, e.where))
+        found = tuple(out)
+        if len(self.verdicts) >= _MAX_REMEMBERED:
+            self.verdicts.clear()
+        self.verdicts[key] = found
+        return found
+
+
+#: Bounds on what a plan remembers (kinds of wire message, outcomes), and on how many
+#: scenarios' plans are kept.
+_MAX_REMEMBERED = 4096
+_MAX_PLANS = 64
+_plans: dict[int, _Plan] = {}
+
+
+def _plan(sc: Scenario) -> _Plan:
+    """The plan of ``sc``, by identity (a plan keeps its scenario alive, so an id is not
+    reused while its plan is kept)."""
+    found = _plans.get(id(sc))
+    if found is None or found.scenario is not sc:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()
+        found = _plans[id(sc)] = _Plan(sc)
+    return found
+
+
 def simulate(
     scenario: Scenario | str | Path,
     *,
@@ -227,14 +374,16 @@ def simulate(
         )
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ScenarioError(sc.source, None, "--seed", f"{seed!r} is not a whole number")
+    plan = _plan(sc)
     machines = _machines(profile, transport, sc.t1, sc.t2, sc.t4, engine)
     loop = EventLoop(seed)
     recorder = Recorder(loop, record)
     invariants = Invariants(recorder)
     errors: list[RunError] = []
-    names = sc.element_names
+    names = plan.names
+    steps = plan.steps
     agents: dict[str, Element] = {
-        spec.name: ELEMENTS[spec.role](spec, sc.steps_of(spec.name), machines, seed, i, errors)
+        spec.name: ELEMENTS[spec.role](spec, steps[spec.name], machines, seed, i, errors)
         for i, spec in enumerate(sc.elements)
     }
     contexts: dict[str, Context] = {}
@@ -258,77 +407,73 @@ def simulate(
     for name, agent in agents.items():
         agent.start(contexts[name])
     loop.run(until=sc.duration, limit=max_events)
+    final = {}
     for name, agent in agents.items():
-        invariants.leaked(name, agent.live_transactions())
-    final = {name: agent.final_state() for name, agent in agents.items()}
-    expectations = [_check(e, network.log, final, invariants.violations) for e in sc.expect]
-    return SimResult(
-        scenario=sc.name,
-        title=sc.title,
-        seed=seed,
-        transport=transport,
-        profile=profile,
-        engine=engine,
-        elements=names,
-        records=recorder.records,
-        wire=network.log,
-        final_states=final,
-        violations=invariants.violations,
-        expectations=expectations,
-        errors=errors,
-        end_time=loop.now,
-        expected_rules=frozenset(e.rule for e in sc.expect if e.kind == "violation"),
+        live = agent.live_transactions()
+        if live:
+            invariants.leaked(name, live)
+        final[name] = agent.final_state()
+    violations = invariants.violations
+    wire = network.log
+    return SimResult(  # positional, in the order of the fields (many runs, each one call)
+        sc.name,
+        sc.title,
+        seed,
+        transport,
+        profile,
+        engine,
+        names,
+        recorder.records,
+        wire,
+        final,
+        violations,
+        _check(plan, wire, final, violations),
+        errors,
+        loop.now,
+        plan.expected_rules,
     )
 
 
 def _check(
-    e: Expectation,
+    plan: _Plan,
     wire: list[WireMessage],
     final: dict[str, dict[str, Any]],
     violations: list[Violation],
-) -> ExpectationResult:
-    if e.kind in ("seen", "not_seen"):
-        assert e.pattern is not None
-        p = e.pattern
-        n = sum(
-            1 for w in wire if p.matches_wire(w.message, w.src, w.dst, w.lost, w.retransmission)
-        )
-        if e.kind == "not_seen":
-            ok = n == 0
-        elif e.count is not None:
-            ok = n == e.count
-        else:
-            ok = n >= (e.at_least or 1)
-        return ExpectationResult(e.text, ok, e.where, f"seen {n} time(s)")
-    if e.kind == "end_state":
-        states = list(final[e.element].get("dialogs", {}).values())
-        ok = (
-            not states
-            if e.dialog == "none"
-            else bool(states) and all(s == e.dialog for s in states)
-        )
-        return ExpectationResult(e.text, ok, e.where, "dialogs: " + (", ".join(states) or "none"))
-    if e.kind == "no_violations":
-        return ExpectationResult(e.text, not violations, e.where, f"{len(violations)} violation(s)")
-    if e.kind == "violation":
-        ok = any(v.rule == e.rule for v in violations)
-        return ExpectationResult(e.text, ok, e.where)
-    # order: the first message matching each pattern, in this order
-    firsts = []
-    for p in e.patterns:
-        first = next(
-            (
-                i
-                for i, w in enumerate(wire)
-                if p.matches_wire(w.message, w.src, w.dst, w.lost, w.retransmission)
-            ),
-            None,
-        )
-        firsts.append(first)
-    ok = all(f is not None for f in firsts) and all(
-        a is not None and b is not None and a < b for a, b in itertools.pairwise(firsts)
+) -> list[ExpectationResult]:
+    """Every expectation of the plan's scenario, against one run. The wire is read once:
+    the patterns each message matches (`_Plan.match`) count towards seen and not_seen and
+    mark the first match of each pattern of an order. What decides the results -- those
+    counts and first matches, the dialog states end_state reads, the violations -- is the
+    key of the verdicts already given (`_Plan.judge`)."""
+    if not plan.scenario.expect:
+        return []
+    n = len(plan.patterns)
+    counts = [0] * n
+    firsts: list[int | None] = [None] * n
+    if n:
+        known = plan.hits
+        fields = _WIRE_FIELDS
+        for index, w in enumerate(wire):
+            key = fields(w)
+            if key[4] is Response:
+                key = (key, w.message.status)  # type: ignore[union-attr]
+            hits = known.get(key)
+            if hits is None:
+                hits = plan.match(key, w)
+            for i in hits:
+                if not counts[i]:
+                    firsts[i] = index
+                counts[i] += 1
+    key = (
+        tuple(counts),
+        tuple(firsts),
+        tuple([tuple(final[name].get("dialogs", {}).values()) for name in plan.end_elements]),
+        tuple([v.rule for v in violations]) if violations else (),
     )
-    return ExpectationResult(e.text, ok, e.where)
+    found = plan.verdicts.get(key)
+    if found is None:
+        found = plan.judge(key, counts, firsts, final, violations)
+    return list(found)
 
 
 # -- many runs ------------------------------------------------------------------------------

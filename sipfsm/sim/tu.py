@@ -6,6 +6,9 @@ transport_error), or the dialog entering a state -- and runs ``after`` seconds l
 step fires once unless it says ``repeat: true``. What a step *does* (send a request,
 respond, never answer) is carried out by the user agent (`sipfsm.sim.ua`); this module only
 keeps the book of which steps are waiting.
+
+The steps are sorted by what they wait for once per script (`_Index`, shared by every run
+of the same steps), so an event that no step waits for costs a lookup.
 """
 
 from __future__ import annotations
@@ -18,19 +21,54 @@ from sipfsm.sim.scenario import Step
 __all__ = ["ScriptedTU"]
 
 
+class _Index:
+    """The ``on`` steps of a script by what they wait for, in script order."""
+
+    __slots__ = ("dialog", "events", "requests", "responses", "steps", "timed")
+
+    def __init__(self, steps: tuple[Step, ...]) -> None:
+        self.steps = steps
+        self.timed = tuple(s for s in steps if s.at is not None)
+        on = [(s, s.on) for s in steps if s.on is not None]
+        self.requests = tuple(s for s, o in on if o.kind == "request")
+        self.responses = tuple(s for s, o in on if o.kind == "response")
+        self.events = tuple(s for s, o in on if o.kind == "event")
+        self.dialog: dict[str, tuple[Step, ...]] = {}
+        for s, o in on:
+            if o.kind == "dialog":
+                self.dialog[o.dialog] = (*self.dialog.get(o.dialog, ()), s)
+
+
+_MAX_INDEXES = 256
+_indexes: dict[int, _Index] = {}
+
+
+def _index(steps: tuple[Step, ...]) -> _Index:
+    """The index of ``steps``, by identity (a run passes the same tuple every time; the
+    index keeps it alive, so its id is not reused while the index is kept)."""
+    found = _indexes.get(id(steps))
+    if found is None or found.steps is not steps:
+        if len(_indexes) >= _MAX_INDEXES:
+            _indexes.clear()
+        found = _indexes[id(steps)] = _Index(steps)
+    return found
+
+
 class ScriptedTU:
     """The steps of one element, and which of them have fired."""
 
-    __slots__ = ("_fired", "_on", "steps")
+    __slots__ = ("_fired", "_index", "dialog_states", "steps")
 
     def __init__(self, steps: Iterable[Step]) -> None:
         self.steps = tuple(steps)
         self._fired: set[int] = set()
-        self._on = tuple(s for s in self.steps if s.on is not None)
+        self._index = _index(self.steps)
+        #: the dialog states some step waits for (`on_dialog` finds nothing for others)
+        self.dialog_states: dict[str, tuple[Step, ...]] = self._index.dialog
 
     def timed(self) -> tuple[Step, ...]:
         """The steps that run at a fixed time, in script order."""
-        return tuple(s for s in self.steps if s.at is not None)
+        return self._index.timed
 
     def _take(self, step: Step) -> bool:
         if step.repeat:
@@ -42,42 +80,38 @@ class ScriptedTU:
 
     def on_request(self, request: Request) -> list[Step]:
         """The steps a request reaching the UA core sets off (now marked as fired)."""
+        steps = self._index.requests
+        if not steps:
+            return []
         return [
-            s
-            for s in self._on
-            if s.on is not None
-            and s.on.kind == "request"
-            and s.on.pattern.matches(request)
-            and self._take(s)
+            s for s in steps if s.on is not None and s.on.pattern.matches(request) and self._take(s)
         ]
 
     def on_response(self, response: Message) -> list[Step]:
+        steps = self._index.responses
+        if not steps:
+            return []
         return [
             s
-            for s in self._on
-            if s.on is not None
-            and s.on.kind == "response"
-            and s.on.pattern.matches(response)
-            and self._take(s)
+            for s in steps
+            if s.on is not None and s.on.pattern.matches(response) and self._take(s)
         ]
 
     def on_event(self, event: str, method: str) -> list[Step]:
         return [
             s
-            for s in self._on
+            for s in self._index.events
             if s.on is not None
-            and s.on.kind == "event"
             and s.on.event == event
             and s.on.pattern.method in (None, method)
             and self._take(s)
         ]
 
     def on_dialog(self, state: str) -> list[Step]:
-        return [
-            s
-            for s in self._on
-            if s.on is not None and s.on.kind == "dialog" and s.on.dialog == state and self._take(s)
-        ]
+        steps = self._index.dialog.get(state)
+        if not steps:
+            return []
+        return [s for s in steps if self._take(s)]
 
     @staticmethod
     def answers(steps: Iterable[Step]) -> bool:

@@ -75,7 +75,7 @@ from sipfsm.events import (
     TUResponse,
     describe,
 )
-from sipfsm.matching import Matcher, machine_for, transaction_key
+from sipfsm.matching import Matcher, TransactionKey, machine_for
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
 from sipfsm.runtime import Engine, Instance
 from sipfsm.sim.element import Context, RunError
@@ -113,6 +113,16 @@ _EPSILON = 1e-9
 
 _LIVE = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
 
+_FIRED: dict[str, TimerFired] = {}
+
+
+def _fired(name: str) -> TimerFired:
+    """The event of timer ``name`` firing: a frozen value, made once per name."""
+    found = _FIRED.get(name)
+    if found is None:
+        found = _FIRED[name] = TimerFired(name)
+    return found
+
 
 class Machines:
     """The engines of one run, one per machine, shared by every element: engines are
@@ -135,15 +145,39 @@ class Machines:
 class Tx:
     """One transaction of a UA: its machine's instance and what the UA knows of it."""
 
-    __slots__ = ("call", "ended", "id", "inst", "machine", "peer", "request", "sent", "to_tag")
+    __slots__ = (
+        "call",
+        "client",
+        "ended",
+        "engine",
+        "id",
+        "inst",
+        "key",
+        "machine",
+        "peer",
+        "request",
+        "sent",
+        "to_tag",
+    )
 
-    def __init__(self, tx_id: str, machine: str, peer: str, call: Call | None) -> None:
+    def __init__(
+        self,
+        tx_id: str,
+        machine: str,
+        peer: str,
+        call: Call | None,
+        engine: Engine,
+        inst: Instance,
+    ) -> None:
         self.id = tx_id
         self.machine = machine
+        self.engine = engine
+        self.client = machine in ("ict", "nict")
         self.peer = peer
         self.call = call
-        self.inst: Instance = Instance()
-        self.request: Request | None = None
+        self.inst = inst
+        self.request: Request | None = inst.request
+        self.key: TransactionKey | None = None  # in the client or server matcher
         self.sent: list[Message] = []
         self.ended = False
         self.to_tag = ""
@@ -207,6 +241,41 @@ class _Retransmit:
 class UserAgent:
     """A UA (UAC and UAS in one) driven by the simulator (`sipfsm.sim.element.Element`)."""
 
+    __slots__ = (
+        "_branches",
+        "_c",
+        "_call_ids",
+        "_name",
+        "_peer_calls",
+        "_recording",
+        "_registrations",
+        "_steps",
+        "_tags",
+        "_tracking",
+        "_tx_ids",
+        "acks",
+        "byes",
+        "call_list",
+        "callee_index",
+        "calls",
+        "client",
+        "ctx",
+        "errors",
+        "held_byes",
+        "host",
+        "machines",
+        "profile",
+        "retransmits",
+        "seed",
+        "server",
+        "spec",
+        "step_args",
+        "timing",
+        "tu",
+        "txs",
+        "uri",
+    )
+
     def __init__(
         self,
         spec: ElementSpec,
@@ -232,6 +301,7 @@ class UserAgent:
         self.txs: dict[str, Tx] = {}
         self.calls: dict[tuple[str, str], Call] = {}  # (Call-ID, local tag)
         self.call_list: list[Call] = []
+        self._peer_calls: dict[str, list[Call]] = {}  # the calls with each peer, in order
         self.callee_index: dict[tuple[str, str], Call] = {}  # (Call-ID, caller's tag)
         self.acks: dict[tuple[str, int, str], Request] = {}
         self.retransmits: dict[tuple[str, int, str], _Retransmit] = {}
@@ -239,8 +309,13 @@ class UserAgent:
         self.held_byes: dict[int, tuple[Call, str]] = {}  # BYEs waiting for the ACK (§15)
         self._registrations: dict[str, tuple[str, int]] = {}  # registrar -> (Call-ID, CSeq)
         self.step_args: dict[int, tuple[Step, Request | None, Tx | None]] = {}
-        self._n = {"branch": 0, "tag": 0, "call": 0, "tx": 0, "step": 0}
+        # counters of the names this UA makes (branches, tags, Call-IDs, transactions, steps)
+        self._branches = self._tags = self._call_ids = self._tx_ids = self._steps = 0
         self.ctx: Context | None = None
+        self._c: Context  # the context, once started (`start`)
+        self._recording = False
+        # whether a dialog's change of state matters to anyone (the trace, the script)
+        self._tracking = bool(self.tu.dialog_states)
 
     # -- the Element interface -----------------------------------------------------------------
 
@@ -249,7 +324,9 @@ class UserAgent:
         return self._name
 
     def start(self, ctx: Context) -> None:
-        self.ctx = ctx
+        self.ctx = self._c = ctx
+        self._recording = ctx.recording
+        self._tracking = self._recording or bool(self.tu.dialog_states)
         for step in self.tu.timed():
             assert step.at is not None
             self._schedule(step, step.at, None, None)
@@ -261,21 +338,24 @@ class UserAgent:
             self._response(message)
 
     def timer(self, ctx: Context, key: Hashable) -> None:
-        kind, *rest = cast(tuple[Any, ...], key)
+        k: tuple[Any, ...] = key  # type: ignore[assignment]  # the keys this UA sets
+        kind = k[0]
         if kind == "tx":
-            tx = self.txs.get(rest[0])
+            tx = self.txs.get(k[1])
             if tx is not None:
-                ctx.record("timer", machine=tx.machine, tx=tx.id, timer=rest[1])
-                self._tx_handle(tx, TimerFired(rest[1]))
-        elif kind == "dialog":
-            call, tag, name = rest
-            ctx.record("timer", machine="dialog", tx=f"dialog-{call.id}", timer=name)
-            self._dialog(call, TimerFired(name), tag if tag in call.dset.dialogs else None)
-        elif kind == "2xx":
-            self._retransmit_2xx(rest[0])
+                if self._recording:
+                    ctx.record("timer", machine=tx.machine, tx=tx.id, timer=k[2])
+                self._tx_handle(tx, _fired(k[2]))
         elif kind == "step":
-            step, request, tx = self.step_args.pop(rest[0])
+            step, request, tx = self.step_args.pop(k[1])
             self._run_step(step, request, tx)
+        elif kind == "2xx":
+            self._retransmit_2xx(k[1])
+        elif kind == "dialog":
+            _, call, tag, name = k
+            if self._recording:
+                ctx.record("timer", machine="dialog", tx=f"dialog-{call.id}", timer=name)
+            self._dialog(call, _fired(name), tag if tag in call.dset.dialogs else None)
 
     def final_state(self) -> dict[str, Any]:
         dialogs: dict[str, str] = {}
@@ -302,30 +382,27 @@ class UserAgent:
 
     # -- names ---------------------------------------------------------------------------------
 
-    def _next(self, what: str) -> int:
-        self._n[what] += 1
-        return self._n[what]
+    def _next_call_id(self) -> int:
+        self._call_ids += 1
+        return self._call_ids
 
     def _branch(self) -> str:
-        return f"{MAGIC_COOKIE}{self._name}{self._next('branch')}"
+        self._branches += 1
+        return f"{MAGIC_COOKIE}{self._name}{self._branches}"
 
     def _tag(self) -> str:
-        return f"{self._name}-tag{self._next('tag')}"
+        self._tags += 1
+        return f"{self._name}-tag{self._tags}"
 
     def _body(self, what: str) -> str:
         return f"v=0 o={self._name} {what}"
 
-    @property
-    def _ctx(self) -> Context:
-        assert self.ctx is not None, "the element was not started"
-        return self.ctx
-
     def _note(self, text: str, rfc: str = "") -> None:
-        if self._ctx.recording:
-            self._ctx.record("tu", text=text, rfc=rfc)
+        if self._recording:
+            self._c.record("tu", text=text, rfc=rfc)
 
     def _error(self, where: str, text: str) -> None:
-        ctx = self._ctx
+        ctx = self._c
         self.errors.append(RunError(ctx.now, self._name, where, text))
         ctx.record("tu", text=f"refused ({where}): {text}")
 
@@ -334,14 +411,13 @@ class UserAgent:
     def _tx_create(
         self, machine: str, event: Event, peer: str, call: Call | None, told: Message | None = None
     ) -> Tx:
-        tx = Tx(f"{machine}-{self._next('tx')}", machine, peer, call)
+        self._tx_ids += 1
         engine = self.machines.transactions[machine]
         inst, actions = engine.create(event)
-        tx.inst = inst
-        tx.request = inst.request
+        tx = Tx(f"{machine}-{self._tx_ids}", machine, peer, call, engine, inst)
         self.txs[tx.id] = tx
         assert inst.request is not None
-        (self.client if machine in ("ict", "nict") else self.server).add(inst.request, tx)
+        tx.key = (self.client if tx.client else self.server).add(inst.request, tx)
         self._tx_actions(tx, "", event, actions, told)
         return tx
 
@@ -350,11 +426,11 @@ class UserAgent:
         the network (discarded, as RFC 3261 §17 leaves such messages unmatched)."""
         before = tx.inst.state
         try:
-            actions = self.machines.transactions[tx.machine].handle(tx.inst, event)
+            actions = tx.engine.handle(tx.inst, event)
         except LocalProtocolError:
             raise
         except ProtocolError as exc:
-            self._ctx.record("discard", machine=tx.machine, tx=tx.id, text=str(exc))
+            self._c.record("discard", machine=tx.machine, tx=tx.id, text=str(exc))
             return False
         self._tx_actions(tx, before, event, actions)
         return True
@@ -362,32 +438,27 @@ class UserAgent:
     def _tx_actions(
         self, tx: Tx, before: str, event: Event, actions: list[Action], told: Message | None = None
     ) -> None:
-        ctx = self._ctx
+        ctx = self._c
         new: list[Message] = []
+        tell: list[Action] = []  # for the TU, once the sends and timers are done
         ended_before = tx.ended or before == "terminated"
         for a in actions:
-            kind = type(a)
-            if kind is SendMessage:
-                m = cast(SendMessage, a).message
+            if isinstance(a, SendMessage):
+                m = a.message
                 retx = m in tx.sent
                 if not retx:
                     tx.sent.append(m)
                     if m is not told:
                         new.append(m)
-                ctx.send(
-                    tx.peer,
-                    m,
-                    retransmission=retx,
-                    machine=tx.machine,
-                    tx=tx.id,
-                    terminated=ended_before,
-                )
-            elif kind is StartTimer:
-                st = cast(StartTimer, a)
-                ctx.set_timer(("tx", tx.id, st.name), st.seconds)
-            elif kind is StopTimer:
-                ctx.cancel_timer(("tx", tx.id, cast(StopTimer, a).name))
-        if ctx.recording:  # every step, so the trace shows what was absorbed too
+                ctx.send(tx.peer, m, retx, tx.machine, tx.id, ended_before)
+            elif isinstance(a, StartTimer):
+                ctx.set_timer(("tx", tx.id, a.name), a.seconds)
+            elif isinstance(a, StopTimer):
+                ctx.cancel_timer(("tx", tx.id, a.name))
+            else:
+                tell.append(a)
+        recording = self._recording
+        if recording:  # every step, so the trace shows what was absorbed too
             ctx.record(
                 "state",
                 machine=tx.machine,
@@ -398,23 +469,20 @@ class UserAgent:
                 actions=tuple(_action_text(a) for a in actions),
             )
         ended = False
-        for a in actions:
-            kind = type(a)
-            if kind is ToTU:
-                tu = cast(ToTU, a)
-                if tu.what == "terminated":
+        for a in tell:
+            if isinstance(a, ToTU):
+                if a.what == "terminated":
                     ended = True
                 else:
-                    self._from_transaction(tx, tu)
-            elif kind is ReportOutcome and ctx.recording:
-                oc = cast(ReportOutcome, a)
+                    self._from_transaction(tx, a, event)
+            elif isinstance(a, ReportOutcome) and recording:
                 ctx.record(
                     "outcome",
                     machine=tx.machine,
                     tx=tx.id,
-                    code=oc.code,
-                    rfc=oc.rfc,
-                    text=f"{oc.direction} {oc.code} {oc.when}",
+                    code=a.code,
+                    rfc=a.rfc,
+                    text=f"{a.direction} {a.code} {a.when}",
                 )
         if new and tx.call is not None:
             for m in new:
@@ -425,22 +493,25 @@ class UserAgent:
     def _tx_ended(self, tx: Tx) -> None:
         tx.ended = True
         self.txs.pop(tx.id, None)
-        if tx.request is not None:
-            matcher = self.client if tx.machine in ("ict", "nict") else self.server
-            key = transaction_key(tx.request)
+        key = tx.key
+        if key is not None:
+            matcher = self.client if tx.client else self.server
             if matcher.find_key(key) is tx:
                 matcher.forget(key)
         if tx.call is not None and tx.request is not None:
-            role = "client" if tx.machine in ("ict", "nict") else "server"
+            role = "client" if tx.client else "server"
             self._dialog_core(tx.call, TransactionEnded(tx.request.method, tx.request.cseq, role))
 
-    def _from_transaction(self, tx: Tx, tu: ToTU) -> None:
-        """What a transaction tells the TU (``terminated`` is handled by the caller)."""
+    def _from_transaction(self, tx: Tx, tu: ToTU, event: Event) -> None:
+        """What a transaction tells the TU (``terminated`` is handled by the caller) when
+        it took ``event``."""
         what = tu.what
         if what == "response":
             response = cast(Response, tu.message)
             if tx.call is not None:
-                self._dialog_net(tx.call, ResponseReceived(response))
+                if not (type(event) is ResponseReceived and event.message is response):
+                    event = ResponseReceived(response)  # else the same value, shown again
+                self._dialog_net(tx.call, event)
             for step in self.tu.on_response(response):
                 self._schedule(step, step.after, None, None)
         elif what == "send_cancel":
@@ -449,7 +520,8 @@ class UserAgent:
             self._ack(cast(Request, tu.message))
         elif what in ("timeout", "cancelled", "transport_error"):
             method = tx.request.method if tx.request is not None else ""
-            self._note(f"{tx.id}: {what} ({method})")
+            if self._recording:
+                self._note(f"{tx.id}: {what} ({method})")
             for step in self.tu.on_event(what, method):
                 self._schedule(step, step.after, None, None)
         # "request": the UA core tells the TU itself, after the dialog had its say
@@ -461,21 +533,60 @@ class UserAgent:
         actions. A `RemoteProtocolError` (a network message the dialog has no arrow for)
         is recorded as a discard and yields nothing; a `LocalProtocolError` propagates."""
         dset = call.dset
-        before = {id(d): d.state for d in dset.dialogs.values()}
+        dialogs = dset.dialogs
+        if not self._tracking:  # nobody reads the states: only the held BYEs matter
+            try:
+                routed = dset.handle(event, tag) if dialogs else dset.start(event)
+            except LocalProtocolError:
+                raise
+            except ProtocolError as exc:
+                self._c.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
+                return []
+            if self.held_byes:
+                self._release_byes(call)
+            return routed
+        # the dialogs' states before, by id (most dialog sets hold one dialog)
+        only: DialogInstance | None = None
+        only_state = ""
+        before: dict[int, str] | None = None
+        if len(dialogs) == 1:
+            for only in dialogs.values():
+                only_state = only.state
+        elif dialogs:
+            before = {id(d): d.state for d in dialogs.values()}
         try:
-            routed = dset.handle(event, tag) if dset.dialogs else dset.start(event)
+            routed = dset.handle(event, tag) if dialogs else dset.start(event)
         except LocalProtocolError:
             raise
         except ProtocolError as exc:
-            self._ctx.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
+            self._c.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
             return []
-        self._dialog_changes(call, before, event, routed)
+        if self._recording:
+            if before is None:
+                before = {id(only): only_state} if only is not None else {}
+            self._dialog_changes(call, before, event, routed)
+            return routed
+        # not recording: only what the core and the script act on
+        changed: list[str] = []
+        if self.tu.dialog_states:
+            if before is None and len(dialogs) == 1:
+                for inst in dialogs.values():
+                    if inst is not only or inst.state != only_state:
+                        changed.append(inst.state)
+            else:
+                if before is None:
+                    before = {id(only): only_state} if only is not None else {}
+                changed = [d.state for d in dialogs.values() if before.get(id(d), "") != d.state]
+        if self.held_byes:
+            self._release_byes(call)
+        if changed:
+            self._dialog_steps(changed)
         return routed
 
     def _dialog_changes(
         self, call: Call, before: dict[int, str], event: Event, routed: list[Routed]
     ) -> None:
-        ctx = self._ctx
+        ctx = self._c
         changed: list[str] = []
         recorded = False
         dialogs = call.dset.dialogs
@@ -483,8 +594,6 @@ class UserAgent:
             old = before.get(id(inst), "")
             if old != inst.state:
                 changed.append(inst.state)
-            if not ctx.recording:
-                continue
             acts = tuple(_action_text(a) for t, a in routed if t == inst.remote_tag)
             # a dialog that changed or acted; else the only dialog, which took the event
             if old != inst.state or acts or (len(dialogs) == 1 and not recorded):
@@ -499,17 +608,29 @@ class UserAgent:
                     actions=acts,
                 )
         if self.held_byes:
-            for inst in list(dialogs.values()):
-                if inst.state != "moratorium" and id(inst) in self.held_byes:
-                    held_call, rfc = self.held_byes.pop(id(inst))
-                    self._core_bye(held_call, inst.remote_tag, rfc)
+            self._release_byes(call)
+        self._dialog_steps(changed)
+
+    def _release_byes(self, call: Call) -> None:
+        """Send the BYEs held until their dialog left Moratorium (RFC 3261 §15)."""
+        for inst in list(call.dset.dialogs.values()):
+            if inst.state != "moratorium" and id(inst) in self.held_byes:
+                held_call, rfc = self.held_byes.pop(id(inst))
+                self._core_bye(held_call, inst.remote_tag, rfc)
+
+    def _dialog_steps(self, changed: list[str]) -> None:
+        """Schedule the steps that wait for the dialog states just entered."""
+        waits = self.tu.dialog_states
         for state in changed:
-            for step in self.tu.on_dialog(state):
-                self._schedule(step, step.after, None, None)
+            if state in waits:
+                for step in self.tu.on_dialog(state):
+                    self._schedule(step, step.after, None, None)
 
     def _dialog(self, call: Call, event: Event, tag: str | None = None) -> None:
         """An event from the network or a timer: discards are recorded, actions run."""
-        self._dialog_actions(call, self._dialog_handle(call, event, tag))
+        routed = self._dialog_handle(call, event, tag)
+        if routed:
+            self._dialog_actions(call, routed)
 
     _dialog_net = _dialog
 
@@ -521,30 +642,28 @@ class UserAgent:
         except LocalProtocolError as exc:
             self._error("UA core", str(exc))
             return
-        self._dialog_actions(call, routed)
+        if routed:
+            self._dialog_actions(call, routed)
 
     def _dialog_actions(self, call: Call, routed: list[Routed]) -> None:
-        ctx = self._ctx
+        ctx = self._c
         for tag, a in routed:
-            kind = type(a)
-            if kind is StartTimer:
-                st = cast(StartTimer, a)
-                ctx.set_timer(("dialog", call, tag, st.name), st.seconds)
-            elif kind is StopTimer:
-                ctx.cancel_timer(("dialog", call, tag, cast(StopTimer, a).name))
-            elif kind is Respond:
-                self._core_respond(cast(Respond, a))
-            elif kind is ToTU:
-                self._from_dialog(call, tag, cast(ToTU, a))
-            elif kind is ReportOutcome and ctx.recording:
-                oc = cast(ReportOutcome, a)
+            if isinstance(a, StartTimer):
+                ctx.set_timer(("dialog", call, tag, a.name), a.seconds)
+            elif isinstance(a, StopTimer):
+                ctx.cancel_timer(("dialog", call, tag, a.name))
+            elif isinstance(a, ToTU):
+                self._from_dialog(call, tag, a)
+            elif isinstance(a, Respond):
+                self._core_respond(a)
+            elif isinstance(a, ReportOutcome) and self._recording:
                 ctx.record(
                     "outcome",
                     machine="dialog",
                     tx=f"dialog-{call.id}",
-                    code=oc.code,
-                    rfc=oc.rfc,
-                    text=f"{oc.direction} {oc.code} {oc.when}",
+                    code=a.code,
+                    rfc=a.rfc,
+                    text=f"{a.direction} {a.code} {a.when}",
                 )
 
     def _from_dialog(self, call: Call, tag: str, tu: ToTU) -> None:
@@ -557,7 +676,7 @@ class UserAgent:
             self._reject_invite(call)
         elif what == "retry":
             self._retry(call, tag, cast(Request | None, tu.message))
-        elif what == "terminated":
+        elif what == "terminated" and self._recording:
             self._note(f"dialog-{call.id} ({tag}) ended")
 
     # -- receiving -----------------------------------------------------------------------------
@@ -568,7 +687,7 @@ class UserAgent:
             self._tx_handle(tx, ResponseReceived(response))
             return
         if self.profile == "rfc6026":
-            self._ctx.record(
+            self._c.record(
                 "discard",
                 text=f"{response.summary()} matches no client transaction: dropped",
                 rfc="RFC 6026 §8.9",
@@ -578,7 +697,7 @@ class UserAgent:
         # client transaction ended with the first 2xx)
         call = self.calls.get((response.call_id, response.from_tag))
         if call is None:
-            self._ctx.record(
+            self._c.record(
                 "discard",
                 text=f"{response.summary()} matches no transaction and no dialog",
                 rfc="RFC 3261 §18.1.2",
@@ -590,28 +709,29 @@ class UserAgent:
         self._dialog(call, ResponseReceived(response))
 
     def _request(self, request: Request, src: str) -> None:
+        received = RequestReceived(request)  # for the transaction, and the dialog first
         tx = self.server.find(request)
         if tx is not None:
-            self._tx_handle(tx, RequestReceived(request))
+            self._tx_handle(tx, received)
             return
         if request.method == "ACK":
-            self._ack(request)
+            self._ack(request, received)
             return
         if request.method == "CANCEL":
-            self._cancel_received(request, src)
+            self._cancel_received(request, src, received)
             return
         call = self._call_for(request)
         routed: list[Routed] = []
         answers: list[Respond] = []
         if call is not None:
             try:
-                routed = self._dialog_handle(call, RequestReceived(request))
+                routed = self._dialog_handle(call, received)
             except LocalProtocolError as exc:  # cannot happen for a received message
                 self._error("UA core", str(exc))
                 return
             answers = [a for _, a in routed if isinstance(a, Respond) and a.request is request]
             if not answers and not self._tracked(call, request):
-                self._ctx.record(
+                self._c.record(
                     "discard",
                     text=f"{request.summary()} is the initial INVITE again: absorbed by the dialog",
                     rfc="RFC 5407 §3.1.1",
@@ -622,13 +742,13 @@ class UserAgent:
         elif request.method == "INVITE":
             call = self._new_call(request.call_id, src, request, received=True)
             try:
-                routed = self._dialog_handle(call, RequestReceived(request))
+                routed = self._dialog_handle(call, received)
             except LocalProtocolError as exc:
                 self._error("UA core", str(exc))
                 return
         bound = call if call is not None and self._in_dialog(call, request) else None
         machine = machine_for(request.method, "server")
-        tx = self._tx_create(machine, RequestReceived(request), src, bound)
+        tx = self._tx_create(machine, received, src, bound)
         if request.to_tag:
             tx.to_tag = request.to_tag
         elif bound is not None and request.method == "INVITE":
@@ -665,27 +785,28 @@ class UserAgent:
             return
         if request.method == "INVITE" and not request.to_tag:
             return  # an initial INVITE nobody scripted is never answered
-        self._note(f"answers {request.method} with 200 (unscripted)")
+        if self._recording:
+            self._note(f"answers {request.method} with 200 (unscripted)")
         self._respond(tx, 200, None, (), "", False, None)
 
-    def _ack(self, ack: Request) -> None:
+    def _ack(self, ack: Request, received: RequestReceived | None = None) -> None:
         """An ACK for a 2xx reached the UA core (RFC 3261 §13.3.1.4, §17.2.3: its branch is
-        new, so it matches no transaction)."""
+        new, so it matches no transaction); ``received`` is its event, if made already."""
         self._stop_retransmit((ack.call_id, ack.cseq, ack.to_tag))
         call = self.calls.get((ack.call_id, ack.to_tag))
         if call is None:
             core.respond_unmatched(ack)  # absorbed: an ACK is never answered
-            self._ctx.record(
+            self._c.record(
                 "discard",
                 text=f"{ack.summary()} matches no dialog: absorbed",
                 rfc="RFC 3261 §17.1.1.3",
             )
             return
-        self._dialog(call, RequestReceived(ack))
+        self._dialog(call, received if received is not None else RequestReceived(ack))
         for step in self.tu.on_request(ack):
             self._schedule(step, step.after, ack, None)
 
-    def _cancel_received(self, cancel: Request, src: str) -> None:
+    def _cancel_received(self, cancel: Request, src: str, received: RequestReceived) -> None:
         """RFC 3261 §9.2: the UA core answers a CANCEL from its server transactions."""
         target = self.server.find_cancelled(cancel)
         call = target.call if target is not None else None
@@ -693,13 +814,13 @@ class UserAgent:
             call = self.callee_index.get((cancel.call_id, cancel.from_tag))
         tx = self._tx_create(
             "nist",
-            RequestReceived(cancel),
+            received,
             src,
             call if call is not None and self._in_dialog(call, cancel) else None,
         )
         tx.to_tag = cancel.to_tag or (target.to_tag if target is not None else self._tag())
         if tx.call is not None:
-            self._dialog(tx.call, RequestReceived(cancel))
+            self._dialog(tx.call, received)
         live = [target.inst] if target is not None and not target.ended else []
         for answer in core.handle_cancel(cancel, live):
             self._core_respond(answer)
@@ -717,7 +838,8 @@ class UserAgent:
                 "transaction has ended"
             )
             return
-        self._note(f"UA core answers {answer.request.method} with {answer.status}", answer.rfc)
+        if self._recording:
+            self._note(f"UA core answers {answer.request.method} with {answer.status}", answer.rfc)
         self._respond(tx, answer.status, False, answer.headers, "", True, None)
 
     def _respond(
@@ -733,7 +855,8 @@ class UserAgent:
         request = tx.request
         assert request is not None
         if tx.ended or core.has_final_response(tx.inst):
-            self._note(f"does not send {code}: {request.summary()} was already answered")
+            if self._recording:
+                self._note(f"does not send {code}: {request.summary()} was already answered")
             return
         if body is None:  # RFC 3261 §13.3.1.4: a 2xx to INVITE carries the answer or offer
             body = (200 <= code < 300 and request.method == "INVITE") or (
@@ -752,7 +875,7 @@ class UserAgent:
         before = tx.inst.state
         event = TUResponse(response)
         try:
-            actions = self.machines.transactions[tx.machine].handle(tx.inst, event)
+            actions = tx.engine.handle(tx.inst, event)
         except LocalProtocolError as exc:
             self._error(step.where if step is not None else "UA core", str(exc))
             return
@@ -796,19 +919,19 @@ class UserAgent:
         key = (response.call_id, response.cseq, response.to_tag)
         interval = self.timing.t1
         self.retransmits[key] = _Retransmit(
-            response, tx.peer, tx.call, self._ctx.now, interval, tx.id
+            response, tx.peer, tx.call, self._c.now, interval, tx.id
         )
-        self._ctx.set_timer(("2xx", key), interval)
+        self._c.set_timer(("2xx", key), interval)
 
     def _stop_retransmit(self, key: tuple[str, int, str]) -> None:
         if self.retransmits.pop(key, None) is not None:
-            self._ctx.cancel_timer(("2xx", key))
+            self._c.cancel_timer(("2xx", key))
 
     def _retransmit_2xx(self, key: tuple[str, int, str]) -> None:
         r = self.retransmits.get(key)
         if r is None:
             return
-        ctx = self._ctx
+        ctx = self._c
         inst = self._dialog_of(r.call, r.response)
         if inst is not None and inst.state == "morgue":
             del self.retransmits[key]
@@ -816,7 +939,8 @@ class UserAgent:
         left = r.start + self.timing.value("64*T1") - ctx.now
         if left < _EPSILON:
             del self.retransmits[key]
-            self._note(f"no ACK for {r.response.summary()} after 64*T1", "RFC 3261 §13.3.1.4")
+            if self._recording:
+                self._note(f"no ACK for {r.response.summary()} after 64*T1", "RFC 3261 §13.3.1.4")
             if (
                 r.call is not None
                 and inst is not None
@@ -825,7 +949,8 @@ class UserAgent:
             ):
                 self._core_bye(r.call, inst.remote_tag, "RFC 3261 §13.3.1.4")
             return
-        ctx.record("timer", machine="ua-core", tx=r.tx, timer="2xx")
+        if self._recording:
+            ctx.record("timer", machine="ua-core", tx=r.tx, timer="2xx")
         ctx.send(r.peer, r.response, retransmission=True, machine="ua-core", tx=r.tx)
         if r.call is not None:
             self._dialog_core(r.call, MessageSent(r.response))
@@ -851,15 +976,15 @@ class UserAgent:
         tag = self._tag() if received else request.from_tag
         call = Call(str(n), dset, peer, tag)
         self.call_list.append(call)
+        self._peer_calls.setdefault(peer, []).append(call)
         self.calls[(call_id, tag)] = call
         if received:
             self.callee_index[(call_id, request.from_tag)] = call
         return call
 
     def _live_dialog(self, peer: str) -> tuple[Call, DialogInstance] | None:
-        for call in reversed(self.call_list):
-            if call.peer != peer:
-                continue
+        """The latest call with ``peer`` whose dialog is live, and that dialog."""
+        for call in reversed(self._peer_calls.get(peer, ())):
             inst = call.main()
             if inst is not None and inst.state in _LIVE:
                 return call, inst
@@ -916,7 +1041,7 @@ class UserAgent:
             call_id, cseq = self._registrations[peer]
             cseq += 1
         else:
-            call_id = f"{self._next('call')}-{self._name}@{self.host}"
+            call_id = f"{self._next_call_id()}-{self._name}@{self.host}"
         if method == "REGISTER":
             self._registrations[peer] = (call_id, cseq)
         request = Request(
@@ -948,7 +1073,8 @@ class UserAgent:
         """RFC 3261 §9.1: the CANCEL the INVITE client transaction asked for."""
         assert ict.request is not None
         cancel = cancel_for(ict.request)
-        self._note(f"sends CANCEL for {ict.request.summary()}", "RFC 3261 §9.1")
+        if self._recording:
+            self._note(f"sends CANCEL for {ict.request.summary()}", "RFC 3261 §9.1")
         if ict.call is not None:
             try:
                 self._send_in_call(ict.call, cancel)
@@ -959,7 +1085,7 @@ class UserAgent:
 
     def _tu_cancel(self, peer: str, out_of_dialog: bool) -> None:
         if out_of_dialog:  # a CANCEL for an INVITE that was never sent (RFC 3261 §9.2: 481)
-            n = self._next("call")
+            n = self._next_call_id()
             invite = Request(
                 "INVITE",
                 uri=f"sip:{peer}@{peer}.example.com",
@@ -975,7 +1101,8 @@ class UserAgent:
             if tx.machine == "ict" and tx.peer == peer and not tx.ended:
                 self._tx_handle(tx, TUCancel())
                 return
-        self._note(f"nothing to cancel: no INVITE to {peer} is in progress", "RFC 3261 §9.1")
+        if self._recording:
+            self._note(f"nothing to cancel: no INVITE to {peer} is in progress", "RFC 3261 §9.1")
 
     def _send_ack(self, call: Call, response: Response) -> None:
         """RFC 3261 §13.2.2.4: the ACK of a 2xx, built once and sent for every copy."""
@@ -1001,7 +1128,7 @@ class UserAgent:
             retx = False
         else:
             retx = True
-        self._ctx.send(call.peer, ack, retransmission=retx, machine="ua-core", tx="ack")
+        self._c.send(call.peer, ack, retransmission=retx, machine="ua-core", tx="ack")
         self._dialog_core(call, MessageSent(ack))
 
     def _invite_of(self, call: Call, response: Response) -> Request | None:
@@ -1056,23 +1183,25 @@ class UserAgent:
         if inst is None:
             return
         request = replace(refused, cseq=(inst.local_cseq or 0) + 1, branch=self._branch())
-        self._note(f"retries {refused.method} after 491", "RFC 3261 §14.1")
+        if self._recording:
+            self._note(f"retries {refused.method} after 491", "RFC 3261 §14.1")
         try:
             self._send_in_call(call, request)
         except LocalProtocolError as exc:
-            self._note(f"retry of {refused.method} not sent: {exc}", "RFC 3261 §14.1")
+            if self._recording:
+                self._note(f"retry of {refused.method} not sent: {exc}", "RFC 3261 §14.1")
 
     # -- the script ----------------------------------------------------------------------------
 
     def _schedule(self, step: Step, delay: float, request: Request | None, tx: Tx | None) -> None:
-        n = self._next("step")
+        self._steps += 1
+        n = self._steps
         self.step_args[n] = (step, request, tx)
-        self._ctx.set_timer(("step", n), delay)
+        self._c.set_timer(("step", n), delay)
 
     def _run_step(self, step: Step, request: Request | None, tx: Tx | None) -> None:
-        ctx = self._ctx
-        if ctx.recording:
-            ctx.record("tu", text=f"{step.describe()} ({step.where})")
+        if self._recording:
+            self._c.record("tu", text=f"{step.describe()} ({step.where})")
         if step.action == "never_answer":
             return
         if step.action == "respond":
