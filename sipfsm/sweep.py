@@ -202,19 +202,11 @@ class _Tally:
     def add(self, run: int, seed: int, result: SimResult) -> None:
         self.runs += 1
         events: Counter[str] = Counter()
-        for record in result.records:
-            if (
-                record.kind == "outcome"
-                and record.code == 408
-                and record.text.startswith("receive ")
-            ):
-                events["408 timeout"] += 1
-            elif (
-                record.kind == "tu"
-                and record.text.startswith("retries ")
-                and record.text.endswith(" after 491")
-            ):
-                events["491 retry"] += 1
+        # (counted by the run whether it records a trace or not: SimResult.counts)
+        if result.counts.get("receive 408"):
+            events["408 timeout"] += result.counts["receive 408"]
+        if result.counts.get("retry after 491"):
+            events["491 retry"] += result.counts["retry after 491"]
         for w in result.wire:
             status = getattr(w.message, "status", 0)
             if status in (481, 487) and not w.retransmission:
@@ -284,7 +276,13 @@ def _run_chunk(chunk: _Chunk) -> tuple[int, _Tally]:
     for run in range(chunk.start, chunk.stop):
         seed = run_seed(chunk.seed, chunk.point, run)
         try:
-            result = simulate(chunk.scenario, seed=seed, loss=chunk.loss, transport=chunk.transport)
+            result = simulate(
+                chunk.scenario,
+                seed=seed,
+                loss=chunk.loss,
+                transport=chunk.transport,
+                record=False,  # the tally reads the wire and SimResult.counts, not the trace
+            )
         except SipFsmError as exc:  # a run the model cannot finish: counted, never fatal
             tally.crashed(run, seed, exc)
             continue

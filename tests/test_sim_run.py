@@ -449,3 +449,26 @@ def test_results_can_be_sent_to_another_process() -> None:
     assert back.to_json() == r.to_json() and back.records == r.records
     summary = run_many("rfc3665-3.1", 3)
     assert pickle.loads(pickle.dumps(summary)).to_json() == summary.to_json()
+
+
+@pytest.mark.parametrize("name", [e.name for e in library()])
+def test_counts_kept_without_a_trace_are_those_the_trace_records(name: str) -> None:
+    """A sweep reads `SimResult.counts` from runs that record nothing: each count must be
+    what the trace of the same run shows (outcome records by direction and code, and the
+    §14.1 retries after a 491)."""
+    sc = load(name)
+    for seed in range(4):
+        for loss in (None, 0.3):
+            traced = simulate(sc, seed=seed, loss=loss, transport=sc.transports[0])
+            bare = simulate(sc, seed=seed, loss=loss, transport=sc.transports[0], record=False)
+            expected: dict[str, int] = {}
+            for r in traced.records:
+                if r.kind == "outcome":
+                    key = " ".join(r.text.split()[:2])  # "receive 408 ..." -> "receive 408"
+                elif r.kind == "tu" and r.text.startswith("retries ") and "after 491" in r.text:
+                    key = "retry after 491"
+                else:
+                    continue
+                expected[key] = expected.get(key, 0) + 1
+            assert bare.counts == traced.counts == expected, (name, seed, loss)
+            assert bare.records == []

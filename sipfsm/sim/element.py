@@ -78,12 +78,14 @@ class RunError:
 class Recorder:
     """The trace of one run: `TraceRecord` values in the order they happened."""
 
-    __slots__ = ("_infos", "enabled", "loop", "records")
+    __slots__ = ("_infos", "counts", "enabled", "loop", "records")
 
     def __init__(self, loop: EventLoop, enabled: bool = True) -> None:
         self.loop = loop
         self.enabled = enabled
         self.records: list[TraceRecord] = []
+        #: how often each outcome happened, kept whether recording or not (`SimResult.counts`)
+        self.counts: dict[str, int] = {}
         self._infos: dict[int, tuple[Message, MessageInfo]] = {}
 
     def info(self, message: Message) -> MessageInfo:
@@ -198,6 +200,11 @@ class Context:
         """Add a trace record of this element (nothing when recording is off)."""
         if self.recorder.enabled:
             self.recorder.add(kind, self.name, **fields)
+
+    def count(self, what: str) -> None:
+        """Count an outcome of the run (`SimResult.counts`), recording or not."""
+        counts = self.recorder.counts
+        counts[what] = counts.get(what, 0) + 1
 
     def violation(self, rule: str, text: str, rfc: str) -> None:
         """Report an invariant violation (always kept, recorded when recording is on)."""

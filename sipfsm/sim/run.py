@@ -8,9 +8,9 @@ expectations with their verdicts and the script steps the model refused;
 `SimResult.to_json` is the ``sipfsm simulate --json`` document and
 `SimResult.write_trace` the JSONL trace.
 
-Recording is on by default. With ``record=False`` (benchmarks, `run_many`) no trace
-record, message summary or wire text is built; violations, expectations and the message
-log are kept either way.
+Recording is on by default. With ``record=False`` (benchmarks, `run_many`, sweeps) no
+trace record, message summary or wire text is built; violations, expectations, the message
+log and the outcome counts (`SimResult.counts`) are kept either way.
 
 Runs are many and alike, so what a run reads of its scenario is worked out once per
 `Scenario` object (`_Plan`): the element scripts, and the expectations compiled so that
@@ -106,6 +106,10 @@ class SimResult:
     errors: list[RunError]
     end_time: float
     expected_rules: frozenset[str] = field(default_factory=frozenset)
+    #: how often each outcome happened, recorded or not: ``"receive 408"``, ``"send 481"``
+    #: (direction and code of a declared outcome, transactions' and dialogs'), ``"retry
+    #: after 491"`` (RFC 3261 §14.1) -- what a sweep counts without recording a trace
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def unexpected_violations(self) -> list[Violation]:
@@ -431,6 +435,7 @@ def simulate(
         errors,
         loop.now,
         plan.expected_rules,
+        recorder.counts,
     )
 
 

@@ -475,7 +475,10 @@ class UserAgent:
                     ended = True
                 else:
                     self._from_transaction(tx, a, event)
-            elif isinstance(a, ReportOutcome) and recording:
+            elif isinstance(a, ReportOutcome):
+                ctx.count(f"{a.direction} {a.code}")
+                if not recording:
+                    continue
                 ctx.record(
                     "outcome",
                     machine=tx.machine,
@@ -656,7 +659,10 @@ class UserAgent:
                 self._from_dialog(call, tag, a)
             elif isinstance(a, Respond):
                 self._core_respond(a)
-            elif isinstance(a, ReportOutcome) and self._recording:
+            elif isinstance(a, ReportOutcome):
+                ctx.count(f"{a.direction} {a.code}")
+                if not self._recording:
+                    continue
                 ctx.record(
                     "outcome",
                     machine="dialog",
@@ -1183,6 +1189,7 @@ class UserAgent:
         if inst is None:
             return
         request = replace(refused, cseq=(inst.local_cseq or 0) + 1, branch=self._branch())
+        self._c.count("retry after 491")
         if self._recording:
             self._note(f"retries {refused.method} after 491", "RFC 3261 §14.1")
         try:
