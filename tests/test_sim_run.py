@@ -472,3 +472,18 @@ def test_counts_kept_without_a_trace_are_those_the_trace_records(name: str) -> N
                 expected[key] = expected.get(key, 0) + 1
             assert bare.counts == traced.counts == expected, (name, seed, loss)
             assert bare.records == []
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_the_wire_text_of_a_trace_names_the_runs_transport_in_its_via_rfc3261_18_1_1(
+    transport: str,
+) -> None:
+    result = simulate("rfc3665-3.1", transport=transport)
+    vias = {
+        line.split()[1]
+        for r in result.records
+        if r.message is not None
+        for line in r.message.raw.splitlines()
+        if line.startswith("Via:")
+    }
+    assert vias == {f"SIP/2.0/{transport.upper()}"}

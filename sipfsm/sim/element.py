@@ -78,11 +78,12 @@ class RunError:
 class Recorder:
     """The trace of one run: `TraceRecord` values in the order they happened."""
 
-    __slots__ = ("_infos", "counts", "enabled", "loop", "records")
+    __slots__ = ("_infos", "counts", "enabled", "loop", "records", "transport")
 
-    def __init__(self, loop: EventLoop, enabled: bool = True) -> None:
+    def __init__(self, loop: EventLoop, enabled: bool = True, transport: str = "udp") -> None:
         self.loop = loop
         self.enabled = enabled
+        self.transport = transport  # what the wire text of each message names in its Via
         self.records: list[TraceRecord] = []
         #: how often each outcome happened, kept whether recording or not (`SimResult.counts`)
         self.counts: dict[str, int] = {}
@@ -94,7 +95,7 @@ class Recorder:
         found = self._infos.get(id(message))
         if found is not None and found[0] is message:
             return found[1]
-        info = MessageInfo.of(message)
+        info = MessageInfo.of(message, self.transport)
         self._infos[id(message)] = (message, info)
         return info
 

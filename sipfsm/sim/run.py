@@ -381,7 +381,7 @@ def simulate(
     plan = _plan(sc)
     machines = _machines(profile, transport, sc.t1, sc.t2, sc.t4, engine)
     loop = EventLoop(seed)
-    recorder = Recorder(loop, record)
+    recorder = Recorder(loop, record, transport)
     invariants = Invariants(recorder)
     errors: list[RunError] = []
     names = plan.names

@@ -40,7 +40,9 @@ class MessageInfo:
     raw: str
 
     @classmethod
-    def of(cls, message: Message) -> MessageInfo:
+    def of(cls, message: Message, transport: str = "udp") -> MessageInfo:
+        """The record form of ``message``; its wire text names ``transport`` in the Via
+        (RFC 3261 §18.1.1, §20.42)."""
         is_request = isinstance(message, Request)
         return cls(
             kind="request" if is_request else "response",
@@ -50,7 +52,7 @@ class MessageInfo:
             call_id=message.call_id,
             cseq=message.cseq,
             branch=message.branch,
-            raw=to_wire(message),
+            raw=to_wire(message, transport=transport.upper()),
         )
 
     @property
