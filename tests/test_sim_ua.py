@@ -24,6 +24,8 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sipfsm.message import Request, Response, response_to
 from sipfsm.sim.element import Context, Recorder
 from sipfsm.sim.engine import EventLoop
@@ -405,3 +407,16 @@ def test_registrations_to_one_registrar_share_a_call_id_rfc3261_10_2(tmp_path: P
     ]
     assert len({m.call_id for m in registers}) == 1
     assert [m.cseq for m in registers] == [1, 2]
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_the_responses_to_a_cancel_never_reach_the_dialog_rfc5407_appendix_c(
+    transport: str, profile: str
+) -> None:
+    """ "CANCEL does not have any influence on the UAC's dialog state" -- not even a 481 to
+    a late CANCEL with a To tag of its own."""
+    for seed in range(30):
+        result = simulate("rfc5407-c", seed=seed, transport=transport, profile=profile)
+        discards = [r.text for r in result.records if r.kind == "discard" and "CANCEL" in r.text]
+        assert discards == [], (seed, discards)

@@ -511,7 +511,9 @@ class UserAgent:
         what = tu.what
         if what == "response":
             response = cast(Response, tu.message)
-            if tx.call is not None:
+            # a CANCEL's responses are none of the dialog's (RFC 5407 Appendix C: "CANCEL
+            # does not have any influence on the UAC's dialog state")
+            if tx.call is not None and response.method != "CANCEL":
                 if not (type(event) is ResponseReceived and event.message is response):
                     event = ResponseReceived(response)  # else the same value, shown again
                 self._dialog_net(tx.call, event)
