@@ -245,7 +245,8 @@ def compile_row(
                 start(name)
         for action in dest.on_enter:
             act(action)
-        if dest.terminal:
+        # (a terminal state: what the leaving kept, or a row or entry started, stops now)
+        if dest.terminal and (change.kept or opaque or _starts_timers(w.lines)):
             w.line("if timers:")
             w.line("for name in list(timers):", 2)
             w.line("del timers[name]", 3)
@@ -255,7 +256,10 @@ def compile_row(
         # a response reports only the outcome of its own code: most responses none
         codes = frozenset(oc.code for oc in realised)
         w.names["_outcomes"] = _outcomes
-        w.line(f"status = getattr({msg}, 'status', None)")
+        if trigger.kind in ("response_received", "tu_response"):
+            w.line(f"status = {msg}.status")
+        else:
+            w.line(f"status = getattr({msg}, 'status', None)")
         w.line(f"if status is None or status in {w.const(codes, 'codes')}:")
         w.line(
             f"out.extend(_outcomes({w.const(realised, 'outcomes')}, {w.const(row, 'row')}, "
@@ -263,17 +267,38 @@ def compile_row(
             2,
         )
     w.line("return out")
+    lines = _tidy(w.lines)
 
     name = "row_" + "".join(c if c.isalnum() else "_" for c in f"{row.source}_{row.trigger}")
     header = f"def {name}(inst, event):"
     doc = f"    # {decl.id} ({decl.profile}): {row.source} --{row.label}--> {row.dest}  {row.rfc}"
     doc = " ".join(doc.splitlines())
-    source = "\n".join([header, doc, *w.lines]) + "\n"
+    source = "\n".join([header, doc, *lines]) + "\n"
     namespace = dict(w.names)
     code = compile(source, f"<sipfsm {decl.id} {decl.profile} {row.source} {row.trigger}>", "exec")
     exec(code, namespace)  # our own generated text, from the declaration
     function: RowFunction = namespace[name]
     return Compiled(function, source)
+
+
+def _starts_timers(lines: list[str]) -> bool:
+    """Whether the code so far puts a timer in ``timers`` (a start, back-off or restart)."""
+    return any(line.lstrip().startswith("timers[") for line in lines)
+
+
+def _tidy(lines: list[str]) -> list[str]:
+    """Two simplifications of a compiled row that change nothing it does: ``timers`` is
+    not read from the instance when nothing uses it, and a row that only appends actions
+    returns them as one list display."""
+    body = [line for line in lines if line != "    timers = inst.timers"]
+    if any("timers" in line for line in body):
+        body = lines
+    start = body.index("    out = []")
+    rest = body[start + 1 : -1]
+    if all(line.startswith("    out.append(") and line.endswith(")") for line in rest):
+        items = [line[len("    out.append(") : -1] for line in rest]
+        return [*body[:start], f"    return [{', '.join(items)}]"]
+    return body
 
 
 def compile_choice(
