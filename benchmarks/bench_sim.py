@@ -11,11 +11,11 @@ it -- about 30 transitions of six machine instances (four transactions, a dialog
 side), 6 messages and 8 timers.
 
 * **calls/s, one core**: `sipfsm.sim.run.simulate` with ``record=False`` (no trace, as
-  benchmarks and `run_many` run it), seeds 0, 1, 2 ..., the best of a few rounds; the
+  benchmarks, `run_many` and sweeps run it), seeds 0, 1, 2 ..., the best of a few rounds; the
   table engine beside the `transitions` engine on the same seeds, and the ratio. Both
   engines are first checked to put the same messages on the wire. Goal: >= 20,000 calls/s
-  on the table engine. With ``record=True`` (the trace a sweep reads its outcomes from),
-  for information.
+  on the table engine. With ``record=True`` (the trace `sipfsm simulate` writes), for
+  information.
 * **sweeps**: `sipfsm.sweep.sweep` of the same call at 1% loss, in this process (one
   worker) and in a pool of one process per core, and the speed-up.
 * **memory**: ``--calls`` calls (100,000 by default) one after the other in this process,
@@ -135,7 +135,7 @@ def sweeps(smoke: bool) -> None:
         seconds[workers] = time.perf_counter() - start
         assert result.points[0].runs == runs
     one = rate(runs, seconds[1])
-    print(f"sweep of {runs:,} calls at {LOSS:g} loss (recording, outcomes counted):")
+    print(f"sweep of {runs:,} calls at {LOSS:g} loss (no trace; outcomes counted by the runs):")
     print(f"  1 worker: {one:,.0f} calls/s")
     if cores > 1:
         many = rate(runs, seconds[cores])
