@@ -329,6 +329,17 @@ Key = tuple[str, int]  # (method, CSeq number) of a request, in one direction
 TransactionKey = tuple[str, str, int]
 
 
+#: How many dialogs have drawn from their random source (`random_sources`).
+_random_sources = 0
+
+
+def random_sources() -> int:
+    """How many dialog random sources have been made in this process so far: a simulation
+    compares it before and after a run to know whether the run drew anything besides its
+    links' loss draws (`sipfsm.sim.run`, runs reused by their draws)."""
+    return _random_sources
+
+
 class SeededRandom(random.Random):
     """The instance's random source: seeded, and equal to another with the same state (so
     two engines' instances compare by value)."""
@@ -403,6 +414,8 @@ class DialogInstance(Instance):
         """The seeded random source, made from ``seed`` on first use."""
         rng = self._rng
         if rng is None:
+            global _random_sources
+            _random_sources += 1
             rng = self._rng = SeededRandom(self.seed)
         return rng
 

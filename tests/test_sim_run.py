@@ -487,3 +487,52 @@ def test_the_wire_text_of_a_trace_names_the_runs_transport_in_its_via_rfc3261_18
         if line.startswith("Via:")
     }
     assert vias == {f"SIP/2.0/{transport.upper()}"}
+
+
+# -- runs reused by their draws -----------------------------------------------------------------
+
+
+def signature(r: SimResult) -> tuple[Any, ...]:
+    """Everything a run gives: its JSON, trace, wire (every field), counts and states."""
+    wire = [(w.t, w.src, w.dst, w.message, w.retransmission, w.lost, w.duplicated) for w in r.wire]
+    return (r.to_json(), list(r.trace_lines()), wire, r.counts, r.final_states, r.end_time)
+
+
+@pytest.mark.parametrize("name", [e.name for e in library()])
+def test_a_reused_run_is_the_run_simulated_afresh(name: str) -> None:
+    sc = load(name)
+    for transport in sc.transports:
+        for loss in (None, 0.01, 0.2):
+            for record in (False, True):
+                for seed in range(12):
+                    options: dict[str, Any] = {"seed": seed, "loss": loss, "record": record}
+                    reused = simulate(sc, transport=transport, **options)
+                    fresh = simulate(sc, transport=transport, reuse=False, **options)
+                    assert signature(reused) == signature(fresh), (transport, options)
+
+
+def test_a_run_whose_draws_match_a_kept_run_is_not_simulated_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sc = load("rfc3665-3.1")  # over TCP a run draws nothing: every run is the same path
+    expected = simulate(sc, seed=7, transport="tcp", reuse=False)
+    simulate(sc, seed=1, transport="tcp")
+
+    def no_loop(*_args: Any) -> None:
+        raise AssertionError("simulated again")
+
+    monkeypatch.setattr("sipfsm.sim.run.EventLoop", no_loop)
+    assert signature(simulate(sc, seed=7, transport="tcp")) == signature(expected)
+    with pytest.raises(AssertionError, match="simulated again"):
+        simulate(sc, seed=7, transport="tcp", reuse=False)
+
+
+def test_a_reused_result_shares_no_list_with_the_kept_one() -> None:
+    sc = load("rfc3665-3.1")
+    first = simulate(sc, seed=3, transport="tcp")
+    second = simulate(sc, seed=4, transport="tcp")
+    first.wire.clear()
+    first.final_states["alice"].clear()
+    third = simulate(sc, seed=5, transport="tcp")
+    assert len(third.wire) == len(second.wire) > 0
+    assert third.final_states["alice"] == second.final_states["alice"] != {}

@@ -95,6 +95,11 @@ class EventLoop:
         self._rng: random.Random | None = None
 
     @property
+    def drew_random(self) -> bool:
+        """Whether anything asked for the loop's random stream."""
+        return self._rng is not None
+
+    @property
     def rng(self) -> random.Random:
         """The loop's own random stream (seeded from the run's seed, stream 0), made the
         first time it is asked for: seeding a generator costs more than most events."""

@@ -44,6 +44,11 @@ class WireMessage:
     duplicated: bool = False
 
 
+def link_seed(seed: int, index: int) -> int:
+    """The seed of a link's random generator in the run seeded ``seed`` (`Network.link_index`)."""
+    return derive_seed(seed, 1, index)
+
+
 class Link:
     """One direction between two elements, with its settings and random generator."""
 
@@ -53,6 +58,7 @@ class Link:
         "drops",
         "duplicate",
         "fixed",
+        "index",
         "last_arrival",
         "loss",
         "reliable",
@@ -63,10 +69,17 @@ class Link:
     )
 
     def __init__(
-        self, spec: LinkSpec, seed: int, reliable: bool, drops_on_tcp: bool, loss: float | None
+        self,
+        spec: LinkSpec,
+        seed: int,
+        reliable: bool,
+        drops_on_tcp: bool,
+        loss: float | None,
+        index: int = 0,
     ) -> None:
         assert spec.delay is not None and spec.reorder_delay is not None
         self.spec = spec
+        self.index = index  # the link's place among the run's (its seed's stream)
         self.rng = random.Random(seed)
         self.reliable = reliable
         self.delay = spec.delay
@@ -118,6 +131,7 @@ class Network:
         "_links",
         "_loop",
         "_recorder",
+        "decisions",
         "drops_on_tcp",
         "log",
         "loss",
@@ -153,20 +167,37 @@ class Network:
         self.loss = loss
         self._links: dict[tuple[str, str], Link] = {}
         self.log: list[WireMessage] = []
+        #: every loss draw of the run, in order: (link index, loss probability, lost) --
+        #: what a run's path depends on when it draws nothing else (`only_loss_draws`;
+        #: runs reused by their draws, sipfsm.sim.run)
+        self.decisions: list[tuple[int, float, bool]] = []
 
     def link(self, src: str, dst: str) -> Link:
         found = self._links.get((src, dst))
         if found is None:
-            index = (self._index(src) * (len(self.names) + 1) + self._index(dst)) + 1
+            index = self.link_index(src, dst)
             found = Link(
                 _link_spec(self.spec, src, dst),
-                derive_seed(self.seed, 1, index),
+                link_seed(self.seed, index),
                 self.reliable,
                 self.drops_on_tcp,
                 self.loss,
+                index,
             )
             self._links[(src, dst)] = found
         return found
+
+    def link_index(self, src: str, dst: str) -> int:
+        """The link's place: its generator is seeded with ``link_seed(run seed, index)``."""
+        return self._index(src) * (len(self.names) + 1) + self._index(dst) + 1
+
+    def only_loss_draws(self) -> bool:
+        """Whether every link of the run drew only its loss draws (fixed delay, no
+        reordering or duplication): then `decisions` is all the randomness it used."""
+        return all(
+            link.fixed is not None and not link.reorder and not link.duplicate
+            for link in self._links.values()
+        )
 
     def _index(self, name: str) -> int:
         try:
@@ -205,7 +236,11 @@ class Network:
             )
         rule = link.dropped_by(message) if link.drops else None
         rng = link.rng
-        if rule is not None or (link.loss and rng.random() < link.loss):
+        lost = rule is not None
+        if not lost and link.loss:
+            lost = rng.random() < link.loss
+            self.decisions.append((link.index, link.loss, lost))
+        if lost:
             entry.lost = True
             if recording:
                 why = (

@@ -20,6 +20,7 @@ the wire is read once per run and the verdicts of an outcome already seen are re
 from __future__ import annotations
 
 import itertools
+import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,13 +29,14 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from sipfsm.dialog import random_sources as dialog_random_sources
 from sipfsm.errors import UnknownName
 from sipfsm.message import Message, Request, Response
 from sipfsm.model import ENGINES, timing_for
 from sipfsm.sim.element import Context, Element, Recorder, RunError
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import Invariants, Violation
-from sipfsm.sim.network import Network, WireMessage
+from sipfsm.sim.network import Network, WireMessage, link_seed
 from sipfsm.sim.scenario import (
     ElementSpec,
     LibraryEntry,
@@ -224,6 +226,7 @@ class _Plan:
         "expected_rules",
         "hits",
         "names",
+        "paths",
         "patterns",
         "scenario",
         "steps",
@@ -257,6 +260,8 @@ class _Plan:
         self.hits: dict[Any, tuple[int, ...]] = {}
         #: what decides the expectations (`_check`) -> their results
         self.verdicts: dict[Any, tuple[ExpectationResult, ...]] = {}
+        #: the runs kept for reuse, by the options they ran with (`_Paths`)
+        self.paths: dict[tuple[Any, ...], _Paths] = {}
 
     def match(self, key: Any, w: WireMessage) -> tuple[int, ...]:
         """The indices of the patterns ``w`` matches (``key``: its fields), remembered."""
@@ -337,6 +342,129 @@ def _plan(sc: Scenario) -> _Plan:
     return found
 
 
+# -- runs reused by their draws ----------------------------------------------------------------
+
+
+class _Draw:
+    """A point where the runs of a `_Paths` that got here draw a loss on a link: the link
+    (its index and loss probability) and, for each outcome, what follows -- the next draw,
+    or the result of the run."""
+
+    __slots__ = ("index", "loss", "next")
+
+    def __init__(self, index: int, loss: float) -> None:
+        self.index = index
+        self.loss = loss
+        self.next: dict[bool, _Draw | SimResult] = {}
+
+
+class _Paths:
+    """The runs of one scenario and options whose only randomness was their links' loss
+    draws. Such a run is a function of the outcomes of those draws (the machines, scripts
+    and network are deterministic; names come from counters), so a run whose draws come
+    out the same as a kept run's *is* that run, seed aside: `find` draws from the new
+    seed's link generators along the kept paths (a trie of draws) and returns the result
+    at the end of the path they follow, or ``None`` as soon as they leave every kept path
+    (the run is then simulated, and kept). Bounded: at most `_MAX_PATHS` results per
+    options; and when reuse rarely pays (high loss: most paths are new), it stops being
+    tried."""
+
+    __slots__ = ("active", "hits", "kept", "root", "tries")
+
+    def __init__(self) -> None:
+        self.root: _Draw | SimResult | None = None
+        self.kept = 0
+        self.tries = 0
+        self.hits = 0
+        self.active = True
+
+    def find(self, seed: int) -> SimResult | None:
+        node = self.root
+        if node is None:
+            return None
+        self.tries += 1
+        generators: dict[int, random.Random] = {}
+        while type(node) is _Draw:
+            rng = generators.get(node.index)
+            if rng is None:
+                rng = generators[node.index] = random.Random(link_seed(seed, node.index))
+            node = node.next.get(rng.random() < node.loss)
+            if node is None:
+                if self.tries >= _REUSE_TRIAL and self.hits * 8 < self.tries:
+                    self.active = False  # most runs take new paths: stop looking
+                return None
+        self.hits += 1
+        return node  # type: ignore[return-value]
+
+    def keep(self, decisions: list[tuple[int, float, bool]], result: SimResult) -> None:
+        if self.kept >= _MAX_PATHS:
+            return
+        if not decisions:
+            if self.root is None:
+                self.root = result
+                self.kept += 1
+            return
+        if self.root is None:
+            self.root = _Draw(decisions[0][0], decisions[0][1])
+        node = self.root
+        for i, (index, loss, lost) in enumerate(decisions):
+            if type(node) is not _Draw or node.index != index or node.loss != loss:
+                self.active = False  # runs that diverge without a draw: never reuse
+                return
+            following = node.next.get(lost)
+            if following is None:
+                if i + 1 < len(decisions):
+                    following = _Draw(decisions[i + 1][0], decisions[i + 1][1])
+                else:
+                    following = result
+                    self.kept += 1
+                node.next[lost] = following
+            node = following
+        if node is not result and type(node) is _Draw:
+            self.active = False  # a kept path goes on where this one ended: never reuse
+
+
+#: Results kept per scenario and options, and how many runs are tried before reuse that
+#: rarely pays (fewer than one run in eight) is given up.
+_MAX_PATHS = 1024
+_REUSE_TRIAL = 256
+
+
+def _reissue(kept: SimResult, seed: int) -> SimResult:
+    """A kept result for another seed: its own lists and states, the seed its own. (The
+    records, wire messages, violations and expectations in them are the kept run's
+    objects: a finished run's are never changed.)"""
+    final = {
+        name: {
+            key: dict(value)
+            if isinstance(value, dict)
+            else list(value)
+            if isinstance(value, list)
+            else value
+            for key, value in states.items()
+        }
+        for name, states in kept.final_states.items()
+    }
+    return SimResult(
+        kept.scenario,
+        kept.title,
+        seed,
+        kept.transport,
+        kept.profile,
+        kept.engine,
+        kept.elements,
+        list(kept.records),
+        list(kept.wire),
+        final,
+        list(kept.violations),
+        list(kept.expectations),
+        list(kept.errors),
+        kept.end_time,
+        kept.expected_rules,
+        dict(kept.counts),
+    )
+
+
 def simulate(
     scenario: Scenario | str | Path,
     *,
@@ -347,6 +475,7 @@ def simulate(
     engine: str = "table",
     record: bool = True,
     max_events: int = 10_000_000,
+    reuse: bool = True,
 ) -> SimResult:
     """Run ``scenario`` (a `Scenario`, a built-in name or a file) once.
 
@@ -354,7 +483,13 @@ def simulate(
     profile, and must be among those it lists (where it makes sense); ``loss`` replaces
     every link's loss probability (UDP only: TCP loses nothing); ``engine`` is ``table`` or
     ``transitions``. Bad options raise `ScenarioError` or `UnknownName`; a run that
-    schedules more than ``max_events`` events raises `RunawayError`."""
+    schedules more than ``max_events`` events raises `RunawayError`.
+
+    With ``reuse`` (the default), a run whose only randomness is its links' loss draws is
+    kept, and a later run of the same scenario and options whose draws come out the same
+    is not simulated again: it gets the kept result with its own seed (`_Paths`). The
+    result is the same either way (tests/test_sim_run.py checks it over the library);
+    ``reuse=False`` simulates every run."""
     sc = _resolve(scenario)
     transport = transport or sc.transports[0]
     if transport not in ("udp", "tcp"):
@@ -379,6 +514,20 @@ def simulate(
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ScenarioError(sc.source, None, "--seed", f"{seed!r} is not a whole number")
     plan = _plan(sc)
+    paths: _Paths | None = None
+    drawn = 0
+    if reuse:
+        options = (profile, transport, engine, loss, record, max_events)
+        paths = plan.paths.get(options)
+        if paths is None:
+            paths = plan.paths[options] = _Paths()
+        elif paths.active:
+            found = paths.find(seed)
+            if found is not None:
+                return _reissue(found, seed)
+        if not paths.active:
+            paths = None
+        drawn = dialog_random_sources()
     machines = _machines(profile, transport, sc.t1, sc.t2, sc.t4, engine)
     loop = EventLoop(seed)
     recorder = Recorder(loop, record, transport)
@@ -419,7 +568,7 @@ def simulate(
         final[name] = agent.final_state()
     violations = invariants.violations
     wire = network.log
-    return SimResult(  # positional, in the order of the fields (many runs, each one call)
+    result = SimResult(  # positional, in the order of the fields (many runs, each one call)
         sc.name,
         sc.title,
         seed,
@@ -437,6 +586,14 @@ def simulate(
         plan.expected_rules,
         recorder.counts,
     )
+    if (
+        paths is not None
+        and network.only_loss_draws()
+        and not loop.drew_random
+        and dialog_random_sources() == drawn
+    ):
+        paths.keep(network.decisions, _reissue(result, seed))
+    return result
 
 
 def _check(
