@@ -15,7 +15,8 @@ parser's memo caches emptied before every round so each starts cold:
 * ``check``: `sipfsm.check.check_files` end to end (read the file, parse, match, replay
   both endpoints' transactions and dialogs through the model, rules), and its ratio to
   ``parse``;
-* ``check --as``: the same with only the callee checked (``--as``): one endpoint's replay;
+* ``check --as``: the same with only the callee checked (``--as``): one endpoint's replay
+  (``check`` minus ``check --as``: what replaying one more endpoint costs);
 * ``sipmessage``: for reference, when installed, the parse + Via/From/To/CSeq rate of
   the ``sipmessage`` library (see docs/checker.md, "Parsing").
 
@@ -232,6 +233,12 @@ def main() -> None:
     parse_rate = rate(count, best["parse"][0])
     print(f"check / parse: {check_rate / parse_rate:.2f} (wall), "
           f"{best['parse'][1] / best['check'][1]:.2f} (CPU)")  # fmt: skip
+    micros = {name: seconds / count * 1e6 for name, (_wall, seconds) in best.items()}
+    print(
+        f"per message (CPU): read {micros['read']:.1f} µs, parse {micros['parse']:.1f} µs, "
+        f"check {micros['check']:.1f} µs, of which one endpoint's replay "
+        f"{micros['check'] - micros['check --as']:.1f} µs (check - check --as)"
+    )
     reference = sipmessage_rate(raws[: min(count, 20_000)])
     if reference is not None:
         print(f"sipmessage parse+fields (reference): {reference:10,.0f} messages/s")

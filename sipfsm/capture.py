@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 
 import dpkt
 
@@ -64,12 +64,15 @@ class CaptureError(SipFsmError):
         super().__init__(f"{path}: {position}: {what}")
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One SIP message as it was seen: ``time`` in seconds, ``src`` / ``dst`` as
     ``HOST:PORT`` (IPv6 hosts in brackets), ``transport`` ``udp`` or ``tcp`` (reliable),
     the raw octets, and ``where`` it was found. ``error`` is set when the message could not
-    even be framed (a TCP stream without Content-Length, cut short ...)."""
+    even be framed (a TCP stream without Content-Length, cut short ...).
+
+    An immutable value like the frozen dataclasses elsewhere, but a named tuple (as
+    `sipfsm.matching.TransactionKey`): a trace makes one per message, and a tuple is built
+    in a third of the time of a frozen dataclass (measured: 0.19 against 0.57 µs)."""
 
     time: float
     src: str
@@ -172,7 +175,7 @@ def read(path: Path | str, fmt: str = "auto") -> Trace:
     elif found == "sim":
         return read_sim(path, data)  # in time order already (its observations say so)
     else:
-        trace = Trace(path, "jsonl", list(read_jsonl(path, data)))
+        trace = Trace(path, "jsonl", _jsonl_records(path, data))
     trace.records.sort(key=_TIME)  # stable: file order among equal times
     return trace
 
@@ -355,14 +358,21 @@ def _json_object(path: Path, number: int, line: str) -> dict[str, Any]:
 
 
 def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
+    """The records of a JSONL trace (`jsonl_line`), in file order."""
+    return iter(_jsonl_records(path, data))
+
+
+def _jsonl_records(path: Path, data: bytes) -> list[Record]:
     lines = _text_lines(path, data)
     decode = _JSON.raw_decode  # `_json_object`, inlined: this runs for every message
     name = path.name
+    records: list[Record] = []
+    add = records.append
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
             continue
         try:
-            item, end = decode(line, len(line) - len(line.lstrip()))
+            item, end = decode(line, 0 if line[0] == "{" else len(line) - len(line.lstrip()))
         except json.JSONDecodeError as exc:
             raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
         if end != len(line) and not line[end:].isspace():
@@ -387,7 +397,8 @@ def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
             octets = raw.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError:
             octets = raw.encode("utf-8", "surrogatepass")
-        yield Record(float(t), src, dst, transport, octets, f"{name} line {number}")
+        add(Record(float(t), src, dst, transport, octets, f"{name} line {number}"))
+    return records
 
 
 # -- simulator traces ----------------------------------------------------------------------

@@ -49,6 +49,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -73,12 +74,12 @@ from sipfsm.events import (
     SendMessage,
     StartTimer,
     StopTimer,
-    TimerFired,
     ToTU,
     TransactionEnded,
     TUCancel,
     TURequest,
     TUResponse,
+    timer_fired,
 )
 from sipfsm.matching import (
     Matcher,
@@ -222,6 +223,9 @@ UNKNOWN: Final = 0
 ACCEPTED: Final = -1
 
 _INF: Final = float("inf")
+_TIME: Final = attrgetter("time")
+#: Messages parsed before they are replayed (`Checker._replay_captured`).
+_BATCH: Final = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,31 +351,32 @@ class CheckReport:
 # -- replay state --------------------------------------------------------------------------------
 
 
-class _Tx:
-    """One transaction seen from one endpoint."""
+class _Tx(Instance):
+    """One transaction seen from one endpoint: the machine's own instance (`Instance`:
+    state, running timers, request ...) with what the checker keeps beside it, so the
+    replay makes one object per transaction and reads its state without a hop."""
 
     __slots__ = (
         "acked",
         "call",
         "cancel_target",
+        "cseq",
         "deadlines",
         "dset",
         "engine",
         "expects",
         "fed",
         "final_index",
-        "id",
-        "inst",
         "key",
         "last_index",
         "last_sent",
         "machine",
         "messages",
         "method",
+        "number",
         "path",
         "peer",
         "reported",
-        "request",
         "role",
         "side",
         "start",
@@ -384,21 +389,24 @@ class _Tx:
         self,
         side: _Side,
         call: _Call,
-        tid: str,
+        number: int,
         machine: str,
         engine: Engine,
         request: Request,
         key: TransactionKey,
+        role: str,
     ) -> None:
+        Instance.__init__(self)
         self.side = side
         self.call = call
-        self.id = tid
+        #: ``T<number>`` in the report
+        self.number = number
         self.machine = machine
-        self.role = "client" if machine in ("ict", "nict") else "server"
+        self.role = role
         self.engine = engine
-        self.inst: Instance = Instance()
         self.request = request
         self.method = request.method
+        self.cseq = request.cseq
         self.key = key
         #: the other end of the transaction (whose duties some rules are about)
         self.peer = ""
@@ -407,11 +415,13 @@ class _Tx:
         self.deadlines: dict[str, tuple[float, float]] = {}
         self.expects: list[tuple[str, float, Message, int]] = []
         self.last_sent: Message | None = None
-        self.reported: set[str] = set()
+        #: the rules already reported for it (None: none yet)
+        self.reported: set[str] | None = None
         self.cancel_target: _Tx | None = None
         self.dset: _DSet | None = None
-        #: what was shown to the dialog: the first ACK (client), responses (server)
-        self.fed: set[tuple[int, str]] = set()
+        #: what was shown to the dialog: the first ACK (client), responses (server) as
+        #: (status, To tag) -- a few, so a tuple
+        self.fed: tuple[tuple[int, str], ...] = ()
         self.acked = False
         self.final_index = 0
         self.last_index = 0
@@ -421,8 +431,20 @@ class _Tx:
         self.verdict_note = ""
 
     @property
-    def ended(self) -> bool:
-        return self.inst.state == "terminated"
+    def id(self) -> str:
+        return f"T{self.number}"
+
+    def report_once(self, rule: str) -> bool:
+        """Whether ``rule`` is reported for the first time for this transaction (a
+        retransmission repeats a fault: it is reported once)."""
+        reported = self.reported
+        if reported is None:
+            self.reported = {rule}
+            return True
+        if rule in reported:
+            return False
+        reported.add(rule)
+        return True
 
 
 class _DialogRec:
@@ -501,20 +523,16 @@ class _Side:
         #: the INVITE server transaction that sent the first 2xx with a key
         self.sent_2xx: dict[TransactionKey, _Tx] = {}
 
-    def call(self, call_id: str) -> _Call:
-        found = self.calls.get(call_id)
-        if found is None:
-            found = self.calls[call_id] = _Call()
-        return found
-
 
 class _Item:
     """One parsed message of the trace, with its transaction key (computed once for both
     its ends)."""
 
-    __slots__ = ("dst", "index", "key", "message", "record", "src", "time")
+    __slots__ = ("dst", "index", "key", "message", "record", "src", "time", "transport")
 
-    def __init__(self, index: int, record: Record, message: Message, key: TransactionKey) -> None:
+    def __init__(
+        self, index: int, record: Record, message: Message, key: TransactionKey, src: str, dst: str
+    ) -> None:
         self.index = index
         self.record = record
         self.message = message
@@ -523,8 +541,10 @@ class _Item:
         #: trace the send time (sender) or the delivery time (receiver)
         self.time = record.time
         #: its sender and receiver, as the report names them
-        self.src = ""
-        self.dst = ""
+        self.src = src
+        self.dst = dst
+        #: "tcp" stands for any reliable transport
+        self.transport = "tcp" if record.transport == "tcp" else "udp"
 
 
 # -- the checker ---------------------------------------------------------------------------------
@@ -552,6 +572,9 @@ class Checker:
         self.tol_abs = TOLERANCE_ABS if tolerance is None else tolerance
         self.tol_rel = TOLERANCE_REL if tolerance_rel is None else tolerance_rel
         self.engines: dict[tuple[str, str], Engine] = {}
+        #: (role, method, transport) -> (machine, engine)
+        self._tx_engines: dict[tuple[str, str, str], tuple[str, Engine]] = {}
+        self._dialog_engines: dict[str, DialogEngine] = {}
         self.report = CheckReport(profile)
         self._seen: set[tuple[str, int]] = set()
         self._seen_messages: set[tuple[str, TransactionKey, int, str]] = set()
@@ -572,9 +595,10 @@ class Checker:
         return self.report
 
     def check_trace(self, trace: Trace, as_addr: str | None = None) -> None:
-        """Check one trace: each record is parsed and replayed at once, in time order. A
-        simulator trace is replayed per observation (`Trace.observations`): by its sender at
-        the send time, by its receiver at each delivery time."""
+        """Check one trace: its records are parsed (a batch at a time, `_BATCH`) and
+        replayed in time order. A simulator trace is replayed per observation
+        (`Trace.observations`): by its sender at the send time, by its receiver at each
+        delivery time."""
         report = self.report
         first = report.messages + 1
         names = {e: e for e in trace.elements}  # a simulator's element names, as they are
@@ -593,7 +617,7 @@ class Checker:
         else:
             unsure = self._replay_observed(trace, sides, names)
         report.messages = base + len(trace.records)
-        end = max((r.time for r in trace.records), default=0.0)
+        end = max(map(_TIME, trace.records), default=0.0)
         if trace.end is not None:
             end = max(end, trace.end)
         for side in sides.values():
@@ -618,10 +642,17 @@ class Checker:
         )
 
     def _read(
-        self, trace: Trace, index: int, record: Record, sides: dict[str, _Side], src: str, dst: str
+        self,
+        index: int,
+        record: Record,
+        sides: dict[str, _Side],
+        src: str,
+        dst: str,
+        framed: bool = False,
     ) -> _Item | None:
         """Parse one record (an unparseable one is listed, and None returned) and check the
-        rules on the message alone."""
+        rules on the message alone. ``framed``: a TCP record is one message framed from its
+        stream (a capture's)."""
         report = self.report
         if record.error:
             report.unparseable.append(
@@ -629,22 +660,18 @@ class Checker:
             )
             return None
         try:
-            message = parse(
-                record.raw,
-                stream=record.transport == "tcp" and trace.format in ("pcap", "pcapng"),
-            )
+            message = parse(record.raw, stream=framed and record.transport == "tcp")
         except WireError as exc:
             report.unparseable.append(
                 {"message": index, "where": record.where, "reason": exc.reason}
             )
             return None
         report.parsed += 1
-        item = _Item(index, record, message, transaction_key(message))
-        item.src = src
-        item.dst = dst
+        item = _Item(index, record, message, transaction_key(message), src, dst)
         if type(message) is Response:
-            self._codes[index] = message.status
-            if message.status >= 400:
+            status = message.status
+            self._codes[index] = status
+            if status >= 400:
                 self._message_rules(item, message, src, dst, sides)
         return item
 
@@ -656,22 +683,53 @@ class Checker:
         matched = self._matched
         index = self.report.messages
         unsure: list[_Item] = []
-        for record in trace.records:
-            index += 1
-            src = names.get(record.src) or _endpoint(record.src)
-            dst = names.get(record.dst) or _endpoint(record.dst)
-            item = self._read(trace, index, record, sides, src, dst)
-            if item is None:
-                continue
-            message = item.message
-            sender = sides.get(src)
-            if sender is not None:
-                self._process(sender, item, message, True)
-            receiver = sides.get(dst)
-            if receiver is not None:
-                self._process(receiver, item, message, False)
-            if index not in matched:
-                unsure.append(item)
+        framed = trace.format in ("pcap", "pcapng")
+        read = self._read
+        # (`_process`, inlined: this runs twice for every message)
+        sent_request = self._sent_request
+        sent_response = self._sent_response
+        received_request = self._received_request
+        received_response = self._received_response
+        #: an address as the trace writes it -> (its name in the report, its side if checked)
+        ends: dict[str, tuple[str, _Side | None]] = {}
+        records = trace.records
+        # Parsed a batch at a time, then replayed: each loop keeps its own code and data in
+        # the processor's caches (measured: parsing costs half as much again when every
+        # message is parsed between two replay steps).
+        for start in range(0, len(records), _BATCH):
+            batch: list[tuple[_Item, _Side | None, _Side | None]] = []
+            for record in records[start : start + _BATCH]:
+                index += 1
+                src = ends.get(record.src)
+                if src is None:
+                    name = names.get(record.src) or _endpoint(record.src)
+                    src = ends[record.src] = (name, sides.get(name))
+                dst = ends.get(record.dst)
+                if dst is None:
+                    name = names.get(record.dst) or _endpoint(record.dst)
+                    dst = ends[record.dst] = (name, sides.get(name))
+                item = read(index, record, sides, src[0], dst[0], framed)
+                if item is not None:
+                    batch.append((item, src[1], dst[1]))
+            for item, sender, receiver in batch:
+                message: Any = item.message
+                request = type(message) is Request
+                if sender is not None:
+                    if request:
+                        sent_request(sender, item, message)
+                    else:
+                        sent_response(sender, item, message)
+                    if self._ended:
+                        self._flush_ended()
+                if receiver is not None:
+                    if request:
+                        received_request(receiver, item, message)
+                    else:
+                        received_response(receiver, item, message)
+                    if self._ended:
+                        self._flush_ended()
+                if item.index not in matched:
+                    unsure.append(item)
         return unsure
 
     def _replay_observed(
@@ -691,7 +749,7 @@ class Checker:
             if who == SENDER:
                 src = names.get(record.src) or _endpoint(record.src)
                 dst = names.get(record.dst) or _endpoint(record.dst)
-                item = items[pos] = self._read(trace, base + pos + 1, record, sides, src, dst)
+                item = items[pos] = self._read(base + pos + 1, record, sides, src, dst)
                 if item is None:
                     continue
                 read.append(item)
@@ -722,11 +780,13 @@ class Checker:
         return {wanted}
 
     def _report_side(self, side: _Side) -> None:
+        name = side.name
+        add = self.report.transactions.append
         for tx in side.txs:
-            self.report.transactions.append(
+            add(
                 TransactionReport(
-                    tx.id,
-                    side.name,
+                    f"T{tx.number}",
+                    name,
                     tx.role,
                     tx.machine,
                     tx.method,
@@ -735,15 +795,16 @@ class Checker:
                     tx.path,
                 )
             )
+        add_dialog = self.report.dialogs.append
         for call in side.calls.values():
             for dset in call.dsets:
                 for rec in dset.recs.values():
                     self._dialog_count += 1
                     inst = rec.inst
-                    self.report.dialogs.append(
+                    add_dialog(
                         DialogReport(
                             f"D{self._dialog_count}",
-                            side.name,
+                            name,
                             inst.role,
                             inst.call_id,
                             inst.local_tag,
@@ -757,11 +818,9 @@ class Checker:
     def _endpoints(trace: Trace, names: dict[str, str]) -> set[str]:
         if trace.local is not None:
             return {trace.local}
-        found: set[str] = set()
-        for r in trace.records:
-            found.add(names.get(r.src) or _endpoint(r.src))
-            found.add(names.get(r.dst) or _endpoint(r.dst))
-        return found
+        records = trace.records
+        written = {r.src for r in records} | {r.dst for r in records}
+        return {names.get(a) or _endpoint(a) for a in written}
 
     @staticmethod
     def _why_unmatched(item: _Item, views: set[str], names: dict[str, str]) -> str:
@@ -805,28 +864,31 @@ class Checker:
         """Feed one event; keep the timers' deadlines; record the state path; queue the
         transaction's end for its dialog. A ProtocolError becomes a violation (None is
         returned)."""
-        inst = tx.inst
-        before = inst.state
+        before = tx.state
         try:
             if create:
-                actions: list[Any] = tx.engine.start(inst, event)  # type: ignore[attr-defined]
+                actions: list[Any] = tx.engine.start(tx, event)  # type: ignore[attr-defined]
             else:
-                actions = tx.engine.handle(inst, event)
+                actions = tx.engine.handle(tx, event)
         except ProtocolError as exc:
             self._protocol_error(tx, exc, event, index)
             return None
+        deadlines = tx.deadlines
         for action in actions:
             kind = type(action)
             if kind is StartTimer:
                 seconds = action.seconds
-                tx.deadlines[action.name] = (at + seconds, seconds)
+                deadline = at + seconds
+                deadlines[action.name] = (deadline, seconds)
                 slack = self.tol_rel * seconds  # _tol, inlined: this runs for every timer
-                due = at + seconds + (slack if slack > self.tol_abs else self.tol_abs)
-                if due < tx.call.due:
-                    tx.call.due = due
+                tol_abs = self.tol_abs
+                due = deadline + (slack if slack > tol_abs else tol_abs)
+                call = tx.call
+                if due < call.due:
+                    call.due = due
             elif kind is StopTimer:
-                tx.deadlines.pop(action.name, None)
-        state = inst.state
+                deadlines.pop(action.name, None)
+        state = tx.state
         if state != before:
             tx.path.append(state)
             if state == "terminated":
@@ -837,7 +899,7 @@ class Checker:
     def _protocol_error(self, tx: _Tx, exc: ProtocolError, event: Event, index: int) -> None:
         rule = "protocol-error"
         rfc = _state_rfc(tx.engine.decl, exc.state)
-        guard = _failed_guard(tx.engine, (tx.inst,), event, exc.state)
+        guard = _failed_guard(tx.engine, (tx,), event, exc.state)
         if guard is not None:
             rfc = guard.rfc
             rule = _GUARD_RULES.get(guard.name, rule)
@@ -845,29 +907,31 @@ class Checker:
         text = f"{tx.side.name}: {exc}"
         if rule == "protocol-error":
             rule = str(exc)
-        if rule in tx.reported:
+        if not tx.report_once(rule):
             return  # the same fault again (a retransmission): reported once
-        tx.reported.add(rule)
         self._violate(rule, index, text, tx.side.name, rfc, code)
 
     def _fire(self, tx: _Tx, name: str, at: float) -> None:
         tx.deadlines.pop(name, None)
-        actions = self._run(tx, TimerFired(name), at, tx.last_index)
+        actions = self._run(tx, timer_fired(name), at, tx.last_index)
         if not actions:
             return
-        sends = [a.message for a in actions if type(a) is SendMessage]
-        if name == _RETRANSMIT.get(tx.machine) and sends:
-            self._once(
-                tx,
-                "retransmission-schedule",
-                tx.last_index,
-                f"{tx.side.name} did not retransmit when Timer {name} fired at "
-                f"+{at - tx.start:.3f} s ({tx.machine} {tx.inst.state})",
-                TIMERS[name].rfc,
-            )
-        elif name == "Trying":
-            for message in sends:  # not enforced: the TU may have known it answers in time
-                self._expect(tx, "100", at + self.tol_abs, message, 0)
+        retransmit = _RETRANSMIT.get(tx.machine)
+        if name == retransmit or name == "Trying":
+            sends = [a.message for a in actions if type(a) is SendMessage]
+            if name == retransmit:
+                if sends:
+                    self._once(
+                        tx,
+                        "retransmission-schedule",
+                        tx.last_index,
+                        f"{tx.side.name} did not retransmit when Timer {name} fired at "
+                        f"+{at - tx.start:.3f} s ({tx.machine} {tx.state})",
+                        TIMERS[name].rfc,
+                    )
+            else:
+                for message in sends:  # not enforced: the TU may have known it answers in time
+                    self._expect(tx, "100", at + self.tol_abs, message, 0)
         # Timers H and L say that no ACK arrived. When the peer that owed it is checked
         # too, its own replay judges whether it sent one (a simulated network may have
         # lost it); otherwise this is all the trace shows of it.
@@ -891,9 +955,8 @@ class Checker:
             )
 
     def _once(self, tx: _Tx, rule: str, index: int, text: str, rfc: str = "") -> None:
-        if rule in tx.reported:
+        if not tx.report_once(rule):
             return
-        tx.reported.add(rule)
         self._violate(rule, index, text, tx.side.name, rfc, self._codes.get(index))
 
     def _expect(self, tx: _Tx, kind: str, expiry: float, message: Message, index: int) -> None:
@@ -913,27 +976,28 @@ class Checker:
         if call.due < now:
             outer = self._ended
             self._ended = []
-            tol = self._tol
+            tol_abs = self.tol_abs
+            tol_rel = self.tol_rel
             while True:
                 best: _Tx | None = None
                 best_name = ""
                 best_at = _INF
                 for tx in call.live:
                     for name, (deadline, interval) in tx.deadlines.items():
-                        if (
-                            deadline < best_at
-                            and deadline + tol(interval) < now
-                            and (tx is not hold_tx or name != hold)
-                        ):
-                            best, best_name, best_at = tx, name, deadline
+                        if deadline < best_at:
+                            slack = tol_rel * interval  # `_tol`, inlined
+                            if deadline + (slack if slack > tol_abs else tol_abs) < now and (
+                                tx is not hold_tx or name != hold
+                            ):
+                                best, best_name, best_at = tx, name, deadline
                 timer: tuple[_DSet, str, str] | None = None
                 for key, deadline in call.timers.items():
-                    if deadline < best_at and deadline + self.tol_abs < now:
+                    if deadline < best_at and deadline + tol_abs < now:
                         timer, best_at = key, deadline
                 if timer is not None:
                     del call.timers[timer]
                     dset, tag, name = timer
-                    self._dialog(dset, TimerFired(name), best_at, 0, tag=tag)
+                    self._dialog(dset, timer_fired(name), best_at, 0, tag=tag)
                 elif best is not None:
                     self._fire(best, best_name, best_at)
                 else:
@@ -943,9 +1007,14 @@ class Checker:
             due = _INF
             for tx in call.live:
                 for deadline, interval in tx.deadlines.values():
-                    due = min(due, deadline + tol(interval))
+                    slack = tol_rel * interval
+                    deadline += slack if slack > tol_abs else tol_abs
+                    if deadline < due:
+                        due = deadline
             for deadline in call.timers.values():
-                due = min(due, deadline + self.tol_abs)
+                deadline += tol_abs
+                if deadline < due:
+                    due = deadline
             call.due = due
         if call.expect_due < now:
             self._expire(call, now)
@@ -978,7 +1047,7 @@ class Checker:
             if timer is not None:
                 del call.timers[timer]
                 dset, tag, name = timer
-                self._dialog(dset, TimerFired(name), now, 0, tag=tag)
+                self._dialog(dset, timer_fired(name), now, 0, tag=tag)
             elif best is not None:
                 self._fire(best, best_name, now)
             else:
@@ -1012,7 +1081,7 @@ class Checker:
                         "no-ack-2xx",
                         index,
                         f"{tx.side.name} sent no ACK for the {self._codes.get(index)} to its "
-                        f"INVITE (CSeq {tx.request.cseq}); the dialog asked for one",
+                        f"INVITE (CSeq {tx.cseq}); the dialog asked for one",
                     )
                 elif kind == "resend":
                     self._once(
@@ -1029,20 +1098,24 @@ class Checker:
         call.expect_due = due
 
     def _settle(self, tx: _Tx, at: float) -> None:
-        """Timers of zero duration (D, I, J, K on reliable transports) fire at once."""
+        """Timers of zero duration (D, I, J, K on reliable transports) fire at once (any
+        timer whose deadline ``at`` has reached; the callers look at the earliest
+        (deadline, interval) first: most often none is due)."""
         deadlines = tx.deadlines
-        while deadlines:
+        while deadlines and min(deadlines.values())[0] <= at:
             for name, (deadline, _interval) in deadlines.items():
                 if deadline <= at:
                     self._fire(tx, name, at)
                     break
-            else:
-                return
 
     # -- dialogs --------------------------------------------------------------------------------
 
     def _dialog_engine(self, transport: str) -> DialogEngine:
-        return cast(DialogEngine, self._engine("dialog", transport))
+        found = self._dialog_engines.get(transport)
+        if found is None:
+            engine = self._engine("dialog", transport)
+            found = self._dialog_engines[transport] = cast(DialogEngine, engine)
+        return found
 
     def _dialog(
         self,
@@ -1065,36 +1138,50 @@ class Checker:
             self._dialog_error(dset, exc, event, index)
             return None
         call = dset.call
-        for rtag, action in routed:
+        for rtag, action in routed:  # (most events start or stop no timer of a dialog)
             kind = type(action)
             if kind is StartTimer:
-                name = cast(StartTimer, action).name
-                deadline = at + cast(StartTimer, action).seconds
+                name = action.name  # type: ignore[union-attr]
+                deadline = at + action.seconds  # type: ignore[union-attr]
                 call.timers[(dset, rtag, name)] = deadline
                 call.due = min(call.due, deadline + self.tol_abs)
                 if name == "Glare":
                     self._glare_started(dset, rtag, at, index)
             elif kind is StopTimer:
-                name = cast(StopTimer, action).name
+                name = action.name  # type: ignore[union-attr]
                 call.timers.pop((dset, rtag, name), None)
                 if name == "Glare":
                     dset.glare.pop(rtag, None)  # a BYE: no retry is due (§14.1)
         recs = dset.recs
         dialogs = dset.set.dialogs
-        for inst in dialogs.values():
-            rec = recs.get(id(inst))
-            if rec is None:
-                rec = recs[id(inst)] = _DialogRec(inst)
-            elif rec.path[-1] != inst.state:
-                rec.path.append(inst.state)
+        count = len(dialogs)
+        rec: _DialogRec | None = None
+        if len(recs) == count:
+            # a set never drops an instance, so these are the same ones
+            for rec in recs.values():
+                state = rec.inst.state
+                path = rec.path
+                if path[-1] != state:
+                    path.append(state)
+        else:
+            for inst in dialogs.values():
+                known = recs.get(id(inst))
+                if known is None:
+                    recs[id(inst)] = _DialogRec(inst)
+                elif known.path[-1] != inst.state:
+                    known.path.append(inst.state)
         if index:
             dset.last_index = index
-            found = dialogs.get(remote or "")
-            if found is None and len(dialogs) == 1:
-                found = next(iter(dialogs.values()))
-            if found is not None:
-                recs[id(found)].messages.append(index)
-                self._matched.add(index)
+            if count == 1:  # the one dialog, whatever its tag (the record seen above)
+                if rec is None:
+                    rec = next(iter(recs.values()))
+            else:
+                found = dialogs.get(remote or "")
+                if found is None:
+                    return routed
+                rec = recs[id(found)]
+            rec.messages.append(index)
+            self._matched.add(index)
         return routed
 
     def _glare_started(self, dset: _DSet, tag: str, at: float, index: int) -> None:
@@ -1157,7 +1244,7 @@ class Checker:
             for tx, at in ended:
                 dset = tx.dset
                 if dset is not None:
-                    event = TransactionEnded(tx.method, tx.request.cseq, tx.role)
+                    event = TransactionEnded(tx.method, tx.cseq, tx.role)
                     self._dialog(dset, event, at, 0)
 
     def _new_set(self, side: _Side, call: _Call, transport: str) -> _DSet:
@@ -1183,81 +1270,86 @@ class Checker:
         dialog machine's own bookkeeping): then its responses and its end are the
         dialog's business too."""
         wanted = (role, request.method, request.cseq)
-        return any(wanted in inst.transactions for inst in dset.set.dialogs.values())
+        # (a loop, not any() over a generator: this runs for every new transaction)
+        for inst in dset.set.dialogs.values():  # noqa: SIM110
+            if wanted in inst.transactions:
+                return True
+        return False
 
     # -- per message ------------------------------------------------------------------------
 
     def _process(self, side: _Side, item: _Item, message: Message, sent: bool) -> None:
-        transport = item.record.transport  # "tcp" stands for any reliable transport
-        if transport != "tcp":
-            transport = "udp"
         if type(message) is Request:
             if sent:
-                self._sent_request(side, item, message, transport)
+                self._sent_request(side, item, message)
             else:
-                self._received_request(side, item, message, transport)
+                self._received_request(side, item, message)
         elif sent:
-            self._sent_response(side, item, cast(Response, message))
+            self._sent_response(side, item, message)  # type: ignore[arg-type]
         else:
-            self._received_response(side, item, cast(Response, message))
+            self._received_response(side, item, message)  # type: ignore[arg-type]
         if self._ended:
             self._flush_ended()
 
-    def _new_tx(
-        self, side: _Side, call: _Call, item: _Item, request: Request, role: str, transport: str
-    ) -> _Tx:
-        machine = machine_for(request.method, "client" if role == "client" else "server")
+    def _new_tx(self, side: _Side, call: _Call, item: _Item, request: Request, role: str) -> _Tx:
+        """A transaction the message creates, with the message attached."""
+        method = request.method
+        transport = item.transport
+        kind = (role, method, transport)
+        found = self._tx_engines.get(kind)
+        if found is None:
+            machine = machine_for(method, "client" if role == "client" else "server")
+            found = self._tx_engines[kind] = (machine, self._engine(machine, transport))
+        machine, engine = found
         self._tx_count += 1
-        matcher = side.client if role == "client" else side.server
         key = item.key
-        tx = _Tx(
-            side,
-            call,
-            f"T{self._tx_count}",
-            machine,
-            self._engine(machine, transport),
-            request,
-            key,
-        )
-        matcher.add_keyed(key, request, tx)
-        tx.peer = item.dst if role == "client" else item.src
+        tx = _Tx(side, call, self._tx_count, machine, engine, request, key, role)
+        index = item.index
+        if role == "client":
+            side.client.add_keyed(key, request, tx)
+            tx.peer = item.dst
+        else:
+            side.server.add_keyed(key, request, tx)
+            tx.peer = item.src
         tx.start = item.time
-        tx.last_index = item.index
+        tx.last_index = index
+        tx.messages.append(index)
+        self._matched.add(index)
         side.txs.append(tx)
         call.live.append(tx)
-        if request.method == "INVITE":
+        if method == "INVITE":
             side.invites[(role, request.call_id, request.cseq, request.from_tag)] = tx
         return tx
 
-    def _attach(self, tx: _Tx, item: _Item) -> None:
-        tx.messages.append(item.index)
-        self._matched.add(item.index)
-
     # requests the endpoint sent (client transactions)
 
-    def _sent_request(self, side: _Side, item: _Item, request: Request, transport: str) -> None:
+    def _sent_request(self, side: _Side, item: _Item, request: Request) -> None:
         now = item.time
-        call = side.call(request.call_id)
+        call = side.calls.get(request.call_id)
+        if call is None:
+            call = side.calls[request.call_id] = _Call()
         tx = side.client.find_keyed(item.key, request)
         if request.method == "ACK":
-            self._advance(call, now)
+            if call.due < now or call.expect_due < now:
+                self._advance(call, now)
             self._sent_ack(side, call, item, request, tx)
             return
-        if tx is not None and tx.inst.state != "terminated" and tx.method == request.method:
-            self._attach(tx, item)
+        if tx is not None and tx.state != "terminated" and tx.method == request.method:
+            tx.messages.append(item.index)  # the message is the transaction's
+            self._matched.add(item.index)
             self._retransmission(tx, item, now)
             return
-        self._advance(call, now)
-        tx = self._new_tx(side, call, item, request, "client", transport)
-        self._attach(tx, item)
+        if call.due < now or call.expect_due < now:
+            self._advance(call, now)
+        tx = self._new_tx(side, call, item, request, "client")
         tx.last_sent = request
         self._run(tx, TURequest(request), now, item.index, create=True)
-        self._dialog_sent_request(side, call, tx, item, request, transport)
+        self._dialog_sent_request(side, call, tx, item, request)
         if request.method == "CANCEL":
             target = side.client.find_cancelled(request)
             if target is not None:
-                state = target.inst.state
-                acts = self._run(target, TUCancel(), now, item.index) or []
+                state = target.state
+                acts = self._run(target, _TU_CANCEL, now, item.index) or []
                 asked = any(type(a) is ToTU and a.what == "send_cancel" for a in acts)
                 if not asked and state == "calling":
                     self._violate(
@@ -1267,17 +1359,18 @@ class Checker:
                         "provisional response (Calling)",
                         side.name,
                     )
-        self._settle(tx, now)
+        if tx.deadlines and min(tx.deadlines.values())[0] <= now:
+            self._settle(tx, now)
 
     def _dialog_sent_request(
-        self, side: _Side, call: _Call, tx: _Tx, item: _Item, request: Request, transport: str
+        self, side: _Side, call: _Call, tx: _Tx, item: _Item, request: Request
     ) -> None:
         """Show a new request of the endpoint to its dialogs: an initial INVITE creates a
         dialog set (the caller's, RFC 5407 §2 Figure 1); a request with a To tag, or a
         CANCEL, goes to the set of its From tag. Other requests are outside any dialog."""
         now = item.time
         if request.method == "INVITE" and not request.to_tag:
-            dset = self._new_set(side, call, transport)
+            dset = self._new_set(side, call, item.transport)
             event = MessageSent(request)
             if self._dialog(dset, event, now, item.index, remote="", start=True) is None:
                 call.dsets.remove(dset)
@@ -1306,22 +1399,26 @@ class Checker:
     ) -> None:
         now = item.time
         if tx is not None:  # the ACK of a 3xx-6xx: the INVITE client transaction's
-            self._attach(tx, item)
-            tx.expects = [
-                e
-                for e in tx.expects
-                if e[0] != "ack" and (e[0] != "ack2xx" or e[2].to_tag != ack.to_tag)
-            ]
+            tx.messages.append(item.index)  # the message is the transaction's
+            self._matched.add(item.index)
+            if tx.expects:
+                tx.expects = [
+                    e
+                    for e in tx.expects
+                    if e[0] != "ack" and (e[0] != "ack2xx" or e[2].to_tag != ack.to_tag)
+                ]
             if tx.dset is not None and not tx.fed:
-                tx.fed.add((0, ack.to_tag))  # its retransmissions are the transaction's
+                tx.fed = ((0, ack.to_tag),)  # its retransmissions are the transaction's
                 self._dialog(tx.dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
             return
         invite = side.invites.get(("client", ack.call_id, ack.cseq, ack.from_tag))
         if invite is not None:  # the ACK of a 2xx: the UAC core's (RFC 3261 §13.2.2.4)
-            self._attach(invite, item)
-            invite.expects = [
-                e for e in invite.expects if e[0] != "ack2xx" or e[2].to_tag != ack.to_tag
-            ]
+            invite.messages.append(item.index)  # the message is the transaction's
+            self._matched.add(item.index)
+            if invite.expects:
+                invite.expects = [
+                    e for e in invite.expects if e[0] != "ack2xx" or e[2].to_tag != ack.to_tag
+                ]
         dset = self._find_set(call, ack.from_tag)
         if dset is not None:
             self._dialog(dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
@@ -1337,7 +1434,7 @@ class Checker:
                 "retransmission-schedule",
                 item.index,
                 f"{tx.side.name} retransmitted although Timer {timer or 'A/E/G'} is "
-                f"not running ({tx.machine} {tx.inst.state}, {item.record.transport})",
+                f"not running ({tx.machine} {tx.state}, {item.record.transport})",
                 TIMERS[timer].rfc if timer else "",
             )
             return
@@ -1354,26 +1451,32 @@ class Checker:
                 TIMERS[timer].rfc,
             )
         tx.deadlines.pop(timer, None)
-        self._run(tx, TimerFired(timer), now, tx.messages[-1])
+        self._run(tx, timer_fired(timer), now, tx.messages[-1])
         tx.last_index = item.index
 
     # requests the endpoint received (server transactions)
 
-    def _received_request(self, side: _Side, item: _Item, request: Request, transport: str) -> None:
+    def _received_request(self, side: _Side, item: _Item, request: Request) -> None:
         now = item.time
-        call = side.call(request.call_id)
+        call = side.calls.get(request.call_id)
+        if call is None:
+            call = side.calls[request.call_id] = _Call()
         tx = side.server.find_keyed(item.key, request)
-        self._advance(call, now)
+        if call.due < now or call.expect_due < now:
+            self._advance(call, now)
         if request.method == "ACK":
             if tx is None:
                 self._received_2xx_ack(side, call, item, request)
                 return
-            self._attach(tx, item)
+            tx.messages.append(item.index)  # the message is the transaction's
+            self._matched.add(item.index)
             self._run(tx, RequestReceived(request), now, item.index)
-            self._settle(tx, now)
+            if tx.deadlines and min(tx.deadlines.values())[0] <= now:
+                self._settle(tx, now)
             return
-        if tx is not None and tx.inst.state != "terminated":
-            self._attach(tx, item)
+        if tx is not None and tx.state != "terminated":
+            tx.messages.append(item.index)  # the message is the transaction's
+            self._matched.add(item.index)
             actions = self._run(tx, RequestReceived(request), now, item.index) or []
             for action in actions:
                 # only what the endpoint itself sent must be resent (not the machine's
@@ -1381,14 +1484,13 @@ class Checker:
                 if type(action) is SendMessage and tx.last_sent is not None:
                     self._expect(tx, "resend", now + self.tol_abs, action.message, item.index)
             return
-        tx = self._new_tx(side, call, item, request, "server", transport)
-        self._attach(tx, item)
+        tx = self._new_tx(side, call, item, request, "server")
         event = RequestReceived(request)  # one event for the transaction and the dialog
         self._run(tx, event, now, item.index, create=True)
         if request.method == "CANCEL":
             self._received_cancel(side, call, tx, item, event)
         else:
-            self._dialog_received_request(side, call, tx, item, event, transport)
+            self._dialog_received_request(side, call, tx, item, event)
 
     def _received_cancel(
         self, side: _Side, call: _Call, tx: _Tx, item: _Item, event: RequestReceived
@@ -1400,17 +1502,17 @@ class Checker:
         target = side.server.find_cancelled(cancel)
         tx.cancel_target = target
         if target is not None:
-            for answer in core.handle_cancel(cancel, [target.inst]):
+            for answer in core.handle_cancel(cancel, [target]):
                 if answer.request is cancel and answer.status != 481:
                     tx.verdict = answer.status
                     tx.verdict_rfc = answer.rfc
-                    tx.verdict_note = f"the live transaction {target.id} ({target.inst.state})"
+                    tx.verdict_note = f"the live transaction {target.id} ({target.state})"
         dset = self._find_set(call, cancel.to_tag)
         if dset is not None:
             self._dialog(dset, event, item.time, item.index, remote=cancel.from_tag)
 
     def _dialog_received_request(
-        self, side: _Side, call: _Call, tx: _Tx, item: _Item, event: RequestReceived, transport: str
+        self, side: _Side, call: _Call, tx: _Tx, item: _Item, event: RequestReceived
     ) -> None:
         """Show a request that reached the endpoint's core to its dialogs and keep their
         verdict (`Respond`, or none: accepted) on the server transaction. An initial
@@ -1430,7 +1532,7 @@ class Checker:
                 ):
                     found = dset
             if found is None:
-                found = self._new_set(side, call, transport)
+                found = self._new_set(side, call, item.transport)
                 start = True
         elif request.to_tag or request.method == "BYE":
             found = self._find_set(call, request.to_tag)
@@ -1462,15 +1564,17 @@ class Checker:
 
     def _received_2xx_ack(self, side: _Side, call: _Call, item: _Item, ack: Request) -> None:
         now = item.time
+        event = RequestReceived(ack)  # one event for the transaction and the dialog
         invite = side.invites.get(("server", ack.call_id, ack.cseq, ack.from_tag))
         if invite is not None:
-            self._attach(invite, item)
-            if invite.inst.state == "accepted":
-                self._run(invite, RequestReceived(ack), now, item.index)
+            invite.messages.append(item.index)  # the message is the transaction's
+            self._matched.add(item.index)
+            if invite.state == "accepted":
+                self._run(invite, event, now, item.index)
             invite.acked = True
         dset = self._find_set(call, ack.to_tag)
         if dset is not None:
-            self._dialog(dset, RequestReceived(ack), now, item.index, remote=ack.from_tag)
+            self._dialog(dset, event, now, item.index, remote=ack.from_tag)
 
     # responses the endpoint sent (server transactions)
 
@@ -1488,8 +1592,11 @@ class Checker:
             first = side.sent_2xx.setdefault(item.key, tx)
             if first is not tx and tx.final_index:
                 tx = first
-        self._advance(tx.call, now)
-        self._attach(tx, item)
+        call = tx.call
+        if call.due < now or call.expect_due < now:
+            self._advance(call, now)
+        tx.messages.append(item.index)  # the message is the transaction's
+        self._matched.add(item.index)
         if status >= 200 and tx.verdict != UNKNOWN:
             self._judge(tx, item, response)
         invite_2xx = tx.method == "INVITE" and 200 <= status < 300
@@ -1500,7 +1607,7 @@ class Checker:
                 item.index,
                 f"{side.name} sent the 2xx again after its ACK arrived",
             )
-        if tx.inst.state == "terminated":
+        if tx.state == "terminated":
             if not invite_2xx:
                 self._violate(
                     "response-after-end",
@@ -1523,13 +1630,13 @@ class Checker:
             tx.machine == "ist"
             and last is not None
             and _same_response(last, response)
-            and tx.inst.state == "completed"
+            and tx.state == "completed"
         ):
             self._retransmission(tx, item, now)
             return
         if status >= 200:
             tx.final_index = item.index
-        state = tx.inst.state
+        state = tx.state
         actions = self._run(tx, TUResponse(response), now, item.index)
         if actions is not None:
             sends = SendMessage in map(type, actions)
@@ -1557,10 +1664,11 @@ class Checker:
             if sends and dset is not None:
                 shown = (status, response.to_tag)
                 if shown not in tx.fed:  # a 2xx the UAS core resends is shown once
-                    tx.fed.add(shown)
+                    tx.fed += (shown,)
                     event = MessageSent(response)
                     self._dialog(dset, event, now, item.index, remote=response.from_tag)
-        self._settle(tx, now)
+        if tx.deadlines and min(tx.deadlines.values())[0] <= now:
+            self._settle(tx, now)
 
     def _judge(self, tx: _Tx, item: _Item, response: Response) -> None:
         """Compare the endpoint's final response with the model's answer to the request
@@ -1614,11 +1722,14 @@ class Checker:
         tx = side.client.find_keyed(item.key, response)
         if tx is None:
             return
-        self._advance(tx.call, now)
-        self._attach(tx, item)
+        call = tx.call
+        if call.due < now or call.expect_due < now:
+            self._advance(call, now)
+        tx.messages.append(item.index)  # the message is the transaction's
+        self._matched.add(item.index)
         dset = tx.dset
         status = response.status
-        if tx.ended:
+        if tx.state == "terminated":
             # RFC 3261 §18.1.2: a 2xx retransmission that outlived its INVITE client
             # transaction goes to the UA core (RFC 6026 §8.9: dropped)
             if (
@@ -1646,7 +1757,8 @@ class Checker:
         if passed and dset is not None:
             routed = self._dialog(dset, event, now, item.index, remote=response.to_tag)
             self._ack_asked(tx, routed, response, item)
-        self._settle(tx, now)
+        if tx.deadlines and min(tx.deadlines.values())[0] <= now:
+            self._settle(tx, now)
 
     def _ack_asked(
         self, tx: _Tx, routed: list[Routed] | None, response: Response, item: _Item
@@ -1730,6 +1842,9 @@ def _endpoint(text: str) -> str:
         if len(_ENDPOINTS) < 10_000:
             _ENDPOINTS[text] = found
     return found
+
+
+_TU_CANCEL: Final = TUCancel()
 
 
 def _same_response(a: Message, b: Response) -> bool:

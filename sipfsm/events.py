@@ -54,6 +54,18 @@ class TimerFired:
     name: str
 
 
+_FIRED: dict[str, TimerFired] = {}
+
+
+def timer_fired(name: str) -> TimerFired:
+    """``TimerFired(name)``, made once per timer name and shared (events are immutable
+    values; hosts that fire many timers need not build one each time)."""
+    found = _FIRED.get(name)
+    if found is None:
+        found = _FIRED[name] = TimerFired(name)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class TransportError:
     """The transport layer could not send a message (§17.1.4, §17.2.4)."""
@@ -176,4 +188,5 @@ __all__ = [
     "TransactionEnded",
     "TransportError",
     "describe",
+    "timer_fired",
 ]

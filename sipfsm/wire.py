@@ -29,7 +29,7 @@ some logs store them) is accepted too.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 from sipfsm.catalogue import COMPACT_FORMS
 from sipfsm.errors import SipFsmError
@@ -317,7 +317,16 @@ _CONTACTS_OK: set[str] = set()
 
 def clear_caches() -> None:
     """Forget every memoised header value and line (benchmarks start cold with it)."""
-    for cache in (_VIA_CACHE, _ADDR_CACHE, _CSEQ_CACHE, _GOOD_NAMES, _LINE_CACHE, _START_CACHE):
+    for cache in (
+        _VIA_CACHE,
+        _ADDR_CACHE,
+        _CSEQ_CACHE,
+        _GOOD_NAMES,
+        _LINE_CACHE,
+        _START_CACHE,
+        _LINES_OK,
+        _NAME_CODES,
+    ):
         cache.clear()
     _CONTACTS_OK.clear()
 
@@ -340,7 +349,197 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
     ``data`` is a datagram (UDP; octets after the Content-Length body are ignored, RFC
     3261 §18.3) or, with ``stream=True``, exactly one message framed from a stream.
     Raises `WireError` with the reason when the message is not valid SIP.
+
+    The fast path takes each header line from `_LINES_OK` (lines already validated whole,
+    with what the message needs of them) and only checks what depends on the message:
+    one From, To, Call-ID and CSeq, the Content-Length against the body, the CSeq method.
+    Anything it does not accept -- a line that fails, a message-level rule -- goes to
+    `_parse_strict`, which checks everything in order and so gives the same verdict and
+    reason whichever path a message takes.
     """
+    head, body_start, eol = _split_head(data)
+    # (a folded line, RFC 3261 §7.3.1, starts with white space: never a line of
+    # `_LINES_OK`, so such a message goes to `_parse_strict`, which unfolds it)
+    lines = head.split(eol)
+    first = _START_CACHE.get(lines[0])
+    if first is None:
+        return _parse_strict(data, stream)
+    headers: list[tuple[str, str]] = []
+    append = headers.append
+    get = _LINES_OK.get
+    found: list[Any] = [None] * _FIELDS
+    for line in lines[1:]:
+        hit = get(line)
+        if hit is None:
+            hit = _checked_line(line)
+            if hit is None:
+                return _parse_strict(data, stream)
+        append(hit[0])
+        code = hit[1]
+        if code:
+            seen = found[code]
+            if seen is None:
+                found[code] = hit[2]
+            elif code <= _CSEQ or (code == _LENGTH and seen != hit[2]):
+                return _parse_strict(data, stream)  # one of them twice
+    _none, from_tag, to_tag, call_id, cseq, via, length = found[: _LENGTH + 1]
+    if via is None or from_tag is None or to_tag is None or call_id is None or cseq is None:
+        return _parse_strict(data, stream)  # a mandatory header field is missing
+    available = len(data) - body_start
+    if length is None:
+        size = available
+    else:
+        size = int(length)
+        if size > available or (stream and size != available):
+            return _parse_strict(data, stream)
+    body = data[body_start : body_start + size].decode("utf-8", "surrogateescape") if size else ""
+    code_or_method, text = first
+    if type(code_or_method) is int:
+        return Response(
+            code_or_method,
+            text,
+            cseq[1],
+            call_id,
+            cseq[0],
+            from_tag,
+            to_tag,
+            via[2],
+            via[1],
+            tuple(headers),
+            body,
+        )
+    if cseq[1] != code_or_method:
+        return _parse_strict(data, stream)
+    return Request(
+        code_or_method,  # type: ignore[arg-type]
+        text,
+        call_id,
+        cseq[0],
+        from_tag,
+        to_tag,
+        via[2],
+        via[1],
+        tuple(headers),
+        body,
+    )
+
+
+#: What `parse`'s fast path keeps of each field it reads: ``found[code]``.
+#: (From, To, Call-ID and CSeq first: those a message has once.)
+_FROM, _TO, _CALL_ID, _CSEQ, _VIA, _LENGTH, _CONTACT, _DATE = range(1, 9)
+_FIELDS: Final = 9
+_CODES: Final = {
+    "via": _VIA,
+    "from": _FROM,
+    "to": _TO,
+    "call-id": _CALL_ID,
+    "cseq": _CSEQ,
+    "content-length": _LENGTH,
+    "contact": _CONTACT,
+    "date": _DATE,
+}
+
+#: Header lines validated whole (name and value): ``line -> ((name, value), code, what
+#: the message needs of it)`` -- the top Via, a tag, the Call-ID, (number, method), the
+#: Content-Length text; the value itself for Contact and Date.
+_LINES_OK: dict[str, tuple[tuple[str, str], int, Any]] = {}
+#: Most lines of a trace are its calls' own (Via, From, To, Call-ID) and never seen again
+#: once the call is over: a small cache is emptied sooner and its memory reused (measured
+#: on 100,000 messages: 0.5-1 µs per message less than with 50,000 lines kept).
+_LINES_KEPT: Final = 4096
+
+
+def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
+    """Validate one header line on its own, as `_parse_strict` would; None if it breaks a
+    rule (`_parse_strict` then says which)."""
+    raw_name, colon, value = line.partition(":")
+    if not colon or "\n" in line or "\r" in line:
+        return None  # (a line end inside: left to `_parse_strict`, which unfolds)
+    named = _NAME_CODES.get(raw_name)
+    if named is None:
+        try:
+            name = _header_name(raw_name)
+        except WireError:
+            return None
+        named = (name, _CODES.get(name.lower(), 0))
+        if len(_NAME_CODES) < _CACHE_LIMIT:
+            _NAME_CODES[raw_name] = named
+    name, code = named
+    value = value.strip()
+    info: Any = None
+    try:
+        if code == _VIA:
+            info = _top_via(value)
+        elif code in (_FROM, _TO):
+            info = _tag_of(value, name)
+        elif code == _CALL_ID:
+            if not _CALL_ID_RE.match(value):
+                return None
+            info = value
+        elif code == _CSEQ:
+            info = parse_cseq(value)
+        elif code == _LENGTH:
+            if not (value.isascii() and value.isdigit()):
+                return None
+            info = value
+        elif code == _CONTACT:
+            _check_contact(value)
+            info = value
+        elif code == _DATE:
+            if not _DATE_RE.match(value):
+                return None
+            info = value
+    except WireError:
+        return None
+    entry = ((name, value), code, info)
+    if len(_LINES_OK) > _LINES_KEPT:
+        _LINES_OK.clear()
+    _LINES_OK[line] = entry
+    return entry
+
+
+#: A header line's name part -> (canonical name, `_CODES` code), once valid.
+_NAME_CODES: dict[str, tuple[str, int]] = {}
+
+#: The usual Via value, one element whose only parameter is its branch: what `parse_via`
+#: accepts of it, in one match (anything else goes to `parse_via`).
+_VIA_BRANCH_ONLY = re.compile(
+    r"SIP\s*/\s*2\.0\s*/\s*(" + _TOKEN + r")\s+"
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*(\d{1,5}))?"
+    r"\s*;\s*branch\s*=\s*([^\s;,\"]+)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _top_via(value: str) -> ViaInfo:
+    """`parse_via` of a Via value (``value`` stripped), the usual form in one match."""
+    m = _VIA_BRANCH_ONLY.match(value)
+    if m is None:
+        return parse_via(value)
+    host = m.group(2).lower()
+    port = m.group(3)
+    return (m.group(1).upper(), f"{host}:{port}" if port else host, m.group(4))
+
+
+#: The usual From / To value: ``[tokens] <URI>`` and at most a tag parameter, no white
+#: space in the URI: what `parse_address` accepts of it, in one match.
+_NAME_ADDR_TAG = re.compile(
+    rf"(?:{_TOKEN}(?:\s+{_TOKEN})*)?\s*<[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>]+>"
+    r"(?:\s*;\s*[Tt][Aa][Gg]\s*=\s*([^\s;,\"]+))?\s*$"
+)
+
+
+def _tag_of(value: str, header: str) -> str:
+    """The tag of a From or To value (``value`` stripped), as `parse_address` gives it."""
+    m = _NAME_ADDR_TAG.match(value)
+    if m is None:
+        return parse_address(value, header)[1]
+    return m.group(1) or ""
+
+
+def _split_head(data: bytes) -> tuple[str, int, str]:
+    """The header section as text, where the body starts (after the empty line), and the
+    line ending the message uses (CRLF, or a bare LF that `find_header_end` tolerates)."""
     head_end = data.find(b"\r\n\r\n")
     if head_end >= 0:
         body_start = head_end + 4
@@ -352,9 +551,17 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
         head = data[:head_end].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WireError(f"the header section is not UTF-8 (octet {exc.start})") from None
+    return head, body_start, "\r\n" if body_start - head_end == 4 else "\n"
+
+
+def _parse_strict(data: bytes, stream: bool) -> Message:
+    """`parse`, one check after the other in the order that decides which rule a
+    message breaking several is rejected for; `parse` comes here for every message its
+    fast path does not accept."""
+    head, body_start, eol = _split_head(data)
     if "\n " in head or "\n\t" in head:
         head = _FOLD_RE.sub(" ", head)
-    lines = head.split("\r\n" if body_start - head_end == 4 else "\n")
+    lines = head.split(eol)
     start_line = lines[0]
     first = _START_CACHE.get(start_line)
     if first is None:
@@ -473,7 +680,7 @@ def _body(data: bytes, start: int, lengths: list[str], stream: bool) -> str:
         if len(values) > 1:
             raise WireError("two different Content-Length values (RFC 3261 §20.14)")
         text = lengths[0]
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise WireError(
                 f"Content-Length: {text[:20]!r} is not a non-negative integer (RFC 3261 §20.14)"
             )
@@ -497,7 +704,7 @@ def _status_line(line: str) -> tuple[int, str]:
     if version.upper() != "SIP/2.0":
         raise WireError(f"SIP version {version[:20]!r} is not supported: SIP/2.0 (RFC 3261 §7.1)")
     code, _sp, reason = rest.partition(" ")
-    if len(code) != 3 or not code.isdigit():
+    if len(code) != 3 or not (code.isascii() and code.isdigit()):
         raise WireError(f"Status-Code {code[:20]!r} is not 3 digits (RFC 3261 §7.2)")
     status = int(code)
     if not 100 <= status <= 699:

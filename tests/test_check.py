@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sipp.harness import run_pair
 
+from sipfsm import check
 from sipfsm.capture import CaptureError, jsonl_line
 from sipfsm.check import RULES, CheckReport, check_files
 from sipfsm.sim.run import SimResult, library, load, simulate
@@ -551,6 +552,34 @@ def test_unusable_file_raises_with_its_position(tmp_path: Path) -> None:
         check_files([path])
 
 
+def test_parsing_ahead_of_the_replay_changes_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checker parses a batch of messages, then replays them in order: the report is
+    the one of a message-by-message check, whatever the batch (calls across its edges, a
+    deviation in some, an unparseable message and an unmatched one)."""
+    lines: list[tuple[float, str, str, str]] = []
+    for n in range(120):
+        c: dict[str, Any] = {"call_id": f"c{n}", "from_tag": f"f{n}"}
+        t = n * 0.01
+        bye: dict[str, Any] = {"cseq": 2, "to_tag": f"t{n}", "branch": f"z9hG4bKbye{n}", **c}
+        lines += [
+            (t, A, B, req("INVITE", branch=f"z9hG4bKi{n}", **c)),
+            (t + 0.001, B, A, resp(200, to_tag=f"t{n}", branch=f"z9hG4bKi{n}", **c)),
+            (t + 0.002, A, B, req("ACK", to_tag=f"t{n}", branch=f"z9hG4bKa{n}", **c)),
+            (t + 0.003, A, B, req("BYE", **bye)),
+            (t + 0.004, B, A, resp(481 if n % 7 == 0 else 200, "BYE", **bye)),
+        ]
+    lines[301] = (lines[301][0], A, B, "garbage")
+    lines[402] = (lines[402][0], B, A, resp(200, "OPTIONS", branch="z9hG4bKnone"))
+    path = trace(tmp_path, lines)
+    whole = check_files([path]).to_json()
+    assert len(whole["transactions"]) > 400 and whole["violations"] and whole["unmatched"]
+    for batch in (1, 7, 64):
+        monkeypatch.setattr(check, "_BATCH", batch)
+        assert check_files([path]).to_json() == whole
+
+
 def test_rfc3261_profile_replays_too(tmp_path: Path) -> None:
     report = check_files([trace(tmp_path, _call([]))], profile="rfc3261")
     assert report.violations == []
@@ -613,17 +642,8 @@ def test_sipp_reinvite_glare_491_both_ways_then_the_retry_rfc3261_14_2(tmp_path:
 
 
 def write_sim_trace(result: SimResult, path: Path) -> Path:
-    """The JSONL trace of a run, as ``sipfsm simulate --out`` writes it. The simulator
-    writes ``SIP/2.0/UDP`` in every Via whatever the run's transport, so the send records
-    of a TCP run are given their transport here (the reader takes a record's
-    ``"transport"`` before the Via's)."""
-    with path.open("w", encoding="utf-8") as out:
-        for record in result.records:
-            data = record.to_json()
-            if data["kind"] == "send" and result.transport == "tcp":
-                data.setdefault("transport", "tcp")
-            out.write(json.dumps(data) + "\n")
-    return path
+    """The JSONL trace of a run, as ``sipfsm simulate --out`` writes it."""
+    return result.write_trace(path)
 
 
 def sim_check(tmp_path: Path, name: str, **options: Any) -> tuple[SimResult, CheckReport]:

@@ -108,3 +108,10 @@ def test_describe_names_the_event_kind_and_its_message(event: events.Event, text
 def test_every_exported_name_exists() -> None:
     for name in events.__all__:
         assert hasattr(events, name), name
+
+
+def test_timer_fired_is_one_shared_value_per_timer_name() -> None:
+    from sipfsm.events import TimerFired, timer_fired
+
+    assert timer_fired("A") is timer_fired("A")
+    assert timer_fired("A") == TimerFired("A") != timer_fired("B")

@@ -13,13 +13,14 @@ import io
 import re
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipfsm.message import Request, Response
-from sipfsm.wire import WireError, content_length, parse, parse_address, parse_via
+from sipfsm.wire import WireError, _parse_strict, content_length, parse, parse_address, parse_via
 
 RFC4475 = Path(__file__).resolve().parents[2] / "shared" / "rfc" / "rfc4475.txt"
 _PAGE_BREAK = re.compile(r"\n+Sparks, et al\.[^\n]*\[Page \d+\]\n\f\nRFC 4475[^\n]*\n+")
@@ -230,3 +231,72 @@ def test_mutated_torture_messages_never_raise_anything_but_wire_error(
     at %= len(raw)
     with contextlib.suppress(WireError):
         parse(raw[:at] + junk + raw[at + cut :])
+
+
+def _outcome(parser: Any, raw: bytes, stream: bool) -> object:
+    try:
+        return parser(raw, stream=stream) if parser is parse else parser(raw, stream)
+    except WireError as exc:
+        return exc.reason
+
+
+_LINE_EDITS = (
+    b";tag=x",
+    b";branch=y",
+    b";rport",
+    b" ;TAG = q",
+    b';Branch="z"',
+    b",SIP/2.0/UDP h",
+    b";",
+    b";tag=a;tag=b",
+    b' ;x="a;tag=b"',
+    b"\r\n continued",
+    b"\n continued",
+    b"\n\tcontinued",
+    b"\n",
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(sorted(TORTURE)),
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.sampled_from(["drop", "twice", "upper", "lower", *_LINE_EDITS]),
+)
+def test_fast_path_gives_the_strict_parsers_verdict_and_reason_rfc4475_3_1(
+    name: str, at: int, other: int, edit: str | bytes
+) -> None:
+    """`parse` takes header lines it validated before from a cache and leaves everything
+    else to the parser that checks the RFC 3261 §25 grammar in order; both must agree on
+    every message -- the same value, or the same reason (the cache warm or cold). A
+    header line is dropped, doubled, upper- or lower-cased, or has text appended."""
+    lines = TORTURE[name][1].split(b"\r\n")
+    head = lines.index(b"") if b"" in lines else len(lines)
+    if head > 1:
+        i = 1 + at % (head - 1)
+        if edit == "drop":
+            del lines[i]
+        elif edit == "twice":
+            lines.insert(1 + other % (head - 1), lines[i])
+        elif edit == "upper":
+            lines[i] = lines[i].upper()
+        elif edit == "lower":
+            lines[i] = lines[i].lower()
+        elif isinstance(edit, bytes):
+            lines[i] += edit
+    raw = b"\r\n".join(lines)
+    for stream in (False, True):
+        strict = _outcome(_parse_strict, raw, stream)
+        assert _outcome(parse, raw, stream) == strict
+        assert _outcome(parse, raw, stream) == strict  # its lines cached now
+
+
+def test_digits_are_ascii_digits_rfc3261_25_1() -> None:
+    """DIGIT is %x30-39 (RFC 3261 §25.1, RFC 2234): other Unicode digits are rejected."""
+    base = TORTURE["lwsdisp"][1]  # its last header line is "l: 0"
+    with pytest.raises(WireError, match="Status-Code"):
+        parse(b"SIP/2.0 \xc2\xb200 OK\r\n" + base.split(b"\r\n", 1)[1])
+    with pytest.raises(WireError, match="Content-Length"):
+        parse(base.replace(b"l: 0", b"l: \xc2\xb2") + b"xx")
+    assert parse(base.replace(b"l: 0", b"l: 2") + b"xx").body == "xx"

@@ -67,13 +67,13 @@ from sipfsm.events import (
     SendMessage,
     StartTimer,
     StopTimer,
-    TimerFired,
     ToTU,
     TransactionEnded,
     TUCancel,
     TURequest,
     TUResponse,
     describe,
+    timer_fired,
 )
 from sipfsm.matching import Matcher, TransactionKey, machine_for
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
@@ -112,16 +112,6 @@ HEADER_VALUES: dict[str, str] = {
 _EPSILON = 1e-9
 
 _LIVE = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
-
-_FIRED: dict[str, TimerFired] = {}
-
-
-def _fired(name: str) -> TimerFired:
-    """The event of timer ``name`` firing: a frozen value, made once per name."""
-    found = _FIRED.get(name)
-    if found is None:
-        found = _FIRED[name] = TimerFired(name)
-    return found
 
 
 class Machines:
@@ -345,7 +335,7 @@ class UserAgent:
             if tx is not None:
                 if self._recording:
                     ctx.record("timer", machine=tx.machine, tx=tx.id, timer=k[2])
-                self._tx_handle(tx, _fired(k[2]))
+                self._tx_handle(tx, timer_fired(k[2]))
         elif kind == "step":
             step, request, tx = self.step_args.pop(k[1])
             self._run_step(step, request, tx)
@@ -355,7 +345,7 @@ class UserAgent:
             _, call, tag, name = k
             if self._recording:
                 ctx.record("timer", machine="dialog", tx=f"dialog-{call.id}", timer=name)
-            self._dialog(call, _fired(name), tag if tag in call.dset.dialogs else None)
+            self._dialog(call, timer_fired(name), tag if tag in call.dset.dialogs else None)
 
     def final_state(self) -> dict[str, Any]:
         dialogs: dict[str, str] = {}
