@@ -536,3 +536,31 @@ def test_a_reused_result_shares_no_list_with_the_kept_one() -> None:
     third = simulate(sc, seed=5, transport="tcp")
     assert len(third.wire) == len(second.wire) > 0
     assert third.final_states["alice"] == second.final_states["alice"] != {}
+
+
+def test_runs_of_an_element_kind_other_than_the_ua_are_never_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An element kind added to ELEMENTS may draw from sources reuse cannot see."""
+    from sipfsm.sim import run as sim_run
+    from sipfsm.sim.engine import EventLoop
+    from sipfsm.sim.ua import UserAgent
+
+    class OwnAgent(UserAgent):
+        pass
+
+    def own_agent(spec: Any, steps: Any, machines: Any, seed: int, index: int, errors: Any) -> Any:
+        return OwnAgent(spec, steps, machines, seed=seed, index=index, errors=errors)
+
+    monkeypatch.setitem(sim_run.ELEMENTS, "ua", own_agent)
+    sc = load("rfc3665-3.1")  # over TCP every run of a UA would take the same path
+    simulate(sc, seed=1, transport="tcp")
+    loops: list[int] = []
+
+    def counted(seed: int) -> Any:
+        loops.append(seed)
+        return EventLoop(seed)
+
+    monkeypatch.setattr(sim_run, "EventLoop", counted)
+    simulate(sc, seed=2, transport="tcp")
+    assert loops == [2]  # simulated, not reused

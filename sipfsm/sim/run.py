@@ -588,6 +588,9 @@ def simulate(
     )
     if (
         paths is not None
+        # (an element kind of ELEMENTS other than the UA may draw from sources this
+        # cannot see: its runs are never kept)
+        and all(type(agent) is UserAgent for agent in agents.values())
         and network.only_loss_draws()
         and not loop.drew_random
         and dialog_random_sources() == drawn
