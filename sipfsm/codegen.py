@@ -15,9 +15,10 @@ as `apply_transition` calls them.
 `apply_transition` stays the reference: the `transitions` engine applies every row through
 it, and the Hypothesis lockstep tests (tests/test_reference.py) drive both engines over
 every machine, profile and transport and require the same states, actions, timers and
-errors -- so the compiled code cannot drift from the interpreted meaning unnoticed.
-`source` gives the text of the compiled function of a row, for reading (see
-docs/performance.md).
+errors, and tests/test_codegen.py runs every transaction row both ways from any running
+timers -- so the compiled code cannot drift from the interpreted meaning unnoticed.
+`Compiled.source` is the text of a compiled row, and `TableMachine.source(state, trigger)`
+shows those of a state's rows for a trigger, for reading (see docs/performance.md).
 """
 
 from __future__ import annotations
