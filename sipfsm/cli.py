@@ -412,17 +412,20 @@ def scenarios(as_json: bool) -> None:
 @click.option("--ladder", type=click.Choice(LADDER_FORMATS), default="text", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Write the ladder and the JSONL trace into this folder.")
+@click.option("--reuse/--no-reuse", default=True, show_default=True,
+              help="With --runs: give a run whose loss draws come out as an earlier run's "
+                   "that run's result (the same result); --no-reuse simulates every run.")
 @JSON_OPT
 def simulate(scenario: str, seed: int, runs: int, loss: float | None, transport: str | None,
              profile: str | None, engine: str, ladder: str, out_dir: Path | None,
-             as_json: bool) -> None:
+             reuse: bool, as_json: bool) -> None:
     """Simulate a call flow: a built-in scenario by NAME (see `sipfsm scenarios`) or a YAML
     FILE. Exit 1 when an expectation fails or an invariant is broken."""
     from sipfsm.sim import run as sim
 
     if runs > 1:
         summary = sim.run_many(scenario, runs, seed=seed, loss=loss, transport=transport,
-                               profile=profile, engine=engine)
+                               profile=profile, engine=engine, reuse=reuse)
         if as_json:
             _emit(summary.to_json())
         else:

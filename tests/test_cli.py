@@ -284,3 +284,13 @@ def test_sweep_of_a_bad_range_is_one_line_exit_2(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, "sweep", "rfc3665-3.1", "--loss", "0:2")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "not a range" in err
+
+
+def test_simulate_runs_give_the_same_counts_with_or_without_reuse(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ("simulate", "rfc3665-3.1", "--runs", "60", "--loss", "0.2", "--json")
+    code, reused, _ = run(capsys, *args)
+    assert code in (0, 1)
+    code_again, fresh, _ = run(capsys, *args, "--no-reuse")
+    assert (code_again, json.loads(fresh)) == (code, json.loads(reused))

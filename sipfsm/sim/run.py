@@ -713,11 +713,13 @@ def run_many(
     transport: str | None = None,
     profile: str | None = None,
     engine: str = "table",
+    reuse: bool = True,
 ) -> RunSummary:
     """Run ``scenario`` with seeds ``seed``, ``seed + 1`` ... (``runs`` of them, without
     recording a trace) and count how they ended: runs passed and failed, outcomes (each
     element's final dialog state), the 3xx-6xx status codes seen (in how many runs),
-    violations by invariant, and each expectation's passes and failures."""
+    violations by invariant, and each expectation's passes and failures. ``reuse`` as in
+    `simulate` (``False``: every run simulated)."""
     sc = _resolve(scenario)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ScenarioError(
@@ -733,6 +735,7 @@ def run_many(
             profile=profile,
             engine=engine,
             record=False,
+            reuse=reuse,
         )
         if summary is None:
             summary = RunSummary(
