@@ -1412,3 +1412,33 @@ def test_dialog_set_refuses_what_is_no_input_of_a_dialog_with_a_clear_error() ->
         s.handle(Respond(INVITE, 200))  # type: ignore[arg-type]
     with pytest.raises(RemoteProtocolError, match="not an input of a dialog"):
         s.handle(ResponseReceived)  # type: ignore[arg-type]
+
+
+# -- which rule a reported outcome names (the rule about the request's method first) ----------
+
+
+def reported(actions: Sequence[Any]) -> list[tuple[int, str, str]]:
+    return [(a.code, a.direction, a.rfc) for a in actions if isinstance(a, ReportOutcome)]
+
+
+@pytest.mark.parametrize(
+    ("method", "rfc"), [("BYE", "RFC 3261 §15.1.2"), ("INFO", "RFC 3261 §12.2.2")]
+)
+def test_a_481_sent_from_morgue_names_the_rule_of_its_method_rfc3261_15_1_2_and_12_2_2(
+    method: str, rfc: str
+) -> None:
+    d = at("caller", "morgue")
+    req = from_bob(method, 5)
+    d(RequestReceived(req))
+    assert reported(d(MessageSent(answer(req, 481)))) == [(481, "send", rfc)]
+
+
+def test_a_481_to_our_info_in_mortal_is_not_reported_as_the_rule_for_our_bye_rfc3261_15_1_1() -> (
+    None
+):
+    d = at("caller", "mortal")
+    bye_answer = d(ResponseReceived(answer(from_alice("BYE", 2), 481)))
+    assert reported(bye_answer) == [(481, "receive", "RFC 3261 §15.1.1")]
+    d = at("caller", "mortal")
+    info = from_alice("INFO", 2)
+    assert reported(d(ResponseReceived(answer(info, 481)))) == []
