@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sipfsm.decl import Action, MachineDecl, Outcome, Transition
-from sipfsm.events import ReportOutcome, SendMessage, StartTimer, StopTimer, ToTU
+from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition
+from sipfsm.events import ReportOutcome, SendMessage, StartTimer, ToTU
 from sipfsm.message import response_to
 from sipfsm.timers import Timing
 
@@ -48,32 +48,18 @@ _TU_WITH_MESSAGE = ("response", "request", "ack")
 
 
 class _Backoff(dict[float, tuple[float, StartTimer]]):
-    """The next interval of a doubling timer after each interval (`Timing.backoff`: twice
-    the last, capped where declared) and its `StartTimer`, worked out once per interval."""
+    """The next interval of a doubling timer after each interval (`Timing.backoff` of its
+    declaration) and its `StartTimer`, worked out once per interval."""
 
-    def __init__(self, name: str, cap: float | None) -> None:
+    def __init__(self, timing: Timing, spec: TimerDecl) -> None:
         super().__init__()
-        self.name = name
-        self.cap = cap
+        self.timing = timing
+        self.spec = spec
 
     def __missing__(self, previous: float) -> tuple[float, StartTimer]:
-        seconds = previous * 2
-        if self.cap is not None and seconds > self.cap:
-            seconds = self.cap
-        found = self[previous] = (seconds, StartTimer(self.name, seconds))
+        seconds = self.timing.backoff(self.spec, previous)
+        found = self[previous] = (seconds, StartTimer(self.spec.name, seconds))
         return found
-
-
-class _Stops(dict[str, StopTimer]):
-    """The `StopTimer` of each timer name, built on first use and shared (actions are
-    immutable values): a dict read is cheaper than building one per stop."""
-
-    def __missing__(self, name: str) -> StopTimer:
-        found = self[name] = StopTimer(name)
-        return found
-
-
-_STOPS = _Stops()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +104,7 @@ def compile_row(
     what ``apply_transition(decl, inst, row, event, timing, outcomes)`` returns."""
     from sipfsm.runtime import (
         HANDLERS,
+        STOPS,
         _notice,
         _start_action,
         _stop_action,
@@ -130,7 +117,7 @@ def compile_row(
     w = _Writer()
     w.names.update(
         sending=sending,
-        _stops=_STOPS,
+        _stops=STOPS,
         _start_action=_start_action,
         SendMessage=SendMessage,
         StartTimer=StartTimer,
@@ -181,8 +168,7 @@ def compile_row(
             w.line(f"out.append({w.const(_stop_action(arg), 'stop')})", 2)
         elif kind == "backoff_timer":
             spec = timer_decl(decl, arg)
-            cap = timing.value(spec.cap) if spec.cap else None
-            backoff = w.const(_Backoff(arg, cap), "backoff")
+            backoff = w.const(_Backoff(timing, spec), "backoff")
             w.line(f"previous = timers.get({arg!r})")
             w.line("if previous is not None:")
             w.line(f"timers[{arg!r}], start = {backoff}[previous]", 2)

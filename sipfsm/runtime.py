@@ -274,9 +274,21 @@ def _start_action(name: str, seconds: float) -> StartTimer:
     return StartTimer(name, seconds)
 
 
-@lru_cache(maxsize=1024)
+class _Stops(dict[str, StopTimer]):
+    """The `StopTimer` of each timer name, built on first use and shared (actions are
+    immutable values): a dict read is cheaper than building one per stop. The compiled
+    rows (`sipfsm.codegen`) read it too."""
+
+    def __missing__(self, name: str) -> StopTimer:
+        found = self[name] = StopTimer(name)
+        return found
+
+
+STOPS = _Stops()
+
+
 def _stop_action(name: str) -> StopTimer:
-    return StopTimer(name)
+    return STOPS[name]
 
 
 @lru_cache(maxsize=1024)
