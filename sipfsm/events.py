@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sipfsm.decl import Direction
+from sipfsm.frozen import fast_init
 from sipfsm.message import Message, Request, Response
 
 # -- events (inputs) --------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RequestReceived:
     """A request from the network, matched to this machine (§17.2.3)."""
@@ -23,6 +25,7 @@ class RequestReceived:
     message: Request
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResponseReceived:
     """A response from the network, matched to this machine (§17.1.3)."""
@@ -30,6 +33,7 @@ class ResponseReceived:
     message: Response
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TURequest:
     """The TU asks a client transaction to send a request (creates it)."""
@@ -37,6 +41,7 @@ class TURequest:
     message: Request
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TUResponse:
     """The TU passes a response to a server transaction."""
@@ -44,11 +49,13 @@ class TUResponse:
     message: Response
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TUCancel:
     """The TU wants to cancel the INVITE of this client transaction (§9.1)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TimerFired:
     name: str
@@ -66,6 +73,7 @@ def timer_fired(name: str) -> TimerFired:
     return found
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TransportError:
     """The transport layer could not send a message (§17.1.4, §17.2.4)."""
@@ -73,6 +81,7 @@ class TransportError:
     detail: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MessageSent:
     """For a dialog: a message this UA sent on it (dialogs move on sent and received
@@ -81,6 +90,7 @@ class MessageSent:
     message: Message
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TransactionEnded:
     """For a dialog: one of its transactions reached Terminated (RFC 5407 §2, Morgue)."""
@@ -121,22 +131,26 @@ def describe(event: Event) -> str:
 # -- actions (outputs) --------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SendMessage:
     message: Message
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StartTimer:
     name: str
     seconds: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StopTimer:
     name: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ToTU:
     """Tell the transaction user something: ``what`` is e.g. ``"response"``, ``"request"``,
@@ -146,6 +160,7 @@ class ToTU:
     message: Message | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
     """A declared outcome took place: the code, its direction, the rule and its section."""
@@ -156,6 +171,7 @@ class ReportOutcome:
     rfc: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Respond:
     """For a dialog: answer a request with this status (the dialog layer decided it)."""

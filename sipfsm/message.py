@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from sipfsm.catalogue import reason_phrase
+from sipfsm.frozen import fast_init
 
 #: RFC 3261 §8.1.1.7: branch IDs of RFC 3261 compliant elements start with this cookie.
 MAGIC_COOKIE = "z9hG4bK"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Request:
     method: str
@@ -45,6 +47,7 @@ class Request:
         return f"{self.method} (CSeq {self.cseq})"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
