@@ -30,6 +30,7 @@ Formats (docs/checker.md gives the details):
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import itertools
 import json
@@ -363,13 +364,18 @@ def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
 
 
 def _jsonl_records(path: Path, data: bytes) -> list[Record]:
-    lines = _text_lines(path, data)
     decode = _JSON.raw_decode  # `_json_object`, inlined: this runs for every message
     name = path.name
     records: list[Record] = []
     add = records.append
-    for number, line in enumerate(lines, 1):
-        if not line or line.isspace():
+    # line by line, each decoded on its own: no copy of the whole file as text (a big
+    # buffer is fresh memory the system must hand over page by page; a line's is reused)
+    for number, octets in enumerate(io.BytesIO(data), 1):
+        try:
+            line = octets.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
+        if line.isspace():
             continue
         try:
             item, end = decode(line, 0 if line[0] == "{" else len(line) - len(line.lstrip()))
