@@ -1,43 +1,56 @@
 # Two entry points, both self-contained on a fresh Debian machine:
 #   make demo  - set up .venv, render every machine into diagrams/, regenerate docs/, print the
 #                tables, run every built-in call flow (ladders and traces in out/flows/)
-#   make test  - set up .venv, then ruff, mypy (strict) and the whole pytest suite
+#   make test  - set up .venv, then ruff, mypy (strict) and the whole pytest suite, run twice:
+#                on the compiled build, then on the pure-Python source (SIPFSM_PURE=1)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BUILT  := $(VENV)/.compiled
 
-.PHONY: demo test bench lint typecheck pytest system-deps venv clean
+.PHONY: demo test bench build lint typecheck pytest system-deps venv clean
 
-demo: venv system-deps
+demo: build
 	$(BIN)/sipfsm demo --out diagrams
 
-test: venv system-deps lint typecheck pytest
+test: build lint typecheck pytest
 
 # Speed and memory figures, each beside a baseline measured in the same run (docs/performance.md)
-bench: venv
+bench: build
 	$(BIN)/python benchmarks/run.py
 
 lint: venv
-	$(BIN)/ruff check sipfsm tests benchmarks
+	$(BIN)/ruff check setup.py sipfsm tests benchmarks
 
 typecheck: venv
 	$(BIN)/mypy
 
-pytest: venv system-deps
-	$(BIN)/pytest
+pytest: build
+	SIPFSM_REQUIRE_COMPILED=1 $(BIN)/pytest
+	SIPFSM_PURE=1 $(BIN)/pytest -q
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The package with its development tools, installed editable; pure Python at this step
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77'
+	SIPFSM_PURE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian packages: graphviz renders the diagrams.
+# The compiled build (sipfsm/native.py, docs/performance.md): mypyc compiles the hot modules
+# from the same source into C extensions beside them; rebuilt whenever a module changes.
+build: system-deps $(BUILT)
+
+$(BUILT): $(STAMP) $(wildcard sipfsm/*.py)
+	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps -e .
+	touch $(BUILT)
+
+# Debian packages: graphviz renders the diagrams; sip-tester and tshark are the checker's
+# real peers; gcc and the Python headers compile the fast build.
 system-deps:
-	@sh scripts/system-deps.sh
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so

@@ -17,6 +17,9 @@ parser's memo caches emptied before every round so each starts cold:
   ``parse``;
 * ``check --as``: the same with only the callee checked (``--as``): one endpoint's replay
   (``check`` minus ``check --as``: what replaying one more endpoint costs);
+* on the compiled build (`sipfsm.native`, as ``make bench`` runs it), ``check`` and ``check
+  --as`` again on the pure-Python source (this script in a process under ``SIPFSM_PURE=1``),
+  and the ratio;
 * ``sipmessage``: for reference, when installed, the parse + Via/From/To/CSeq rate of
   the ``sipmessage`` library (see docs/checker.md, "Parsing").
 
@@ -29,6 +32,10 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +44,7 @@ from typing import Any
 
 from common import goal_line, machine_line
 
+from sipfsm import native
 from sipfsm.capture import jsonl_line, read
 from sipfsm.check import check_files
 from sipfsm.wire import clear_caches, parse
@@ -196,11 +204,28 @@ def sipmessage_rate(raws: list[bytes]) -> float | None:
     return rate(len(raws), time.perf_counter() - start)
 
 
+def pure_rates(count: int, rounds: int) -> dict[str, float]:
+    """This benchmark's rates on the pure-Python source: the script again, in a process
+    that runs no compiled module (`sipfsm.native`, ``SIPFSM_PURE=1``)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--count", str(count), "--rounds", str(rounds), "--rates-only"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {native.PURE_VARIABLE: "1"},
+        check=True,
+    )
+    rates: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--count", type=int, default=100_000, help="messages in the trace")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each measurement")
     parser.add_argument("--smoke", action="store_true", help="a tiny run (checks the script)")
+    parser.add_argument(
+        "--rates-only", action="store_true", help=argparse.SUPPRESS
+    )  # (the pure-Python figure: this script again, under SIPFSM_PURE=1, prints its rates)
     args = parser.parse_args()
     count, rounds = (600, 1) if args.smoke else (args.count, args.rounds)
     print(machine_line())
@@ -222,6 +247,9 @@ def main() -> None:
                 "check --as": lambda: check_files([path], as_addr=ADDRESS["B"]),
             },
         )
+    if args.rates_only:
+        print(json.dumps({name: rate(count, wall) for name, (wall, _cpu) in best.items()}))
+        return
     print(f"messages: {count} ({len(report.transactions)} transactions and {len(report.dialogs)} "
           f"dialogs replayed, both endpoints), best of {rounds} round(s)")  # fmt: skip
     for name, (wall, cpu) in best.items():
@@ -239,6 +267,14 @@ def main() -> None:
         f"check {micros['check']:.1f} µs, of which one endpoint's replay "
         f"{micros['check'] - micros['check --as']:.1f} µs (check - check --as)"
     )
+    if native.compiled():
+        pure = pure_rates(count, rounds)
+        print(
+            f"the same on the pure-Python source (SIPFSM_PURE=1): check {pure['check']:,.0f}/s,"
+            f" check --as {pure['check --as']:,.0f}/s; compiled / pure: "
+            f"{check_rate / pure['check']:.2f}x, "
+            f"{rate(count, best['check --as'][0]) / pure['check --as']:.2f}x"
+        )
     reference = sipmessage_rate(raws[: min(count, 20_000)])
     if reference is not None:
         print(f"sipmessage parse+fields (reference): {reference:10,.0f} messages/s")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sipfsm import native
 from sipfsm.events import (
     Event,
     MessageSent,
@@ -58,10 +59,12 @@ def load_average() -> str:
 
 
 def machine_line() -> str:
-    """``machine: 2 CPUs, AMD EPYC, Python 3.11.7, load average ...``"""
+    """``machine: 2 CPUs, AMD EPYC, Python 3.11.7, load average ...; sipfsm compiled ...``
+    (which build ran: `sipfsm.native`)."""
     return (
         f"machine: {os.cpu_count()} CPUs, {cpu_model()}, "
-        f"{platform.python_implementation()} {platform.python_version()}, {load_average()}"
+        f"{platform.python_implementation()} {platform.python_version()}, {load_average()}; "
+        f"sipfsm {native.describe()}"
     )
 
 

@@ -356,35 +356,6 @@ class _Tx(Instance):
     state, running timers, request ...) with what the checker keeps beside it, so the
     replay makes one object per transaction and reads its state without a hop."""
 
-    __slots__ = (
-        "acked",
-        "call",
-        "cancel_target",
-        "cseq",
-        "deadlines",
-        "dset",
-        "engine",
-        "expects",
-        "fed",
-        "final_index",
-        "key",
-        "last_index",
-        "last_sent",
-        "machine",
-        "messages",
-        "method",
-        "number",
-        "path",
-        "peer",
-        "reported",
-        "role",
-        "side",
-        "start",
-        "verdict",
-        "verdict_note",
-        "verdict_rfc",
-    )
-
     def __init__(
         self,
         side: _Side,
@@ -450,8 +421,6 @@ class _Tx(Instance):
 class _DialogRec:
     """What the report says of one dialog instance."""
 
-    __slots__ = ("inst", "messages", "path")
-
     def __init__(self, inst: DialogInstance) -> None:
         self.inst = inst
         self.messages: list[int] = []
@@ -463,8 +432,6 @@ class _DSet:
     """One `DialogSet` of an endpoint (the dialogs of one initial INVITE) and the report
     records of its instances, by identity (the set re-keys an instance when it learns its
     remote tag; the record holds the instance, so its id stays unique)."""
-
-    __slots__ = ("call", "glare", "last_index", "recs", "set", "side")
 
     def __init__(self, side: str, call: _Call, dset: DialogSet) -> None:
         self.side = side
@@ -479,8 +446,6 @@ class _DSet:
 class _Glare:
     """A 491 to a re-INVITE or UPDATE of the endpoint: when it came and what it refused."""
 
-    __slots__ = ("at", "index", "owner", "refused")
-
     def __init__(self, at: float, refused: Request, owner: bool, index: int) -> None:
         self.at = at
         self.refused = refused
@@ -493,8 +458,6 @@ class _Call:
     the timers of both. Events of one call are replayed in time order (its transactions'
     timers fire before a later message of the call reaches its dialogs); calls are
     independent of each other."""
-
-    __slots__ = ("dsets", "due", "expect_due", "expecting", "live", "timers")
 
     def __init__(self) -> None:
         self.live: list[_Tx] = []
@@ -509,8 +472,6 @@ class _Call:
 
 class _Side:
     """Everything one endpoint has: its transactions (client and server) and calls."""
-
-    __slots__ = ("calls", "client", "invites", "name", "sent_2xx", "server", "txs")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -527,8 +488,6 @@ class _Side:
 class _Item:
     """One parsed message of the trace, with its transaction key (computed once for both
     its ends)."""
-
-    __slots__ = ("dst", "index", "key", "message", "record", "src", "time", "transport")
 
     def __init__(
         self, index: int, record: Record, message: Message, key: TransactionKey, src: str, dst: str
@@ -684,12 +643,8 @@ class Checker:
         index = self.report.messages
         unsure: list[_Item] = []
         framed = trace.format in ("pcap", "pcapng")
-        read = self._read
-        # (`_process`, inlined: this runs twice for every message)
-        sent_request = self._sent_request
-        sent_response = self._sent_response
-        received_request = self._received_request
-        received_response = self._received_response
+        # (`_process`, inlined: this runs twice for every message; the methods are called
+        # on self, which the compiled build makes direct calls)
         #: an address as the trace writes it -> (its name in the report, its side if checked)
         ends: dict[str, tuple[str, _Side | None]] = {}
         records = trace.records
@@ -708,7 +663,7 @@ class Checker:
                 if dst is None:
                     name = names.get(record.dst) or _endpoint(record.dst)
                     dst = ends[record.dst] = (name, sides.get(name))
-                item = read(index, record, sides, src[0], dst[0], framed)
+                item = self._read(index, record, sides, src[0], dst[0], framed)
                 if item is not None:
                     batch.append((item, src[1], dst[1]))
             for item, sender, receiver in batch:
@@ -716,16 +671,16 @@ class Checker:
                 request = type(message) is Request
                 if sender is not None:
                     if request:
-                        sent_request(sender, item, message)
+                        self._sent_request(sender, item, message)
                     else:
-                        sent_response(sender, item, message)
+                        self._sent_response(sender, item, message)
                     if self._ended:
                         self._flush_ended()
                 if receiver is not None:
                     if request:
-                        received_request(receiver, item, message)
+                        self._received_request(receiver, item, message)
                     else:
-                        received_response(receiver, item, message)
+                        self._received_response(receiver, item, message)
                     if self._ended:
                         self._flush_ended()
                 if item.index not in matched:
@@ -865,11 +820,14 @@ class Checker:
         transaction's end for its dialog. A ProtocolError becomes a violation (None is
         returned)."""
         before = tx.state
+        engine = tx.engine
         try:
-            if create:
-                actions: list[Any] = tx.engine.start(tx, event)  # type: ignore[attr-defined]
+            if type(engine) is TableMachine:  # (a direct call in the compiled build)
+                actions: list[Any] = engine.start(tx, event) if create else engine.handle(tx, event)
+            elif create:
+                actions = engine.start(tx, event)  # type: ignore[attr-defined]
             else:
-                actions = tx.engine.handle(tx, event)
+                actions = engine.handle(tx, event)
         except ProtocolError as exc:
             self._protocol_error(tx, exc, event, index)
             return None

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sipfsm import catalogue, model
+from sipfsm import catalogue, model, native
 from sipfsm.decl import PROFILES, TRANSPORTS, MachineDecl
 from sipfsm.errors import SipFsmError, UnknownName
 
@@ -52,7 +52,9 @@ def fail(message: str) -> NoReturn:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sipfsm")
+@click.version_option(
+    package_name="sipfsm", message=f"%(prog)s %(version)s ({native.describe()})"
+)
 def cli() -> None:
     """sipfsm: the executable reference model of SIP transactions and dialogs."""
 

@@ -96,7 +96,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from sipfsm import core, figures
 from sipfsm.decl import (
@@ -131,6 +131,7 @@ from sipfsm.events import (
 )
 from sipfsm.message import Message, Request, Response
 from sipfsm.runtime import Instance, TableMachine, handler, start_timer
+from sipfsm.seeded import SeededRandom
 from sipfsm.timers import DEFAULT_TIMING, Timing
 
 MACHINE_ID = "dialog"
@@ -340,16 +341,6 @@ def random_sources() -> int:
     return _random_sources
 
 
-class SeededRandom(random.Random):
-    """The instance's random source: seeded, and equal to another with the same state (so
-    two engines' instances compare by value)."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, random.Random) and self.getstate() == other.getstate()
-
-    __hash__ = None  # type: ignore[assignment]
-
-
 class DialogInstance(Instance):
     """One dialog (one DSM instance, RFC 5407 Appendix E): its state and what it tracks.
 
@@ -371,7 +362,8 @@ class DialogInstance(Instance):
     instances still compare field by field (``seed``, and the generator once it exists).
     """
 
-    __slots__ = (
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Instance.FIELDS,
         "_rng",
         "call_id",
         "call_id_owner",
@@ -2199,13 +2191,25 @@ class DialogSet:
             raise self._error(event, "start the dialog set with the initial INVITE first")
         if tag is not None:
             return self._deliver(tag, self.dialog(tag), event)
-        route = _ROUTES.get(type(event))
-        if route is None:
-            raise self._error(event, "not an input of a dialog")
-        return route(self, event)
+        # (tested in turn, not looked up in a table: direct calls in the compiled build)
+        if type(event) is MessageSent:
+            return self._message_sent(event)
+        if type(event) is RequestReceived:
+            return self._request_received(event)
+        if type(event) is ResponseReceived:
+            return self._response_received(event)
+        if type(event) is TransactionEnded:
+            return self._transaction_ended(event)
+        if type(event) is TimerFired:
+            return self._timer_fired(event)
+        raise self._error(event, "not an input of a dialog")
 
     def _deliver(self, tag: str, inst: DialogInstance, event: Event) -> list[Routed]:
-        actions = self.engine.handle(inst, event)
+        engine = self.engine
+        if type(engine) is TableMachine:  # (a direct call in the compiled build)
+            actions = engine.handle(inst, event)
+        else:
+            actions = engine.handle(inst, event)
         remote = inst.remote_tag
         if remote and tag != remote:  # the first dialog took its tag
             del self.dialogs[tag]
@@ -2327,16 +2331,6 @@ class DialogSet:
             reason,
         )
 
-
-#: `DialogSet.handle`'s route for each kind of event (by its exact type, as the engines
-#: classify events).
-_ROUTES: dict[type, Callable[[DialogSet, Any], list[Routed]]] = {
-    RequestReceived: DialogSet._request_received,
-    ResponseReceived: DialogSet._response_received,
-    MessageSent: DialogSet._message_sent,
-    TransactionEnded: DialogSet._transaction_ended,
-    TimerFired: DialogSet._timer_fired,
-}
 
 __all__ = [
     "FAILURE_EFFECTS",

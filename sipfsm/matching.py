@@ -153,8 +153,6 @@ class Matcher(Generic[T]):
     after it ended until `forget` (the checker keeps them, to say "after it ended").
     """
 
-    __slots__ = ("_entries", "_requests", "_to_tags")
-
     def __init__(self) -> None:
         self._entries: dict[TransactionKey, T] = {}
         self._requests: dict[TransactionKey, Request] = {}

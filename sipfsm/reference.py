@@ -20,11 +20,12 @@ instance is ever attached to it with ``Machine.add_model``. What the library sou
 * ``add_model`` cannot attach our instances and would be quadratic. It tests
   ``if mod not in self.models`` against a list (core.py, ``Machine.add_model``, line 626)
   and binds ``trigger``, ``may_trigger``, one method per event and ``is_<state>`` per state
-  onto the model with ``setattr`` (``_checked_assignment``, line 890). On our slotted
-  `Instance` the first ``setattr`` raises ``AttributeError: 'Instance' object has no
-  attribute 'trigger'``; on an ordinary object the membership test makes attaching n models
-  O(n^2) -- measured on this machine (plain objects, a two-state ``Machine``), total time
-  to attach 1,000 models 0.011 s, 2,000 0.035 s, 4,000 0.098 s, 8,000 0.326 s.
+  onto the model with ``setattr`` (``_checked_assignment``, line 890): names that are no
+  field of our `Instance` (compiled, as in the fast build, it has no room for them and the
+  first ``setattr`` raises ``AttributeError``); on an ordinary object the membership test
+  makes attaching n models O(n^2) -- measured on this machine (plain objects, a two-state
+  ``Machine``), total time to attach 1,000 models 0.011 s, 2,000 0.035 s, 4,000 0.098 s,
+  8,000 0.326 s.
 * Triggering never needs the model to be attached. ``Event.trigger(model, *args)``
   (core.py line 387) wraps the model in an ``EventData`` and calls ``Machine._process``;
   ``Event._trigger`` (line 408) reads the state with ``machine.get_model_state(model)``,

@@ -1,7 +1,7 @@
 """The sans-IO runtime shared by both engines.
 
 A *machine* (`TableMachine`, or `sipfsm.reference.TransitionsMachine`) is built once per
-declaration, profile and timing, and drives many *instances*: small slotted objects that
+declaration, profile and timing, and drives many *instances*: small objects that
 hold one transaction's (or dialog's) state. ``machine.handle(instance, event)`` returns
 the actions to take; nothing is sent, slept or read from a clock here.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sipfsm.codegen import Compiled, RowFunction, compile_choice, compile_row
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
@@ -53,14 +53,16 @@ from sipfsm.timers import DEFAULT_TIMING, TIMERS, Timing
 class Instance:
     """One live transaction: its state, running timers and the messages it must resend.
 
-    Slotted and small (see `benchmarks/`): no per-instance machine, no callbacks.
+    Small (see `benchmarks/`): no per-instance machine, no callbacks.
     ``timers`` maps a running timer's name to its current interval; ``ack`` is the ACK a
     client INVITE transaction built for a 3xx-6xx, re-passed to the transport for each
     retransmission of that response (RFC 3261 §17.1.1.2); ``sending`` the `SendMessage` of
     the request, built when it is first sent and passed again on each retransmission.
     """
 
-    __slots__ = (
+    #: Every field, for comparing two instances field by field (no ``__slots__``: the
+    #: class is compiled by mypyc in the fast build, which gives it fixed fields of its own).
+    FIELDS: ClassVar[tuple[str, ...]] = (
         "ack",
         "cancel_requested",
         "last_response",
@@ -117,8 +119,6 @@ class Classifier:
     without one matches requests only, for message kinds) and the timer name. The first
     declared trigger that matches wins; answers are memoised per (kind, method, status).
     """
-
-    __slots__ = ("_cache", "_triggers", "decl")
 
     def __init__(self, decl: MachineDecl) -> None:
         self.decl = decl

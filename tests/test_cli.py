@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sipfsm import model
+from sipfsm import model, native
 from sipfsm.cli import main
 
 
@@ -294,3 +294,13 @@ def test_simulate_runs_give_the_same_counts_with_or_without_reuse(
     assert code in (0, 1)
     code_again, fresh, _ = run(capsys, *args, "--no-reuse")
     assert (code_again, json.loads(fresh)) == (code, json.loads(reused))
+
+
+def test_version_says_which_build_runs_compiled_or_pure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _err = run(capsys, "--version")
+    assert code == 0
+    assert " 0.1.0 (" in out
+    assert native.describe() in out
+    assert ("compiled (mypyc)" in out) == native.compiled()

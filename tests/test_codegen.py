@@ -122,7 +122,7 @@ def test_a_compiled_row_does_what_apply_transition_does_from_any_timers(
 
 
 def fields(inst: Instance) -> dict[str, Any]:
-    return {name: getattr(inst, name) for name in Instance.__slots__}
+    return {name: getattr(inst, name) for name in Instance.FIELDS}
 
 
 @pytest.mark.parametrize("machine", TRANSACTION_MACHINES)

@@ -44,7 +44,7 @@ from sipfsm.events import (
 )
 from sipfsm.message import Request, Response, response_to
 from sipfsm.reference import TransitionsMachine
-from sipfsm.runtime import TableMachine
+from sipfsm.runtime import Instance, TableMachine
 from sipfsm.timers import Timing
 
 CALL_ID = "3848276298220188511@atlanta.example.com"
@@ -1390,7 +1390,10 @@ def test_dialog_instance_fields_and_seeded_random_compare_by_value() -> None:
     assert a.rng == b.rng
     a.rng.random()
     assert a.rng != b.rng
-    assert dialog.DialogInstance.__slots__  # slotted, as every runtime Instance
+    fields = dialog.DialogInstance.FIELDS  # every field, the runtime Instance's first
+    assert fields[: len(Instance.FIELDS)] == Instance.FIELDS
+    assert set(fields) >= {"role", "call_id", "local_tag", "remote_tag", "transactions"}
+    assert {n: getattr(a, n) for n in fields} != {n: getattr(b, n) for n in fields}
 
 
 def test_dialog_instances_of_both_engines_hold_the_same_random_state_after_a_draw() -> None:

@@ -1,0 +1,119 @@
+"""The compiled build (sipfsm.native): which modules mypyc compiles, which code a process
+runs, and when an extension is stale and the source is run instead."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sipfsm import native
+
+SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def test_compiled_modules_are_named_by_path_and_by_module() -> None:
+    assert "sipfsm/runtime.py" in native.COMPILED
+    assert native.module_names()[native.COMPILED.index("sipfsm/check.py")] == "sipfsm.check"
+    assert all((Path(native.__file__).parent / Path(p).name).exists() for p in native.COMPILED)
+
+
+@pytest.mark.skipif(
+    os.environ.get("SIPFSM_REQUIRE_COMPILED", "") in ("", "0"),
+    reason="SIPFSM_REQUIRE_COMPILED is not set (make test sets it for its compiled pass)",
+)
+def test_the_compiled_build_runs_every_compiled_module_when_make_test_requires_it() -> None:
+    assert native.compiled(), native.describe()
+    for name in native.module_names():
+        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
+        assert isinstance(module.__loader__, importlib.machinery.ExtensionFileLoader), name
+    assert native.describe().startswith("compiled (mypyc): runtime")
+
+
+def run_python(code: str, **env: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if k != native.PURE_VARIABLE} | env
+    done = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_sipfsm_pure_runs_the_source_of_every_compiled_module() -> None:
+    code = (
+        "import sys, sipfsm.check, sipfsm.native as n\n"
+        "print(n.describe(), all(sys.modules[m].__file__.endswith('.py') "
+        "for m in n.module_names()))"
+    )
+    assert run_python(code, SIPFSM_PURE="1") == "pure Python True"
+
+
+@pytest.mark.parametrize(
+    ("value", "pure"), [("", False), ("0", False), ("1", True), ("yes", True), (" 0 ", False)]
+)
+def test_sipfsm_pure_is_set_by_any_value_but_empty_or_zero(value: str, pure: bool) -> None:
+    assert native.pure_requested({native.PURE_VARIABLE: value}) is pure
+    assert native.pure_requested({}) is False
+
+
+def package_with(tmp_path: Path, built: dict[str, int | None]) -> Path:
+    """A fake package: every compiled module's source (mtime 100), and an extension with
+    the given mtime for those named (``None``: no extension)."""
+    package = tmp_path / "sipfsm"
+    package.mkdir()
+    for path in native.COMPILED:
+        source = package / Path(path).name
+        source.write_text("")
+        os.utime(source, (100, 100))
+    for name, mtime in built.items():
+        if mtime is not None:
+            ext = package / f"{name}{SUFFIX}"
+            ext.write_bytes(b"")
+            os.utime(ext, (mtime, mtime))
+    return package
+
+
+def stems() -> list[str]:
+    return [Path(p).stem for p in native.COMPILED]
+
+
+def test_no_extension_at_all_is_not_stale_the_source_is_simply_run(tmp_path: Path) -> None:
+    assert native.stale(package_with(tmp_path, {})) == []
+
+
+def test_extensions_built_after_their_sources_are_current(tmp_path: Path) -> None:
+    assert native.stale(package_with(tmp_path, dict.fromkeys(stems(), 200))) == []
+
+
+def test_a_module_edited_after_its_build_makes_the_build_stale(tmp_path: Path) -> None:
+    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"check": 50})
+    assert native.stale(package) == [f"check.py changed after check{SUFFIX} was built"]
+
+
+def test_a_missing_extension_beside_built_ones_makes_the_build_stale(tmp_path: Path) -> None:
+    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"wire": None})
+    assert native.stale(package) == ["wire.py has no extension"]
+    assert native.extension_of(package / "wire.py") is None
+    assert native.extension_of(package / "check.py") == package / f"check{SUFFIX}"
+
+
+def test_only_a_source_checkout_is_judged_stale_never_an_installed_package(
+    tmp_path: Path,
+) -> None:
+    package = package_with(tmp_path, {})
+    assert native.in_checkout(package) is False
+    (tmp_path / "pyproject.toml").write_text("")
+    assert native.in_checkout(package) is True
+
+
+def test_choosing_twice_in_one_process_keeps_the_first_choice() -> None:
+    code = "import sipfsm, sipfsm.native as n\nprint(repr(n.choose()), n.describe().split(':')[0])"
+    assert run_python(code, SIPFSM_PURE="1") == "'chosen already' pure Python"
