@@ -381,7 +381,8 @@ def _jsonl_records(path: Path, data: bytes) -> list[Record]:
             item, end = decode(line, 0 if line[0] == "{" else len(line) - len(line.lstrip()))
         except json.JSONDecodeError as exc:
             raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
-        if end != len(line) and not line[end:].isspace():
+        rest = len(line) - end  # (most often the line's own end: nothing to look at)
+        if rest and not (rest == 1 and line[end] == "\n") and not line[end:].isspace():
             raise CaptureError(path, f"line {number}", f"not JSON (extra data at column {end + 1})")
         if type(item) is not dict:
             raise CaptureError(path, f"line {number}", "expected a JSON object")

@@ -224,6 +224,8 @@ ACCEPTED: Final = -1
 
 _INF: Final = float("inf")
 _TIME: Final = attrgetter("time")
+_SRC: Final = attrgetter("src")
+_DST: Final = attrgetter("dst")
 #: Messages parsed before they are replayed (`Checker._replay_captured`).
 _BATCH: Final = 512
 
@@ -774,7 +776,7 @@ class Checker:
         if trace.local is not None:
             return {trace.local}
         records = trace.records
-        written = {r.src for r in records} | {r.dst for r in records}
+        written = {*map(_SRC, records), *map(_DST, records)}
         return {names.get(a) or _endpoint(a) for a in written}
 
     @staticmethod
