@@ -28,7 +28,7 @@ typecheck: venv
 
 pytest: build
 	SIPFSM_REQUIRE_COMPILED=1 $(BIN)/pytest
-	SIPFSM_PURE=1 $(BIN)/pytest -q
+	SIPFSM_PURE=1 $(BIN)/pytest
 
 venv: $(STAMP)
 
