@@ -954,15 +954,8 @@ class Checker:
                 for key, deadline in call.timers.items():
                     if deadline < best_at and deadline + tol_abs < now:
                         timer, best_at = key, deadline
-                if timer is not None:
-                    del call.timers[timer]
-                    dset, tag, name = timer
-                    self._dialog(dset, timer_fired(name), best_at, 0, tag=tag)
-                elif best is not None:
-                    self._fire(best, best_name, best_at)
-                else:
+                if not self._fire_chosen(call, timer, best, best_name, best_at):
                     break
-                self._flush_ended()
             self._ended = outer
             due = _INF
             for tx in call.live:
@@ -978,6 +971,28 @@ class Checker:
             call.due = due
         if call.expect_due < now:
             self._expire(call, now)
+
+    def _fire_chosen(
+        self,
+        call: _Call,
+        timer: tuple[_DSet, str, str] | None,
+        tx: _Tx | None,
+        name: str,
+        at: float,
+    ) -> bool:
+        """Fire at ``at`` the timer `_advance` or `_fire_early` chose -- a dialog's
+        (``timer``) before a transaction's (``tx``, ``name``) -- and tell the dialogs what
+        ended; False when neither was chosen."""
+        if timer is not None:
+            del call.timers[timer]
+            dset, tag, dialog_timer = timer
+            self._dialog(dset, timer_fired(dialog_timer), at, 0, tag=tag)
+        elif tx is not None:
+            self._fire(tx, name, at)
+        else:
+            return False
+        self._flush_ended()
+        return True
 
     def _fire_early(self, call: _Call, now: float) -> bool:
         """The endpoint did something its model allows only once a timer has fired (a
@@ -1004,15 +1019,8 @@ class Checker:
             for key, deadline in call.timers.items():
                 if deadline < best_at and deadline - self.tol_abs <= now:
                     timer, best_at = key, deadline
-            if timer is not None:
-                del call.timers[timer]
-                dset, tag, name = timer
-                self._dialog(dset, timer_fired(name), now, 0, tag=tag)
-            elif best is not None:
-                self._fire(best, best_name, now)
-            else:
+            if not self._fire_chosen(call, timer, best, best_name, now):
                 break
-            self._flush_ended()
             fired = True
         self._ended = outer
         return fired

@@ -523,6 +523,18 @@ class UserAgent:
 
     # -- dialogs -------------------------------------------------------------------------------
 
+    def _dialog_step(self, call: Call, event: Event, tag: str | None) -> list[Routed] | None:
+        """The dialog set's answer to ``event`` (it starts with the first one); None when
+        it refused a network message, which is recorded as a discard."""
+        dset = call.dset
+        try:
+            return dset.handle(event, tag) if dset.dialogs else dset.start(event)
+        except LocalProtocolError:
+            raise
+        except ProtocolError as exc:
+            self._c.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
+            return None
+
     def _dialog_handle(self, call: Call, event: Event, tag: str | None = None) -> list[Routed]:
         """Give ``event`` to the dialog set, record its dialogs' changes, return its
         actions. A `RemoteProtocolError` (a network message the dialog has no arrow for)
@@ -530,12 +542,8 @@ class UserAgent:
         dset = call.dset
         dialogs = dset.dialogs
         if not self._tracking:  # nobody reads the states: only the held BYEs matter
-            try:
-                routed = dset.handle(event, tag) if dialogs else dset.start(event)
-            except LocalProtocolError:
-                raise
-            except ProtocolError as exc:
-                self._c.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
+            routed = self._dialog_step(call, event, tag)
+            if routed is None:
                 return []
             if self.held_byes:
                 self._release_byes(call)
@@ -549,12 +557,8 @@ class UserAgent:
                 only_state = only.state
         elif dialogs:
             before = {id(d): d.state for d in dialogs.values()}
-        try:
-            routed = dset.handle(event, tag) if dialogs else dset.start(event)
-        except LocalProtocolError:
-            raise
-        except ProtocolError as exc:
-            self._c.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
+        routed = self._dialog_step(call, event, tag)
+        if routed is None:
             return []
         if self._recording:
             if before is None:
