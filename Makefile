@@ -43,7 +43,7 @@ $(STAMP): pyproject.toml setup.py
 # from the same source into C extensions beside them; rebuilt whenever a module changes.
 build: system-deps $(BUILT)
 
-$(BUILT): $(STAMP) $(wildcard sipfsm/*.py)
+$(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/sim/*.py)
 	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $(BUILT)
 
@@ -53,4 +53,4 @@ system-deps:
 	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so sipfsm/sim/*.so

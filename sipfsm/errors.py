@@ -53,3 +53,8 @@ class LocalProtocolError(ProtocolError):
 
 class RemoteProtocolError(ProtocolError):
     """A message from the peer has no declared arrow in this state."""
+
+
+class RunawayError(SipFsmError, RuntimeError):
+    """A simulated run scheduled more events than its limit: something loops without end
+    (`sipfsm.sim.engine.EventLoop.run`)."""

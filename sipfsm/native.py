@@ -1,7 +1,8 @@
 """The compiled build: which modules mypyc compiles, and whether this process runs them.
 
-sipfsm is pure Python. Its hottest modules -- the table engine's runtime, the dialog layer
-and the trace checker with its parser -- are also compiled to C extensions by mypyc, from
+sipfsm is pure Python. Its hottest modules -- the table engine's runtime, the dialog layer,
+the trace checker with its parser, and the simulator's event loop, network and user agent
+-- are also compiled to C extensions by mypyc, from
 the very same source, when the package is installed where a C compiler and Python's headers
 are (``setup.py``; ``make test``, ``make demo`` and ``make bench`` build them). The compiled
 modules behave as the source does (the whole test suite runs on both, ``make test``); they
@@ -44,6 +45,12 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/wire.py",
     "sipfsm/capture.py",
     "sipfsm/check.py",
+    "sipfsm/sim/engine.py",
+    "sipfsm/sim/network.py",
+    "sipfsm/sim/element.py",
+    "sipfsm/sim/invariants.py",
+    "sipfsm/sim/tu.py",
+    "sipfsm/sim/ua.py",
 )
 
 #: The environment variable that forces the pure-Python code (and build).
@@ -78,17 +85,18 @@ def stale(package: Path = _PACKAGE) -> list[str]:
     all are built and current, or none is built."""
     found = {}
     for path in COMPILED:
-        source = package / Path(path).name
+        source = package.parent / path
         found[source] = extension_of(source)
     built = [s for s, ext in found.items() if ext is not None]
     if not built:
         return []
     reasons = []
     for source, ext in found.items():
+        name = source.relative_to(package).as_posix()
         if ext is None:
-            reasons.append(f"{source.name} has no extension")
+            reasons.append(f"{name} has no extension")
         elif ext.stat().st_mtime < source.stat().st_mtime:
-            reasons.append(f"{source.name} changed after {ext.name} was built")
+            reasons.append(f"{name} changed after {ext.name} was built")
     return reasons
 
 
@@ -113,7 +121,7 @@ class _SourceFirst(importlib.abc.MetaPathFinder):
     ) -> ModuleSpec | None:
         if fullname not in self.names:
             return None
-        source = self.package / (fullname.rpartition(".")[2] + ".py")
+        source = self.package.parent.joinpath(*fullname.split(".")).with_suffix(".py")
         return importlib.util.spec_from_file_location(fullname, source)
 
 
@@ -150,10 +158,10 @@ def compiled() -> bool:
 
 
 def describe() -> str:
-    """``compiled (mypyc): runtime, dialog, ...`` or ``pure Python``."""
+    """``compiled (mypyc): runtime, dialog, ..., sim.ua`` or ``pure Python``."""
     if not compiled():
         return "pure Python"
-    return "compiled (mypyc): " + ", ".join(n.rpartition(".")[2] for n in module_names())
+    return "compiled (mypyc): " + ", ".join(n.removeprefix("sipfsm.") for n in module_names())
 
 
 __all__ = [

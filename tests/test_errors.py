@@ -103,3 +103,19 @@ def test_errors_are_never_plain_tracebacks_for_events_to_a_terminated_transactio
     d = at("ist", "terminated")
     with pytest.raises(ProtocolError, match="ist \\(rfc6026\\) in state 'terminated'"):
         d(received(BYE, 200))
+
+
+def test_a_runaway_run_is_a_sipfsm_error_and_a_runtime_error_named_by_the_event_loop() -> None:
+    from sipfsm.errors import RunawayError, SipFsmError
+    from sipfsm.sim.engine import EventLoop
+    from sipfsm.sim.engine import RunawayError as FromEngine
+
+    assert FromEngine is RunawayError and issubclass(RunawayError, SipFsmError | RuntimeError)
+    loop = EventLoop()
+
+    def again() -> None:
+        loop.schedule(1.0, again)
+
+    loop.schedule(0.0, again)
+    with pytest.raises(RunawayError, match="more than 5 events by virtual time 5 s"):
+        loop.run(limit=5)

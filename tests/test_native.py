@@ -19,7 +19,8 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 def test_compiled_modules_are_named_by_path_and_by_module() -> None:
     assert "sipfsm/runtime.py" in native.COMPILED
     assert native.module_names()[native.COMPILED.index("sipfsm/check.py")] == "sipfsm.check"
-    assert all((Path(native.__file__).parent / Path(p).name).exists() for p in native.COMPILED)
+    assert native.module_names()[native.COMPILED.index("sipfsm/sim/ua.py")] == "sipfsm.sim.ua"
+    assert all((Path(native.__file__).parent.parent / p).exists() for p in native.COMPILED)
 
 
 @pytest.mark.skipif(
@@ -49,8 +50,8 @@ def run_python(code: str, **env: str) -> str:
 
 def test_sipfsm_pure_runs_the_source_of_every_compiled_module() -> None:
     code = (
-        "import sys, sipfsm.check, sipfsm.native as n\n"
-        "print(n.describe(), all(sys.modules[m].__file__.endswith('.py') "
+        "import importlib, sipfsm.native as n\n"
+        "print(n.describe(), all(importlib.import_module(m).__file__.endswith('.py') "
         "for m in n.module_names()))"
     )
     assert run_python(code, SIPFSM_PURE="1") == "pure Python True"
@@ -66,13 +67,14 @@ def test_sipfsm_pure_is_set_by_any_value_but_empty_or_zero(value: str, pure: boo
 
 def package_with(tmp_path: Path, built: dict[str, int | None]) -> Path:
     """A fake package: every compiled module's source (mtime 100), and an extension with
-    the given mtime for those named (``None``: no extension)."""
-    package = tmp_path / "sipfsm"
-    package.mkdir()
+    the given mtime for those named by their path in the package without ``.py``
+    (``check``, ``sim/ua``; ``None``: no extension)."""
     for path in native.COMPILED:
-        source = package / Path(path).name
+        source = tmp_path / path
+        source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text("")
         os.utime(source, (100, 100))
+    package = tmp_path / "sipfsm"
     for name, mtime in built.items():
         if mtime is not None:
             ext = package / f"{name}{SUFFIX}"
@@ -82,7 +84,16 @@ def package_with(tmp_path: Path, built: dict[str, int | None]) -> Path:
 
 
 def stems() -> list[str]:
-    return [Path(p).stem for p in native.COMPILED]
+    return [p.removeprefix("sipfsm/").removesuffix(".py") for p in native.COMPILED]
+
+
+def test_compiled_modules_in_the_simulator_package_are_judged_by_their_path(
+    tmp_path: Path,
+) -> None:
+    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"sim/ua": 50})
+    assert native.stale(package) == [f"sim/ua.py changed after ua{SUFFIX} was built"]
+    assert native.extension_of(package / "sim" / "ua.py") == package / "sim" / f"ua{SUFFIX}"
+    assert native.extension_of(package / "sim" / "tu.py") == package / "sim" / f"tu{SUFFIX}"
 
 
 def test_no_extension_at_all_is_not_stale_the_source_is_simply_run(tmp_path: Path) -> None:

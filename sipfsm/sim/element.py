@@ -17,12 +17,12 @@ for a record that shows it.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sipfsm.message import Message
 from sipfsm.sim.engine import Entry, EventLoop
 from sipfsm.sim.trace import MessageInfo, RecordKind, TraceRecord
+from sipfsm.sim.values import RunError
 
 if TYPE_CHECKING:
     from sipfsm.sim.invariants import Invariants
@@ -53,26 +53,6 @@ class Element(Protocol):
 
     def live_transactions(self) -> list[str]:
         """The transactions that have not ended (each should have: the leak check)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunError:
-    """Something a run could not do: a step of the script the model refused (a
-    `LocalProtocolError`; ``where`` is the step's place in the scenario), or an action of
-    the UA core the model refused (``where`` is ``UA core``; that is a bug)."""
-
-    t: float
-    element: str
-    where: str  # "script.alice[2] (line 14)" or "UA core"
-    text: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "t": round(self.t, 6),
-            "element": self.element,
-            "where": self.where,
-            "text": self.text,
-        }
 
 
 class Recorder:

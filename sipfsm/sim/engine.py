@@ -19,16 +19,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from sipfsm.errors import SipFsmError
+from sipfsm.errors import RunawayError
+from sipfsm.sim.values import Entry, Handle
 
 __all__ = ["Entry", "EventLoop", "Handle", "RunawayError", "derive_seed"]
 
 _MASK = (1 << 64) - 1
 _push = heapq.heappush
-
-
-class RunawayError(SipFsmError, RuntimeError):
-    """A run scheduled more events than its limit: something loops without end."""
 
 
 def _mix(x: int) -> int:
@@ -48,37 +45,6 @@ def derive_seed(seed: int, *parts: int) -> int:
     for part in parts:
         x = _mix(x ^ (part & _MASK))
     return _mix(x ^ len(parts))
-
-
-#: A scheduled callback as the heap holds it: ``[time, seq, fn, args]``; ``fn`` is ``None``
-#: once it ran or was cancelled. Entries order by time, then by scheduling order (``seq``
-#: is unique, so the rest is never compared).
-Entry = list[Any]
-
-
-class Handle(Entry):
-    """A scheduled callback (`EventLoop.schedule`); `EventLoop.cancel` disarms it. It is
-    its own heap entry (see `Entry`)."""
-
-    __slots__ = ()
-
-    @property
-    def time(self) -> float:
-        return float(self[0])
-
-    @property
-    def fn(self) -> Callable[..., None] | None:
-        fn: Callable[..., None] | None = self[2]
-        return fn
-
-    @property
-    def args(self) -> tuple[Any, ...]:
-        args: tuple[Any, ...] = self[3]
-        return args
-
-    @property
-    def cancelled(self) -> bool:
-        return self[2] is None
 
 
 class EventLoop:

@@ -21,10 +21,10 @@ messages (so a machine that broke a rule is caught by something other than itsel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sipfsm.message import Message, Request, Response
+from sipfsm.sim.values import Violation
 
 if TYPE_CHECKING:
     from sipfsm.sim.element import Recorder
@@ -45,24 +45,6 @@ RULES: dict[str, tuple[str, str]] = {
     "send-after-terminated": ("RFC 3261 §17", "no message from a terminated transaction"),
     "leaked-transaction": ("RFC 3261 §17.1, §17.2", "every transaction ends"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    t: float
-    element: str
-    rule: str
-    text: str
-    rfc: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "t": round(self.t, 6),
-            "element": self.element,
-            "rule": self.rule,
-            "text": self.text,
-            "rfc": self.rfc,
-        }
 
 
 _Call = tuple[str, str]  # (element, Call-ID)

@@ -506,7 +506,7 @@ class UserAgent:
             if tx.call is not None and response.method != "CANCEL":
                 if not (type(event) is ResponseReceived and event.message is response):
                     event = ResponseReceived(response)  # else the same value, shown again
-                self._dialog_net(tx.call, event)
+                self._dialog(tx.call, event)
             for step in self.tu.on_response(response):
                 self._schedule(step, step.after, None, None)
         elif what == "send_cancel":
@@ -630,8 +630,6 @@ class UserAgent:
         routed = self._dialog_handle(call, event, tag)
         if routed:
             self._dialog_actions(call, routed)
-
-    _dialog_net = _dialog
 
     def _dialog_core(self, call: Call, event: Event) -> None:
         """An event the UA core caused (a message a transaction sent, a transaction that

@@ -1,0 +1,63 @@
+"""The values a run hands out (sipfsm.sim.values): a scheduled callback's handle reads its
+heap entry; run errors and violations travel between processes (sweeps pickle results)
+and to JSON unchanged, on the compiled build as on the source."""
+
+from __future__ import annotations
+
+import pickle
+
+from sipfsm import native
+from sipfsm.sim import element, engine, invariants
+from sipfsm.sim.engine import EventLoop
+from sipfsm.sim.run import simulate
+from sipfsm.sim.values import Handle, RunError, Violation
+
+
+def test_a_handle_is_its_own_heap_entry_and_reads_it() -> None:
+    loop = EventLoop()
+    seen: list[str] = []
+    handle = loop.schedule(2.5, seen.append, "x")
+    assert isinstance(handle, Handle) and isinstance(handle, list)
+    assert (handle.time, handle.fn, handle.args, handle.cancelled) == (
+        2.5,
+        seen.append,
+        ("x",),
+        False,
+    )
+    loop.cancel(handle)
+    assert handle.cancelled and handle.fn is None and handle.args == ()
+    loop.run()
+    assert seen == []
+
+
+def test_the_values_are_the_ones_their_modules_export() -> None:
+    assert engine.Handle is Handle
+    assert element.RunError is RunError
+    assert invariants.Violation is Violation
+
+
+def test_the_values_module_is_never_compiled_so_its_classes_stay_plain_python() -> None:
+    assert "sipfsm/sim/values.py" not in native.COMPILED
+    assert all(not hasattr(cls, "__mypyc_attrs__") for cls in (Handle, RunError, Violation))
+
+
+def test_a_run_error_and_a_violation_survive_pickling_and_say_the_same_in_json() -> None:
+    error = RunError(1.25, "alice", "script.alice[0] (line 3)", "refused")
+    violation = Violation(2.0, "bob", "no-487-to-cancel", "487 to CANCEL", "RFC 3261 §21.4.25")
+    for value in (error, violation):
+        back = pickle.loads(pickle.dumps(value))
+        assert back == value and back.to_json() == value.to_json()
+    assert error.to_json() == {
+        "t": 1.25,
+        "element": "alice",
+        "where": "script.alice[0] (line 3)",
+        "text": "refused",
+    }
+
+
+def test_a_result_with_violations_and_errors_survives_pickling() -> None:
+    result = simulate("rfc3665-3.1", seed=2, loss=0.2, record=False)
+    result.violations.append(Violation(0.0, "bob", "leaked-transaction", "x", "RFC 3261 §17"))
+    result.errors.append(RunError(0.0, "alice", "UA core", "y"))
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
