@@ -2,11 +2,11 @@
 
 sipfsm is pure Python. Its hottest modules -- the table engine's runtime, the dialog layer,
 the trace checker with its parser, and the simulator's event loop, network and user agent
--- are also compiled to C extensions by mypyc, from
-the very same source, when the package is installed where a C compiler and Python's headers
-are (``setup.py``; ``make test``, ``make demo`` and ``make bench`` build them). The compiled
-modules behave as the source does (the whole test suite runs on both, ``make test``); they
-are only faster (docs/performance.md, "The compiled build").
+-- are also compiled to C extensions by mypyc, from the very same source, when the package
+is installed where a C compiler and Python's headers are (``setup.py``; ``make test``,
+``make demo`` and ``make bench`` build them). The compiled modules behave as the source
+does (the whole test suite runs on both, ``make test``); they are only faster
+(docs/performance.md, "The compiled build").
 
 Which code runs is decided once, when `sipfsm` is imported (`choose`):
 
