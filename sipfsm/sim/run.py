@@ -36,6 +36,7 @@ from sipfsm.model import ENGINES, timing_for
 from sipfsm.sim.element import Context, Element, Recorder, RunError
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import Invariants, Violation
+from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.network import Network, WireMessage, link_seed
 from sipfsm.sim.scenario import (
     ElementSpec,
@@ -328,18 +329,12 @@ class _Plan:
 #: scenarios' plans are kept.
 _MAX_REMEMBERED = 4096
 _MAX_PLANS = 64
-_plans: dict[int, _Plan] = {}
+_plans: ByIdentity[Scenario, _Plan] = ByIdentity(_Plan, _MAX_PLANS)
 
 
 def _plan(sc: Scenario) -> _Plan:
-    """The plan of ``sc``, by identity (a plan keeps its scenario alive, so an id is not
-    reused while its plan is kept)."""
-    found = _plans.get(id(sc))
-    if found is None or found.scenario is not sc:
-        if len(_plans) >= _MAX_PLANS:
-            _plans.clear()
-        found = _plans[id(sc)] = _Plan(sc)
-    return found
+    """The plan of ``sc``, by identity."""
+    return _plans.get(sc)
 
 
 # -- runs reused by their draws ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sipfsm.message import Message, Request
+from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.scenario import Step
 
 __all__ = ["ScriptedTU"]
@@ -40,18 +41,12 @@ class _Index:
 
 
 _MAX_INDEXES = 256
-_indexes: dict[int, _Index] = {}
+_indexes: ByIdentity[tuple[Step, ...], _Index] = ByIdentity(_Index, _MAX_INDEXES)
 
 
 def _index(steps: tuple[Step, ...]) -> _Index:
-    """The index of ``steps``, by identity (a run passes the same tuple every time; the
-    index keeps it alive, so its id is not reused while the index is kept)."""
-    found = _indexes.get(id(steps))
-    if found is None or found.steps is not steps:
-        if len(_indexes) >= _MAX_INDEXES:
-            _indexes.clear()
-        found = _indexes[id(steps)] = _Index(steps)
-    return found
+    """The index of ``steps``, by identity (a run passes the same tuple every time)."""
+    return _indexes.get(steps)
 
 
 class ScriptedTU:
