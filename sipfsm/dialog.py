@@ -117,8 +117,8 @@ from sipfsm.decl import (
     select_profile,
 )
 from sipfsm.errors import LocalProtocolError, RemoteProtocolError, UnknownName
-from sipfsm.events import Action as RuntimeAction
 from sipfsm.events import (
+    EVENT_TYPES,
     Event,
     MessageSent,
     RequestReceived,
@@ -129,6 +129,7 @@ from sipfsm.events import (
     TransactionEnded,
     describe,
 )
+from sipfsm.events import Action as RuntimeAction
 from sipfsm.message import Message, Request, Response
 from sipfsm.runtime import Instance, TableMachine, handler, start_timer
 from sipfsm.seeded import SeededRandom
@@ -2186,7 +2187,13 @@ class DialogSet:
                 "dialog (remote tag)", tag, sorted(self.dialogs), MACHINE_ID
             ) from None
 
-    def handle(self, event: Event, tag: str | None = None) -> list[Routed]:
+    def handle(self, event: object, tag: str | None = None) -> list[Routed]:
+        """Route ``event`` to the dialog whose remote tag is ``tag``, or by the message it
+        carries. Anything that is not an input of a dialog is refused with a protocol
+        error naming the dialog set (``object``: checked here, not by the compiled
+        build's argument check, so both builds refuse it alike)."""
+        if not isinstance(event, EVENT_TYPES):
+            raise self._error(event, "not an input of a dialog")
         if self._creation is None:
             raise self._error(event, "start the dialog set with the initial INVITE first")
         if tag is not None:
@@ -2321,7 +2328,7 @@ class DialogSet:
     def _any(self) -> DialogInstance:
         return next(iter(self.dialogs.values()))
 
-    def _error(self, event: Event, reason: str) -> LocalProtocolError | RemoteProtocolError:
+    def _error(self, event: object, reason: str) -> LocalProtocolError | RemoteProtocolError:
         cls = LocalProtocolError if isinstance(event, MessageSent) else RemoteProtocolError
         return cls(
             f"{MACHINE_ID} set",

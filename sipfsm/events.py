@@ -8,57 +8,65 @@ timer that is not running -- it was stopped, or its state was left -- does nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Final
 
 from sipfsm.decl import Direction
-from sipfsm.frozen import fast_init
+from sipfsm.frozen import Frozen
 from sipfsm.message import Message, Request, Response
 
 # -- events (inputs) --------------------------------------------------------------------
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class RequestReceived:
+class RequestReceived(Frozen):
     """A request from the network, matched to this machine (§17.2.3)."""
 
-    message: Request
+    __slots__ = ("message",)
+
+    def __init__(self, message: Request) -> None:
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ResponseReceived:
+class ResponseReceived(Frozen):
     """A response from the network, matched to this machine (§17.1.3)."""
 
-    message: Response
+    __slots__ = ("message",)
+
+    def __init__(self, message: Response) -> None:
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TURequest:
+class TURequest(Frozen):
     """The TU asks a client transaction to send a request (creates it)."""
 
-    message: Request
+    __slots__ = ("message",)
+
+    def __init__(self, message: Request) -> None:
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TUResponse:
+class TUResponse(Frozen):
     """The TU passes a response to a server transaction."""
 
-    message: Response
+    __slots__ = ("message",)
+
+    def __init__(self, message: Response) -> None:
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TUCancel:
+class TUCancel(Frozen):
     """The TU wants to cancel the INVITE of this client transaction (§9.1)."""
 
+    __slots__ = ()
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TimerFired:
-    name: str
+    def __init__(self) -> None:
+        pass
+
+
+class TimerFired(Frozen):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name: Final = name
 
 
 _FIRED: dict[str, TimerFired] = {}
@@ -73,31 +81,38 @@ def timer_fired(name: str) -> TimerFired:
     return found
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TransportError:
+class TransportError(Frozen):
     """The transport layer could not send a message (§17.1.4, §17.2.4)."""
 
-    detail: str = ""
+    __slots__ = ("detail",)
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail: Final = detail
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class MessageSent:
+class MessageSent(Frozen):
     """For a dialog: a message this UA sent on it (dialogs move on sent and received
     messages alike, RFC 5407 §2)."""
 
-    message: Message
+    __slots__ = ("message",)
+
+    def __init__(self, message: Message) -> None:
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TransactionEnded:
+class TransactionEnded(Frozen):
     """For a dialog: one of its transactions reached Terminated (RFC 5407 §2, Morgue)."""
 
-    method: str
-    cseq: int
-    role: str  # "client" or "server"
+    __slots__ = (
+        "method",
+        "cseq",
+        "role",
+    )
+
+    def __init__(self, method: str, cseq: int, role: str) -> None:
+        self.method: Final = method
+        self.cseq: Final = cseq
+        self.role: Final = role
 
 
 Event = (
@@ -113,8 +128,22 @@ Event = (
 )
 
 
-def describe(event: Event) -> str:
-    """A short text naming an event, for errors and traces."""
+#: the classes of `Event`, for hosts that check what they were given
+EVENT_TYPES: Final = (
+    RequestReceived,
+    ResponseReceived,
+    TURequest,
+    TUResponse,
+    TUCancel,
+    TimerFired,
+    TransportError,
+    MessageSent,
+    TransactionEnded,
+)
+
+
+def describe(event: object) -> str:
+    """A short text naming an event (or whatever was passed as one), for errors and traces."""
     if isinstance(event, RequestReceived | TURequest):
         return f"{type(event).__name__}({event.message.method})"
     if isinstance(event, ResponseReceived | TUResponse):
@@ -131,60 +160,89 @@ def describe(event: Event) -> str:
 # -- actions (outputs) --------------------------------------------------------------------
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class SendMessage:
-    message: Message
+class SendMessage(Frozen):
+    __slots__ = ("message",)
+
+    def __init__(self, message: Message) -> None:
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class StartTimer:
-    name: str
-    seconds: float
+class StartTimer(Frozen):
+    __slots__ = (
+        "name",
+        "seconds",
+    )
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name: Final = name
+        self.seconds: Final = seconds
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class StopTimer:
-    name: str
+class StopTimer(Frozen):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name: Final = name
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ToTU:
+class ToTU(Frozen):
     """Tell the transaction user something: ``what`` is e.g. ``"response"``, ``"request"``,
     ``"ack"``, ``"timeout"``, ``"transport_error"``, ``"terminated"``, ``"send_cancel"``."""
 
-    what: str
-    message: Message | None = None
+    __slots__ = (
+        "what",
+        "message",
+    )
+
+    def __init__(self, what: str, message: Message | None = None) -> None:
+        self.what: Final = what
+        self.message: Final = message
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ReportOutcome:
+class ReportOutcome(Frozen):
     """A declared outcome took place: the code, its direction, the rule and its section."""
 
-    code: int
-    direction: Direction
-    when: str
-    rfc: str
+    __slots__ = (
+        "code",
+        "direction",
+        "when",
+        "rfc",
+    )
+
+    def __init__(self, code: int, direction: Direction, when: str, rfc: str) -> None:
+        self.code: Final = code
+        self.direction: Final = direction
+        self.when: Final = when
+        self.rfc: Final = rfc
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Respond:
+class Respond(Frozen):
     """For a dialog: answer a request with this status (the dialog layer decided it)."""
 
-    request: Request
-    status: int
-    headers: tuple[tuple[str, str], ...] = ()
-    rfc: str = ""
+    __slots__ = (
+        "request",
+        "status",
+        "headers",
+        "rfc",
+    )
+
+    def __init__(
+        self,
+        request: Request,
+        status: int,
+        headers: tuple[tuple[str, str], ...] = (),
+        rfc: str = "",
+    ) -> None:
+        self.request: Final = request
+        self.status: Final = status
+        self.headers: Final = headers
+        self.rfc: Final = rfc
 
 
 Action = SendMessage | StartTimer | StopTimer | ToTU | ReportOutcome | Respond
 
 __all__ = [
+    "EVENT_TYPES",
     "Action",
     "Event",
     "MessageSent",

@@ -1,58 +1,62 @@
-"""A faster constructor for the frozen, slotted dataclasses that carry events, actions and
-messages (`sipfsm.events`, `sipfsm.message`): millions are built per second in a run.
+"""The base of the small immutable values that carry events, actions and messages
+(`sipfsm.events`, `sipfsm.message`): millions are built per second in a run.
 
-The ``__init__`` that `dataclasses` writes for a frozen class sets each field with
-``object.__setattr__(self, name, value)`` (its own ``__setattr__`` refuses), which looks the
-attribute up by name on every call. `fast_init` replaces it with one that calls each slot's
-own descriptor directly -- the same assignment, without the lookup: measured on CPython
-3.11, a ten-field `Request` in 412 ns instead of 710, a two-field `ToTU` in 137 ns instead
-of 232 (docs/performance.md). Same parameters, same defaults, same result; equality,
-hashing, ``repr``, ``replace`` and pickling are the dataclass's own, untouched.
+A value class lists its fields once, in ``__slots__``, and sets each one, declared
+``Final``, in an ``__init__`` written out in full. `Frozen` gives it, from ``__slots__``,
+what a frozen dataclass would: equality and hashing by value (between values of the same
+class only), a ``repr`` of its fields, and pickling; `replace` is ``dataclasses.replace``.
 
-Only for what it can do exactly: a frozen dataclass with ``slots=True``, every field in
-``__init__``, no ``default_factory`` and no ``__post_init__`` (anything else raises
-`TypeError` when the class is defined).
+Why not frozen dataclasses (which these were): mypyc compiles these modules
+(`sipfsm.native`), and a dataclass's generated ``__init__`` stays interpreted Python even in
+a compiled module, as its frozen ``__setattr__`` does. A plain class with a written-out
+``__init__`` compiles to a native class: built in about a tenth of the time, and its fields
+read as C struct members (docs/performance.md, "Simulation"). The compiled build refuses to
+set a field after ``__init__`` (``AttributeError``); in the pure-Python source, ``Final``
+makes the type checker (`make typecheck`) refuse it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-T = TypeVar("T")
-
-
-def fast_init(cls: type[T]) -> type[T]:
-    """Class decorator, outside ``@dataclass(frozen=True, slots=True)``: give ``cls`` an
-    ``__init__`` that sets its slots through their descriptors (see the module)."""
-    if not dataclasses.is_dataclass(cls):
-        raise TypeError(f"{cls.__name__}: fast_init goes outside @dataclass")
-    params = getattr(cls, "__dataclass_params__", None)
-    if params is None or not params.frozen or "__slots__" not in cls.__dict__:
-        raise TypeError(f"{cls.__name__}: fast_init needs @dataclass(frozen=True, slots=True)")
-    if hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__}: fast_init cannot run __post_init__")
-    names: list[str] = []
-    signature: list[str] = []
-    namespace: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if not f.init or f.default_factory is not dataclasses.MISSING or f.kw_only:
-            raise TypeError(f"{cls.__name__}.{f.name}: fast_init takes plain fields only")
-        names.append(f.name)
-        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__  # the slot's descriptor
-        if f.default is dataclasses.MISSING:
-            signature.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            signature.append(f"{f.name}=_default_{f.name}")
-    body = "".join(f"    _set_{n}(self, {n})\n" for n in names) or "    pass\n"
-    source = f"def __init__(self, {', '.join(signature)}):\n{body}"
-    exec(compile(source, f"<sipfsm fast_init {cls.__name__}>", "exec"), namespace)
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    cls.__init__ = init  # type: ignore[method-assign]
-    return cls
+V = TypeVar("V", bound="Frozen")
 
 
-__all__ = ["fast_init"]
+class Frozen:
+    """A value of named fields, compared, hashed, shown and pickled by them (its class's
+    ``__slots__``, in order)."""
+
+    __slots__: ClassVar[tuple[str, ...]] = ()
+
+    def values(self) -> tuple[Any, ...]:
+        """The fields' values, in the order of ``__slots__``."""
+        return tuple([getattr(self, name) for name in type(self).__slots__])
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Frozen)
+        return self.values() == other.values()
+
+    def __hash__(self) -> int:
+        return hash(self.values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join([f"{name}={getattr(self, name)!r}" for name in type(self).__slots__])
+        return f"{type(self).__qualname__}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self.values())
+
+
+def replace(value: V, **changes: Any) -> V:
+    """A copy of ``value`` with the fields named in ``changes`` set to new values (as
+    ``dataclasses.replace``); an unknown field name is a `TypeError`."""
+    names = type(value).__slots__
+    unknown = sorted(set(changes) - set(names))
+    if unknown:
+        raise TypeError(f"{type(value).__qualname__} has no field {', '.join(unknown)}")
+    return type(value)(**{name: changes.get(name, getattr(value, name)) for name in names})
+
+
+__all__ = ["Frozen", "replace"]

@@ -8,29 +8,53 @@ non-2xx final response (§17.1.1.3) and CANCEL (§9.1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
+from typing import Final
 
 from sipfsm.catalogue import reason_phrase
-from sipfsm.frozen import fast_init
+from sipfsm.frozen import Frozen
 
 #: RFC 3261 §8.1.1.7: branch IDs of RFC 3261 compliant elements start with this cookie.
 MAGIC_COOKIE = "z9hG4bK"
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    uri: str = "sip:bob@biloxi.example.com"
-    call_id: str = "call-1"
-    cseq: int = 1
-    from_tag: str = ""
-    to_tag: str = ""
-    branch: str = MAGIC_COOKIE + "1"
-    sent_by: str = "alice.atlanta.example.com"
-    headers: tuple[tuple[str, str], ...] = ()
-    body: str = ""
+class Request(Frozen):
+    __slots__ = (
+        "method",
+        "uri",
+        "call_id",
+        "cseq",
+        "from_tag",
+        "to_tag",
+        "branch",
+        "sent_by",
+        "headers",
+        "body",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        uri: str = "sip:bob@biloxi.example.com",
+        call_id: str = "call-1",
+        cseq: int = 1,
+        from_tag: str = "",
+        to_tag: str = "",
+        branch: str = MAGIC_COOKIE + "1",
+        sent_by: str = "alice.atlanta.example.com",
+        headers: tuple[tuple[str, str], ...] = (),
+        body: str = "",
+    ) -> None:
+        self.method: Final = method
+        self.uri: Final = uri
+        self.call_id: Final = call_id
+        self.cseq: Final = cseq
+        self.from_tag: Final = from_tag
+        self.to_tag: Final = to_tag
+        self.branch: Final = branch
+        self.sent_by: Final = sent_by
+        self.headers: Final = headers
+        self.body: Final = body
 
     @property
     def kind(self) -> str:
@@ -47,20 +71,46 @@ class Request:
         return f"{self.method} (CSeq {self.cseq})"
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    reason: str
-    method: str
-    call_id: str = "call-1"
-    cseq: int = 1
-    from_tag: str = ""
-    to_tag: str = ""
-    branch: str = MAGIC_COOKIE + "1"
-    sent_by: str = "alice.atlanta.example.com"
-    headers: tuple[tuple[str, str], ...] = ()
-    body: str = ""
+class Response(Frozen):
+    __slots__ = (
+        "status",
+        "reason",
+        "method",
+        "call_id",
+        "cseq",
+        "from_tag",
+        "to_tag",
+        "branch",
+        "sent_by",
+        "headers",
+        "body",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        method: str,
+        call_id: str = "call-1",
+        cseq: int = 1,
+        from_tag: str = "",
+        to_tag: str = "",
+        branch: str = MAGIC_COOKIE + "1",
+        sent_by: str = "alice.atlanta.example.com",
+        headers: tuple[tuple[str, str], ...] = (),
+        body: str = "",
+    ) -> None:
+        self.status: Final = status
+        self.reason: Final = reason
+        self.method: Final = method
+        self.call_id: Final = call_id
+        self.cseq: Final = cseq
+        self.from_tag: Final = from_tag
+        self.to_tag: Final = to_tag
+        self.branch: Final = branch
+        self.sent_by: Final = sent_by
+        self.headers: Final = headers
+        self.body: Final = body
 
     @property
     def kind(self) -> str:

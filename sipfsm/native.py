@@ -39,6 +39,9 @@ from types import ModuleType
 
 #: The modules mypyc compiles, as paths from the project root (what ``mypycify`` takes).
 COMPILED: tuple[str, ...] = (
+    "sipfsm/frozen.py",
+    "sipfsm/message.py",
+    "sipfsm/events.py",
     "sipfsm/runtime.py",
     "sipfsm/dialog.py",
     "sipfsm/matching.py",

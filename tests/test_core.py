@@ -7,8 +7,6 @@ the table engine into the state each rule is about.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,6 +23,7 @@ from sipfsm.core import (
     respond_unmatched,
 )
 from sipfsm.events import RequestReceived, Respond, TUResponse
+from sipfsm.frozen import replace
 from sipfsm.message import Request, cancel_for, response_to
 from sipfsm.runtime import Instance
 

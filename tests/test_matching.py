@@ -3,8 +3,7 @@ fallback) and dialog ids (§12), seen from either side."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from sipfsm.frozen import replace
 from sipfsm.matching import (
     DialogId,
     Matcher,

@@ -7,13 +7,13 @@ Route rules of §17.1.1.3 and §9.1 can be checked.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from conftest import BYE, INVITE, UAS_TAG, reply
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sipfsm import native
+from sipfsm.frozen import replace
 from sipfsm.message import (
     MAGIC_COOKIE,
     Request,
@@ -186,8 +186,9 @@ def test_ack_and_cancel_stay_in_the_invite_transaction_rfc3261_17_1_3(
 def test_messages_are_frozen_slotted_values() -> None:
     assert Request("BYE") == Request("BYE")
     assert hash(Request("BYE")) == hash(Request("BYE"))
-    with pytest.raises(AttributeError):
-        Request("BYE").method = "INVITE"  # type: ignore[misc]
+    if native.compiled():  # the pure source leaves it to the type checker (Final)
+        with pytest.raises(AttributeError):
+            Request("BYE").method = "INVITE"  # type: ignore[misc]
     assert not hasattr(Request("BYE"), "__dict__")
     assert not hasattr(response_to(BYE, 200), "__dict__")
 
@@ -283,13 +284,13 @@ def test_ack_for_non_2xx_sets_every_field_by_name_rfc3261_17_1_1_3(
     request: Request, to_tag: str
 ) -> None:
     response = response_to(request, 486, to_tag=to_tag)
-    assert ack_for_non_2xx(request, response) == dataclasses.replace(
+    assert ack_for_non_2xx(request, response) == replace(
         request, method="ACK", to_tag=to_tag, headers=routes_of(request), body=""
     )
 
 
 @given(requests())
 def test_cancel_for_sets_every_field_by_name_rfc3261_9_1(request: Request) -> None:
-    assert cancel_for(request) == dataclasses.replace(
+    assert cancel_for(request) == replace(
         request, method="CANCEL", headers=routes_of(request), body=""
     )

@@ -49,6 +49,7 @@ from sipfsm.events import (
     TUResponse,
     describe,
 )
+from sipfsm.frozen import replace
 from sipfsm.message import Request, Response, response_to
 from sipfsm.reference import TransitionsMachine, graph_machine, library_names
 from sipfsm.runtime import LOCAL_EVENTS, Classifier, Engine, Instance, TableMachine
@@ -227,7 +228,7 @@ def messages(
     headers: tuple[tuple[str, str], ...] = ()
     if method == "PRACK":
         headers = (("RAck", f"1 {request.cseq} INVITE"),)
-    return dataclasses.replace(request_for(method, cseq, to_tag), headers=headers, body=body)
+    return replace(request_for(method, cseq, to_tag), headers=headers, body=body)
 
 
 @st.composite

@@ -401,7 +401,7 @@ def test_classifier_maps_events_to_declared_triggers(
 def test_classifier_rejects_out_of_range_status(status: int) -> None:
     classifier = Classifier(declare("ict"))
     event = received(INVITE, 200)
-    from dataclasses import replace
+    from sipfsm.frozen import replace
 
     odd = type(event)(replace(event.message, status=status))
     assert classifier.classify(odd) is None

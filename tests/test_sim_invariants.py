@@ -12,8 +12,7 @@ end is a leak. In runs: a never-answered request leaks, a scenario may expect a 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from sipfsm.frozen import replace
 from sipfsm.message import Request, response_to
 from sipfsm.sim.element import Recorder
 from sipfsm.sim.engine import EventLoop

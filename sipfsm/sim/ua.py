@@ -49,7 +49,6 @@ after the TU heard of the event that caused it, and a transaction's end after th
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
 from typing import Any, cast
 
 from sipfsm import core
@@ -75,6 +74,7 @@ from sipfsm.events import (
     describe,
     timer_fired,
 )
+from sipfsm.frozen import replace
 from sipfsm.matching import Matcher, TransactionKey, machine_for
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
 from sipfsm.runtime import Engine, Instance
