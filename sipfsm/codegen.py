@@ -23,7 +23,7 @@ shows those of a state's rows for a trigger, for reading (see docs/performance.m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,26 +288,6 @@ def _tidy(lines: list[str]) -> list[str]:
     return body
 
 
-def compile_choice(
-    candidates: Sequence[tuple[Sequence[Callable[[Any, Any], bool]], RowFunction]],
-    fail: Callable[[Any, Any], BaseException],
-) -> RowFunction:
-    """One function that tries ``candidates`` -- (guard checks, compiled row) in declaration
-    order -- and runs the first row whose guards all hold; if none does, raises
-    ``fail(inst, event)``. Written out rather than looped (a step is on every event)."""
-    w = _Writer()
-    for checks, row in candidates:
-        held = " and ".join(f"{w.const(c, 'guard')}(inst, event)" for c in checks) or "True"
-        w.line(f"if {held}:")
-        w.line(f"return {w.const(row, 'row')}(inst, event)", 2)
-    w.line(f"raise {w.const(fail, 'fail')}(inst, event)")
-    source = "\n".join(["def choose(inst, event):", *w.lines]) + "\n"
-    namespace = dict(w.names)
-    exec(compile(source, "<sipfsm guarded step>", "exec"), namespace)
-    choose: RowFunction = namespace["choose"]
-    return choose
-
-
 def _outcomes(
     outcomes: tuple[Outcome, ...], row: Transition, event: Any, inst: Any
 ) -> list[ReportOutcome]:
@@ -319,4 +299,4 @@ def _outcomes(
     return report_outcomes(outcomes, row, event, method)  # type: ignore[return-value]
 
 
-__all__ = ["Compiled", "RowFunction", "compile_choice", "compile_row"]
+__all__ = ["Compiled", "RowFunction", "compile_row"]

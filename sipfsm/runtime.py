@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
-from sipfsm.codegen import Compiled, RowFunction, compile_choice, compile_row
+from sipfsm.codegen import Compiled, RowFunction, compile_row
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
 from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
 from sipfsm.events import (
@@ -504,6 +504,31 @@ _Creation = tuple[tuple[Callable[[Any, Any], bool], ...], Transition, RowFunctio
 _STEPS_KEPT = 8192
 
 
+
+class Choice:
+    """A step with guards: tries its candidates -- (guard checks, compiled row) in
+    declaration order -- and runs the first row whose guards all hold; if none does,
+    raises ``fail(inst, event)``. A class of this module rather than generated code, so the
+    compiled build runs it natively."""
+
+    def __init__(
+        self,
+        candidates: list[tuple[tuple[Callable[[Any, Any], bool], ...], RowFunction]],
+        fail: Callable[[Any, Any], BaseException],
+    ) -> None:
+        self.candidates = candidates
+        self.fail = fail
+
+    def __call__(self, inst: Any, event: Any) -> list[Any]:
+        for checks, row in self.candidates:
+            for check in checks:
+                if not check(inst, event):
+                    break
+            else:
+                return row(inst, event)
+        raise self.fail(inst, event)
+
+
 class TableMachine:
     """The fast engine: ``(state, trigger) -> candidate rows`` precomputed from the
     declaration; guards are tried in declaration order; each row runs as a function
@@ -582,9 +607,9 @@ class TableMachine:
             def fail(inst: Any, event: Event) -> ProtocolError:
                 return guards_failed(decl, inst, event, rows)
 
-            step = compile_choice(
+            step = Choice(
                 [
-                    ([g.check for g in row.guards], fn)
+                    (tuple([g.check for g in row.guards]), fn)
                     for row, fn in zip(rows, functions, strict=True)
                 ],
                 fail,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sipfsm.message import Message
 from sipfsm.sim.element import Recorder
@@ -31,17 +32,41 @@ from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
 __all__ = ["Link", "Network", "WireMessage"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WireMessage:
-    """One message put on the wire: when, by whom, to whom, and what became of it."""
+    """One message put on the wire: when, by whom, to whom, and what became of it.
+    (``__init__`` is written out: a dataclass's generated one stays interpreted in the
+    compiled build, and one is built per message sent.)"""
 
     t: float
     src: str
     dst: str
     message: Message
-    retransmission: bool = False
-    lost: bool = False
-    duplicated: bool = False
+    retransmission: bool
+    lost: bool
+    duplicated: bool
+
+    def __init__(
+        self,
+        t: float,
+        src: str,
+        dst: str,
+        message: Message,
+        retransmission: bool = False,
+        lost: bool = False,
+        duplicated: bool = False,
+    ) -> None:
+        self.t = t
+        self.src = src
+        self.dst = dst
+        self.message = message
+        self.retransmission = retransmission
+        self.lost = lost
+        self.duplicated = duplicated
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = (self.t, self.src, self.dst, self.message)
+        return (WireMessage, (*fields, self.retransmission, self.lost, self.duplicated))
 
 
 def link_seed(seed: int, index: int) -> int:
