@@ -16,6 +16,7 @@ and give the same trace with both engines.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -584,3 +585,21 @@ def test_runs_of_an_element_kind_other_than_the_ua_are_never_reused(
     monkeypatch.setattr(sim_run, "EventLoop", counted)
     simulate(sc, seed=2, transport="tcp")
     assert loops == [2]  # simulated, not reused
+
+
+@pytest.mark.parametrize("name", [e.name for e in library()])
+def test_a_run_frees_its_objects_as_it_returns_without_the_cycle_collector(name: str) -> None:
+    # the elements, their contexts, the network and the loop refer to one another while
+    # the run goes on; simulate lets go of those references at the end, so a sweep of
+    # many runs does not leave each run's objects to the cycle collector
+    sc = load(name)
+    simulate(sc, seed=1, record=True, reuse=False)  # first use: caches filled
+    gc.collect()
+    gc.disable()
+    try:
+        for record in (True, False):
+            simulate(sc, seed=2, loss=0.05, record=record, reuse=False)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0, f"{name}: {left} objects were left in reference cycles"

@@ -94,7 +94,6 @@ class Context:
     """An element's view of the simulation."""
 
     __slots__ = (
-        "_fire_cb",
         "_invariants",
         "_loop",
         "_network",
@@ -112,14 +111,13 @@ class Context:
         recorder: Recorder,
         invariants: Invariants,
     ) -> None:
-        self.element = element
+        self.element: Element | None = element
         self.name = element.name
         self._loop = loop
         self._network = network
         self.recorder = recorder
         self._invariants = invariants
         self._timers: dict[Hashable, Entry] = {}
-        self._fire_cb = self._fire  # one bound method for every timer
 
     @property
     def now(self) -> float:
@@ -155,7 +153,7 @@ class Context:
         if old is not None:  # EventLoop.cancel, written out
             old[2] = None
             old[3] = ()
-        timers[key] = self._loop.call_later(seconds, self._fire_cb, (key,))
+        timers[key] = self._loop.call_later(seconds, self._fire, (key,))
 
     def cancel_timer(self, key: Hashable) -> None:
         entry = self._timers.pop(key, None)
@@ -173,7 +171,16 @@ class Context:
 
     def _fire(self, key: Hashable) -> None:
         self._timers.pop(key, None)
-        self.element.timer(self, key)
+        element = self.element
+        if element is not None:
+            element.timer(self, key)
+
+    def close(self) -> None:
+        """The run is over: cancel the element's timers and let go of it. (The element
+        and its context refer to each other; breaking that here frees the run's objects
+        as it returns, without waiting for the cycle collector.)"""
+        self.cancel_all_timers()
+        self.element = None
 
     # -- the trace --------------------------------------------------------------------------
 

@@ -18,14 +18,13 @@ expectations), whether or not recording is on.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sipfsm.message import Message
 from sipfsm.sim.element import Recorder
-from sipfsm.sim.engine import EventLoop, derive_seed
+from sipfsm.sim.engine import EventLoop, Stream, derive_seed
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
 
@@ -105,7 +104,7 @@ class Link:
         assert spec.delay is not None and spec.reorder_delay is not None
         self.spec = spec
         self.index = index  # the link's place among the run's (its seed's stream)
-        self.rng = random.Random(seed)
+        self.rng = Stream(seed)
         self.reliable = reliable
         self.delay = spec.delay
         #: the delay when it is fixed (drawing it then takes nothing from the generator)
@@ -150,7 +149,6 @@ class Network:
     arrives."""
 
     __slots__ = (
-        "_arrive_cb",
         "_deliver",
         "_invariants",
         "_links",
@@ -185,7 +183,6 @@ class Network:
         self._recorder = recorder
         self._invariants = invariants
         self._deliver = deliver
-        self._arrive_cb = self._arrive  # one bound method for every arrival
         self.reliable = transport == "tcp"
         self.drops_on_tcp = spec.drops_on_tcp
         self.seed = seed
@@ -283,7 +280,7 @@ class Network:
         if link.reliable:  # TCP keeps the order of a connection
             arrival = max(arrival, link.last_arrival)
             link.last_arrival = arrival
-        loop.call_later(arrival - now, self._arrive_cb, (src, dst, message, ref))
+        loop.call_later(arrival - now, self._arrive, (src, dst, message, ref))
         if link.duplicate and rng.random() < link.duplicate:
             entry.duplicated = True
             if recording:
@@ -298,7 +295,7 @@ class Network:
                 )
             loop.call_later(
                 fixed if fixed is not None else link.delay.sample(rng),
-                self._arrive_cb,
+                self._arrive,
                 (src, dst, message, ref),
             )
 

@@ -20,7 +20,6 @@ the wire is read once per run and the verdicts of an outcome already seen are re
 from __future__ import annotations
 
 import itertools
-import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from sipfsm.errors import UnknownName
 from sipfsm.message import Message, Request, Response
 from sipfsm.model import ENGINES, timing_for
 from sipfsm.sim.element import Context, Element, Recorder, RunError
-from sipfsm.sim.engine import EventLoop
+from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants, Violation
 from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.network import Network, WireMessage, link_seed
@@ -378,11 +377,11 @@ class _Paths:
         if node is None:
             return None
         self.tries += 1
-        generators: dict[int, random.Random] = {}
+        generators: dict[int, Stream] = {}
         while type(node) is _Draw:
             rng = generators.get(node.index)
             if rng is None:
-                rng = generators[node.index] = random.Random(link_seed(seed, node.index))
+                rng = generators[node.index] = Stream(link_seed(seed, node.index))
             node = node.next.get(rng.random() < node.loss)
             if node is None:
                 if self.tries >= _REUSE_TRIAL and self.hits * 8 < self.tries:
@@ -591,6 +590,13 @@ def simulate(
         and dialog_random_sources() == drawn
     ):
         paths.keep(network.decisions, _reissue(result, seed))
+    # let go of what refers back (an element and its context; the network's delivery
+    # callback and the elements): the run's objects are then freed as it returns, not
+    # left to the cycle collector
+    for context in contexts.values():
+        context.close()
+    agents.clear()
+    contexts.clear()
     return result
 
 

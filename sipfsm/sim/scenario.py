@@ -18,7 +18,6 @@ transports from `sipfsm.decl`.
 from __future__ import annotations
 
 import math
-import random
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import yaml
 from sipfsm.decl import PROFILES, TRANSPORTS
 from sipfsm.errors import SipFsmError
 from sipfsm.message import Message, Request
+from sipfsm.sim.engine import Stream
 from sipfsm.sim.invariants import RULES
 
 __all__ = [
@@ -135,7 +135,7 @@ class Delay:
     a: float
     b: float = 0.0
 
-    def sample(self, rng: random.Random) -> float:
+    def sample(self, rng: Stream) -> float:
         if self.kind == "fixed":
             return self.a
         if self.kind == "uniform":
