@@ -6,8 +6,10 @@ a run is a pure function of what was scheduled -- the same inputs give the same 
 Cancelling is lazy (a cancelled entry stays in the heap and is skipped when it comes up),
 which keeps `schedule` and `cancel` O(log n) and O(1).
 
-All randomness of a run comes from generators seeded from the run's seed (`derive_seed`),
-never from the global `random` state.
+All randomness of a run comes from generators seeded from the run's seed, never from the
+global `random` state: a link's `Stream` and the loop's own generator from a seed mixed by
+`derive_seed`; a dialog's generator (rarely made) from the run's seed, the UA's place and
+the call's number packed into one integer (`sipfsm.sim.ua`).
 """
 
 from __future__ import annotations
