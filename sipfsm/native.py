@@ -54,6 +54,7 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/sim/invariants.py",
     "sipfsm/sim/tu.py",
     "sipfsm/sim/ua.py",
+    "sipfsm/sim/run.py",
 )
 
 #: The environment variable that forces the pure-Python code (and build).

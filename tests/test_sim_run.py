@@ -515,17 +515,23 @@ def test_a_reused_run_is_the_run_simulated_afresh(name: str) -> None:
 def test_a_run_whose_draws_match_a_kept_run_is_not_simulated_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from sipfsm.sim import run as sim_run
+
     sc = load("rfc3665-3.1")  # over TCP a run draws nothing: every run is the same path
     expected = simulate(sc, seed=7, transport="tcp", reuse=False)
     simulate(sc, seed=1, transport="tcp")
+    made: list[int] = []  # the seeds of the runs whose elements were built: simulated
+    make_ua = sim_run.ELEMENTS["ua"]
 
-    def no_loop(*_args: Any) -> None:
-        raise AssertionError("simulated again")
+    def counted(spec: Any, steps: Any, machines: Any, seed: int, index: int, errors: Any) -> Any:
+        made.append(seed)
+        return make_ua(spec, steps, machines, seed, index, errors)
 
-    monkeypatch.setattr("sipfsm.sim.run.EventLoop", no_loop)
+    monkeypatch.setitem(sim_run.ELEMENTS, "ua", counted)
     assert signature(simulate(sc, seed=7, transport="tcp")) == signature(expected)
-    with pytest.raises(AssertionError, match="simulated again"):
-        simulate(sc, seed=7, transport="tcp", reuse=False)
+    assert made == []
+    simulate(sc, seed=7, transport="tcp", reuse=False)
+    assert made == [7, 7]  # both user agents
 
 
 def test_a_reused_result_shares_no_list_with_the_kept_one() -> None:
@@ -544,7 +550,6 @@ def test_runs_of_an_element_kind_other_than_the_ua_are_never_reused(
 ) -> None:
     """An element kind added to ELEMENTS may draw from sources reuse cannot see."""
     from sipfsm.sim import run as sim_run
-    from sipfsm.sim.engine import EventLoop
     from sipfsm.sim.ua import UserAgent
 
     class OwnAgent:
@@ -576,15 +581,15 @@ def test_runs_of_an_element_kind_other_than_the_ua_are_never_reused(
     monkeypatch.setitem(sim_run.ELEMENTS, "ua", own_agent)
     sc = load("rfc3665-3.1")  # over TCP every run of a UA would take the same path
     simulate(sc, seed=1, transport="tcp")
-    loops: list[int] = []
+    made: list[int] = []
 
-    def counted(seed: int) -> Any:
-        loops.append(seed)
-        return EventLoop(seed)
+    def counted(spec: Any, steps: Any, machines: Any, seed: int, index: int, errors: Any) -> Any:
+        made.append(seed)
+        return own_agent(spec, steps, machines, seed, index, errors)
 
-    monkeypatch.setattr(sim_run, "EventLoop", counted)
+    monkeypatch.setitem(sim_run.ELEMENTS, "ua", counted)
     simulate(sc, seed=2, transport="tcp")
-    assert loops == [2]  # simulated, not reused
+    assert made == [2, 2]  # simulated (both elements built), not reused
 
 
 @pytest.mark.parametrize("name", [e.name for e in library()])

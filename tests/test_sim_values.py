@@ -7,10 +7,17 @@ from __future__ import annotations
 import pickle
 
 from sipfsm import native
-from sipfsm.sim import element, engine, invariants
+from sipfsm.sim import element, engine, invariants, run
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.run import simulate
-from sipfsm.sim.values import Handle, RunError, Violation
+from sipfsm.sim.values import (
+    ExpectationResult,
+    Handle,
+    RunError,
+    RunSummary,
+    SimResult,
+    Violation,
+)
 
 
 def test_a_handle_is_its_own_heap_entry_and_reads_it() -> None:
@@ -34,11 +41,19 @@ def test_the_values_are_the_ones_their_modules_export() -> None:
     assert engine.Handle is Handle
     assert element.RunError is RunError
     assert invariants.Violation is Violation
+    assert (run.SimResult, run.RunSummary, run.ExpectationResult) == (
+        SimResult,
+        RunSummary,
+        ExpectationResult,
+    )
 
 
 def test_the_values_module_is_never_compiled_so_its_classes_stay_plain_python() -> None:
     assert "sipfsm/sim/values.py" not in native.COMPILED
-    assert all(not hasattr(cls, "__mypyc_attrs__") for cls in (Handle, RunError, Violation))
+    assert all(
+        not hasattr(cls, "__mypyc_attrs__")
+        for cls in (Handle, RunError, Violation, SimResult, RunSummary, ExpectationResult)
+    )
 
 
 def test_a_run_error_and_a_violation_survive_pickling_and_say_the_same_in_json() -> None:
