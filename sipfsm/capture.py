@@ -391,7 +391,7 @@ def _jsonl_records(path: Path, data: bytes) -> list[Record]:
         dst = item.get("dst")
         raw = item.get("raw")
         transport = item.get("transport", "udp")
-        if type(t) is not float and (not isinstance(t, int | float) or isinstance(t, bool)):
+        if type(t) is not float and (not isinstance(t, (int, float)) or isinstance(t, bool)):
             raise CaptureError(path, f"line {number}", "'t' must be a number of seconds")
         if type(src) is not str or type(dst) is not str or type(raw) is not str:
             for key, value in (("src", src), ("dst", dst), ("raw", raw)):
@@ -441,7 +441,7 @@ def _via_transport(raw: str) -> str:
 def _field(path: Path, number: int, item: dict[str, Any], key: str, kind: type) -> Any:
     value = item.get(key)
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CaptureError(path, f"line {number}", f"{key!r} must be a number of seconds")
         return float(value)
     if kind is int:

@@ -96,7 +96,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Final, Literal, Protocol
 
 from sipfsm import core, figures
 from sipfsm.decl import (
@@ -128,14 +128,15 @@ from sipfsm.events import (
     ToTU,
     TransactionEnded,
     describe,
+    message_of,
 )
 from sipfsm.events import Action as RuntimeAction
-from sipfsm.message import Message, Request, Response
+from sipfsm.message import Message, Request, Response, status_of
 from sipfsm.runtime import Instance, TableMachine, handler, start_timer
 from sipfsm.seeded import SeededRandom
 from sipfsm.timers import DEFAULT_TIMING, Timing
 
-MACHINE_ID = "dialog"
+MACHINE_ID: Final = "dialog"
 
 # -- RFC 5057: which failures end the transaction, the usage or the dialog ---------------------
 
@@ -144,7 +145,7 @@ Scope = Literal["none", "transaction", "usage", "dialog"]
 #: RFC 5057 §5.3: the usage a mid-dialog request belongs to. A dialog has at most one
 #: INVITE usage; SUBSCRIBE, NOTIFY and REFER belong to a subscription; OPTIONS, MESSAGE and
 #: unknown methods to none.
-USAGE_OF: dict[str, str] = {
+USAGE_OF: Final[dict[str, str]] = {
     **dict.fromkeys(("INVITE", "UPDATE", "PRACK", "ACK", "CANCEL", "BYE", "INFO"), "invite"),
     **dict.fromkeys(("SUBSCRIBE", "NOTIFY", "REFER"), "subscription"),
 }
@@ -153,7 +154,7 @@ USAGE_OF: dict[str, str] = {
 #: INVITE, ACK, BYE and CANCEL of RFC 3261; a subscription needs SUBSCRIBE and NOTIFY).
 #: A 405 or 501 to any other method (INFO, UPDATE, PRACK, REFER ...) affects only its
 #: transaction.
-INTEGRAL_METHODS = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "SUBSCRIBE", "NOTIFY"})
+INTEGRAL_METHODS: Final = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "SUBSCRIBE", "NOTIFY"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,7 +429,7 @@ class DialogInstance(Instance):
 
 
 def _msg(event: Any) -> Any:
-    return getattr(event, "message", None)
+    return message_of(event)
 
 
 def _key(message: Message) -> Key:
@@ -436,7 +437,7 @@ def _key(message: Message) -> Key:
 
 
 def _status(event: Any) -> int:
-    return int(getattr(_msg(event), "status", 0))
+    return status_of(message_of(event))
 
 
 def _is_initial(ctx: DialogInstance, event: Any) -> bool:
@@ -471,7 +472,7 @@ def _is_initial_transaction(ctx: DialogInstance, event: Any) -> bool:
 def _provisional_with_tag(event: Any) -> bool:
     """A 101-199 response with a To tag: it creates an early dialog (RFC 3261 §12.1)."""
     message = _msg(event)
-    return 101 <= getattr(message, "status", 0) <= 199 and bool(message.to_tag)
+    return 101 <= status_of(message) <= 199 and bool(message.to_tag)
 
 
 def _rack(request: Request) -> tuple[int, int, str] | None:
@@ -492,7 +493,7 @@ def _rseq(response: Response) -> int | None:
 
 #: Methods whose requests can carry an offer or an answer (RFC 3261 §13.2.1, RFC 3262 §5,
 #: RFC 3311 §5).
-OFFER_METHODS = frozenset({"INVITE", "UPDATE", "PRACK"})
+OFFER_METHODS: Final = frozenset({"INVITE", "UPDATE", "PRACK"})
 
 
 def _offer_capable(response: Response) -> bool:
@@ -785,7 +786,7 @@ def _init(
 def _track_sent(
     inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    message = getattr(event, "message", None)  # `_msg`
+    message = message_of(event)
     if isinstance(message, Request):
         _request_sent(inst, message)
     elif isinstance(message, Response):
@@ -797,7 +798,7 @@ def _track_sent(
 def _track_received(
     inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
 ) -> list[RuntimeAction]:
-    message = getattr(event, "message", None)  # `_msg`
+    message = message_of(event)
     if isinstance(message, Request):
         _request_received(inst, message, accepted=action.arg != "rejected")
     elif isinstance(message, Response):

@@ -69,7 +69,7 @@ class TimerFired(Frozen):
         self.name: Final = name
 
 
-_FIRED: dict[str, TimerFired] = {}
+_FIRED: Final[dict[str, TimerFired]] = {}
 
 
 def timer_fired(name: str) -> TimerFired:
@@ -140,6 +140,15 @@ EVENT_TYPES: Final = (
     MessageSent,
     TransactionEnded,
 )
+
+
+def message_of(event: object) -> Message | None:
+    """The message ``event`` carries; ``None`` for a timer, a cancel, a transport error, a
+    transaction's end. (Not ``getattr(event, "message", None)``: compiled, a missing
+    attribute builds and formats an `AttributeError` before the default is returned.)"""
+    if isinstance(event, (RequestReceived, ResponseReceived, TURequest, TUResponse, MessageSent)):
+        return event.message
+    return None
 
 
 def describe(event: object) -> str:
@@ -262,5 +271,6 @@ __all__ = [
     "TransactionEnded",
     "TransportError",
     "describe",
+    "message_of",
     "timer_fired",
 ]

@@ -15,7 +15,7 @@ from sipfsm.catalogue import reason_phrase
 from sipfsm.frozen import Frozen
 
 #: RFC 3261 §8.1.1.7: branch IDs of RFC 3261 compliant elements start with this cookie.
-MAGIC_COOKIE = "z9hG4bK"
+MAGIC_COOKIE: Final = "z9hG4bK"
 
 
 class Request(Frozen):
@@ -128,6 +128,13 @@ class Response(Frozen):
 
 
 Message = Request | Response
+
+
+def status_of(message: object) -> int:
+    """A response's status code; 0 for a request, or for no message at all. (Not
+    ``getattr(message, "status", 0)``: compiled, a missing attribute builds and formats an
+    `AttributeError` before the default is returned.)"""
+    return message.status if isinstance(message, Response) else 0
 
 
 def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:

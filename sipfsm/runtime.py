@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 from sipfsm.codegen import Compiled, RowFunction, compile_row
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition, Trigger
@@ -43,8 +43,9 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
     describe,
+    message_of,
 )
-from sipfsm.message import Request, Response, ack_for_non_2xx, response_to
+from sipfsm.message import Request, Response, ack_for_non_2xx, response_to, status_of
 from sipfsm.timers import DEFAULT_TIMING, TIMERS, Timing
 
 # -- instances ----------------------------------------------------------------------------
@@ -98,7 +99,7 @@ class Engine(Protocol):
 
 # -- classifying events into triggers ------------------------------------------------------
 
-_KIND_OF: dict[type, str] = {
+_KIND_OF: Final[dict[type, str]] = {
     RequestReceived: "request_received",
     ResponseReceived: "response_received",
     TURequest: "tu_request",
@@ -132,7 +133,7 @@ class Classifier:
         if isinstance(event, TimerFired):
             key = (kind, event.name, -1)
         else:
-            message = getattr(event, "message", None)
+            message = message_of(event)
             if message is None:
                 key = (kind, "", -1)
             elif isinstance(message, Response):
@@ -165,11 +166,11 @@ class Classifier:
         return None
 
 
-_MESSAGE_KINDS = frozenset({"message_sent"})
+_MESSAGE_KINDS: Final = frozenset({"message_sent"})
 
 
 #: Event kinds that come from the local side; anything else comes from the network.
-LOCAL_EVENTS = (TURequest, TUResponse, TUCancel, MessageSent)
+LOCAL_EVENTS: Final = (TURequest, TUResponse, TUCancel, MessageSent)
 
 
 def protocol_error(
@@ -210,7 +211,7 @@ def guards_failed(
 # -- applying a transition (shared by both engines) ----------------------------------------
 
 Handler = Callable[[Any, Any, Event, Action, Timing], Iterable[RuntimeAction]]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: Final[dict[str, Handler]] = {}
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -251,7 +252,7 @@ def timer_decl(decl: MachineDecl | None, name: str) -> TimerDecl:
 #: every call), by the identity of the timing and the declaration -- both immutable. An
 #: entry holds both, so their ids cannot be reused while it exists.
 _DURATIONS: dict[tuple[int, int, str], tuple[Timing, MachineDecl | None, float | None]] = {}
-_DURATIONS_KEPT = 4096
+_DURATIONS_KEPT: Final = 4096
 
 
 def declared_duration(timing: Timing, decl: MachineDecl | None, name: str) -> float | None:
@@ -284,7 +285,7 @@ class _Stops(dict[str, StopTimer]):
         return found
 
 
-STOPS = _Stops()
+STOPS: Final = _Stops()
 
 
 def _stop_action(name: str) -> StopTimer:
@@ -349,7 +350,7 @@ def apply_transition(
     if outcomes:
         # the rule is chosen by the method the event is about: its message's CSeq method
         # (a dialog's request is its initial INVITE), else the transaction's request
-        message = getattr(event, "message", None) or inst.request
+        message = message_of(event) or inst.request
         method = message.cseq_method if message is not None else ""
         out.extend(report_outcomes(outcomes, row, event, method))
     return out
@@ -361,7 +362,8 @@ def report_outcomes(
     """The declared outcomes this transition realises: one report per code, the first rule
     declared for it that is about ``method`` (the transaction's request method); a
     transaction cannot tell which of two rules for the same method caused a 487."""
-    status = getattr(getattr(event, "message", None), "status", None)
+    message = message_of(event)
+    status = message.status if isinstance(message, Response) else None
     seen: set[int] = set()
     out: list[RuntimeAction] = []
     for oc in outcomes:
@@ -380,7 +382,7 @@ def report_outcomes(
 
 
 def _message_of(event: Event) -> Any:
-    return getattr(event, "message", None)
+    return message_of(event)
 
 
 @handler("send_request")
@@ -501,8 +503,7 @@ _Creation = tuple[tuple[Callable[[Any, Any], bool], ...], Transition, RowFunctio
 
 #: How many (state, event kind, method, status) answers a machine remembers; methods come
 #: from the network, so the memo is bounded (it is emptied when full).
-_STEPS_KEPT = 8192
-
+_STEPS_KEPT: Final = 8192
 
 
 class Choice:
@@ -650,22 +651,29 @@ class TableMachine:
         raise AssertionError("unreachable: creation_row found a row the table did not")
 
     def handle(self, inst: Instance, event: Event) -> list[RuntimeAction]:
-        cls = type(event)
-        if cls is TimerFired:
-            name = event.name  # type: ignore[union-attr]
+        # (each kind tested on its own, so that the compiled build reads its fields
+        # directly rather than looking them up by name)
+        key: tuple[Any, ...]
+        if isinstance(event, TimerFired):
+            name = event.name
             if name not in inst.timers:
                 return []  # a stale timer: stopped, or its state left (see sipfsm.events)
-            key: tuple[Any, ...] = (inst.state, name)
-        elif cls in _WITH_REQUEST:
-            key = (inst.state, cls, event.message.method)  # type: ignore[union-attr]
-        elif cls in _WITH_RESPONSE:
-            response: Any = event.message  # type: ignore[union-attr]
-            key = (inst.state, cls, response.method, response.status)
-        elif cls is MessageSent:
-            sent: Any = event.message  # type: ignore[union-attr]
-            key = (inst.state, cls, sent.method, getattr(sent, "status", 0))
+            key = (inst.state, name)
+        elif isinstance(event, MessageSent):
+            sent = event.message
+            key = (inst.state, MessageSent, sent.method, status_of(sent))
+        elif isinstance(event, RequestReceived):
+            key = (inst.state, RequestReceived, event.message.method)
+        elif isinstance(event, ResponseReceived):
+            response = event.message
+            key = (inst.state, ResponseReceived, response.method, response.status)
+        elif isinstance(event, TUResponse):
+            response = event.message
+            key = (inst.state, TUResponse, response.method, response.status)
+        elif isinstance(event, TURequest):
+            key = (inst.state, TURequest, event.message.method)
         else:
-            key = (inst.state, cls)
+            key = (inst.state, type(event))
         step = self._steps.get(key)
         if step is None:
             step = self._resolve(inst, event, key)
@@ -699,20 +707,16 @@ class TableMachine:
         return "\n".join(self.compiled(row, state).source for row in rows)
 
 
-_WITH_REQUEST = frozenset({RequestReceived, TURequest})
-_WITH_RESPONSE = frozenset({ResponseReceived, TUResponse})
-
-
 def _event_key(state: str, event: Event) -> tuple[Any, ...]:
     """What the table engine remembers a step by (`TableMachine.handle` inlines it): the
     classifier's answer depends on nothing else."""
     cls = type(event)
     if cls is TimerFired:
         return (state, event.name)  # type: ignore[union-attr]
-    message: Any = getattr(event, "message", None)
+    message = message_of(event)
     if message is None:
         return (state, cls)
-    return (state, cls, message.method, getattr(message, "status", 0))
+    return (state, cls, message.method, status_of(message))
 
 
 __all__ = [

@@ -26,6 +26,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
     describe,
+    message_of,
 )
 from sipfsm.frozen import Frozen, replace
 
@@ -117,3 +118,13 @@ def test_timer_fired_is_one_shared_value_per_timer_name() -> None:
 
     assert timer_fired("A") is timer_fired("A")
     assert timer_fired("A") == TimerFired("A") != timer_fired("B")
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda v: type(v).__name__)
+def test_message_of_is_the_message_an_event_carries_or_none(event: object) -> None:
+    assert message_of(event) is getattr(event, "message", None)
+
+
+def test_message_of_anything_else_is_none() -> None:
+    assert message_of(SendMessage(INVITE)) is None  # an action, not an event
+    assert message_of(None) is None

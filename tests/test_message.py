@@ -21,6 +21,7 @@ from sipfsm.message import (
     ack_for_non_2xx,
     cancel_for,
     response_to,
+    status_of,
 )
 
 ROUTE = ("Route", "<sip:proxy.atlanta.com;lr>")
@@ -294,3 +295,9 @@ def test_cancel_for_sets_every_field_by_name_rfc3261_9_1(request: Request) -> No
     assert cancel_for(request) == replace(
         request, method="CANCEL", headers=routes_of(request), body=""
     )
+
+
+def test_status_of_is_a_responses_code_and_zero_for_anything_else() -> None:
+    assert status_of(response_to(BYE, 481)) == 481
+    assert status_of(BYE) == 0
+    assert status_of(None) == 0

@@ -26,8 +26,8 @@ from sipfsm.sim.values import Entry, Handle
 
 __all__ = ["Entry", "EventLoop", "Handle", "RunawayError", "Stream", "derive_seed"]
 
-_MASK = (1 << 64) - 1
-_push = heapq.heappush
+_MASK: Final = (1 << 64) - 1
+_push: Final = heapq.heappush
 
 
 def _mix(x: int) -> int:

@@ -21,7 +21,7 @@ messages (so a machine that broke a rule is caught by something other than itsel
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sipfsm.message import Message, Request, Response
 from sipfsm.sim.values import Violation
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["RULES", "Invariants", "Violation"]
 
 #: Each invariant: its name, the section it comes from, and what it says.
-RULES: dict[str, tuple[str, str]] = {
+RULES: Final[dict[str, tuple[str, str]]] = {
     "one-final-response": (
         "RFC 3261 §17.2.1, §17.2.2",
         "at most one final response per server transaction, except 2xx retransmissions",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sipfsm.message import Message
 from sipfsm.sim.element import Recorder
@@ -128,8 +128,8 @@ class Link:
         return found
 
 
-_MAX_SPECS = 1024
-_specs: dict[tuple[int, str, str], tuple[NetworkSpec, LinkSpec]] = {}
+_MAX_SPECS: Final = 1024
+_specs: Final[dict[tuple[int, str, str], tuple[NetworkSpec, LinkSpec]]] = {}
 
 
 def _link_spec(spec: NetworkSpec, src: str, dst: str) -> LinkSpec:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sipfsm.dialog import random_sources as dialog_random_sources
 from sipfsm.errors import UnknownName
@@ -98,7 +98,7 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
 
 #: The fields of a wire message a `MessagePattern` reads (`MessagePattern.matches_wire`),
 #: as one tuple built in C; a response's status is read apart (a request has none).
-_WIRE_FIELDS = attrgetter(
+_WIRE_FIELDS: Final = attrgetter(
     "src",
     "dst",
     "lost",
@@ -223,9 +223,9 @@ class _Plan:
 
 #: Bounds on what a plan remembers (kinds of wire message, outcomes), and on how many
 #: scenarios' plans are kept.
-_MAX_REMEMBERED = 4096
-_MAX_PLANS = 64
-_plans: ByIdentity[Scenario, _Plan] = ByIdentity(_Plan, _MAX_PLANS)
+_MAX_REMEMBERED: Final = 4096
+_MAX_PLANS: Final = 64
+_plans: Final[ByIdentity[Scenario, _Plan]] = ByIdentity(_Plan, _MAX_PLANS)
 
 
 def _plan(sc: Scenario) -> _Plan:
@@ -317,8 +317,8 @@ class _Paths:
 
 #: Results kept per scenario and options, and how many runs are tried before reuse that
 #: rarely pays (fewer than one run in eight) is given up.
-_MAX_PATHS = 1024
-_REUSE_TRIAL = 256
+_MAX_PATHS: Final = 1024
+_REUSE_TRIAL: Final = 256
 
 
 def _reissue(kept: SimResult, seed: int) -> SimResult:

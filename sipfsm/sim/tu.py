@@ -14,6 +14,7 @@ of the same steps), so an event that no step waits for costs a lookup.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from sipfsm.message import Message, Request
 from sipfsm.sim.memo import ByIdentity
@@ -40,8 +41,8 @@ class _Index:
                 self.dialog[o.dialog] = (*self.dialog.get(o.dialog, ()), s)
 
 
-_MAX_INDEXES = 256
-_indexes: ByIdentity[tuple[Step, ...], _Index] = ByIdentity(_Index, _MAX_INDEXES)
+_MAX_INDEXES: Final = 256
+_indexes: Final[ByIdentity[tuple[Step, ...], _Index]] = ByIdentity(_Index, _MAX_INDEXES)
 
 
 def _index(steps: tuple[Step, ...]) -> _Index:

@@ -49,7 +49,7 @@ after the TU heard of the event that caused it, and a transaction's end after th
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sipfsm import core
 from sipfsm.catalogue import missing_headers
@@ -87,12 +87,12 @@ __all__ = ["Machines", "UserAgent"]
 
 #: Requests that only exist inside a dialog here (RFC 3261 §15, RFC 3311 §5.1, RFC 6086 §4)
 #: and requests that never do (REGISTER, RFC 3261 §10).
-IN_DIALOG_ONLY = frozenset({"BYE", "UPDATE", "INFO"})
-OUT_OF_DIALOG_ONLY = frozenset({"REGISTER"})
+IN_DIALOG_ONLY: Final = frozenset({"BYE", "UPDATE", "INFO"})
+OUT_OF_DIALOG_ONLY: Final = frozenset({"REGISTER"})
 
 #: Values for the header fields the catalogue requires in a 4xx (RFC 3261 §21.4), used when
 #: a scripted response leaves them out. Which fields are required comes from the catalogue.
-HEADER_VALUES: dict[str, str] = {
+HEADER_VALUES: Final[dict[str, str]] = {
     "WWW-Authenticate": 'Digest realm="{host}", nonce="ea9c8e88df84f1cec4341ae6cbe5a359"',
     "Proxy-Authenticate": 'Digest realm="{host}", nonce="ea9c8e88df84f1cec4341ae6cbe5a359"',
     "Allow": "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, MESSAGE",
@@ -108,9 +108,9 @@ HEADER_VALUES: dict[str, str] = {
 }
 
 #: Virtual times closer than this are the same time (sums of delays are rounded floats).
-_EPSILON = 1e-9
+_EPSILON: Final = 1e-9
 
-_LIVE = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
+_LIVE: Final = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
 
 
 class Machines:
