@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.sim.engine import EventLoop, Stream, derive_seed
+from sipfsm.sim.engine import EventLoop, Stream, derive_seed, mix64
 
 
 def test_callbacks_run_in_virtual_time_order_with_now_set() -> None:
@@ -112,6 +112,8 @@ def test_derived_seeds_are_fixed_integers_distinct_per_stream() -> None:
     assert derive_seed(0, 1, 2) != derive_seed(0, 2, 1)
     assert derive_seed(1, 5) != derive_seed(2, 5)
     assert derive_seed(7, 1) == 14574897457539200646
+    # a round of mixing per part, and one for the number of parts
+    assert derive_seed(7, 1) == mix64(mix64(mix64(7) ^ 1) ^ 1)
     seeds = {derive_seed(s, a, b) for s in range(4) for a in range(4) for b in range(4)}
     assert len(seeds) == 64
 

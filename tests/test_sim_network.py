@@ -19,9 +19,9 @@ import pytest
 
 from sipfsm.message import Message, Request, response_to
 from sipfsm.sim.element import Recorder
-from sipfsm.sim.engine import EventLoop
+from sipfsm.sim.engine import EventLoop, derive_seed
 from sipfsm.sim.invariants import Invariants
-from sipfsm.sim.network import Network
+from sipfsm.sim.network import Network, link_seed, network_key
 from sipfsm.sim.scenario import Delay, DropRule, LinkSpec, MessagePattern, NetworkSpec
 
 INVITE = Request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bK1", sent_by="alice")
@@ -222,3 +222,10 @@ def test_nothing_is_recorded_when_recording_is_off_but_the_log_is_kept() -> None
     w.run()
     assert w.recorder.records == []
     assert [e.lost for e in w.net.log] == [True]
+
+
+def test_each_link_has_its_own_stream_fixed_by_the_run_seed_and_its_place() -> None:
+    seeds = {link_seed(network_key(seed), index) for seed in range(20) for index in range(1, 10)}
+    assert len(seeds) == 180  # distinct for every run seed and link
+    assert link_seed(network_key(7), 3) == link_seed(network_key(7), 3)
+    assert network_key(7) == derive_seed(7, 1)

@@ -24,7 +24,7 @@ from typing import Any, Final
 from sipfsm.errors import RunawayError
 from sipfsm.sim.values import Entry, Handle
 
-__all__ = ["Entry", "EventLoop", "Handle", "RunawayError", "Stream", "derive_seed"]
+__all__ = ["Entry", "EventLoop", "Handle", "RunawayError", "Stream", "derive_seed", "mix64"]
 
 _MASK: Final = (1 << 64) - 1
 _push: Final = heapq.heappush
@@ -36,6 +36,11 @@ def _mix(x: int) -> int:
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
     return x ^ (x >> 31)
+
+
+def mix64(x: int) -> int:
+    """One round of `derive_seed`'s mixing (splitmix64's finaliser) of a 64-bit integer."""
+    return _mix(x & _MASK)
 
 
 def derive_seed(seed: int, *parts: int) -> int:

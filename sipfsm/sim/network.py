@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from sipfsm.message import Message
 from sipfsm.sim.element import Recorder
-from sipfsm.sim.engine import EventLoop, Stream, derive_seed
+from sipfsm.sim.engine import EventLoop, Stream, derive_seed, mix64
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
 
@@ -68,9 +68,15 @@ class WireMessage:
         return (WireMessage, (*fields, self.retransmission, self.lost, self.duplicated))
 
 
-def link_seed(seed: int, index: int) -> int:
-    """The seed of a link's random generator in the run seeded ``seed`` (`Network.link_index`)."""
-    return derive_seed(seed, 1, index)
+def network_key(seed: int) -> int:
+    """What the seeds of a run's links are derived from (stream 1 of the run's seed)."""
+    return derive_seed(seed, 1)
+
+
+def link_seed(key: int, index: int) -> int:
+    """The seed of the random stream of link ``index`` (`Network.link_index`) in a run
+    whose `network_key` is ``key``: one more round of mixing per link."""
+    return mix64(key ^ index)
 
 
 class Link:
@@ -156,6 +162,7 @@ class Network:
         "_recorder",
         "decisions",
         "drops_on_tcp",
+        "key",
         "log",
         "loss",
         "names",
@@ -186,6 +193,7 @@ class Network:
         self.reliable = transport == "tcp"
         self.drops_on_tcp = spec.drops_on_tcp
         self.seed = seed
+        self.key = network_key(seed)
         self.loss = loss
         self._links: dict[tuple[str, str], Link] = {}
         self.log: list[WireMessage] = []
@@ -200,7 +208,7 @@ class Network:
             index = self.link_index(src, dst)
             found = Link(
                 _link_spec(self.spec, src, dst),
-                link_seed(self.seed, index),
+                link_seed(self.key, index),
                 self.reliable,
                 self.drops_on_tcp,
                 self.loss,
@@ -210,7 +218,8 @@ class Network:
         return found
 
     def link_index(self, src: str, dst: str) -> int:
-        """The link's place: its generator is seeded with ``link_seed(run seed, index)``."""
+        """The link's place: its stream is seeded with ``link_seed(network_key(run seed),
+        index)``."""
         return self._index(src) * (len(self.names) + 1) + self._index(dst) + 1
 
     def only_loss_draws(self) -> bool:
