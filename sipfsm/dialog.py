@@ -117,8 +117,8 @@ from sipfsm.decl import (
     select_profile,
 )
 from sipfsm.errors import LocalProtocolError, RemoteProtocolError, UnknownName
+from sipfsm.events import Action as RuntimeAction
 from sipfsm.events import (
-    EVENT_TYPES,
     Event,
     MessageSent,
     RequestReceived,
@@ -127,10 +127,13 @@ from sipfsm.events import (
     TimerFired,
     ToTU,
     TransactionEnded,
+    TransportError,
+    TUCancel,
+    TURequest,
+    TUResponse,
     describe,
     message_of,
 )
-from sipfsm.events import Action as RuntimeAction
 from sipfsm.message import Message, Request, Response, status_of
 from sipfsm.runtime import Instance, TableMachine, handler, start_timer
 from sipfsm.seeded import SeededRandom
@@ -2193,7 +2196,20 @@ class DialogSet:
         carries. Anything that is not an input of a dialog is refused with a protocol
         error naming the dialog set (``object``: checked here, not by the compiled
         build's argument check, so both builds refuse it alike)."""
-        if not isinstance(event, EVENT_TYPES):
+        if not isinstance(  # (the classes written out: compiled, each is one comparison)
+            event,
+            (
+                MessageSent,
+                RequestReceived,
+                ResponseReceived,
+                TransactionEnded,
+                TimerFired,
+                TURequest,
+                TUResponse,
+                TUCancel,
+                TransportError,
+            ),
+        ):
             raise self._error(event, "not an input of a dialog")
         if self._creation is None:
             raise self._error(event, "start the dialog set with the initial INVITE first")

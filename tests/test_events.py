@@ -4,12 +4,15 @@ value (STYLE.md rule 5), and `describe`, the text errors use to name an event.""
 from __future__ import annotations
 
 import pickle
+import typing
 
 import pytest
 from conftest import BYE, INVITE, reply
 
 from sipfsm import events, native
 from sipfsm.events import (
+    EVENT_TYPES,
+    Event,
     MessageSent,
     ReportOutcome,
     RequestReceived,
@@ -128,3 +131,8 @@ def test_message_of_is_the_message_an_event_carries_or_none(event: object) -> No
 def test_message_of_anything_else_is_none() -> None:
     assert message_of(SendMessage(INVITE)) is None  # an action, not an event
     assert message_of(None) is None
+
+
+def test_event_types_are_the_classes_of_event() -> None:
+    assert set(EVENT_TYPES) == set(typing.get_args(Event))
+    assert {type(e) for e in EVENTS} <= set(EVENT_TYPES)

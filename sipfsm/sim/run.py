@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from functools import lru_cache
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -96,19 +95,24 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
 
 # -- what a run reads of its scenario, worked out once per Scenario object -------------------
 
-#: The fields of a wire message a `MessagePattern` reads (`MessagePattern.matches_wire`),
-#: as one tuple built in C; a response's status is read apart (a request has none).
-_WIRE_FIELDS: Final = attrgetter(
-    "src",
-    "dst",
-    "lost",
-    "retransmission",
-    "message.__class__",
-    "message.method",
-    "message.cseq",
-    "message.to_tag",
-    "message.body",
-)
+
+def _wire_key(w: WireMessage) -> tuple[Any, ...]:
+    """The fields of a wire message a `MessagePattern` reads (`MessagePattern.matches_wire`;
+    a request's status is 0): what `_Plan.hits` remembers the patterns it matches by."""
+    m = w.message
+    status = m.status if isinstance(m, Response) else 0
+    return (
+        w.src,
+        w.dst,
+        w.lost,
+        w.retransmission,
+        type(m),
+        m.method,
+        m.cseq,
+        m.to_tag,
+        m.body,
+        status,
+    )
 
 
 class _Plan:
@@ -153,7 +157,7 @@ class _Plan:
         self.end_elements = tuple(
             dict.fromkeys(e.element for e in sc.expect if e.kind == "end_state")
         )
-        #: the fields of a wire message (`_WIRE_FIELDS`) -> the patterns it matches
+        #: the fields of a wire message (`_wire_key`) -> the patterns it matches
         self.hits: dict[Any, tuple[int, ...]] = {}
         #: what decides the expectations (`_check`) -> their results
         self.verdicts: dict[Any, tuple[ExpectationResult, ...]] = {}
@@ -516,11 +520,8 @@ def _check(
     firsts: list[int | None] = [None] * n
     if n:
         known = plan.hits
-        fields = _WIRE_FIELDS
         for index, w in enumerate(wire):
-            key = fields(w)
-            if key[4] is Response:
-                key = (key, w.message.status)  # type: ignore[union-attr]
+            key = _wire_key(w)
             hits = known.get(key)
             if hits is None:
                 hits = plan.match(key, w)
