@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Final, Generic, Literal, NamedTuple, TypeVar
 
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response
 from sipfsm.wire import top_via
@@ -84,6 +84,9 @@ def transaction_method(message: Message) -> str:
     return "INVITE" if message.method == "ACK" else message.method
 
 
+_new_key: Final = tuple.__new__
+
+
 def transaction_key(message: Message) -> TransactionKey:
     """The key of the transaction ``message`` belongs to (§17.1.3, §17.2.3)."""
     method = message.method  # `transaction_method`, inlined: it runs on every message
@@ -91,7 +94,8 @@ def transaction_key(message: Message) -> TransactionKey:
         method = "INVITE"
     branch = message.branch
     if branch.startswith(MAGIC_COOKIE):  # `is_rfc3261_branch`
-        return TransactionKey(branch, message.sent_by, method)
+        # (the tuple built directly: a named tuple's constructor is Python code)
+        return _new_key(TransactionKey, (branch, message.sent_by, method, None))
     legacy = (message.call_id, message.cseq, message.from_tag, top_via(message))
     return TransactionKey(message.branch, message.sent_by, method, legacy)
 

@@ -7,6 +7,7 @@ from sipfsm.frozen import replace
 from sipfsm.matching import (
     DialogId,
     Matcher,
+    TransactionKey,
     cancelled_keys,
     dialog_id,
     machine_for,
@@ -103,3 +104,10 @@ def test_transaction_keys_are_immutable_values_compared_by_field_rfc3261_17_2_3(
         pass
     else:
         raise AssertionError("a TransactionKey must not change")
+
+
+def test_a_message_key_is_the_named_tuple_its_fields_make() -> None:
+    key = transaction_key(INVITE)
+    assert type(key) is TransactionKey and key.rfc3261 and key.legacy is None
+    assert key == TransactionKey(INVITE.branch, INVITE.sent_by, "INVITE")
+    assert hash(key) == hash(TransactionKey(INVITE.branch, INVITE.sent_by, "INVITE"))
