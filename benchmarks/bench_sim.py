@@ -19,8 +19,8 @@ side), 6 messages and 8 timers.
   (``reuse=True``): a run whose only randomness is its links' loss draws is kept, and a
   later run whose draws come out the same gets the kept result instead of being simulated
   again (the same result: tests/test_sim_run.py). Each round starts cold, from a fresh
-  `Scenario` object. Goal: >= 20,000 calls/s on the table engine, judged as simulate runs
-  them; the goal line also gives the every-call figure.
+  `Scenario` object. Goal: >= 20,000 calls/s on the table engine, judged with every call
+  simulated; the goal line also gives the figure as simulate runs calls by default.
 * **sweeps**: `sipfsm.sweep.sweep` of the same call at 1% loss, in this process (one
   worker) and in a pool of one process per core, and the speed-up.
 * **memory**: ``--calls`` calls (100,000 by default) one after the other in this process,
@@ -136,10 +136,10 @@ def calls_per_second(sc: Scenario, smoke: bool) -> float:
     print(f"{'  table':<36} {reused:>20,.0f}  ({reused / table:.1f}x every call simulated)")
     print(
         goal_line(
-            f">= {GOAL_CALLS:,} basic calls/s on one core (table engine, as simulate runs them)",
-            reused >= GOAL_CALLS,
-            f"{reused:,.0f} calls/s; every call simulated: {table:,.0f} calls/s, "
-            f"{100 * table / GOAL_CALLS:.0f}% of the goal",
+            f">= {GOAL_CALLS:,} basic calls/s on one core (table engine, every call simulated)",
+            table >= GOAL_CALLS,
+            f"{table:,.0f} calls/s, {100 * table / GOAL_CALLS:.0f}% of the goal; "
+            f"as simulate runs them by default: {reused:,.0f} calls/s",
         )
     )
     return table

@@ -42,6 +42,8 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/frozen.py",
     "sipfsm/message.py",
     "sipfsm/events.py",
+    "sipfsm/core.py",
+    "sipfsm/transaction.py",
     "sipfsm/runtime.py",
     "sipfsm/dialog.py",
     "sipfsm/matching.py",
