@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.compiled
 
-.PHONY: demo test bench build lint typecheck pytest system-deps venv clean
+.PHONY: demo test bench build rows lint typecheck pytest system-deps venv clean
 
 demo: build
 	$(BIN)/sipfsm demo --out diagrams
@@ -42,6 +42,11 @@ $(STAMP): pyproject.toml setup.py
 # The compiled build (sipfsm/native.py, docs/performance.md): mypyc compiles the hot modules
 # from the same source into C extensions beside them; rebuilt whenever a module changes.
 build: system-deps $(BUILT)
+
+# sipfsm/rows.py: the rows of every machine compiled ahead of time, generated from the
+# declarations (tests/test_codegen.py fails when it is stale)
+rows: venv
+	SIPFSM_PURE=1 $(BIN)/python -m sipfsm.codegen
 
 $(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/sim/*.py)
 	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps -e .

@@ -44,6 +44,7 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/events.py",
     "sipfsm/core.py",
     "sipfsm/transaction.py",
+    "sipfsm/rows.py",
     "sipfsm/runtime.py",
     "sipfsm/dialog.py",
     "sipfsm/matching.py",

@@ -11,13 +11,14 @@ tests/test_reference.py, whose lockstep drives the two engines with random event
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm import model
+from sipfsm import codegen, model
 from sipfsm.decl import PROFILES, TRANSPORTS, MachineDecl, Transition, Trigger
 from sipfsm.errors import RemoteProtocolError
 from sipfsm.events import (
@@ -226,3 +227,18 @@ def test_a_final_response_with_another_to_tag_gets_its_own_ack_rfc3261_17_1_1_3(
     other = ResponseReceived(response_to(INVITE, 603, to_tag="t2"))
     sent = [a.message for a in engine.handle(inst, other) if isinstance(a, SendMessage)]
     assert [m.to_tag for m in sent] == ["t2"]
+
+
+# -- rows compiled ahead of time (sipfsm/rows.py) ----------------------------------------------
+
+
+def test_the_rows_compiled_ahead_of_time_are_current() -> None:
+    # generated from the declarations; a change to either means `make rows`
+    current = (Path(codegen.__file__).parent / "rows.py").read_text(encoding="utf-8")
+    assert current == codegen.ahead_of_time_source(), "sipfsm/rows.py is stale: run `make rows`"
+
+
+def test_every_row_of_the_default_timings_is_taken_from_the_ahead_of_time_module() -> None:
+    # (so the tests above, which run every row against apply_transition, run those rows)
+    rows = codegen.every_row()
+    assert rows and all(body in codegen.ahead_of_time() for body in rows)
