@@ -136,7 +136,9 @@ def compile_row(
         seconds = declared_duration(timing, decl, name)
         if seconds is None:  # not started on this transport
             return
-        w.line(f"timers[{name!r}] = {seconds!r}")
+        # (the duration as one shared object: a literal would be a new float per store in
+        # the compiled build)
+        w.line(f"timers[{name!r}] = {w.const(seconds, 'seconds')}")
         w.line(f"out.append({w.const(_start_action(name, seconds), 'start')})")
         if restarts and name == fired:
             w.line("restarted = True")
@@ -180,7 +182,7 @@ def compile_row(
         elif kind == "restart_timer":
             if declared_duration(timing, decl, arg) is not None:
                 seconds = timing.value(action.arg2)
-                w.line(f"timers[{arg!r}] = {seconds!r}")
+                w.line(f"timers[{arg!r}] = {w.const(seconds, 'seconds')}")
                 w.line(f"out.append({w.const(_start_action(arg, seconds), 'start')})")
                 if restarts and arg == fired:
                     w.line("restarted = True")
@@ -355,6 +357,9 @@ def ahead_of_time_source() -> str:
         for line in body.rstrip("\n").split("\n"):
             if line.strip() == "out = []":  # (what the type checker needs told)
                 line = line.replace("out = []", "out: list[Any] = []")
+            elif line.strip() == "timers = inst.timers":  # durations stored as the shared
+                # float objects they are, not boxed anew from a C double on every store
+                line = line.replace("timers = inst.timers", "timers: Any = inst.timers")
             out.append(f"    {line}" if line else line)
         out += ["    return row", ""]
         table.append(f"    {body!r}: _make_{n},")

@@ -20,12 +20,13 @@ def _make_0(
     _start_action: Any,
     _stops: Any,
     kept6: Any,
+    seconds7: Any,
     sending: Any,
-    start7: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'accepted'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -34,8 +35,8 @@ def _make_0(
                     out.append(_stops[name])
         inst.last_response = message = event.message
         out.append(SendMessage(message))
-        timers['L'] = 32.0
-        out.append(start7)
+        timers['L'] = seconds7
+        out.append(start8)
         return out
     return row
 
@@ -48,12 +49,13 @@ def _make_1(
     _start_action: Any,
     _stops: Any,
     kept6: Any,
+    seconds7: Any,
     sending: Any,
-    start7: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'accepted'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -61,8 +63,8 @@ def _make_1(
                     del timers[name]
                     out.append(_stops[name])
         out.append(ToTU('response', event.message))
-        timers['M'] = 32.0
-        out.append(start7)
+        timers['M'] = seconds7
+        out.append(start8)
         return out
     return row
 
@@ -75,17 +77,19 @@ def _make_2(
     _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    codes10: Any,
+    codes12: Any,
     kept6: Any,
-    outcomes11: Any,
-    row12: Any,
+    outcomes13: Any,
+    row14: Any,
+    seconds7: Any,
+    seconds9: Any,
     sending: Any,
-    start7: Any,
+    start10: Any,
     start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'completed'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -94,13 +98,13 @@ def _make_2(
                     out.append(_stops[name])
         inst.last_response = message = event.message
         out.append(SendMessage(message))
-        timers['G'] = 0.5
-        out.append(start7)
-        timers['H'] = 32.0
+        timers['G'] = seconds7
         out.append(start8)
+        timers['H'] = seconds9
+        out.append(start10)
         status = event.message.status
-        if status is None or status in codes10:
-            out.extend(_outcomes(outcomes11, row12, event, inst))
+        if status is None or status in codes12:
+            out.extend(_outcomes(outcomes13, row14, event, inst))
         return out
     return row
 
@@ -113,16 +117,17 @@ def _make_3(
     _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    codes9: Any,
+    codes10: Any,
     kept6: Any,
-    outcomes10: Any,
-    row11: Any,
+    outcomes11: Any,
+    row12: Any,
+    seconds7: Any,
     sending: Any,
-    start7: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'completed'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -131,11 +136,11 @@ def _make_3(
                     out.append(_stops[name])
         inst.last_response = message = event.message
         out.append(SendMessage(message))
-        timers['H'] = 32.0
-        out.append(start7)
+        timers['H'] = seconds7
+        out.append(start8)
         status = event.message.status
-        if status is None or status in codes9:
-            out.extend(_outcomes(outcomes10, row11, event, inst))
+        if status is None or status in codes10:
+            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
@@ -148,16 +153,17 @@ def _make_4(
     _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    codes9: Any,
+    codes10: Any,
     kept6: Any,
-    outcomes10: Any,
-    row11: Any,
+    outcomes11: Any,
+    row12: Any,
+    seconds7: Any,
     sending: Any,
-    start7: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'completed'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -166,11 +172,11 @@ def _make_4(
                     out.append(_stops[name])
         inst.last_response = message = event.message
         out.append(SendMessage(message))
-        timers['J'] = 0.0
-        out.append(start7)
+        timers['J'] = seconds7
+        out.append(start8)
         status = event.message.status
-        if status is None or status in codes9:
-            out.extend(_outcomes(outcomes10, row11, event, inst))
+        if status is None or status in codes10:
+            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
@@ -183,29 +189,31 @@ def _make_5(
     _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    codes9: Any,
+    ack_of: Any,
+    codes11: Any,
     kept6: Any,
-    outcomes10: Any,
-    row11: Any,
+    outcomes12: Any,
+    row13: Any,
+    seconds8: Any,
     sending: Any,
-    start7: Any,
+    start9: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'completed'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
                 if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        inst.last_response = message = event.message
-        out.append(SendMessage(message))
-        timers['J'] = 32.0
-        out.append(start7)
+        out.append(SendMessage(ack_of(inst, event.message)))
+        out.append(ToTU('response', event.message))
+        timers['D'] = seconds8
+        out.append(start9)
         status = event.message.status
-        if status is None or status in codes9:
-            out.extend(_outcomes(outcomes10, row11, event, inst))
+        if status is None or status in codes11:
+            out.extend(_outcomes(outcomes12, row13, event, inst))
         return out
     return row
 
@@ -218,26 +226,25 @@ def _make_6(
     _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    ack_of: Any,
     codes10: Any,
     kept6: Any,
     outcomes11: Any,
     row12: Any,
+    seconds7: Any,
     sending: Any,
     start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'completed'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
                 if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        out.append(SendMessage(ack_of(inst, event.message)))
         out.append(ToTU('response', event.message))
-        timers['D'] = 0.0
+        timers['K'] = seconds7
         out.append(start8)
         status = event.message.status
         if status is None or status in codes10:
@@ -251,158 +258,29 @@ def _make_7(
     SendMessage: Any,
     StartTimer: Any,
     ToTU: Any,
-    _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    ack_of: Any,
-    codes10: Any,
     kept6: Any,
-    outcomes11: Any,
-    row12: Any,
+    seconds7: Any,
     sending: Any,
     start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'completed'
-        timers = inst.timers
+        inst.state = 'confirmed'
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
                 if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        out.append(SendMessage(ack_of(inst, event.message)))
-        out.append(ToTU('response', event.message))
-        timers['D'] = 32.0
+        timers['I'] = seconds7
         out.append(start8)
-        status = event.message.status
-        if status is None or status in codes10:
-            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
 
 def _make_8(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    codes9: Any,
-    kept6: Any,
-    outcomes10: Any,
-    row11: Any,
-    sending: Any,
-    start7: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'completed'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(ToTU('response', event.message))
-        timers['K'] = 0.0
-        out.append(start7)
-        status = event.message.status
-        if status is None or status in codes9:
-            out.extend(_outcomes(outcomes10, row11, event, inst))
-        return out
-    return row
-
-
-def _make_9(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    codes9: Any,
-    kept6: Any,
-    outcomes10: Any,
-    row11: Any,
-    sending: Any,
-    start7: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'completed'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(ToTU('response', event.message))
-        timers['K'] = 5.0
-        out.append(start7)
-        status = event.message.status
-        if status is None or status in codes9:
-            out.extend(_outcomes(outcomes10, row11, event, inst))
-        return out
-    return row
-
-
-def _make_10(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    sending: Any,
-    start7: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'confirmed'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        timers['I'] = 0.0
-        out.append(start7)
-        return out
-    return row
-
-
-def _make_11(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    sending: Any,
-    start7: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'confirmed'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        timers['I'] = 5.0
-        out.append(start7)
-        return out
-    return row
-
-
-def _make_12(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -418,7 +296,7 @@ def _make_12(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'early'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -430,7 +308,7 @@ def _make_12(
     return row
 
 
-def _make_13(
+def _make_9(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -446,7 +324,7 @@ def _make_13(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'established'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -458,7 +336,7 @@ def _make_13(
     return row
 
 
-def _make_14(
+def _make_10(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -476,7 +354,7 @@ def _make_14(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'moratorium'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -489,7 +367,7 @@ def _make_14(
     return row
 
 
-def _make_15(
+def _make_11(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -505,7 +383,7 @@ def _make_15(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'moratorium'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -517,7 +395,7 @@ def _make_15(
     return row
 
 
-def _make_16(
+def _make_12(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -534,7 +412,7 @@ def _make_16(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'morgue'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -551,7 +429,7 @@ def _make_16(
     return row
 
 
-def _make_17(
+def _make_13(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -572,7 +450,7 @@ def _make_17(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'morgue'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -592,7 +470,7 @@ def _make_17(
     return row
 
 
-def _make_18(
+def _make_14(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -613,7 +491,7 @@ def _make_18(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'morgue'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -633,7 +511,7 @@ def _make_18(
     return row
 
 
-def _make_19(
+def _make_15(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -653,7 +531,7 @@ def _make_19(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'mortal'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -667,7 +545,7 @@ def _make_19(
     return row
 
 
-def _make_20(
+def _make_16(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -683,7 +561,7 @@ def _make_20(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'mortal'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -691,6 +569,121 @@ def _make_20(
                     del timers[name]
                     out.append(_stops[name])
         out.extend(handler7(inst, decl8, event, action9, timing10))
+        return out
+    return row
+
+
+def _make_17(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    sending: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'proceeding'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        inst.last_response = message = event.message
+        out.append(SendMessage(message))
+        return out
+    return row
+
+
+def _make_18(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    notice7: Any,
+    seconds8: Any,
+    sending: Any,
+    start9: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'proceeding'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(ToTU('response', event.message))
+        out.append(notice7)
+        timers['Cancel'] = seconds8
+        out.append(start9)
+        return out
+    return row
+
+
+def _make_19(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    sending: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'proceeding'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(ToTU('response', event.message))
+        return out
+    return row
+
+
+def _make_20(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    codes10: Any,
+    kept6: Any,
+    notice7: Any,
+    notice8: Any,
+    outcomes11: Any,
+    row12: Any,
+    sending: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'terminated'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name == 'B':
+                    del timers[name]
+                elif name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(notice7)
+        out.append(notice8)
+        status = getattr(getattr(event, 'message', None), 'status', None)
+        if status is None or status in codes10:
+            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
@@ -703,19 +696,23 @@ def _make_21(
     _start_action: Any,
     _stops: Any,
     kept6: Any,
+    notice7: Any,
+    notice8: Any,
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'proceeding'
-        timers = inst.timers
+        inst.state = 'terminated'
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name not in kept6:
+                if name == 'Cancel':
+                    del timers[name]
+                elif name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        inst.last_response = message = event.message
-        out.append(SendMessage(message))
+        out.append(notice7)
+        out.append(notice8)
         return out
     return row
 
@@ -730,21 +727,19 @@ def _make_22(
     kept6: Any,
     notice7: Any,
     sending: Any,
-    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'proceeding'
-        timers = inst.timers
+        inst.state = 'terminated'
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name not in kept6:
+                if name == 'D':
+                    del timers[name]
+                elif name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        out.append(ToTU('response', event.message))
         out.append(notice7)
-        timers['Cancel'] = 32.0
-        out.append(start8)
         return out
     return row
 
@@ -754,21 +749,33 @@ def _make_23(
     SendMessage: Any,
     StartTimer: Any,
     ToTU: Any,
+    _outcomes: Any,
     _start_action: Any,
     _stops: Any,
+    codes10: Any,
     kept6: Any,
+    notice7: Any,
+    notice8: Any,
+    outcomes11: Any,
+    row12: Any,
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'proceeding'
-        timers = inst.timers
+        inst.state = 'terminated'
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name not in kept6:
+                if name == 'F':
+                    del timers[name]
+                elif name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        out.append(ToTU('response', event.message))
+        out.append(notice7)
+        out.append(notice8)
+        status = getattr(getattr(event, 'message', None), 'status', None)
+        if status is None or status in codes10:
+            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
@@ -791,11 +798,11 @@ def _make_24(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'B':
+                if name == 'H':
                     del timers[name]
                 elif name not in kept6:
                     del timers[name]
@@ -818,22 +825,20 @@ def _make_25(
     _stops: Any,
     kept6: Any,
     notice7: Any,
-    notice8: Any,
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'Cancel':
+                if name == 'I':
                     del timers[name]
                 elif name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
         out.append(notice7)
-        out.append(notice8)
         return out
     return row
 
@@ -851,11 +856,11 @@ def _make_26(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'D':
+                if name == 'J':
                     del timers[name]
                 elif name not in kept6:
                     del timers[name]
@@ -870,33 +875,24 @@ def _make_27(
     SendMessage: Any,
     StartTimer: Any,
     ToTU: Any,
-    _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    codes10: Any,
     kept6: Any,
     notice7: Any,
-    notice8: Any,
-    outcomes11: Any,
-    row12: Any,
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'F':
+                if name == 'K':
                     del timers[name]
                 elif name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
         out.append(notice7)
-        out.append(notice8)
-        status = getattr(getattr(event, 'message', None), 'status', None)
-        if status is None or status in codes10:
-            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
@@ -906,33 +902,24 @@ def _make_28(
     SendMessage: Any,
     StartTimer: Any,
     ToTU: Any,
-    _outcomes: Any,
     _start_action: Any,
     _stops: Any,
-    codes10: Any,
     kept6: Any,
     notice7: Any,
-    notice8: Any,
-    outcomes11: Any,
-    row12: Any,
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'H':
+                if name == 'L':
                     del timers[name]
                 elif name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
         out.append(notice7)
-        out.append(notice8)
-        status = getattr(getattr(event, 'message', None), 'status', None)
-        if status is None or status in codes10:
-            out.extend(_outcomes(outcomes11, row12, event, inst))
         return out
     return row
 
@@ -950,11 +937,11 @@ def _make_29(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'I':
+                if name == 'M':
                     del timers[name]
                 elif name not in kept6:
                     del timers[name]
@@ -977,15 +964,15 @@ def _make_30(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'J':
-                    del timers[name]
-                elif name not in kept6:
+                if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
+        inst.last_response = message = event.message
+        out.append(SendMessage(message))
         out.append(notice7)
         return out
     return row
@@ -1004,15 +991,14 @@ def _make_31(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
-                if name == 'K':
-                    del timers[name]
-                elif name not in kept6:
+                if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
+        out.append(ToTU('response', event.message))
         out.append(notice7)
         return out
     return row
@@ -1027,119 +1013,12 @@ def _make_32(
     _stops: Any,
     kept6: Any,
     notice7: Any,
-    sending: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name == 'L':
-                    del timers[name]
-                elif name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(notice7)
-        return out
-    return row
-
-
-def _make_33(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    notice7: Any,
-    sending: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name == 'M':
-                    del timers[name]
-                elif name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(notice7)
-        return out
-    return row
-
-
-def _make_34(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    notice7: Any,
-    sending: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        inst.last_response = message = event.message
-        out.append(SendMessage(message))
-        out.append(notice7)
-        return out
-    return row
-
-
-def _make_35(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    notice7: Any,
-    sending: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(ToTU('response', event.message))
-        out.append(notice7)
-        return out
-    return row
-
-
-def _make_36(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    notice7: Any,
     notice8: Any,
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -1152,7 +1031,7 @@ def _make_36(
     return row
 
 
-def _make_37(
+def _make_33(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1170,7 +1049,7 @@ def _make_37(
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
         inst.state = 'terminated'
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -1186,7 +1065,7 @@ def _make_37(
     return row
 
 
-def _make_38(
+def _make_34(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1203,7 +1082,7 @@ def _make_38(
     return row
 
 
-def _make_39(
+def _make_35(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1219,7 +1098,7 @@ def _make_39(
     return row
 
 
-def _make_40(
+def _make_36(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1236,7 +1115,7 @@ def _make_40(
     return row
 
 
-def _make_41(
+def _make_37(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1262,7 +1141,7 @@ def _make_41(
     return row
 
 
-def _make_42(
+def _make_38(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1285,7 +1164,7 @@ def _make_42(
     return row
 
 
-def _make_43(
+def _make_39(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1315,7 +1194,7 @@ def _make_43(
     return row
 
 
-def _make_44(
+def _make_40(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1335,7 +1214,7 @@ def _make_44(
     return row
 
 
-def _make_45(
+def _make_41(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1362,7 +1241,7 @@ def _make_45(
     return row
 
 
-def _make_46(
+def _make_42(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1389,7 +1268,7 @@ def _make_46(
     return row
 
 
-def _make_47(
+def _make_43(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1404,7 +1283,7 @@ def _make_47(
     return row
 
 
-def _make_48(
+def _make_44(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1418,7 +1297,7 @@ def _make_48(
     return row
 
 
-def _make_49(
+def _make_45(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1432,7 +1311,7 @@ def _make_49(
     return row
 
 
-def _make_50(
+def _make_46(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1446,7 +1325,7 @@ def _make_50(
     return row
 
 
-def _make_51(
+def _make_47(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1461,7 +1340,7 @@ def _make_51(
     return row
 
 
-def _make_52(
+def _make_48(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1472,12 +1351,120 @@ def _make_52(
     stop6: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers.pop('Trying', None) is not None:
             out.append(stop6)
         inst.last_response = message = event.message
         out.append(SendMessage(message))
+        return out
+    return row
+
+
+def _make_49(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    sending: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(ToTU('request', event.message))
+        return out
+    return row
+
+
+def _make_50(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    seconds7: Any,
+    sending: Any,
+    start8: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(ToTU('request', event.message))
+        timers['Trying'] = seconds7
+        out.append(start8)
+        return out
+    return row
+
+
+def _make_51(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    seconds7: Any,
+    seconds9: Any,
+    sending: Any,
+    start10: Any,
+    start8: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(inst.sending or sending(inst))
+        timers['A'] = seconds7
+        out.append(start8)
+        timers['B'] = seconds9
+        out.append(start10)
+        return out
+    return row
+
+
+def _make_52(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept6: Any,
+    seconds7: Any,
+    sending: Any,
+    start8: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept6:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(inst.sending or sending(inst))
+        timers['B'] = seconds7
+        out.append(start8)
         return out
     return row
 
@@ -1490,17 +1477,25 @@ def _make_53(
     _start_action: Any,
     _stops: Any,
     kept6: Any,
+    seconds7: Any,
+    seconds9: Any,
     sending: Any,
+    start10: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
                 if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        out.append(ToTU('request', event.message))
+        out.append(inst.sending or sending(inst))
+        timers['E'] = seconds7
+        out.append(start8)
+        timers['F'] = seconds9
+        out.append(start10)
         return out
     return row
 
@@ -1513,135 +1508,26 @@ def _make_54(
     _start_action: Any,
     _stops: Any,
     kept6: Any,
+    seconds7: Any,
     sending: Any,
-    start7: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
                 if name not in kept6:
                     del timers[name]
                     out.append(_stops[name])
-        out.append(ToTU('request', event.message))
-        timers['Trying'] = 0.2
-        out.append(start7)
+        out.append(inst.sending or sending(inst))
+        timers['F'] = seconds7
+        out.append(start8)
         return out
     return row
 
 
 def _make_55(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    sending: Any,
-    start7: Any,
-    start8: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(inst.sending or sending(inst))
-        timers['A'] = 0.5
-        out.append(start7)
-        timers['B'] = 32.0
-        out.append(start8)
-        return out
-    return row
-
-
-def _make_56(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    sending: Any,
-    start7: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(inst.sending or sending(inst))
-        timers['B'] = 32.0
-        out.append(start7)
-        return out
-    return row
-
-
-def _make_57(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    sending: Any,
-    start7: Any,
-    start8: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(inst.sending or sending(inst))
-        timers['E'] = 0.5
-        out.append(start7)
-        timers['F'] = 32.0
-        out.append(start8)
-        return out
-    return row
-
-
-def _make_58(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    kept6: Any,
-    sending: Any,
-    start7: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept6:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.append(inst.sending or sending(inst))
-        timers['F'] = 32.0
-        out.append(start7)
-        return out
-    return row
-
-
-def _make_59(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1656,7 +1542,7 @@ def _make_59(
     timing10: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         if timers:
             for name in list(timers):
@@ -1668,7 +1554,7 @@ def _make_59(
     return row
 
 
-def _make_60(
+def _make_56(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1679,7 +1565,7 @@ def _make_60(
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         inst.last_response = message = response_to(inst.request, 100)
         out.append(SendMessage(message))
@@ -1688,7 +1574,7 @@ def _make_60(
     return row
 
 
-def _make_61(
+def _make_57(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1696,21 +1582,22 @@ def _make_61(
     _start_action: Any,
     _stops: Any,
     notice6: Any,
+    seconds7: Any,
     sending: Any,
-    start7: Any,
+    start8: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         out.append(notice6)
-        timers['Cancel'] = 32.0
-        out.append(start7)
+        timers['Cancel'] = seconds7
+        out.append(start8)
         inst.cancel_requested = True
         return out
     return row
 
 
-def _make_62(
+def _make_58(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1724,7 +1611,7 @@ def _make_62(
     timing9: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         out.extend(handler6(inst, decl7, event, action8, timing9))
         if 'Glare' in timers and not any(
@@ -1735,7 +1622,7 @@ def _make_62(
     return row
 
 
-def _make_63(
+def _make_59(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1746,7 +1633,7 @@ def _make_63(
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         restarted = False
         if inst.last_response is not None:
@@ -1762,7 +1649,7 @@ def _make_63(
     return row
 
 
-def _make_64(
+def _make_60(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1772,7 +1659,7 @@ def _make_64(
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         restarted = False
         out.append(inst.sending or sending(inst))
@@ -1782,7 +1669,7 @@ def _make_64(
     return row
 
 
-def _make_65(
+def _make_61(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1793,7 +1680,7 @@ def _make_65(
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         restarted = False
         out.append(inst.sending or sending(inst))
@@ -1808,7 +1695,7 @@ def _make_65(
     return row
 
 
-def _make_66(
+def _make_62(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1819,7 +1706,7 @@ def _make_66(
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         restarted = False
         out.append(inst.sending or sending(inst))
@@ -1834,23 +1721,24 @@ def _make_66(
     return row
 
 
-def _make_67(
+def _make_63(
     *,
     SendMessage: Any,
     StartTimer: Any,
     ToTU: Any,
     _start_action: Any,
     _stops: Any,
+    seconds6: Any,
     sending: Any,
-    start6: Any,
+    start7: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         restarted = False
         out.append(inst.sending or sending(inst))
-        timers['E'] = 4.0
-        out.append(start6)
+        timers['E'] = seconds6
+        out.append(start7)
         restarted = True
         if not restarted and 'E' in timers:
             del timers['E']
@@ -1858,7 +1746,7 @@ def _make_67(
     return row
 
 
-def _make_68(
+def _make_64(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1868,7 +1756,7 @@ def _make_68(
     sending: Any,
 ) -> Callable[[Instance, Any], list[Any]]:
     def row(inst: Instance, event: Any) -> list[Any]:
-        timers = inst.timers
+        timers: Any = inst.timers
         out: list[Any] = []
         timers.pop('Glare', None)
         return out
@@ -1876,73 +1764,69 @@ def _make_68(
 
 
 ROWS: dict[str, Callable[..., Any]] = {
-    "    inst.state = 'accepted'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['L'] = 32.0\n    out.append(start7)\n    return out\n": _make_0,
-    "    inst.state = 'accepted'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    timers['M'] = 32.0\n    out.append(start7)\n    return out\n": _make_1,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['G'] = 0.5\n    out.append(start7)\n    timers['H'] = 32.0\n    out.append(start8)\n    status = event.message.status\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_2,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['H'] = 32.0\n    out.append(start7)\n    status = event.message.status\n    if status is None or status in codes9:\n        out.extend(_outcomes(outcomes10, row11, event, inst))\n    return out\n": _make_3,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['J'] = 0.0\n    out.append(start7)\n    status = event.message.status\n    if status is None or status in codes9:\n        out.extend(_outcomes(outcomes10, row11, event, inst))\n    return out\n": _make_4,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['J'] = 32.0\n    out.append(start7)\n    status = event.message.status\n    if status is None or status in codes9:\n        out.extend(_outcomes(outcomes10, row11, event, inst))\n    return out\n": _make_5,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(SendMessage(ack_of(inst, event.message)))\n    out.append(ToTU('response', event.message))\n    timers['D'] = 0.0\n    out.append(start8)\n    status = event.message.status\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_6,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(SendMessage(ack_of(inst, event.message)))\n    out.append(ToTU('response', event.message))\n    timers['D'] = 32.0\n    out.append(start8)\n    status = event.message.status\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_7,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    timers['K'] = 0.0\n    out.append(start7)\n    status = event.message.status\n    if status is None or status in codes9:\n        out.extend(_outcomes(outcomes10, row11, event, inst))\n    return out\n": _make_8,
-    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    timers['K'] = 5.0\n    out.append(start7)\n    status = event.message.status\n    if status is None or status in codes9:\n        out.extend(_outcomes(outcomes10, row11, event, inst))\n    return out\n": _make_9,
-    "    inst.state = 'confirmed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    timers['I'] = 0.0\n    out.append(start7)\n    return out\n": _make_10,
-    "    inst.state = 'confirmed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    timers['I'] = 5.0\n    out.append(start7)\n    return out\n": _make_11,
-    "    inst.state = 'early'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_12,
-    "    inst.state = 'established'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_13,
-    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.extend(handler11(inst, decl8, event, action12, timing10))\n    return out\n": _make_14,
-    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_15,
-    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.append(notice11)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": _make_16,
-    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.append(notice11)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = event.message.status\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n": _make_17,
-    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.append(notice11)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = getattr(event.message, 'status', None)\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n": _make_18,
-    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.extend(handler11(inst, decl8, event, action12, timing10))\n    out.extend(handler13(inst, decl8, event, action14, timing10))\n    return out\n": _make_19,
-    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_20,
-    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": _make_21,
-    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice7)\n    timers['Cancel'] = 32.0\n    out.append(start8)\n    return out\n": _make_22,
-    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    return out\n": _make_23,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'B':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_24,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'Cancel':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    return out\n": _make_25,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'D':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_26,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'F':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_27,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'H':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_28,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'I':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_29,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'J':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_30,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'K':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_31,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'L':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_32,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'M':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_33,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    out.append(notice7)\n    return out\n": _make_34,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice7)\n    return out\n": _make_35,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    return out\n": _make_36,
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_37,
-    '    out = []\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    return out\n': _make_38,
-    '    out = []\n    inst.cancel_requested = True\n    return out\n': _make_39,
-    '    out = []\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n': _make_40,
-    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    out.extend(handler10(inst, decl7, event, action11, timing9))\n    out.extend(handler12(inst, decl7, event, action13, timing9))\n    return out\n': _make_41,
-    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    out.extend(handler10(inst, decl7, event, action11, timing9))\n    return out\n': _make_42,
-    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    out.extend(handler10(inst, decl7, event, action11, timing9))\n    status = event.message.status\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': _make_43,
-    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    return out\n': _make_44,
-    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    status = event.message.status\n    if status is None or status in codes11:\n        out.extend(_outcomes(outcomes12, row13, event, inst))\n    return out\n': _make_45,
-    "    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    status = getattr(event.message, 'status', None)\n    if status is None or status in codes11:\n        out.extend(_outcomes(outcomes12, row13, event, inst))\n    return out\n": _make_46,
-    '    return [SendMessage(ack_of(inst, event.message))]\n': _make_47,
-    "    return [ToTU('ack', event.message)]\n": _make_48,
-    "    return [ToTU('response', event.message)]\n": _make_49,
-    '    return []\n': _make_50,
-    '    return [notice6]\n': _make_51,
-    "    timers = inst.timers\n    out = []\n    if timers.pop('Trying', None) is not None:\n        out.append(stop6)\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": _make_52,
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    return out\n": _make_53,
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    timers['Trying'] = 0.2\n    out.append(start7)\n    return out\n": _make_54,
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['A'] = 0.5\n    out.append(start7)\n    timers['B'] = 32.0\n    out.append(start8)\n    return out\n": _make_55,
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['B'] = 32.0\n    out.append(start7)\n    return out\n": _make_56,
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['E'] = 0.5\n    out.append(start7)\n    timers['F'] = 32.0\n    out.append(start8)\n    return out\n": _make_57,
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['F'] = 32.0\n    out.append(start7)\n    return out\n": _make_58,
-    '    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n': _make_59,
-    "    timers = inst.timers\n    out = []\n    inst.last_response = message = response_to(inst.request, 100)\n    out.append(SendMessage(message))\n    timers.pop('Trying', None)\n    return out\n": _make_60,
-    "    timers = inst.timers\n    out = []\n    out.append(notice6)\n    timers['Cancel'] = 32.0\n    out.append(start7)\n    inst.cancel_requested = True\n    return out\n": _make_61,
-    "    timers = inst.timers\n    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    if 'Glare' in timers and not any(\n        type(a) is StartTimer and a.name == 'Glare' for a in out\n    ):\n        del timers['Glare']\n    return out\n": _make_62,
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    previous = timers.get('G')\n    if previous is not None:\n        timers['G'], start = backoff6[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'G' in timers:\n        del timers['G']\n    return out\n": _make_63,
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": _make_64,
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('A')\n    if previous is not None:\n        timers['A'], start = backoff6[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'A' in timers:\n        del timers['A']\n    return out\n": _make_65,
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('E')\n    if previous is not None:\n        timers['E'], start = backoff6[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": _make_66,
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    timers['E'] = 4.0\n    out.append(start6)\n    restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": _make_67,
-    "    timers = inst.timers\n    out = []\n    timers.pop('Glare', None)\n    return out\n": _make_68,
+    "    inst.state = 'accepted'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['L'] = seconds7\n    out.append(start8)\n    return out\n": _make_0,
+    "    inst.state = 'accepted'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    timers['M'] = seconds7\n    out.append(start8)\n    return out\n": _make_1,
+    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['G'] = seconds7\n    out.append(start8)\n    timers['H'] = seconds9\n    out.append(start10)\n    status = event.message.status\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": _make_2,
+    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['H'] = seconds7\n    out.append(start8)\n    status = event.message.status\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_3,
+    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    timers['J'] = seconds7\n    out.append(start8)\n    status = event.message.status\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_4,
+    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(SendMessage(ack_of(inst, event.message)))\n    out.append(ToTU('response', event.message))\n    timers['D'] = seconds8\n    out.append(start9)\n    status = event.message.status\n    if status is None or status in codes11:\n        out.extend(_outcomes(outcomes12, row13, event, inst))\n    return out\n": _make_5,
+    "    inst.state = 'completed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    timers['K'] = seconds7\n    out.append(start8)\n    status = event.message.status\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_6,
+    "    inst.state = 'confirmed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    timers['I'] = seconds7\n    out.append(start8)\n    return out\n": _make_7,
+    "    inst.state = 'early'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_8,
+    "    inst.state = 'established'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_9,
+    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.extend(handler11(inst, decl8, event, action12, timing10))\n    return out\n": _make_10,
+    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_11,
+    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.append(notice11)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": _make_12,
+    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.append(notice11)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = event.message.status\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n": _make_13,
+    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.append(notice11)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = getattr(event.message, 'status', None)\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n": _make_14,
+    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    out.extend(handler11(inst, decl8, event, action12, timing10))\n    out.extend(handler13(inst, decl8, event, action14, timing10))\n    return out\n": _make_15,
+    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n": _make_16,
+    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": _make_17,
+    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice7)\n    timers['Cancel'] = seconds8\n    out.append(start9)\n    return out\n": _make_18,
+    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    return out\n": _make_19,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'B':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_20,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'Cancel':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    return out\n": _make_21,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'D':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_22,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'F':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_23,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'H':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_24,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'I':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_25,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'J':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_26,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'K':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_27,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'L':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_28,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'M':\n                del timers[name]\n            elif name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    return out\n": _make_29,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    out.append(notice7)\n    return out\n": _make_30,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice7)\n    return out\n": _make_31,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    return out\n": _make_32,
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice7)\n    out.append(notice8)\n    status = getattr(getattr(event, 'message', None), 'status', None)\n    if status is None or status in codes10:\n        out.extend(_outcomes(outcomes11, row12, event, inst))\n    return out\n": _make_33,
+    '    out = []\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    return out\n': _make_34,
+    '    out = []\n    inst.cancel_requested = True\n    return out\n': _make_35,
+    '    out = []\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n': _make_36,
+    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    out.extend(handler10(inst, decl7, event, action11, timing9))\n    out.extend(handler12(inst, decl7, event, action13, timing9))\n    return out\n': _make_37,
+    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    out.extend(handler10(inst, decl7, event, action11, timing9))\n    return out\n': _make_38,
+    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    out.extend(handler10(inst, decl7, event, action11, timing9))\n    status = event.message.status\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': _make_39,
+    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    return out\n': _make_40,
+    '    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    status = event.message.status\n    if status is None or status in codes11:\n        out.extend(_outcomes(outcomes12, row13, event, inst))\n    return out\n': _make_41,
+    "    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    status = getattr(event.message, 'status', None)\n    if status is None or status in codes11:\n        out.extend(_outcomes(outcomes12, row13, event, inst))\n    return out\n": _make_42,
+    '    return [SendMessage(ack_of(inst, event.message))]\n': _make_43,
+    "    return [ToTU('ack', event.message)]\n": _make_44,
+    "    return [ToTU('response', event.message)]\n": _make_45,
+    '    return []\n': _make_46,
+    '    return [notice6]\n': _make_47,
+    "    timers = inst.timers\n    out = []\n    if timers.pop('Trying', None) is not None:\n        out.append(stop6)\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": _make_48,
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    return out\n": _make_49,
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    timers['Trying'] = seconds7\n    out.append(start8)\n    return out\n": _make_50,
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['A'] = seconds7\n    out.append(start8)\n    timers['B'] = seconds9\n    out.append(start10)\n    return out\n": _make_51,
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['B'] = seconds7\n    out.append(start8)\n    return out\n": _make_52,
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['E'] = seconds7\n    out.append(start8)\n    timers['F'] = seconds9\n    out.append(start10)\n    return out\n": _make_53,
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['F'] = seconds7\n    out.append(start8)\n    return out\n": _make_54,
+    '    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept6:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler7(inst, decl8, event, action9, timing10))\n    return out\n': _make_55,
+    "    timers = inst.timers\n    out = []\n    inst.last_response = message = response_to(inst.request, 100)\n    out.append(SendMessage(message))\n    timers.pop('Trying', None)\n    return out\n": _make_56,
+    "    timers = inst.timers\n    out = []\n    out.append(notice6)\n    timers['Cancel'] = seconds7\n    out.append(start8)\n    inst.cancel_requested = True\n    return out\n": _make_57,
+    "    timers = inst.timers\n    out = []\n    out.extend(handler6(inst, decl7, event, action8, timing9))\n    if 'Glare' in timers and not any(\n        type(a) is StartTimer and a.name == 'Glare' for a in out\n    ):\n        del timers['Glare']\n    return out\n": _make_58,
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    previous = timers.get('G')\n    if previous is not None:\n        timers['G'], start = backoff6[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'G' in timers:\n        del timers['G']\n    return out\n": _make_59,
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": _make_60,
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('A')\n    if previous is not None:\n        timers['A'], start = backoff6[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'A' in timers:\n        del timers['A']\n    return out\n": _make_61,
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('E')\n    if previous is not None:\n        timers['E'], start = backoff6[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": _make_62,
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    timers['E'] = seconds6\n    out.append(start7)\n    restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": _make_63,
+    "    timers = inst.timers\n    out = []\n    timers.pop('Glare', None)\n    return out\n": _make_64,
 }
