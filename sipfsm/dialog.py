@@ -2162,7 +2162,11 @@ class DialogSet:
         if self._creation is not None:
             raise self._error(event, "the dialog set already has its initial INVITE")
         inst = self._new_instance()
-        actions = self.engine.start(inst, event)
+        engine = self.engine
+        if type(engine) is TableMachine:  # (a direct call in the compiled build)
+            actions = engine.start(inst, event)
+        else:
+            actions = engine.start(inst, event)
         self._creation = event
         self.role = inst.role
         self.call_id = inst.call_id

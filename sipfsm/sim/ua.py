@@ -77,7 +77,7 @@ from sipfsm.events import (
 from sipfsm.frozen import replace
 from sipfsm.matching import Matcher, TransactionKey, machine_for
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
-from sipfsm.runtime import Engine, Instance
+from sipfsm.runtime import Engine, Instance, TableMachine
 from sipfsm.sim.element import Context, RunError
 from sipfsm.sim.scenario import ElementSpec, Step
 from sipfsm.sim.tu import ScriptedTU
@@ -407,7 +407,10 @@ class UserAgent:
     ) -> Tx:
         self._tx_ids += 1
         engine = self.machines.transactions[machine]
-        inst, actions = engine.create(event)
+        if type(engine) is TableMachine:  # (a direct call in the compiled build)
+            inst, actions = engine.create(event)
+        else:
+            inst, actions = engine.create(event)
         tx = Tx(f"{machine}-{self._tx_ids}", machine, peer, call, engine, inst)
         self.txs[tx.id] = tx
         assert inst.request is not None
@@ -419,8 +422,12 @@ class UserAgent:
         """Give ``event`` to the transaction; False when the machine refused a message from
         the network (discarded, as RFC 3261 §17 leaves such messages unmatched)."""
         before = tx.inst.state
+        engine = tx.engine
         try:
-            actions = tx.engine.handle(tx.inst, event)
+            if type(engine) is TableMachine:  # (a direct call in the compiled build)
+                actions = engine.handle(tx.inst, event)
+            else:
+                actions = engine.handle(tx.inst, event)
         except LocalProtocolError:
             raise
         except ProtocolError as exc:
@@ -878,8 +885,12 @@ class UserAgent:
         )
         before = tx.inst.state
         event = TUResponse(response)
+        engine = tx.engine
         try:
-            actions = tx.engine.handle(tx.inst, event)
+            if type(engine) is TableMachine:  # (a direct call in the compiled build)
+                actions = engine.handle(tx.inst, event)
+            else:
+                actions = engine.handle(tx.inst, event)
         except LocalProtocolError as exc:
             self._error(step.where if step is not None else "UA core", str(exc))
             return
