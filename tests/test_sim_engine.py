@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.sim.engine import EventLoop, Stream, derive_seed, mix64
+from sipfsm.sim.engine import EventLoop, Stream, derive_seed, mix64, mix_words
 
 
 def test_callbacks_run_in_virtual_time_order_with_now_set() -> None:
@@ -118,6 +118,29 @@ def test_derived_seeds_are_fixed_integers_distinct_per_stream() -> None:
     assert len(seeds) == 64
 
 
+def _splitmix64_finaliser(x: int) -> int:
+    """splitmix64's finaliser as published, on Python's unbounded integers."""
+    mask = (1 << 64) - 1
+    x = (x + 0x9E3779B97F4A7C15) & mask
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
+    return x ^ (x >> 31)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_mixing_on_32_bit_halves_is_the_splitmix64_finaliser(x: int) -> None:
+    assert mix64(x) == _splitmix64_finaliser(x)
+    high, low = mix_words(x >> 32, x & 0xFFFFFFFF)
+    assert (high << 32) | low == _splitmix64_finaliser(x)
+    assert 0 <= high < 2**32 and 0 <= low < 2**32
+
+
+def test_mixing_carries_across_the_halves_at_the_edges() -> None:
+    for x in (0, 1, 2**32 - 1, 2**32, 2**63, 2**64 - 1, 0x6180_83C8_80B5_83EA):
+        assert mix64(x) == _splitmix64_finaliser(x)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), max_size=30))
 def test_the_loop_visits_every_event_once_in_nondecreasing_time(delays: list[float]) -> None:
@@ -148,6 +171,38 @@ def test_a_stream_is_fixed_by_its_seed_and_draws_inside_the_open_unit_interval(s
     assert draws == [b.random() for _ in range(50)]
     assert all(0.0 < u < 1.0 for u in draws)
     assert len(set(draws)) > 45  # not stuck (a seed never leaves a component all zero)
+
+
+class _IntegerMRG32k3a:
+    """MRG32k3a on Python integers, seeded as `Stream` seeds: the reference the stream's
+    double arithmetic must reproduce exactly."""
+
+    M1, M2 = 4294967087, 4294944443
+
+    def __init__(self, seed: int) -> None:
+        low, high = seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF
+        m1, m2 = self.M1, self.M2
+        self.s = [low % m1, high % m1, (low ^ high) % m1 or 1]
+        self.s += [high % m2, low % m2, (low + high) % m2 or 1]
+
+    def random(self) -> float:
+        s10, s11, s12, s20, s21, s22 = self.s
+        p1 = (1403580 * s11 - 810728 * s10) % self.M1
+        p2 = (527612 * s22 - 1370589 * s20) % self.M2
+        self.s = [s11, s12, p1, s21, s22, p2]
+        return (p1 - p2 if p1 > p2 else p1 - p2 + self.M1) * (1.0 / 4294967088)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_the_stream_in_doubles_draws_exactly_what_integer_arithmetic_draws(seed: int) -> None:
+    reference = _IntegerMRG32k3a(seed)
+    stream = Stream(seed)
+    from_words = Stream.of_words(seed >> 32, seed & 0xFFFFFFFF)
+    for _ in range(200):
+        expected = reference.random()
+        assert stream.random() == expected
+        assert from_words.random() == expected
 
 
 def test_streams_of_different_seeds_differ() -> None:

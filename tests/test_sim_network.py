@@ -19,9 +19,9 @@ import pytest
 
 from sipfsm.message import Message, Request, response_to
 from sipfsm.sim.element import Recorder
-from sipfsm.sim.engine import EventLoop
+from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants
-from sipfsm.sim.network import Network, link_seed, network_key
+from sipfsm.sim.network import Network, link_seed, link_stream, network_key, network_words
 from sipfsm.sim.scenario import Delay, DropRule, LinkSpec, MessagePattern, NetworkSpec
 
 INVITE = Request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bK1", sent_by="alice")
@@ -229,3 +229,13 @@ def test_each_link_has_its_own_stream_fixed_by_the_run_seed_and_its_place() -> N
     assert len(seeds) == 180  # distinct for every run seed and link
     assert link_seed(network_key(7), 3) == link_seed(network_key(7), 3)
     assert len({network_key(seed) for seed in range(1000)}) == 1000
+
+
+def test_a_link_stream_from_the_key_halves_is_the_stream_of_its_link_seed() -> None:
+    for seed in (0, 7, 2**40 + 3, 2**64 - 1, -5):
+        high, low = network_words(seed)
+        key = network_key(seed)
+        assert (high << 32) | low == key
+        for index in (1, 5, 2**33 + 1):
+            a, b = link_stream((high, low), index), Stream(link_seed(key, index))
+            assert [a.random() for _ in range(20)] == [b.random() for _ in range(20)]

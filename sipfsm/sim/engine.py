@@ -24,9 +24,19 @@ from typing import Any, Final
 from sipfsm.errors import RunawayError
 from sipfsm.sim.values import Entry, Handle
 
-__all__ = ["Entry", "EventLoop", "Handle", "RunawayError", "Stream", "derive_seed", "mix64"]
+__all__ = [
+    "Entry",
+    "EventLoop",
+    "Handle",
+    "RunawayError",
+    "Stream",
+    "derive_seed",
+    "mix64",
+    "mix_words",
+]
 
 _MASK: Final = (1 << 64) - 1
+_M32: Final = 0xFFFFFFFF
 _push: Final = heapq.heappush
 
 
@@ -38,9 +48,56 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+# `_mix` again, on the two 32-bit halves of its argument, with every product taken of
+# 16-bit limbs: each intermediate value then stays a machine integer in the compiled build
+# (whose fast path multiplies numbers below 2**30), where 64-bit values are boxed big
+# integers and a mix cost about 4,500 instructions; this one costs a tenth of that. The
+# constants below are _mix's, cut into limbs. tests/test_sim_engine.py checks the two agree.
+_GOLDEN_HI: Final = 0x9E3779B9
+_GOLDEN_LO: Final = 0x7F4A7C15
+_C1: Final = (0xBF58, 0x476D, 0x1CE4, 0xE5B9)
+_C2: Final = (0x94D0, 0x49BB, 0x1331, 0x11EB)
+
+
+def _mul_lo(a: int, b1: int, b0: int) -> int:
+    """``a * b mod 2**32`` (``a < 2**32``; ``b = b1 << 16 | b0``)."""
+    a0 = a & 0xFFFF
+    return (a0 * b0 + (((a0 * b1 + (a >> 16) * b0) & 0xFFFF) << 16)) & _M32
+
+
+def _times(high: int, low: int, c: tuple[int, int, int, int]) -> tuple[int, int]:
+    """``(high << 32 | low) * c mod 2**64`` as its halves; ``c`` as four 16-bit limbs,
+    the most significant first."""
+    c3, c2, c1, c0 = c
+    l1 = low >> 16
+    l0 = low & 0xFFFF
+    mid = l0 * c1 + l1 * c0
+    bottom = l0 * c0 + ((mid & 0xFFFF) << 16)
+    top = l1 * c1 + (mid >> 16) + (bottom >> 32)  # (low * c's low half) >> 32
+    return (top + _mul_lo(high, c1, c0) + _mul_lo(low, c3, c2)) & _M32, bottom & _M32
+
+
+def mix_words(high: int, low: int) -> tuple[int, int]:
+    """`mix64` of ``high << 32 | low`` (both below ``2**32``), as its two halves ``(high,
+    low)``: what a link's `Stream` is seeded with (`Stream.of_words`)."""
+    low += _GOLDEN_LO
+    high = (high + _GOLDEN_HI + (low >> 32)) & _M32
+    low &= _M32
+    low ^= ((low >> 30) | (high << 2)) & _M32
+    high ^= high >> 30
+    high, low = _times(high, low, _C1)
+    low ^= ((low >> 27) | (high << 5)) & _M32
+    high ^= high >> 27
+    high, low = _times(high, low, _C2)
+    low ^= ((low >> 31) | (high << 1)) & _M32
+    high ^= high >> 31
+    return high, low
+
+
 def mix64(x: int) -> int:
     """One round of `derive_seed`'s mixing (splitmix64's finaliser) of a 64-bit integer."""
-    return _mix(x & _MASK)
+    high, low = mix_words((x >> 32) & _M32, x & _M32)
+    return (high << 32) | low
 
 
 def derive_seed(seed: int, *parts: int) -> int:
@@ -56,15 +113,15 @@ def derive_seed(seed: int, *parts: int) -> int:
 
 # MRG32k3a (P. L'Ecuyer, "Good parameters and implementations for combined multiple
 # recursive random number generators", Operations Research 47(1), 1999): the generator of
-# ns-3's and SSJ's random streams. Every product fits in 53 bits, so it runs on machine
-# integers in the compiled build and on small ints in CPython, and seeding it is six
-# assignments (a Mersenne Twister costs microseconds to seed, twice per simulated call).
-_M1: Final = 4294967087
-_M2: Final = 4294944443
-_A12: Final = 1403580
-_A13N: Final = 810728
-_A21: Final = 527612
-_A23N: Final = 1370589
+# ns-3's and SSJ's random streams. Every product fits in 53 bits, so it runs exactly on
+# machine doubles (see `Stream`), and seeding it is six assignments (a Mersenne Twister
+# costs microseconds to seed, twice per simulated call).
+_M1: Final = 4294967087.0
+_M2: Final = 4294944443.0
+_A12: Final = 1403580.0
+_A13N: Final = 810728.0
+_A21: Final = 527612.0
+_A23N: Final = 1370589.0
 _NORM: Final = 1.0 / 4294967088  # 1 / (_M1 + 1)
 
 
@@ -72,25 +129,40 @@ class Stream:
     """One random stream of a run (a link's losses, delays, reordering and duplicates):
     MRG32k3a, seeded from a 64-bit seed (`derive_seed`). ``random()`` is uniform on the open
     interval (0, 1), with 32 bits of resolution; ``uniform`` and ``expovariate`` are drawn
-    from it as `random.Random`'s are."""
+    from it as `random.Random`'s are.
+
+    The state is kept in floats, as in L'Ecuyer's own implementation: every product and
+    difference is an integer below 2**53, so double arithmetic is exact (and the float
+    ``%`` is too), and the compiled build runs it on machine doubles -- its fast integer
+    path stops at factors below 2**30, and these are 32-bit."""
 
     __slots__ = ("_s10", "_s11", "_s12", "_s20", "_s21", "_s22")
 
     def __init__(self, seed: int) -> None:
-        low = seed & 0xFFFFFFFF
-        high = (seed >> 32) & 0xFFFFFFFF
-        self._s10 = low % _M1
-        self._s11 = high % _M1
-        self._s12 = (low ^ high) % _M1 or 1  # the first three are never all zero
-        self._s20 = high % _M2
-        self._s21 = low % _M2
-        self._s22 = (low + high) % _M2 or 1  # nor the last three
+        self._seed((seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF)
+
+    def _seed(self, high: int, low: int) -> None:
+        self._s10 = float(low % 4294967087)
+        self._s11 = float(high % 4294967087)
+        self._s12 = float((low ^ high) % 4294967087 or 1)  # the first three: never all 0
+        self._s20 = float(high % 4294944443)
+        self._s21 = float(low % 4294944443)
+        self._s22 = float((low + high) % 4294944443 or 1)  # nor the last three
+
+    @classmethod
+    def of_words(cls, high: int, low: int) -> Stream:
+        """``Stream(high << 32 | low)``, from the halves of the seed (`mix_words`)."""
+        stream = cls(0)
+        stream._seed(high, low)
+        return stream
 
     @classmethod
     def of_state(cls, state: tuple[int, int, int, int, int, int]) -> Stream:
         """A stream in the given state (the published test vectors start from one)."""
         stream = cls(0)
-        stream._s10, stream._s11, stream._s12, stream._s20, stream._s21, stream._s22 = state
+        stream._s10, stream._s11, stream._s12, stream._s20, stream._s21, stream._s22 = (
+            float(x) for x in state
+        )
         return stream
 
     def random(self) -> float:

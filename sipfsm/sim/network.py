@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from sipfsm.message import Message
 from sipfsm.sim.element import Recorder
-from sipfsm.sim.engine import EventLoop, Stream, mix64
+from sipfsm.sim.engine import EventLoop, Stream, mix64, mix_words
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
 
@@ -71,7 +71,17 @@ class WireMessage:
 def network_key(seed: int) -> int:
     """What the seeds of a run's links are derived from: the run's seed mixed once (with a
     constant of the network's own); each link's seed mixes it once more with its place."""
-    return mix64(seed ^ _NETWORK_STREAM)
+    high, low = network_words(seed)
+    return (high << 32) | low
+
+
+def network_words(seed: int) -> tuple[int, int]:
+    """`network_key` as its two 32-bit halves ``(high, low)`` (`mix_words`: 64-bit values
+    are boxed big integers in the compiled build, their halves machine integers)."""
+    return mix_words(
+        ((seed >> 32) & 0xFFFFFFFF) ^ (_NETWORK_STREAM >> 32),
+        (seed & 0xFFFFFFFF) ^ (_NETWORK_STREAM & 0xFFFFFFFF),
+    )
 
 
 #: The network's constant in `network_key` (any fixed 64-bit constant; this one is the
@@ -83,6 +93,12 @@ def link_seed(key: int, index: int) -> int:
     """The seed of the random stream of link ``index`` (`Network.link_index`) in a run
     whose `network_key` is ``key``: one more round of mixing per link."""
     return mix64(key ^ index)
+
+
+def link_stream(words: tuple[int, int], index: int) -> Stream:
+    """``Stream(link_seed(key, index))``, from the halves of ``key`` (`network_words`)."""
+    high, low = mix_words(words[0] ^ ((index >> 32) & 0xFFFFFFFF), words[1] ^ (index & 0xFFFFFFFF))
+    return Stream.of_words(high, low)
 
 
 class Link:
@@ -107,7 +123,7 @@ class Link:
     def __init__(
         self,
         spec: LinkSpec,
-        seed: int,
+        rng: Stream,
         reliable: bool,
         drops_on_tcp: bool,
         loss: float | None,
@@ -116,7 +132,7 @@ class Link:
         assert spec.delay is not None and spec.reorder_delay is not None
         self.spec = spec
         self.index = index  # the link's place among the run's (its seed's stream)
-        self.rng = Stream(seed)
+        self.rng = rng
         self.reliable = reliable
         self.delay = spec.delay
         #: the delay when it is fixed (drawing it then takes nothing from the generator)
@@ -163,12 +179,12 @@ class Network:
     __slots__ = (
         "_deliver",
         "_invariants",
+        "_key",
         "_links",
         "_loop",
         "_recorder",
         "decisions",
         "drops_on_tcp",
-        "key",
         "log",
         "loss",
         "names",
@@ -199,7 +215,7 @@ class Network:
         self.reliable = transport == "tcp"
         self.drops_on_tcp = spec.drops_on_tcp
         self.seed = seed
-        self.key = network_key(seed)
+        self._key = network_words(seed)  # (`network_key`'s halves)
         self.loss = loss
         self._links: dict[tuple[str, str], Link] = {}
         self.log: list[WireMessage] = []
@@ -214,7 +230,7 @@ class Network:
             index = self.link_index(src, dst)
             found = Link(
                 _link_spec(self.spec, src, dst),
-                link_seed(self.key, index),
+                link_stream(self._key, index),
                 self.reliable,
                 self.drops_on_tcp,
                 self.loss,
@@ -225,7 +241,7 @@ class Network:
 
     def link_index(self, src: str, dst: str) -> int:
         """The link's place: its stream is seeded with ``link_seed(network_key(run seed),
-        index)``."""
+        index)`` (`link_stream`)."""
         return self._index(src) * (len(self.names) + 1) + self._index(dst) + 1
 
     def only_loss_draws(self) -> bool:

@@ -33,7 +33,7 @@ from sipfsm.sim.element import Context, Element, Recorder, RunError
 from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants, Violation
 from sipfsm.sim.memo import ByIdentity
-from sipfsm.sim.network import Network, WireMessage, link_seed, network_key
+from sipfsm.sim.network import Network, WireMessage, link_stream, network_words
 from sipfsm.sim.scenario import (
     ElementSpec,
     LibraryEntry,
@@ -279,11 +279,11 @@ class _Paths:
             return None
         self.tries += 1
         generators: dict[int, Stream] = {}
-        key = network_key(seed)
+        key = network_words(seed)
         while type(node) is _Draw:
             rng = generators.get(node.index)
             if rng is None:
-                rng = generators[node.index] = Stream(link_seed(key, node.index))
+                rng = generators[node.index] = link_stream(key, node.index)
             node = node.next.get(rng.random() < node.loss)
             if node is None:
                 if self.tries >= _REUSE_TRIAL and self.hits * 8 < self.tries:
