@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.sim.engine import EventLoop, Stream, derive_seed, mix64, mix_words
+from sipfsm.errors import RunawayError
+from sipfsm.sim.engine import EventLoop, Handle, Stream, derive_seed, mix64, mix_words
 
 
 def test_callbacks_run_in_virtual_time_order_with_now_set() -> None:
@@ -98,6 +99,96 @@ def test_call_later_entries_share_the_order_and_cancelling_of_handles() -> None:
     loop.cancel(entry)  # one that already ran: ignored
     with pytest.raises(ValueError, match="delay must be a number >= 0"):
         loop.call_later(-1.0, seen.append, ("never",))
+
+
+def test_a_handle_reads_its_callback_until_it_runs_or_is_cancelled() -> None:
+    loop = EventLoop()
+    seen: list[str] = []
+    handle = loop.schedule(2.5, seen.append, "x")
+    assert isinstance(handle, Handle)
+    assert (handle.time, handle.fn, handle.args, handle.cancelled) == (
+        2.5,
+        seen.append,
+        ("x",),
+        False,
+    )
+    loop.cancel(handle)
+    assert handle.cancelled and handle.fn is None and handle.args == ()
+    loop.run()
+    assert seen == []
+    ran = loop.schedule(1.0, seen.append, "y")
+    loop.run()
+    assert seen == ["y"] and ran.cancelled and ran.fn is None  # it ran: nothing left to run
+
+
+def test_a_posted_entry_runs_after_the_entries_already_due_at_its_time() -> None:
+    loop = EventLoop()
+    seen: list[str] = []
+    loop.schedule(1.0, seen.append, "scheduled")
+    loop.post(Handle(seen.append, ("posted",)), 1.0)
+    loop.post(Handle(seen.append, ("posted earlier",)), 0.5)
+    loop.run()
+    assert seen == ["posted earlier", "scheduled", "posted"]
+    with pytest.raises(ValueError, match="delay must be a number >= 0"):
+        loop.post(Handle(seen.append, ("never",)), math.nan)
+
+
+def test_a_cancelled_entry_does_not_move_the_clock() -> None:
+    loop = EventLoop()
+    loop.cancel(loop.schedule(5.0, lambda: None))
+    assert loop.run() == 0
+    assert loop.now == 0.0 and loop.pending == 0
+
+
+def test_a_runaway_run_stops_at_the_limit_and_the_rest_still_runs_in_order() -> None:
+    loop = EventLoop()
+    seen: list[int] = []
+    for i in range(5):
+        loop.schedule(1.0, seen.append, i)
+    with pytest.raises(RunawayError, match="more than 2 events by virtual time 1 s"):
+        loop.run(limit=2)
+    assert seen == [0, 1]
+    assert loop.run() == 3  # the entry that was refused, then the rest, once each
+    assert seen == [0, 1, 2, 3, 4]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.booleans(), st.booleans()),
+        max_size=25,
+    )
+)
+def test_entries_run_by_time_then_by_scheduling_order_whatever_they_add_while_running(
+    plan: list[tuple[float, bool, bool]],
+) -> None:
+    # each entry may schedule a follow-up (delay 0 or 0.5) when it runs, and may be
+    # cancelled; the order must be that of a sort by (time, scheduling number)
+    loop = EventLoop()
+    ran: list[tuple[float, int]] = []
+    counter = [0]
+
+    def add(delay: float, follow: bool) -> Handle:
+        counter[0] += 1
+        number = counter[0]
+
+        def body() -> None:
+            ran.append((loop.now, number))
+            if follow:
+                add(0.0 if number % 2 else 0.5, False)
+
+        return loop.schedule(delay, body)
+
+    cancelled = []
+    for delay, follow, cancel in plan:
+        handle = add(delay, follow)
+        if cancel:
+            loop.cancel(handle)
+            cancelled.append(handle)
+    loop.run()
+    assert ran == sorted(ran)
+    assert len(ran) == len({number for _, number in ran})
+    assert all(h.cancelled for h in cancelled)
 
 
 def test_the_loops_random_stream_is_stream_0_of_the_seed_made_when_first_asked_for() -> None:

@@ -1,18 +1,16 @@
-"""The values a run hands out (sipfsm.sim.values): a scheduled callback's handle reads its
-heap entry; run errors and violations travel between processes (sweeps pickle results)
-and to JSON unchanged, on the compiled build as on the source."""
+"""The values a run hands out (sipfsm.sim.values): run errors and violations travel
+between processes (sweeps pickle results) and to JSON unchanged, on the compiled build as
+on the source."""
 
 from __future__ import annotations
 
 import pickle
 
 from sipfsm import native
-from sipfsm.sim import element, engine, invariants, run
-from sipfsm.sim.engine import EventLoop
+from sipfsm.sim import element, invariants, run
 from sipfsm.sim.run import simulate
 from sipfsm.sim.values import (
     ExpectationResult,
-    Handle,
     RunError,
     RunSummary,
     SimResult,
@@ -20,25 +18,7 @@ from sipfsm.sim.values import (
 )
 
 
-def test_a_handle_is_its_own_heap_entry_and_reads_it() -> None:
-    loop = EventLoop()
-    seen: list[str] = []
-    handle = loop.schedule(2.5, seen.append, "x")
-    assert isinstance(handle, Handle) and isinstance(handle, list)
-    assert (handle.time, handle.fn, handle.args, handle.cancelled) == (
-        2.5,
-        seen.append,
-        ("x",),
-        False,
-    )
-    loop.cancel(handle)
-    assert handle.cancelled and handle.fn is None and handle.args == ()
-    loop.run()
-    assert seen == []
-
-
 def test_the_values_are_the_ones_their_modules_export() -> None:
-    assert engine.Handle is Handle
     assert element.RunError is RunError
     assert invariants.Violation is Violation
     assert (run.SimResult, run.RunSummary, run.ExpectationResult) == (
@@ -52,7 +32,7 @@ def test_the_values_module_is_never_compiled_so_its_classes_stay_plain_python() 
     assert "sipfsm/sim/values.py" not in native.COMPILED
     assert all(
         not hasattr(cls, "__mypyc_attrs__")
-        for cls in (Handle, RunError, Violation, SimResult, RunSummary, ExpectationResult)
+        for cls in (RunError, Violation, SimResult, RunSummary, ExpectationResult)
     )
 
 

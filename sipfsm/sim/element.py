@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sipfsm.sim.invariants import Invariants
     from sipfsm.sim.network import Network
 
-__all__ = ["Context", "Element", "Recorder", "RunError"]
+__all__ = ["Agent", "Context", "Element", "Recorder", "RunError"]
 
 
 class Element(Protocol):
@@ -53,6 +53,46 @@ class Element(Protocol):
 
     def live_transactions(self) -> list[str]:
         """The transactions that have not ended (each should have: the leak check)."""
+
+
+class Agent:
+    """A base for elements written in the simulator's compiled modules (the UA): the
+    context and the run call an `Agent`'s methods directly in the compiled build, and any
+    other `Element` through Python's calling convention. It adds nothing else."""
+
+    __slots__ = ()
+
+    def start(self, ctx: Context) -> None:
+        raise NotImplementedError
+
+    def receive(self, ctx: Context, message: Message, src: str) -> None:
+        raise NotImplementedError
+
+    def timer(self, ctx: Context, key: Hashable) -> None:
+        raise NotImplementedError
+
+
+class _Timer(Entry):
+    """A timer of an element, as the event loop keeps it (`Context.set_timer`)."""
+
+    __slots__ = ("ctx", "key")
+
+    def __init__(self, ctx: Context, key: Hashable) -> None:
+        self.time = 0.0
+        self.seq = 0
+        self.live = True
+        self.ctx: Context | None = ctx
+        self.key = key
+
+    def fire(self) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            self.ctx = None
+            ctx._fire(self.key)
+
+    def cancel(self) -> None:
+        self.live = False
+        self.ctx = None
 
 
 class Recorder:
@@ -117,7 +157,7 @@ class Context:
         self._network = network
         self.recorder = recorder
         self._invariants = invariants
-        self._timers: dict[Hashable, Entry] = {}
+        self._timers: dict[Hashable, _Timer] = {}
 
     @property
     def now(self) -> float:
@@ -150,29 +190,33 @@ class Context:
         """(Re)start the timer ``key``: `Element.timer` is called ``seconds`` from now."""
         timers = self._timers
         old = timers.get(key)
-        if old is not None:  # EventLoop.cancel, written out
-            old[2] = None
-            old[3] = ()
-        timers[key] = self._loop.call_later(seconds, self._fire, (key,))
+        if old is not None:
+            old.cancel()
+        entry = _Timer(self, key)
+        self._loop.post(entry, seconds)
+        timers[key] = entry
 
     def cancel_timer(self, key: Hashable) -> None:
         entry = self._timers.pop(key, None)
-        if entry is not None:  # EventLoop.cancel, written out
-            entry[2] = None
-            entry[3] = ()
+        if entry is not None:
+            entry.cancel()
 
     def timer_running(self, key: Hashable) -> bool:
         return key in self._timers
 
     def cancel_all_timers(self) -> None:
-        for handle in self._timers.values():
-            self._loop.cancel(handle)
+        for entry in self._timers.values():
+            entry.cancel()
         self._timers.clear()
 
     def _fire(self, key: Hashable) -> None:
         self._timers.pop(key, None)
         element = self.element
-        if element is not None:
+        if element is None:
+            return
+        if isinstance(element, Agent):  # (a direct call in the compiled build)
+            element.timer(self, key)
+        else:
             element.timer(self, key)
 
     def close(self) -> None:

@@ -1,10 +1,15 @@
 """The simulator's clock: a discrete-event loop on virtual time.
 
-Nothing here sleeps or reads a clock. Callbacks are kept in a heap ordered by ``(time,
-sequence)``: events due at the same virtual time run in the order they were scheduled, so
-a run is a pure function of what was scheduled -- the same inputs give the same run.
-Cancelling is lazy (a cancelled entry stays in the heap and is skipped when it comes up),
-which keeps `schedule` and `cancel` O(log n) and O(1).
+Nothing here sleeps or reads a clock. A scheduled callback is an `Entry`, kept in a heap
+ordered by ``(time, sequence)``: events due at the same virtual time run in the order they
+were scheduled, so a run is a pure function of what was scheduled -- the same inputs give
+the same run. Cancelling is lazy (a cancelled entry stays in the heap and is skipped when
+it comes up), which keeps scheduling O(log n) and `cancel` O(1).
+
+An entry is run by its own `Entry.fire`, which the compiled build calls directly, and
+compares with its own `Entry.__lt__`, which it compiles; the simulator's own entries -- a
+context's timer, a message arriving -- are `Entry` subclasses that call their element or
+the network directly too, and `schedule` wraps any callable.
 
 All randomness of a run comes from generators seeded from the run's seed, never from the
 global `random` state: a link's `Stream` and the loop's own generator from a seed mixed by
@@ -22,7 +27,6 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from sipfsm.errors import RunawayError
-from sipfsm.sim.values import Entry, Handle
 
 __all__ = [
     "Entry",
@@ -38,6 +42,7 @@ __all__ = [
 _MASK: Final = (1 << 64) - 1
 _M32: Final = 0xFFFFFFFF
 _push: Final = heapq.heappush
+_pop: Final = heapq.heappop
 
 
 def _mix(x: int) -> int:
@@ -185,9 +190,66 @@ class Stream:
         return -math.log(1.0 - self.random()) / lambd
 
 
+class Entry:
+    """A scheduled callback as the loop keeps it: due at ``time``; ``live`` until it runs or
+    is cancelled. A subclass says what running it does (`fire`) and lets go of what it
+    holds when cancelled (`cancel`)."""
+
+    __slots__ = ("live", "seq", "time")
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.seq = 0
+        self.live = True
+
+    def __lt__(self, other: Entry) -> bool:
+        """Earlier due, or due at the same time and scheduled first (``seq``)."""
+        return self.time < other.time or (self.time == other.time and self.seq < other.seq)
+
+    def fire(self) -> None:
+        """Run the callback (the loop calls it once, after marking the entry not live)."""
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Disarm the entry (one that already ran is left as it is)."""
+        self.live = False
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the entry ran or was cancelled."""
+        return not self.live
+
+
+class Handle(Entry):
+    """A scheduled call of ``fn(*args)`` (`EventLoop.schedule`); `EventLoop.cancel` disarms
+    it. ``fn`` is ``None`` once it ran or was cancelled."""
+
+    __slots__ = ("args", "fn")
+
+    def __init__(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.time = 0.0
+        self.seq = 0
+        self.live = True
+        self.fn: Callable[..., None] | None = fn
+        self.args = args
+
+    def fire(self) -> None:
+        fn = self.fn
+        args = self.args
+        self.fn = None
+        self.args = ()
+        if fn is not None:
+            fn(*args)
+
+    def cancel(self) -> None:
+        self.live = False
+        self.fn = None
+        self.args = ()
+
+
 class EventLoop:
-    """A heap of entries ``[time, seq, fn, args]`` (`Entry`); ``now`` is the virtual time
-    of the callback running (or of the last one run)."""
+    """A heap of scheduled callbacks (`Entry`); ``now`` is the virtual time of the callback
+    running (or of the last one run)."""
 
     __slots__ = ("_heap", "_rng", "_seed", "_seq", "now")
 
@@ -213,59 +275,59 @@ class EventLoop:
 
     def schedule(self, delay: float, fn: Callable[..., None], *args: Any) -> Handle:
         """Run ``fn(*args)`` ``delay`` virtual seconds from now (``delay >= 0``)."""
-        if not delay >= 0:  # also rejects NaN
-            raise ValueError(f"a delay must be a number >= 0, got {delay!r}")
-        self._seq = seq = self._seq + 1
-        handle = Handle((self.now + delay, seq, fn, args))
-        _push(self._heap, handle)
+        handle = Handle(fn, args)
+        self.post(handle, delay)
         return handle
 
-    def call_later(self, delay: float, fn: Callable[..., None], args: tuple[Any, ...]) -> Entry:
-        """`schedule` for the simulator's own elements, which run a callback per event:
-        ``args`` as a tuple, and the bare heap entry back (`cancel` takes it too)."""
+    def call_later(self, delay: float, fn: Callable[..., None], args: tuple[Any, ...]) -> Handle:
+        """`schedule` with ``args`` as a tuple."""
+        handle = Handle(fn, args)
+        self.post(handle, delay)
+        return handle
+
+    def post(self, entry: Entry, delay: float) -> None:
+        """Run ``entry`` (`Entry.fire`) ``delay`` virtual seconds from now (``delay >=
+        0``), after every entry already due at that time. (``entry`` is scheduled once.)"""
         if not delay >= 0:  # also rejects NaN
             raise ValueError(f"a delay must be a number >= 0, got {delay!r}")
-        self._seq = seq = self._seq + 1
-        entry = [self.now + delay, seq, fn, args]
+        entry.time = self.now + delay
+        self._seq = entry.seq = self._seq + 1
         _push(self._heap, entry)
-        return entry
 
-    def cancel(self, handle: Entry | None) -> None:
-        """Disarm ``handle`` (a handle that already ran, or ``None``, is ignored)."""
-        if handle is not None:
-            handle[2] = None
-            handle[3] = ()
+    def cancel(self, entry: Entry | None) -> None:
+        """Disarm ``entry`` (one that already ran, or ``None``, is ignored)."""
+        if entry is not None:
+            entry.cancel()
 
     @property
     def pending(self) -> int:
         """How many callbacks are scheduled and not cancelled."""
-        return sum(1 for entry in self._heap if entry[2] is not None)
+        return sum(1 for entry in self._heap if entry.live)
 
     def run(self, until: float | None = None, limit: int | None = None) -> int:
         """Run callbacks in time order until none is left or the next is due after
         ``until``; the clock then stands at the last callback's time. Returns how many
         callbacks ran; more than ``limit`` is a `RunawayError` (a run that never settles)."""
         heap = self._heap
-        pop = heapq.heappop
         count = 0
         last = math.inf if until is None else until
         most = sys.maxsize if limit is None else limit
         while heap:
             entry = heap[0]
-            time = entry[0]
+            time = entry.time
             if time > last:
                 return count
-            pop(heap)
-            fn = entry[2]
-            if fn is None:
+            if not entry.live:
+                _pop(heap)
                 continue
-            entry[2] = None
-            self.now = time
             count += 1
-            if count > most:
+            if count > most:  # (the entry stays due: a later run starts with it)
                 raise RunawayError(
                     f"more than {limit} events by virtual time {time:g} s: the run does not "
                     "settle (a timer or message loop)"
                 )
-            fn(*entry[3])
+            _pop(heap)
+            entry.live = False
+            self.now = time
+            entry.fire()
         return count

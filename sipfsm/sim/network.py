@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from sipfsm.message import Message
 from sipfsm.sim.element import Recorder
-from sipfsm.sim.engine import EventLoop, Stream, mix64, mix_words
+from sipfsm.sim.engine import Entry, EventLoop, Stream, mix64, mix_words
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
 
@@ -99,6 +99,34 @@ def link_stream(words: tuple[int, int], index: int) -> Stream:
     """``Stream(link_seed(key, index))``, from the halves of ``key`` (`network_words`)."""
     high, low = mix_words(words[0] ^ ((index >> 32) & 0xFFFFFFFF), words[1] ^ (index & 0xFFFFFFFF))
     return Stream.of_words(high, low)
+
+
+class _Arrival(Entry):
+    """A message on its way, as the event loop keeps it (`Network.transmit`)."""
+
+    __slots__ = ("dst", "message", "network", "ref", "src")
+
+    def __init__(
+        self, network: Network, src: str, dst: str, message: Message, ref: int | None
+    ) -> None:
+        self.time = 0.0
+        self.seq = 0
+        self.live = True
+        self.network: Network | None = network
+        self.src = src
+        self.dst = dst
+        self.message = message
+        self.ref = ref
+
+    def fire(self) -> None:
+        network = self.network
+        if network is not None:
+            self.network = None
+            network._arrive(self.src, self.dst, self.message, self.ref)
+
+    def cancel(self) -> None:
+        self.live = False
+        self.network = None
 
 
 class Link:
@@ -311,7 +339,7 @@ class Network:
         if link.reliable:  # TCP keeps the order of a connection
             arrival = max(arrival, link.last_arrival)
             link.last_arrival = arrival
-        loop.call_later(arrival - now, self._arrive, (src, dst, message, ref))
+        loop.post(_Arrival(self, src, dst, message, ref), arrival - now)
         if link.duplicate and rng.random() < link.duplicate:
             entry.duplicated = True
             if recording:
@@ -324,10 +352,9 @@ class Network:
                     text="the network duplicated it",
                     ref=ref,
                 )
-            loop.call_later(
+            loop.post(
+                _Arrival(self, src, dst, message, ref),
                 fixed if fixed is not None else link.delay.sample(rng),
-                self._arrive,
-                (src, dst, message, ref),
             )
 
     def _arrive(self, src: str, dst: str, message: Message, ref: int | None = None) -> None:

@@ -29,7 +29,7 @@ from sipfsm.dialog import random_sources as dialog_random_sources
 from sipfsm.errors import UnknownName
 from sipfsm.message import Message, Response
 from sipfsm.model import ENGINES, timing_for
-from sipfsm.sim.element import Context, Element, Recorder, RunError
+from sipfsm.sim.element import Agent, Context, Element, Recorder, RunError
 from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants, Violation
 from sipfsm.sim.memo import ByIdentity
@@ -438,7 +438,11 @@ def simulate(
     contexts: dict[str, Context] = {}
 
     def deliver(dst: str, message: Message, src: str) -> None:
-        agents[dst].receive(contexts[dst], message, src)
+        agent = agents[dst]
+        if isinstance(agent, Agent):  # (a direct call in the compiled build)
+            agent.receive(contexts[dst], message, src)
+        else:
+            agent.receive(contexts[dst], message, src)
 
     network = Network(
         sc.network,

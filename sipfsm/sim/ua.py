@@ -78,7 +78,7 @@ from sipfsm.frozen import replace
 from sipfsm.matching import Matcher, TransactionKey, machine_for
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
 from sipfsm.runtime import Engine, Instance, TableMachine
-from sipfsm.sim.element import Context, RunError
+from sipfsm.sim.element import Agent, Context, RunError
 from sipfsm.sim.scenario import ElementSpec, Step
 from sipfsm.sim.tu import ScriptedTU
 from sipfsm.timers import Timing
@@ -227,8 +227,9 @@ class _Retransmit:
         self.interval = interval
 
 
-class UserAgent:
-    """A UA (UAC and UAS in one) driven by the simulator (`sipfsm.sim.element.Element`)."""
+class UserAgent(Agent):
+    """A UA (UAC and UAS in one) driven by the simulator (`sipfsm.sim.element.Element`; an
+    `Agent`, so the simulator calls it directly in the compiled build)."""
 
     __slots__ = (
         "_branches",

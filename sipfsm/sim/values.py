@@ -4,18 +4,17 @@ Python classes.
 The event loop, the network, the elements, the invariants and the runs themselves
 (`sipfsm.sim.engine`, `network`, `element`, `invariants`, `run`) are compiled by mypyc in
 the compiled build (`sipfsm.native`). A class defined in a compiled module becomes a native
-class, which cannot extend ``list`` and whose dataclasses cannot be unpickled. The values
-here leave a run -- a scheduled callback's `Handle`, a `RunError`, a `Violation`, and what
-a run hands back: its `SimResult` with its `ExpectationResult` list, and the `RunSummary`
-of many runs -- and results are sent between processes by sweeps, so they are defined in
-this module, which is never compiled. Each is imported from, and documented with, the
-module that makes it.
+class, whose dataclasses cannot be unpickled. The values here leave a run -- a `RunError`,
+a `Violation`, and what a run hands back: its `SimResult` with its `ExpectationResult`
+list, and the `RunSummary` of many runs -- and results are sent between processes by
+sweeps, so they are defined in this module, which is never compiled. Each is imported
+from, and documented with, the module that makes it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,45 +26,12 @@ if TYPE_CHECKING:
     from sipfsm.sim.trace import TraceRecord
 
 __all__ = [
-    "Entry",
     "ExpectationResult",
-    "Handle",
     "RunError",
     "RunSummary",
     "SimResult",
     "Violation",
 ]
-
-
-#: A scheduled callback as the heap holds it: ``[time, seq, fn, args]``; ``fn`` is ``None``
-#: once it ran or was cancelled. Entries order by time, then by scheduling order (``seq``
-#: is unique, so the rest is never compared).
-Entry = list[Any]
-
-
-class Handle(Entry):
-    """A scheduled callback (`EventLoop.schedule`); `EventLoop.cancel` disarms it. It is
-    its own heap entry (see `Entry`)."""
-
-    __slots__ = ()
-
-    @property
-    def time(self) -> float:
-        return float(self[0])
-
-    @property
-    def fn(self) -> Callable[..., None] | None:
-        fn: Callable[..., None] | None = self[2]
-        return fn
-
-    @property
-    def args(self) -> tuple[Any, ...]:
-        args: tuple[Any, ...] = self[3]
-        return args
-
-    @property
-    def cancelled(self) -> bool:
-        return self[2] is None
 
 
 @dataclass(frozen=True, slots=True)
