@@ -32,7 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sipfsm.errors import UnknownName
-from sipfsm.sim.run import SimResult, library, run_many, simulate
+from sipfsm.message import Request, Response
+from sipfsm.sim.network import WireMessage
+from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
@@ -608,3 +610,65 @@ def test_a_run_frees_its_objects_as_it_returns_without_the_cycle_collector(name:
     finally:
         gc.enable()
     assert left == 0, f"{name}: {left} objects were left in reference cycles"
+
+
+_TEXTS = st.sampled_from(["", "a", "b7", "1bc"])
+_WIRE = st.builds(
+    lambda request, status, method, cseq, to_tag, body, src, lost, retx: WireMessage(
+        0.0,
+        src,
+        "bob" if src == "alice" else "alice",
+        Request(method, cseq=cseq, to_tag=to_tag, body=body)
+        if request
+        else Response(status, "x", method, cseq=cseq, to_tag=to_tag, body=body),
+        retx,
+        lost,
+    ),
+    st.booleans(),
+    st.sampled_from([100, 180, 200, 481, 487]),
+    st.sampled_from(["INVITE", "BYE", "ACK"]),
+    st.integers(1, 2),
+    _TEXTS,
+    _TEXTS,
+    st.sampled_from(["alice", "bob"]),
+    st.booleans(),
+    st.booleans(),
+)
+_PATTERN = st.builds(
+    MessagePattern,
+    kind=st.sampled_from([None, "request", "response"]),
+    method=st.sampled_from([None, "INVITE", "BYE"]),
+    status=st.sampled_from([None, (100, 199), (200, 200), (400, 499)]),
+    cseq=st.sampled_from([None, 1, 2]),
+    in_dialog=st.sampled_from([None, True, False]),
+    body=st.sampled_from([None, True, False]),
+    src=st.sampled_from([None, "alice"]),
+    dst=st.sampled_from([None, "alice"]),
+    lost=st.sampled_from([None, True, False]),
+    retransmission=st.sampled_from([None, True, False]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WIRE, _WIRE, _PATTERN)
+def test_wire_messages_a_run_remembers_as_one_match_every_pattern_alike(
+    a: WireMessage, b: WireMessage, pattern: MessagePattern
+) -> None:
+    # a run remembers the patterns a wire message matches under _wire_key: two messages with
+    # the same key must match the same patterns (the key drops only what no pattern reads,
+    # such as the text of a tag or of a body beyond whether there is one)
+    if _wire_key(a) == _wire_key(b):
+        here = pattern.matches_wire(a.message, a.src, a.dst, a.lost, a.retransmission)
+        there = pattern.matches_wire(b.message, b.src, b.dst, b.lost, b.retransmission)
+        assert here == there
+
+
+def test_wire_messages_differing_only_in_their_tag_or_body_text_share_a_key() -> None:
+    def wire(to_tag: str, body: str) -> WireMessage:
+        return WireMessage(
+            1.0, "alice", "bob", Response(200, "OK", "INVITE", to_tag=to_tag, body=body)
+        )
+
+    assert _wire_key(wire("t1", "v=0")) == _wire_key(wire("t2", "v=1"))
+    assert _wire_key(wire("", "v=0")) != _wire_key(wire("t1", "v=0"))
+    assert _wire_key(wire("t1", "")) != _wire_key(wire("t1", "v=0"))

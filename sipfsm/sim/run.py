@@ -97,8 +97,10 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
 
 
 def _wire_key(w: WireMessage) -> tuple[Any, ...]:
-    """The fields of a wire message a `MessagePattern` reads (`MessagePattern.matches_wire`;
-    a request's status is 0): what `_Plan.hits` remembers the patterns it matches by."""
+    """What a `MessagePattern` reads of a wire message (`MessagePattern.matches_wire`; a
+    request's status is 0; of the To tag and the body, only whether there is one): what
+    `_Plan.hits` remembers the patterns it matches by. (A tag or body itself would be hashed
+    anew at every call: each call's messages carry strings of their own.)"""
     m = w.message
     status = m.status if isinstance(m, Response) else 0
     return (
@@ -109,8 +111,8 @@ def _wire_key(w: WireMessage) -> tuple[Any, ...]:
         type(m),
         m.method,
         m.cseq,
-        m.to_tag,
-        m.body,
+        bool(m.to_tag),
+        bool(m.body),
         status,
     )
 
