@@ -449,15 +449,19 @@ def _is_initial(ctx: DialogInstance, event: Any) -> bool:
     callee's first re-INVITE may well carry the initial INVITE's CSeq number: the direction
     tells them apart. Requests of the initial INVITE go from caller to callee, its
     responses the other way."""
-    message = event.message
+    message = message_of(event)
     request = ctx.request  # the initial INVITE (`DialogInstance.initial_cseq`, inlined)
     initial_cseq = request.cseq if request is not None else -1
-    if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
-        return False
-    sent = isinstance(event, MessageSent)
+    # (each kind read on its own: the compiled build then reads the fields directly)
     if isinstance(message, Response):
-        return sent == (ctx.role == "callee")
-    return sent == (ctx.role == "caller")
+        if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
+            return False
+        return isinstance(event, MessageSent) == (ctx.role == "callee")
+    if isinstance(message, Request):
+        if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
+            return False
+        return isinstance(event, MessageSent) == (ctx.role == "caller")
+    raise AttributeError(f"{type(event).__name__} carries no message")
 
 
 def _initial_side(ctx: DialogInstance) -> str:
