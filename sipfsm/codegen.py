@@ -29,7 +29,7 @@ from typing import Any
 
 from sipfsm.decl import Action, MachineDecl, Outcome, TimerDecl, Transition
 from sipfsm.events import ReportOutcome, SendMessage, StartTimer, ToTU, message_of
-from sipfsm.message import Response, response_to
+from sipfsm.message import response_to, status_or_none
 from sipfsm.timers import Timing
 
 #: A compiled row: ``fn(instance, event) -> actions``.
@@ -379,12 +379,6 @@ if __name__ == "__main__":  # `make rows`
     target = Path(__file__).with_name("rows.py")
     target.write_text(ahead_of_time_source(), encoding="utf-8")
     print(f"wrote {len(every_row())} rows to {target}", file=sys.stderr)
-
-
-def status_or_none(message: object) -> int | None:
-    """A response's status; ``None`` for a request or no message (what a row's outcomes
-    are filtered by)."""
-    return message.status if isinstance(message, Response) else None
 
 
 def _starts_timers(lines: list[str]) -> bool:

@@ -137,6 +137,12 @@ def status_of(message: object) -> int:
     return message.status if isinstance(message, Response) else 0
 
 
+def status_or_none(message: object) -> int | None:
+    """A response's status; ``None`` for a request or no message (what a generated row's
+    outcomes are filtered by, `sipfsm.codegen`)."""
+    return message.status if isinstance(message, Response) else None
+
+
 def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
     """The first value of the header field ``name`` (case-insensitive, RFC 3261 §7.3.1)."""
     if not headers:
