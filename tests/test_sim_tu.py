@@ -10,10 +10,13 @@ the very request that set it off.
 
 from __future__ import annotations
 
-from sipfsm.message import Request, response_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sipfsm.message import Message, Request, Response, response_to
 from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import Action, MessagePattern, On, Step, parse
-from sipfsm.sim.tu import ScriptedTU
+from sipfsm.sim.tu import ScriptedTU, message_key
 
 INVITE = Request("INVITE", from_tag="a")
 REINVITE = Request("INVITE", from_tag="a", to_tag="b", cseq=2)
@@ -136,3 +139,64 @@ def test_never_answer_keeps_the_default_answer_away_and_the_transaction_leaks() 
     assert [w.message.summary() for w in r.wire] == ["OPTIONS (CSeq 1)"]
     assert [v.rule for v in r.violations] == ["leaked-transaction"]  # bob's NIST in Trying
     assert "nist-1" in r.violations[0].text and r.violations[0].element == "bob"
+
+
+_TEXTS = st.sampled_from(["", "a", "b7"])
+_MESSAGES = st.builds(
+    lambda is_request, status, method, cseq, to_tag, body: (
+        Request(method, cseq=cseq, to_tag=to_tag, body=body)
+        if is_request
+        else Response(status, "x", method, cseq=cseq, to_tag=to_tag, body=body)
+    ),
+    st.booleans(),
+    st.sampled_from([100, 180, 200, 481, 487]),
+    st.sampled_from(["INVITE", "BYE", "ACK"]),
+    st.integers(1, 2),
+    _TEXTS,
+    _TEXTS,
+)
+_PATTERNS = st.builds(
+    MessagePattern,
+    kind=st.sampled_from([None, "request", "response"]),
+    method=st.sampled_from([None, "INVITE", "BYE"]),
+    status=st.sampled_from([None, (100, 199), (200, 200), (400, 499)]),
+    cseq=st.sampled_from([None, 1, 2]),
+    in_dialog=st.sampled_from([None, True, False]),
+    body=st.sampled_from([None, True, False]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MESSAGES, _MESSAGES, _PATTERNS)
+def test_messages_with_the_same_key_match_every_pattern_alike(
+    a: Message, b: Message, pattern: MessagePattern
+) -> None:
+    # the script's index remembers the steps a message matches under its message_key
+    if message_key(a) == message_key(b):
+        assert pattern.matches(a) == pattern.matches(b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_PATTERNS, st.booleans()), max_size=6), st.lists(_MESSAGES, max_size=8))
+def test_on_steps_fire_as_their_patterns_read_each_message_whatever_was_seen_before(
+    patterns: list[tuple[MessagePattern, bool]], messages: list[Message]
+) -> None:
+    def steps() -> list[Step]:
+        out = []
+        for i, (pattern, repeat) in enumerate(patterns):
+            kind = "request" if pattern.kind != "response" else "response"
+            out.append(step(i, On(kind, pattern), repeat=repeat))  # type: ignore[arg-type]
+        return out
+
+    remembered, fresh = ScriptedTU(steps()), steps()
+    fired: set[int] = set()
+    for m in messages:
+        got = remembered.on_request(m) if isinstance(m, Request) else remembered.on_response(m)
+        kind = "request" if isinstance(m, Request) else "response"
+        expected = []
+        for s in fresh:
+            assert s.on is not None
+            if s.on.kind == kind and s.on.pattern.matches(m) and (s.repeat or s.index not in fired):
+                fired.add(s.index)
+                expected.append(s)
+        assert [s.index for s in got] == [s.index for s in expected]

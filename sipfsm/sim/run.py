@@ -27,7 +27,7 @@ from typing import Any, Final, cast
 
 from sipfsm.dialog import random_sources as dialog_random_sources
 from sipfsm.errors import UnknownName
-from sipfsm.message import Message, Response
+from sipfsm.message import Message
 from sipfsm.model import ENGINES, timing_for
 from sipfsm.sim.element import Agent, Context, Element, Recorder, RunError
 from sipfsm.sim.engine import EventLoop, Stream
@@ -44,6 +44,7 @@ from sipfsm.sim.scenario import (
     library,
     load,
 )
+from sipfsm.sim.tu import message_key
 from sipfsm.sim.ua import Machines, UserAgent
 from sipfsm.sim.values import ExpectationResult, RunSummary, SimResult
 
@@ -97,24 +98,10 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
 
 
 def _wire_key(w: WireMessage) -> tuple[Any, ...]:
-    """What a `MessagePattern` reads of a wire message (`MessagePattern.matches_wire`; a
-    request's status is 0; of the To tag and the body, only whether there is one): what
-    `_Plan.hits` remembers the patterns it matches by. (A tag or body itself would be hashed
-    anew at every call: each call's messages carry strings of their own.)"""
-    m = w.message
-    status = m.status if isinstance(m, Response) else 0
-    return (
-        w.src,
-        w.dst,
-        w.lost,
-        w.retransmission,
-        type(m),
-        m.method,
-        m.cseq,
-        bool(m.to_tag),
-        bool(m.body),
-        status,
-    )
+    """What a `MessagePattern` reads of a wire message (`MessagePattern.matches_wire`: the
+    wire fields, and `sipfsm.sim.tu.message_key` of the message): what `_Plan.hits`
+    remembers the patterns it matches by."""
+    return (w.src, w.dst, w.lost, w.retransmission, message_key(w.message))
 
 
 class _Plan:

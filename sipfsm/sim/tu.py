@@ -8,25 +8,42 @@ respond, never answer) is carried out by the user agent (`sipfsm.sim.ua`); this 
 keeps the book of which steps are waiting.
 
 The steps are sorted by what they wait for once per script (`_Index`, shared by every run
-of the same steps), so an event that no step waits for costs a lookup.
+of the same steps), so an event that no step waits for costs a lookup; and the index
+remembers which ``on`` steps a kind of message matches (`message_key`: the fields a
+`MessagePattern` reads), so the patterns are read once per kind of message, not per
+message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
-from sipfsm.message import Message, Request
+from sipfsm.message import Message, Request, Response
 from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.scenario import Step
 
-__all__ = ["ScriptedTU"]
+__all__ = ["ScriptedTU", "message_key"]
+
+
+def message_key(m: Message) -> tuple[Any, ...]:
+    """What a `MessagePattern` reads of a message (`MessagePattern.matches`): its kind,
+    its (CSeq) method and number, its status (0 for a request), and whether it has a To
+    tag and a body -- not their texts, which are new strings in every call."""
+    if isinstance(m, Response):
+        return (Response, m.method, m.cseq, bool(m.to_tag), bool(m.body), m.status)
+    return (type(m), m.method, m.cseq, bool(m.to_tag), bool(m.body), 0)
+
+
+#: How many kinds of message an index remembers the matching steps of (then it starts over).
+_MAX_KINDS: Final = 4096
 
 
 class _Index:
-    """The ``on`` steps of a script by what they wait for, in script order."""
+    """The ``on`` steps of a script by what they wait for, in script order; and, for each
+    kind of message seen (`message_key`), the request or response steps it matches."""
 
-    __slots__ = ("dialog", "events", "requests", "responses", "steps", "timed")
+    __slots__ = ("dialog", "events", "matched", "requests", "responses", "steps", "timed")
 
     def __init__(self, steps: tuple[Step, ...]) -> None:
         self.steps = steps
@@ -39,6 +56,19 @@ class _Index:
         for s, o in on:
             if o.kind == "dialog":
                 self.dialog[o.dialog] = (*self.dialog.get(o.dialog, ()), s)
+        self.matched: dict[tuple[Any, ...], tuple[Step, ...]] = {}
+
+    def matching(self, steps: tuple[Step, ...], message: Message) -> tuple[Step, ...]:
+        """The steps of ``steps`` (`requests` or `responses`) whose pattern ``message``
+        matches, in script order."""
+        key = (steps is self.requests, message_key(message))
+        found = self.matched.get(key)
+        if found is None:
+            found = tuple(s for s in steps if s.on is not None and s.on.pattern.matches(message))
+            if len(self.matched) >= _MAX_KINDS:
+                self.matched.clear()
+            self.matched[key] = found
+        return found
 
 
 _MAX_INDEXES: Final = 256
@@ -76,22 +106,18 @@ class ScriptedTU:
 
     def on_request(self, request: Request) -> list[Step]:
         """The steps a request reaching the UA core sets off (now marked as fired)."""
-        steps = self._index.requests
+        index = self._index
+        steps = index.requests
         if not steps:
             return []
-        return [
-            s for s in steps if s.on is not None and s.on.pattern.matches(request) and self._take(s)
-        ]
+        return [s for s in index.matching(steps, request) if self._take(s)]
 
     def on_response(self, response: Message) -> list[Step]:
-        steps = self._index.responses
+        index = self._index
+        steps = index.responses
         if not steps:
             return []
-        return [
-            s
-            for s in steps
-            if s.on is not None and s.on.pattern.matches(response) and self._take(s)
-        ]
+        return [s for s in index.matching(steps, response) if self._take(s)]
 
     def on_event(self, event: str, method: str) -> list[Step]:
         return [
