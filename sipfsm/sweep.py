@@ -270,14 +270,34 @@ class _Chunk:
     stop: int
 
 
+#: How many distinct scenarios a process keeps one object of (`_shared`).
+_MAX_SHARED = 64
+_shared_scenarios: dict[Scenario, Scenario] = {}
+
+
+def _shared(sc: Scenario) -> Scenario:
+    """This process's one object for the scenario ``sc`` equals. A chunk sent to a worker
+    arrives with a copy of its own, and what a run works out once per scenario and keeps --
+    its plan, and the kept runs that runs with the same draws reuse (`sipfsm.sim.run`) --
+    is kept per scenario object: without this, every chunk a worker ran started from
+    nothing, and two workers were slower than one."""
+    found = _shared_scenarios.get(sc)
+    if found is None:
+        if len(_shared_scenarios) >= _MAX_SHARED:
+            _shared_scenarios.clear()
+        _shared_scenarios[sc] = found = sc
+    return found
+
+
 def _run_chunk(chunk: _Chunk) -> tuple[int, _Tally]:
     """Run a chunk (in a worker process, a Dask worker, or here) and tally it."""
     tally = _Tally()
+    scenario = _shared(chunk.scenario)
     for run in range(chunk.start, chunk.stop):
         seed = run_seed(chunk.seed, chunk.point, run)
         try:
             result = simulate(
-                chunk.scenario,
+                scenario,
                 seed=seed,
                 loss=chunk.loss,
                 transport=chunk.transport,

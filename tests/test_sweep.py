@@ -204,3 +204,44 @@ def test_a_t1_sweep_sets_the_scenarios_t1_rfc3261_17_1_1_1() -> None:
     assert result.swept == ("t1",)
     assert [p.t1 for p in result.points] == [0.25, 1.0]
     assert all(p.counts["timeouts_408"] == 2 for p in result.points)
+
+
+def test_a_worker_keeps_one_object_per_scenario_whatever_copies_its_chunks_bring() -> None:
+    import pickle
+    from dataclasses import replace
+
+    from sipfsm.sim.scenario import load
+
+    sc = load("rfc3665-3.1")
+    copy = pickle.loads(pickle.dumps(sc))
+    assert copy is not sc and copy == sc
+    assert sw._shared(copy) is sw._shared(sc) is sw._shared(pickle.loads(pickle.dumps(sc)))
+    other = replace(sc, t1=1.0)
+    assert sw._shared(other) is other  # another scenario keeps its own
+
+
+def test_chunks_arriving_as_copies_reuse_the_runs_kept_by_earlier_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # as in a worker process: each chunk brings its own unpickled copy of the scenario; runs
+    # whose draws come out as a kept run's are reused across chunks, not only within one
+    import pickle
+
+    from sipfsm.sim import run as sim_run
+    from sipfsm.sim.scenario import load
+
+    sc = load("rfc3665-3.1")
+    made: list[int] = []
+    make_ua = sim_run.ELEMENTS["ua"]
+
+    def counted(spec: object, steps: object, machines: object, seed: int, *rest: object) -> object:
+        made.append(seed)
+        return make_ua(spec, steps, machines, seed, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(sim_run.ELEMENTS, "ua", counted)
+    chunk = sw._Chunk(pickle.loads(pickle.dumps(sc)), 0, 0.0, "udp", 5, 0, 50)
+    sw._run_chunk(chunk)
+    first = len(made)
+    later = sw._Chunk(pickle.loads(pickle.dumps(sc)), 0, 0.0, "udp", 5, 50, 100)
+    sw._run_chunk(later)
+    assert first > 0 and len(made) == first  # no loss: every later run is a kept one
