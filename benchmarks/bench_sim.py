@@ -21,8 +21,9 @@ side), 6 messages and 8 timers.
   again (the same result: tests/test_sim_run.py). Each round starts cold, from a fresh
   `Scenario` object. Goal: >= 20,000 calls/s on the table engine, judged with every call
   simulated; the goal line also gives the figure as simulate runs calls by default.
-* **sweeps**: `sipfsm.sweep.sweep` of the same call at 1% loss, in this process (one
-  worker) and in a pool of one process per core, and the speed-up.
+* **sweeps**: `sipfsm.sweep.sweep` of the same call at 1% loss (4,000 calls), and over
+  the loss range 0:0.3:0.05 (3,000 calls a point), each in this process (one worker) and
+  in a pool of one process per core, and the speed-up.
 * **memory**: ``--calls`` calls (100,000 by default) one after the other in this process,
   counted as `run_many` counts them; the peak resident set size of the process
   (``getrusage`` ``ru_maxrss``) before and after, with progress. Goal: under 1 GB.
@@ -146,20 +147,33 @@ def calls_per_second(sc: Scenario, smoke: bool) -> float:
 
 
 def sweeps(smoke: bool) -> None:
-    runs = 40 if smoke else 4000
     cores = os.cpu_count() or 1
-    seconds = {}
-    for workers in sorted({1, cores}):
-        start = time.perf_counter()
-        result = sweep(SCENARIO, loss=[LOSS], runs=runs, workers=workers)
-        seconds[workers] = time.perf_counter() - start
-        assert result.points[0].runs == runs
-    one = rate(runs, seconds[1])
-    print(f"sweep of {runs:,} calls at {LOSS:g} loss (no trace; outcomes counted by the runs):")
-    print(f"  1 worker: {one:,.0f} calls/s")
-    if cores > 1:
-        many = rate(runs, seconds[cores])
-        print(f"  {cores} workers: {many:,.0f} calls/s, speed-up {many / one:.2f}x")
+    runs = 40 if smoke else 4000
+    per_point = 10 if smoke else 3000
+    cases = [
+        (f"sweep of {runs:,} calls at {LOSS:g} loss", [LOSS], runs),
+        (
+            f"sweep of loss 0:0.3:0.05, {per_point:,} calls a point ({7 * per_point:,} calls)",
+            [round(0.05 * i, 2) for i in range(7)],
+            per_point,
+        ),
+    ]
+    for what, losses, n in cases:
+        seconds = {}
+        # the pool first: its workers are forked from this process, and would inherit what
+        # a sweep run here keeps (the plans and the runs reused by their draws), warm
+        for workers in sorted({1, cores}, reverse=True):
+            start = time.perf_counter()
+            result = sweep(SCENARIO, loss=losses, runs=n, workers=workers)
+            seconds[workers] = time.perf_counter() - start
+            assert all(point.runs == n for point in result.points)
+        total = n * len(losses)
+        one = rate(total, seconds[1])
+        print(f"{what} (no trace; outcomes counted by the runs):")
+        print(f"  1 worker: {one:,.0f} calls/s")
+        if cores > 1:
+            many = rate(total, seconds[cores])
+            print(f"  {cores} workers: {many:,.0f} calls/s, speed-up {many / one:.2f}x")
 
 
 def max_rss_mb() -> float:
