@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import threading
 from collections import Counter
 from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -270,22 +271,26 @@ class _Chunk:
     stop: int
 
 
-#: How many distinct scenarios a process keeps one object of (`_shared`).
+#: How many distinct scenarios a thread keeps one object of (`_shared`).
 _MAX_SHARED = 64
-_shared_scenarios: dict[Scenario, Scenario] = {}
+_per_thread = threading.local()
 
 
 def _shared(sc: Scenario) -> Scenario:
-    """This process's one object for the scenario ``sc`` equals. A chunk sent to a worker
+    """This thread's one object for the scenario ``sc`` equals. A chunk sent to a worker
     arrives with a copy of its own, and what a run works out once per scenario and keeps --
     its plan, and the kept runs that runs with the same draws reuse (`sipfsm.sim.run`) --
     is kept per scenario object: without this, every chunk a worker ran started from
-    nothing, and two workers were slower than one."""
-    found = _shared_scenarios.get(sc)
+    nothing, and two workers were slower than one. (Per thread: a Dask worker may run
+    chunks on several threads, and those caches are not shared between threads.)"""
+    kept: dict[Scenario, Scenario] | None = getattr(_per_thread, "scenarios", None)
+    if kept is None:
+        kept = _per_thread.scenarios = {}
+    found = kept.get(sc)
     if found is None:
-        if len(_shared_scenarios) >= _MAX_SHARED:
-            _shared_scenarios.clear()
-        _shared_scenarios[sc] = found = sc
+        if len(kept) >= _MAX_SHARED:
+            kept.clear()
+        kept[sc] = found = sc
     return found
 
 

@@ -206,18 +206,29 @@ def test_a_t1_sweep_sets_the_scenarios_t1_rfc3261_17_1_1_1() -> None:
     assert all(p.counts["timeouts_408"] == 2 for p in result.points)
 
 
-def test_a_worker_keeps_one_object_per_scenario_whatever_copies_its_chunks_bring() -> None:
+def test_a_worker_keeps_one_object_per_scenario_whatever_copies_its_chunks_bring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import pickle
+    import threading
     from dataclasses import replace
 
     from sipfsm.sim.scenario import load
 
+    monkeypatch.setattr(sw, "_per_thread", threading.local())  # as a new worker starts
     sc = load("rfc3665-3.1")
     copy = pickle.loads(pickle.dumps(sc))
     assert copy is not sc and copy == sc
     assert sw._shared(copy) is sw._shared(sc) is sw._shared(pickle.loads(pickle.dumps(sc)))
     other = replace(sc, t1=1.0)
     assert sw._shared(other) is other  # another scenario keeps its own
+    # each thread its own (a Dask worker's threads never share a scenario's caches)
+    fresh = pickle.loads(pickle.dumps(sc))
+    seen: list[object] = []
+    thread = threading.Thread(target=lambda: seen.append(sw._shared(fresh)))
+    thread.start()
+    thread.join()
+    assert seen[0] is fresh and sw._shared(fresh) is not fresh
 
 
 def test_chunks_arriving_as_copies_reuse_the_runs_kept_by_earlier_chunks(
@@ -226,10 +237,12 @@ def test_chunks_arriving_as_copies_reuse_the_runs_kept_by_earlier_chunks(
     # as in a worker process: each chunk brings its own unpickled copy of the scenario; runs
     # whose draws come out as a kept run's are reused across chunks, not only within one
     import pickle
+    import threading
 
     from sipfsm.sim import run as sim_run
     from sipfsm.sim.scenario import load
 
+    monkeypatch.setattr(sw, "_per_thread", threading.local())  # as a new worker starts
     sc = load("rfc3665-3.1")
     made: list[int] = []
     make_ua = sim_run.ELEMENTS["ua"]
