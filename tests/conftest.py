@@ -6,6 +6,9 @@
   actions, as the h11 ``ConnectionPair`` helper does for h11.
 * `PATHS` / `at`: the shortest event sequence that brings each transaction machine into
   each of its states, so a test of one arrow starts exactly in the arrow's source state.
+* `MESSAGES` / `PATTERNS`: hypothesis strategies of messages varied in every field a
+  scenario's `MessagePattern` reads, and of such patterns (the simulator's caches keyed by
+  those fields are checked against reading the patterns).
 
 The expected values in the tests are written from the RFC text, never read back from the
 declarations: the tests are the independent check of sipfsm/transaction.py.
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 from sipfsm.events import (
     Action,
@@ -32,6 +36,7 @@ from sipfsm.events import (
 from sipfsm.message import Request, Response, ack_for_non_2xx, response_to
 from sipfsm.model import declare, engine
 from sipfsm.runtime import Engine, Instance
+from sipfsm.sim.scenario import MessagePattern
 from sipfsm.timers import Timing
 
 UDP = Timing()
@@ -215,3 +220,40 @@ def shared_file(relative: str) -> Path:
             pytest.fail(f"{path} is missing: CI runs with shared/ beside the repository")
         pytest.skip(f"{path} is not available on this machine")
     return path
+
+
+# -- messages and patterns for the simulator's pattern caches ----------------------------------
+
+_TEXTS = st.sampled_from(["", "a", "b7", "1bc"])
+
+#: Requests and responses varied in what a `MessagePattern` reads: kind, (CSeq) method,
+#: status, CSeq number, and To tag and body (empty or not, and which text).
+MESSAGES = st.builds(
+    lambda is_request, status, method, cseq, to_tag, body: (
+        Request(method, cseq=cseq, to_tag=to_tag, body=body)
+        if is_request
+        else Response(status, "x", method, cseq=cseq, to_tag=to_tag, body=body)
+    ),
+    st.booleans(),
+    st.sampled_from([100, 180, 200, 481, 487]),
+    st.sampled_from(["INVITE", "BYE", "ACK"]),
+    st.integers(1, 2),
+    _TEXTS,
+    _TEXTS,
+)
+
+#: Message patterns over the fields `MESSAGES` varies, and the wire fields (`src`, `dst`,
+#: `lost`, `retransmission`) between the elements ``alice`` and ``bob``.
+PATTERNS = st.builds(
+    MessagePattern,
+    kind=st.sampled_from([None, "request", "response"]),
+    method=st.sampled_from([None, "INVITE", "BYE"]),
+    status=st.sampled_from([None, (100, 199), (200, 200), (400, 499)]),
+    cseq=st.sampled_from([None, 1, 2]),
+    in_dialog=st.sampled_from([None, True, False]),
+    body=st.sampled_from([None, True, False]),
+    src=st.sampled_from([None, "alice"]),
+    dst=st.sampled_from([None, "alice"]),
+    lost=st.sampled_from([None, True, False]),
+    retransmission=st.sampled_from([None, True, False]),
+)

@@ -28,11 +28,12 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import MESSAGES, PATTERNS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sipfsm.errors import UnknownName
-from sipfsm.message import Request, Response
+from sipfsm.message import Response
 from sipfsm.sim.network import WireMessage
 from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
@@ -612,45 +613,19 @@ def test_a_run_frees_its_objects_as_it_returns_without_the_cycle_collector(name:
     assert left == 0, f"{name}: {left} objects were left in reference cycles"
 
 
-_TEXTS = st.sampled_from(["", "a", "b7", "1bc"])
 _WIRE = st.builds(
-    lambda request, status, method, cseq, to_tag, body, src, lost, retx: WireMessage(
-        0.0,
-        src,
-        "bob" if src == "alice" else "alice",
-        Request(method, cseq=cseq, to_tag=to_tag, body=body)
-        if request
-        else Response(status, "x", method, cseq=cseq, to_tag=to_tag, body=body),
-        retx,
-        lost,
+    lambda message, src, lost, retx: WireMessage(
+        0.0, src, "bob" if src == "alice" else "alice", message, retx, lost
     ),
-    st.booleans(),
-    st.sampled_from([100, 180, 200, 481, 487]),
-    st.sampled_from(["INVITE", "BYE", "ACK"]),
-    st.integers(1, 2),
-    _TEXTS,
-    _TEXTS,
+    MESSAGES,
     st.sampled_from(["alice", "bob"]),
     st.booleans(),
     st.booleans(),
 )
-_PATTERN = st.builds(
-    MessagePattern,
-    kind=st.sampled_from([None, "request", "response"]),
-    method=st.sampled_from([None, "INVITE", "BYE"]),
-    status=st.sampled_from([None, (100, 199), (200, 200), (400, 499)]),
-    cseq=st.sampled_from([None, 1, 2]),
-    in_dialog=st.sampled_from([None, True, False]),
-    body=st.sampled_from([None, True, False]),
-    src=st.sampled_from([None, "alice"]),
-    dst=st.sampled_from([None, "alice"]),
-    lost=st.sampled_from([None, True, False]),
-    retransmission=st.sampled_from([None, True, False]),
-)
 
 
 @settings(max_examples=300, deadline=None)
-@given(_WIRE, _WIRE, _PATTERN)
+@given(_WIRE, _WIRE, PATTERNS)
 def test_wire_messages_a_run_remembers_as_one_match_every_pattern_alike(
     a: WireMessage, b: WireMessage, pattern: MessagePattern
 ) -> None:

@@ -10,10 +10,11 @@ the very request that set it off.
 
 from __future__ import annotations
 
+from conftest import MESSAGES, PATTERNS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.message import Message, Request, Response, response_to
+from sipfsm.message import Message, Request, response_to
 from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import Action, MessagePattern, On, Step, parse
 from sipfsm.sim.tu import ScriptedTU, message_key
@@ -141,33 +142,8 @@ def test_never_answer_keeps_the_default_answer_away_and_the_transaction_leaks() 
     assert "nist-1" in r.violations[0].text and r.violations[0].element == "bob"
 
 
-_TEXTS = st.sampled_from(["", "a", "b7"])
-_MESSAGES = st.builds(
-    lambda is_request, status, method, cseq, to_tag, body: (
-        Request(method, cseq=cseq, to_tag=to_tag, body=body)
-        if is_request
-        else Response(status, "x", method, cseq=cseq, to_tag=to_tag, body=body)
-    ),
-    st.booleans(),
-    st.sampled_from([100, 180, 200, 481, 487]),
-    st.sampled_from(["INVITE", "BYE", "ACK"]),
-    st.integers(1, 2),
-    _TEXTS,
-    _TEXTS,
-)
-_PATTERNS = st.builds(
-    MessagePattern,
-    kind=st.sampled_from([None, "request", "response"]),
-    method=st.sampled_from([None, "INVITE", "BYE"]),
-    status=st.sampled_from([None, (100, 199), (200, 200), (400, 499)]),
-    cseq=st.sampled_from([None, 1, 2]),
-    in_dialog=st.sampled_from([None, True, False]),
-    body=st.sampled_from([None, True, False]),
-)
-
-
 @settings(max_examples=300, deadline=None)
-@given(_MESSAGES, _MESSAGES, _PATTERNS)
+@given(MESSAGES, MESSAGES, PATTERNS)
 def test_messages_with_the_same_key_match_every_pattern_alike(
     a: Message, b: Message, pattern: MessagePattern
 ) -> None:
@@ -177,7 +153,7 @@ def test_messages_with_the_same_key_match_every_pattern_alike(
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(_PATTERNS, st.booleans()), max_size=6), st.lists(_MESSAGES, max_size=8))
+@given(st.lists(st.tuples(PATTERNS, st.booleans()), max_size=6), st.lists(MESSAGES, max_size=8))
 def test_on_steps_fire_as_their_patterns_read_each_message_whatever_was_seen_before(
     patterns: list[tuple[MessagePattern, bool]], messages: list[Message]
 ) -> None:
