@@ -78,9 +78,7 @@ class _Timer(Entry):
     __slots__ = ("ctx", "key")
 
     def __init__(self, ctx: Context, key: Hashable) -> None:
-        self.time = 0.0
-        self.seq = 0
-        self.live = True
+        super().__init__()
         self.ctx: Context | None = ctx
         self.key = key
 

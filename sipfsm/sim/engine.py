@@ -45,19 +45,19 @@ _push: Final = heapq.heappush
 _pop: Final = heapq.heappop
 
 
-def _mix(x: int) -> int:
-    """The splitmix64 finaliser: a bijection on 64-bit integers."""
-    x = (x + 0x9E3779B97F4A7C15) & _MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 31)
-
-
-# `_mix` again, on the two 32-bit halves of its argument, with every product taken of
-# 16-bit limbs: each intermediate value then stays a machine integer in the compiled build
-# (whose fast path multiplies numbers below 2**30), where 64-bit values are boxed big
-# integers and a mix cost about 4,500 instructions; this one costs a tenth of that. The
-# constants below are _mix's, cut into limbs. tests/test_sim_engine.py checks the two agree.
+# The splitmix64 finaliser, a bijection on 64-bit integers:
+#
+#     x = (x + 0x9E3779B97F4A7C15) mod 2**64
+#     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) mod 2**64
+#     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) mod 2**64
+#     return x ^ (x >> 31)
+#
+# computed on the two 32-bit halves of x, with every product taken of 16-bit limbs: each
+# intermediate value then stays a machine integer in the compiled build (whose fast path
+# multiplies numbers below 2**30), where 64-bit values are boxed big integers and a mix
+# cost about 4,500 instructions; this one costs a tenth of that. The constants below are
+# those above, cut into limbs; tests/test_sim_engine.py checks the result against the
+# formula.
 _GOLDEN_HI: Final = 0x9E3779B9
 _GOLDEN_LO: Final = 0x7F4A7C15
 _C1: Final = (0xBF58, 0x476D, 0x1CE4, 0xE5B9)
@@ -110,10 +110,10 @@ def derive_seed(seed: int, *parts: int) -> int:
     derived from the run's ``seed`` and small integers naming the stream (splitmix64
     mixing, one round per part). Integer arithmetic only: stable across Python versions
     and platforms."""
-    x = _mix(seed & _MASK)
+    x = mix64(seed)
     for part in parts:
-        x = _mix(x ^ (part & _MASK))
-    return _mix(x ^ len(parts))
+        x = mix64(x ^ (part & _MASK))
+    return mix64(x ^ len(parts))
 
 
 # MRG32k3a (P. L'Ecuyer, "Good parameters and implementations for combined multiple
@@ -121,6 +121,8 @@ def derive_seed(seed: int, *parts: int) -> int:
 # ns-3's and SSJ's random streams. Every product fits in 53 bits, so it runs exactly on
 # machine doubles (see `Stream`), and seeding it is six assignments (a Mersenne Twister
 # costs microseconds to seed, twice per simulated call).
+_M1_INT: Final = 4294967087
+_M2_INT: Final = 4294944443
 _M1: Final = 4294967087.0
 _M2: Final = 4294944443.0
 _A12: Final = 1403580.0
@@ -147,12 +149,12 @@ class Stream:
         self._seed((seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF)
 
     def _seed(self, high: int, low: int) -> None:
-        self._s10 = float(low % 4294967087)
-        self._s11 = float(high % 4294967087)
-        self._s12 = float((low ^ high) % 4294967087 or 1)  # the first three: never all 0
-        self._s20 = float(high % 4294944443)
-        self._s21 = float(low % 4294944443)
-        self._s22 = float((low + high) % 4294944443 or 1)  # nor the last three
+        self._s10 = float(low % _M1_INT)
+        self._s11 = float(high % _M1_INT)
+        self._s12 = float((low ^ high) % _M1_INT or 1)  # the first three: never all 0
+        self._s20 = float(high % _M2_INT)
+        self._s21 = float(low % _M2_INT)
+        self._s22 = float((low + high) % _M2_INT or 1)  # nor the last three
 
     @classmethod
     def of_words(cls, high: int, low: int) -> Stream:
@@ -227,9 +229,7 @@ class Handle(Entry):
     __slots__ = ("args", "fn")
 
     def __init__(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
-        self.time = 0.0
-        self.seq = 0
-        self.live = True
+        super().__init__()
         self.fn: Callable[..., None] | None = fn
         self.args = args
 

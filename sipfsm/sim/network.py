@@ -109,9 +109,7 @@ class _Arrival(Entry):
     def __init__(
         self, network: Network, src: str, dst: str, message: Message, ref: int | None
     ) -> None:
-        self.time = 0.0
-        self.seq = 0
-        self.live = True
+        super().__init__()
         self.network: Network | None = network
         self.src = src
         self.dst = dst

@@ -58,12 +58,13 @@ class _Index:
                 self.dialog[o.dialog] = (*self.dialog.get(o.dialog, ()), s)
         self.matched: dict[tuple[Any, ...], tuple[Step, ...]] = {}
 
-    def matching(self, steps: tuple[Step, ...], message: Message) -> tuple[Step, ...]:
-        """The steps of ``steps`` (`requests` or `responses`) whose pattern ``message``
-        matches, in script order."""
-        key = (steps is self.requests, message_key(message))
+    def matching(self, requests: bool, message: Message) -> tuple[Step, ...]:
+        """The `requests` (or `responses`) steps whose pattern ``message`` matches, in
+        script order."""
+        key = (requests, message_key(message))
         found = self.matched.get(key)
         if found is None:
+            steps = self.requests if requests else self.responses
             found = tuple(s for s in steps if s.on is not None and s.on.pattern.matches(message))
             if len(self.matched) >= _MAX_KINDS:
                 self.matched.clear()
@@ -107,17 +108,15 @@ class ScriptedTU:
     def on_request(self, request: Request) -> list[Step]:
         """The steps a request reaching the UA core sets off (now marked as fired)."""
         index = self._index
-        steps = index.requests
-        if not steps:
+        if not index.requests:
             return []
-        return [s for s in index.matching(steps, request) if self._take(s)]
+        return [s for s in index.matching(True, request) if self._take(s)]
 
     def on_response(self, response: Message) -> list[Step]:
         index = self._index
-        steps = index.responses
-        if not steps:
+        if not index.responses:
             return []
-        return [s for s in index.matching(steps, response) if self._take(s)]
+        return [s for s in index.matching(False, response) if self._take(s)]
 
     def on_event(self, event: str, method: str) -> list[Step]:
         return [
