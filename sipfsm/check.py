@@ -89,7 +89,7 @@ from sipfsm.matching import (
     transaction_key,
 )
 from sipfsm.message import Message, Request, Response
-from sipfsm.runtime import Engine, Instance, TableMachine
+from sipfsm.runtime import Engine, Instance, TableMachine, handle_event, start_instance
 from sipfsm.timers import TIMERS, Timing
 from sipfsm.wire import WireError, parse
 
@@ -824,12 +824,11 @@ class Checker:
         before = tx.state
         engine = tx.engine
         try:
-            if type(engine) is TableMachine:  # (a direct call in the compiled build)
-                actions: list[Any] = engine.start(tx, event) if create else engine.handle(tx, event)
-            elif create:
-                actions = engine.start(tx, event)  # type: ignore[attr-defined]
-            else:
-                actions = engine.handle(tx, event)
+            actions: list[Any] = (
+                start_instance(engine, tx, event)  # type: ignore[arg-type]
+                if create
+                else handle_event(engine, tx, event)
+            )
         except ProtocolError as exc:
             self._protocol_error(tx, exc, event, index)
             return None

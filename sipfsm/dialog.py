@@ -135,7 +135,14 @@ from sipfsm.events import (
     message_of,
 )
 from sipfsm.message import Message, Request, Response, status_of
-from sipfsm.runtime import Instance, TableMachine, handler, start_timer
+from sipfsm.runtime import (
+    Instance,
+    TableMachine,
+    handle_event,
+    handler,
+    start_instance,
+    start_timer,
+)
 from sipfsm.seeded import SeededRandom
 from sipfsm.timers import DEFAULT_TIMING, Timing
 
@@ -2166,11 +2173,7 @@ class DialogSet:
         if self._creation is not None:
             raise self._error(event, "the dialog set already has its initial INVITE")
         inst = self._new_instance()
-        engine = self.engine
-        if type(engine) is TableMachine:  # (a direct call in the compiled build)
-            actions = engine.start(inst, event)
-        else:
-            actions = engine.start(inst, event)
+        actions = start_instance(self.engine, inst, event)
         self._creation = event
         self.role = inst.role
         self.call_id = inst.call_id
@@ -2237,11 +2240,7 @@ class DialogSet:
         raise self._error(event, "not an input of a dialog")
 
     def _deliver(self, tag: str, inst: DialogInstance, event: Event) -> list[Routed]:
-        engine = self.engine
-        if type(engine) is TableMachine:  # (a direct call in the compiled build)
-            actions = engine.handle(inst, event)
-        else:
-            actions = engine.handle(inst, event)
+        actions = handle_event(self.engine, inst, event)
         remote = inst.remote_tag
         if remote and tag != remote:  # the first dialog took its tag
             del self.dialogs[tag]

@@ -707,6 +707,34 @@ class TableMachine:
         return "\n".join(self.compiled(row, state).source for row in rows)
 
 
+class Handles(Protocol):
+    """An engine as far as feeding an instance goes (`Engine`, the dialog's engines)."""
+
+    def handle(self, inst: Any, event: Event) -> list[RuntimeAction]: ...
+
+
+class Starts(Protocol):
+    """An engine as far as starting an instance goes (`TableMachine`, the dialog's)."""
+
+    def start(self, inst: Any, event: Event) -> list[RuntimeAction]: ...
+
+
+def handle_event(engine: Handles, inst: Any, event: Event) -> list[RuntimeAction]:
+    """``engine.handle(inst, event)``: in the compiled build a direct call when ``engine``
+    is the table engine, where a call through the protocol goes by name through Python's
+    calling convention (the reference engine is called that way)."""
+    if type(engine) is TableMachine:
+        return engine.handle(inst, event)
+    return engine.handle(inst, event)
+
+
+def start_instance(engine: Starts, inst: Any, event: Event) -> list[RuntimeAction]:
+    """``engine.start(inst, event)``, called as `handle_event` calls ``handle``."""
+    if type(engine) is TableMachine:
+        return engine.start(inst, event)
+    return engine.start(inst, event)
+
+
 def _event_key(state: str, event: Event) -> tuple[Any, ...]:
     """What the table engine remembers a step by (`TableMachine.handle` inlines it): the
     classifier's answer depends on nothing else."""
@@ -727,6 +755,8 @@ __all__ = [
     "TableMachine",
     "apply_transition",
     "creation_row",
+    "handle_event",
     "handler",
     "protocol_error",
+    "start_instance",
 ]

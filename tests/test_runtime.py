@@ -66,7 +66,9 @@ from sipfsm.runtime import (
     TableMachine,
     apply_transition,
     creation_row,
+    handle_event,
     protocol_error,
+    start_instance,
 )
 from sipfsm.timers import Timing
 from sipfsm.transaction import TRANSACTION_MACHINES
@@ -524,3 +526,20 @@ def test_table_and_transitions_engines_agree_on_every_sequence(
                 outcome.append((type(err), str(err)))
         assert outcome[0] == outcome[1]
         assert (table.state, table.timers) == (ref.state, ref.timers)
+
+
+def test_handle_event_and_start_instance_feed_either_engine_alike() -> None:
+    # the table engine is called directly, any other engine through its methods: the
+    # same actions and states either way (RFC 3261 §17.1.1.2: INVITE, then 180 and 200)
+    runs = []
+    for kind in ("table", "transitions"):
+        machine = engine("ict", kind=kind)
+        inst = Instance()
+        actions = [start_instance(machine, inst, TURequest(INVITE))]  # type: ignore[arg-type]
+        for status in (180, 200):
+            actions.append(handle_event(machine, inst, received(INVITE, status)))
+        runs.append((inst.state, actions))
+    assert runs[0] == runs[1]
+    assert runs[0][0] == "accepted"
+    with pytest.raises(ProtocolError, match="ict"):
+        handle_event(engine("ict"), Instance(), received(INVITE, 200))

@@ -77,7 +77,7 @@ from sipfsm.events import (
 from sipfsm.frozen import replace
 from sipfsm.matching import Matcher, TransactionKey, machine_for
 from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
-from sipfsm.runtime import Engine, Instance, TableMachine
+from sipfsm.runtime import Engine, Instance, TableMachine, handle_event
 from sipfsm.sim.element import Agent, Context, RunError
 from sipfsm.sim.scenario import ElementSpec, Step
 from sipfsm.sim.tu import ScriptedTU
@@ -423,12 +423,8 @@ class UserAgent(Agent):
         """Give ``event`` to the transaction; False when the machine refused a message from
         the network (discarded, as RFC 3261 §17 leaves such messages unmatched)."""
         before = tx.inst.state
-        engine = tx.engine
         try:
-            if type(engine) is TableMachine:  # (a direct call in the compiled build)
-                actions = engine.handle(tx.inst, event)
-            else:
-                actions = engine.handle(tx.inst, event)
+            actions = handle_event(tx.engine, tx.inst, event)
         except LocalProtocolError:
             raise
         except ProtocolError as exc:
@@ -886,12 +882,8 @@ class UserAgent(Agent):
         )
         before = tx.inst.state
         event = TUResponse(response)
-        engine = tx.engine
         try:
-            if type(engine) is TableMachine:  # (a direct call in the compiled build)
-                actions = engine.handle(tx.inst, event)
-            else:
-                actions = engine.handle(tx.inst, event)
+            actions = handle_event(tx.engine, tx.inst, event)
         except LocalProtocolError as exc:
             self._error(step.where if step is not None else "UA core", str(exc))
             return
