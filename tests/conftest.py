@@ -16,6 +16,7 @@ declarations: the tests are the independent check of sipfsm/transaction.py.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,19 +208,30 @@ def reported(machine: str, state: str, code: int, profile: str = "rfc6026") -> R
     raise AssertionError(f"no outcome {code} declared for {machine} {state} ({profile})")
 
 
-#: ``shared/`` sits beside the repository (as on the developers' machines and in CI).
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: The suite's own data (RFC texts, the seed text of the Chinese catalogue), with their sources
+#: in ``tests/data/README.md``: the tests read nothing outside the repository.
+DATA = Path(__file__).resolve().parent / "data"
 
 
-def shared_file(relative: str) -> Path:
-    """A file of ``shared/`` (the RFC texts, the user's seed text). Missing: a skip on a
-    developer's machine, a failure under CI, where it must be there."""
-    path = SHARED / relative
+def data_file(relative: str) -> Path:
+    """A file of ``tests/data/``; missing, the test fails (the file is part of the repository)."""
+    path = DATA / relative
     if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: CI runs with shared/ beside the repository")
-        pytest.skip(f"{path} is not available on this machine")
+        pytest.fail(f"{path} is missing: tests/data/ is part of the repository")
     return path
+
+
+def optional(module: str, extra: str) -> None:
+    """Skip a test whose optional extra (``pip install 'sipfsm[EXTRA]'``) is not installed;
+    under CI, where `make test` installs every extra, fail instead."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} is missing: under CI every extra is installed ([{extra}])")
+        pytest.skip(
+            f"{module} is not installed (pip install 'sipfsm[{extra}]')", allow_module_level=True
+        )
 
 
 # -- messages and patterns for the simulator's pattern caches ----------------------------------

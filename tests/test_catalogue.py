@@ -6,7 +6,7 @@ import re
 from types import MappingProxyType
 
 import pytest
-from conftest import shared_file
+from conftest import data_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,7 +45,7 @@ def _rfc3261_sections() -> dict[int, tuple[str, str]]:
     """
     heading = re.compile(r"^(21\.\d\.\d+) (\d{3}) (.+?)\s*$")
     found: dict[int, tuple[str, str]] = {}
-    for line in shared_file(RFC3261_TXT).read_text(encoding="utf-8").splitlines():
+    for line in data_file(RFC3261_TXT).read_text(encoding="utf-8").splitlines():
         match = heading.match(line)
         if match:
             found[int(match.group(2))] = (match.group(1), match.group(3))
@@ -128,7 +128,7 @@ def test_487_description_says_it_is_never_the_response_to_cancel_itself() -> Non
 
 def test_chinese_descriptions_do_not_copy_the_seed_text() -> None:
     lines = [
-        line.strip() for line in shared_file(SEED_ZH_TXT).read_text(encoding="utf-8").splitlines()
+        line.strip() for line in data_file(SEED_ZH_TXT).read_text(encoding="utf-8").splitlines()
     ]
     sentences = {
         sentence.strip()

@@ -47,6 +47,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from conftest import optional
 from test_graph import IDLE, MACHINES, PARENT, hostile_decl
 
 from sipfsm import export, model
@@ -71,7 +72,7 @@ from sipfsm.message import Request, Response
 from sipfsm.render import printable
 from sipfsm.runtime import Classifier, Instance, TableMachine
 
-statemachine = pytest.importorskip("statemachine")
+optional("statemachine", "dev")
 from statemachine.io import load  # noqa: E402
 
 # -- JSON -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import optional
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -128,6 +129,7 @@ def _closed_port() -> int:
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    optional("distributed", "dask")
     monkeypatch.setattr(sw, "DASK_CONNECT_TIMEOUT", 0.5)
     address = f"tcp://127.0.0.1:{_closed_port()}"
     with pytest.raises(SchedulerError) as caught:
@@ -139,6 +141,7 @@ def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyP
 
 
 def test_a_chart_is_png_or_svg(tmp_path: Path, pool_result: SweepResult) -> None:
+    optional("matplotlib", "plot")
     assert plot(pool_result, tmp_path / "rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in plot(pool_result, tmp_path / "rates.svg").read_bytes()[:2000]
     with pytest.raises(SweepError, match=r"must end in \.png or \.svg"):
@@ -161,6 +164,7 @@ def test_one_worker_and_two_give_the_same_results(pool_result: SweepResult) -> N
 
 
 def test_a_dask_local_cluster_gives_the_process_pool_results(pool_result: SweepResult) -> None:
+    optional("distributed", "dask")
     on_dask = sweep("rfc3665-3.1", dask="local", **SMALL)  # type: ignore[arg-type]
     assert on_dask == pool_result
     assert json.dumps(on_dask.to_json()) == json.dumps(pool_result.to_json())

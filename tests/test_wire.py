@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sipfsm.message import Request, Response
 from sipfsm.wire import WireError, _parse_strict, content_length, parse, parse_address, parse_via
 
-RFC4475 = Path(__file__).resolve().parents[2] / "shared" / "rfc" / "rfc4475.txt"
+RFC4475 = Path(__file__).resolve().parent / "data" / "rfc" / "rfc4475.txt"
 _PAGE_BREAK = re.compile(r"\n+Sparks, et al\.[^\n]*\[Page \d+\]\n\f\nRFC 4475[^\n]*\n+")
 
 
