@@ -39,16 +39,16 @@ $(STAMP): pyproject.toml setup.py
 	SIPFSM_PURE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The compiled build (sipfsm/native.py, docs/performance.md): mypyc compiles the hot modules
+# The compiled build (sipfsm/engine/native.py, docs/performance.md): mypyc compiles the hot modules
 # from the same source into C extensions beside them; rebuilt whenever a module changes.
 build: system-deps $(BUILT)
 
-# sipfsm/rows.py: the rows of every machine compiled ahead of time, generated from the
+# sipfsm/engine/rows.py: the rows of every machine compiled ahead of time, generated from the
 # declarations (tests/test_codegen.py fails when it is stale)
 rows: venv
-	SIPFSM_PURE=1 $(BIN)/python -m sipfsm.codegen
+	SIPFSM_PURE=1 $(BIN)/python -m sipfsm.engine.generate
 
-$(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/sim/*.py)
+$(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/*/*.py)
 	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $(BUILT)
 
@@ -58,4 +58,4 @@ system-deps:
 	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so sipfsm/sim/*.so
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so sipfsm/*/*.so

@@ -1,4 +1,4 @@
-"""Build sipfsm: pure Python, with the modules ``sipfsm.native.COMPILED`` names compiled to
+"""Build sipfsm: pure Python, with the modules ``sipfsm.engine.native.COMPILED`` names compiled
 C extensions by mypyc -- from the same source -- when a C compiler and Python's headers are
 here and ``SIPFSM_PURE`` is not set. Everything else is declared in pyproject.toml."""
 
@@ -14,7 +14,7 @@ from typing import Any
 from setuptools import setup  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
-NATIVE = runpy.run_path(str(HERE / "sipfsm" / "native.py"))  # imports nothing of sipfsm
+NATIVE = runpy.run_path(str(HERE / "sipfsm" / "engine" / "native.py"))  # imports nothing of sipfsm
 
 
 def why_pure() -> str:

@@ -10,14 +10,14 @@ JSONL format with both endpoints checked. From the same run and one core, each t
 ``R`` rounds taken in turn (wall clock, and the process's CPU time beside it), with the
 parser's memo caches emptied before every round so each starts cold:
 
-* ``read``: `sipfsm.capture.read` alone (the JSONL file into records);
-* ``parse``: the baseline -- `sipfsm.wire.parse` alone over the same raw messages;
-* ``check``: `sipfsm.check.check_files` end to end (read the file, parse, match, replay
+* ``read``: `sipfsm.check.capture.read` alone (the JSONL file into records);
+* ``parse``: the baseline -- `sipfsm.check.wire.parse` alone over the same raw messages;
+* ``check``: `sipfsm.check.checker.check_files` end to end (read the file, parse, match, replay
   both endpoints' transactions and dialogs through the model, rules), and its ratio to
   ``parse``;
 * ``check --as``: the same with only the callee checked (``--as``): one endpoint's replay
   (``check`` minus ``check --as``: what replaying one more endpoint costs);
-* on the compiled build (`sipfsm.native`, as ``make bench`` runs it), ``check`` and ``check
+* on the compiled build (`sipfsm.engine.native`, as ``make bench`` runs it), ``check`` and ``check
   --as`` again on the pure-Python source (this script in a process under ``SIPFSM_PURE=1``),
   and the ratio;
 * ``sipmessage``: for reference, when installed, the parse + Via/From/To/CSeq rate of
@@ -44,10 +44,10 @@ from typing import Any
 
 from common import goal_line, machine_line
 
-from sipfsm import native
-from sipfsm.capture import jsonl_line, read
-from sipfsm.check import check_files
-from sipfsm.wire import clear_caches, parse
+from sipfsm.check.capture import jsonl_line, read
+from sipfsm.check.checker import check_files
+from sipfsm.check.wire import clear_caches, parse
+from sipfsm.engine import native
 
 #: One basic call as SIPp 3.6.1 sent it (uac and uas scenarios, loopback), CRLF ends.
 SIPP_CALL = [
@@ -206,7 +206,7 @@ def sipmessage_rate(raws: list[bytes]) -> float | None:
 
 def pure_rates(count: int, rounds: int) -> dict[str, float]:
     """This benchmark's rates on the pure-Python source: the script again, in a process
-    that runs no compiled module (`sipfsm.native`, ``SIPFSM_PURE=1``)."""
+    that runs no compiled module (`sipfsm.engine.native`, ``SIPFSM_PURE=1``)."""
     done = subprocess.run(
         [sys.executable, __file__, "--count", str(count), "--rounds", str(rounds), "--rates-only"],
         capture_output=True,

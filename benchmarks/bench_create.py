@@ -48,9 +48,9 @@ from common import (
 )
 from transitions import Machine
 
-from sipfsm.events import Event
-from sipfsm.model import MACHINES, declare, engine
-from sipfsm.runtime import Engine
+from sipfsm.engine.model import MACHINES, declare, engine
+from sipfsm.engine.runtime import Engine
+from sipfsm.values.events import Event
 
 TRANSACTION_MACHINES = ("ict", "nict", "ist", "nist")
 KB = 1024

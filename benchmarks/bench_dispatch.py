@@ -6,8 +6,8 @@ Run it with ``make bench`` (all benchmarks) or ``.venv/bin/python benchmarks/ben
 and a caller's dialog over UDP, profile rfc6026), each round creates ``N`` instances (not
 timed) and then times handing every instance the rest of its events:
 
-* ``table``: `sipfsm.model.engine(m, kind="table")`, ``handle(inst, event)`` per event;
-* ``transitions``: `sipfsm.model.engine(m, kind="transitions")`, the same calls;
+* ``table``: `sipfsm.engine.model.engine(m, kind="table")`, ``handle(inst, event)`` per event;
+* ``transitions``: `sipfsm.engine.model.engine(m, kind="transitions")`, the same calls;
 * ``dict``: the baseline, ``state = table[state, event]`` over the same event objects. The
   dict is read from the declaration: for each step, the first row of the state (then of its
   parents) for the event's trigger whose guards hold. It computes the next state and
@@ -23,8 +23,8 @@ The dialog is shown for information (the `transitions` engine runs it on a
 
 Two more lines explain the figures. ``per event`` splits each engine's time into applying the
 row and choosing it (the rest). The `transitions` engine applies rows with the interpreter,
-`sipfsm.runtime.apply_transition`; the table engine runs each row compiled from the
-declaration (`sipfsm.codegen`), which the tests hold to the interpreter's results. Both are
+`sipfsm.engine.runtime.apply_transition`; the table engine runs each row compiled from the
+declaration (`sipfsm.engine.codegen`), which the tests hold to the interpreter's results. Both are
 timed alone by replaying the rows the table engine took. ``reference`` is a
 bound no dispatcher of concrete events reaches: the dict keyed by trigger names classified
 in advance (no event hashed or classified).
@@ -46,10 +46,10 @@ from common import (
     rate,
 )
 
-from sipfsm.decl import MachineDecl, Outcome, Transition
-from sipfsm.events import Event
-from sipfsm.model import declare, engine
-from sipfsm.runtime import Classifier, Engine, TableMachine, apply_transition
+from sipfsm.decl.language import MachineDecl, Outcome, Transition
+from sipfsm.engine.model import declare, engine
+from sipfsm.engine.runtime import Classifier, Engine, TableMachine, apply_transition
+from sipfsm.values.events import Event
 
 ENGINES = ("table", "transitions")
 TRANSACTION_MACHINES = ("ict", "nict", "ist", "nist")

@@ -21,7 +21,7 @@ side), 6 messages and 8 timers.
   again (the same result: tests/test_sim_run.py). Each round starts cold, from a fresh
   `Scenario` object. Goal: >= 20,000 calls/s on the table engine, judged with every call
   simulated; the goal line also gives the figure as simulate runs calls by default.
-* **sweeps**: `sipfsm.sweep.sweep` of the same call at 1% loss (4,000 calls), and over
+* **sweeps**: `sipfsm.sim.sweep.sweep` of the same call at 1% loss (4,000 calls), and over
   the loss range 0:0.3:0.05 (3,000 calls a point), each in this process (one worker) and
   in a pool of one process per core, and the speed-up.
 * **memory**: ``--calls`` calls (100,000 by default) one after the other in this process,
@@ -47,7 +47,7 @@ from common import best_of, goal_line, machine_line, rate
 
 from sipfsm.sim.run import RunSummary, load, simulate
 from sipfsm.sim.scenario import Scenario
-from sipfsm.sweep import sweep
+from sipfsm.sim.sweep import sweep
 
 SCENARIO = "rfc3665-3.1"
 LOSS = 0.01

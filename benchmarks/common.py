@@ -1,7 +1,7 @@
 """Shared helpers of the model benchmarks (``benchmarks/bench_*.py``).
 
 * `SCENARIOS`: realistic event sequences, one or two per machine, built from the message
-  helpers of `sipfsm.message` (never from the tables under test): the creating event, then
+  helpers of `sipfsm.values.message` (never from the tables under test): the creating event, then
   the events a transaction or dialog sees over UDP until it ends.
 * `machine_line`: the machine a run happened on (CPUs, CPU model, Python, load), printed
   first by every benchmark so its figures are never read without it.
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sipfsm import native
-from sipfsm.events import (
+from sipfsm.engine import native
+from sipfsm.values.events import (
     Event,
     MessageSent,
     RequestReceived,
@@ -33,7 +33,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
 )
-from sipfsm.message import Request, ack_for_non_2xx, response_to
+from sipfsm.values.message import Request, ack_for_non_2xx, response_to
 
 # -- the machine a run happened on -------------------------------------------------------------
 
@@ -60,7 +60,7 @@ def load_average() -> str:
 
 def machine_line() -> str:
     """``machine: 2 CPUs, AMD EPYC, Python 3.11.7, load average ...; sipfsm compiled ...``
-    (which build ran: `sipfsm.native`)."""
+    (which build ran: `sipfsm.engine.native`)."""
     return (
         f"machine: {os.cpu_count()} CPUs, {cpu_model()}, "
         f"{platform.python_implementation()} {platform.python_version()}, {load_average()}; "

@@ -16,9 +16,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sipfsm import catalogue, model, native
-from sipfsm.decl import PROFILES, TRANSPORTS, MachineDecl
-from sipfsm.errors import SipFsmError, UnknownName
+from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl
+from sipfsm.engine import model, native
+from sipfsm.values import catalogue
+from sipfsm.values.errors import SipFsmError, UnknownName
 
 PROFILE_OPT = click.option(
     "--profile",
@@ -78,7 +79,7 @@ def machines(as_json: bool) -> None:
 
 
 def describe(machine: str, profile: str, transport: str) -> dict[str, Any]:
-    from sipfsm.export import to_json
+    from sipfsm.render.export import to_json
 
     return to_json(machine, profile, transport)
 
@@ -217,8 +218,8 @@ def demo(out_dir: Path, docs_dir: Path, flows_dir: Path, as_json: bool) -> None:
     """The main job on the built-in defaults: render every machine, regenerate the reference
     pages, print the machines' tables, and run every built-in call flow (its text and SVG
     ladders and JSONL trace go to --flows), ending with a table of the flows."""
-    from sipfsm.docs import generate
-    from sipfsm.render import render_all
+    from sipfsm.render.diagram import render_all
+    from sipfsm.render.docs import generate
     from sipfsm.sim import run as sim
 
     written = render_all(out_dir)
@@ -267,7 +268,7 @@ RENDER_FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
 def render(machines: tuple[str, ...], profile: str, transport: str, fmt: str, out_dir: Path,
            highlight: int | None, as_json: bool) -> None:
     """Draw MACHINEs (all by default) as diagrams derived from their declarations."""
-    from sipfsm import render as rendering
+    from sipfsm.render import diagram as rendering
 
     written = [
         rendering.render(m, profile, transport, fmt, out_dir, highlight)
@@ -288,7 +289,7 @@ def render(machines: tuple[str, ...], profile: str, transport: str, fmt: str, ou
 def analyze(machine: str, profile: str, transport: str, as_json: bool) -> None:
     """Graph analyses of MACHINE: unreachable states, states that cannot end, cycles no timer
     bounds, and where each response code can arise."""
-    from sipfsm.analysis import analyze as run_analysis
+    from sipfsm.render.analysis import analyze as run_analysis
 
     report = run_analysis(machine, profile, transport)
     if as_json:
@@ -310,8 +311,8 @@ def analyze(machine: str, profile: str, transport: str, as_json: bool) -> None:
 def diff(machine: str, from_profile: str, to_profile: str, transport: str,
          out_dir: Path | None, as_json: bool) -> None:
     """States and edges added and removed between two profiles of MACHINE."""
-    from sipfsm.analysis import diff as profile_diff
-    from sipfsm.render import render_diff
+    from sipfsm.render.analysis import diff as profile_diff
+    from sipfsm.render.diagram import render_diff
 
     result = profile_diff(machine, from_profile, to_profile, transport)
     written = (
@@ -339,7 +340,7 @@ def diff(machine: str, from_profile: str, to_profile: str, transport: str,
               default=None, help="Write to this file instead of standard output.")
 def export(machine: str, fmt: str, profile: str, transport: str, out_file: Path | None) -> None:
     """Export MACHINE for other stacks: JSON (with a JSON Schema), SCXML, Mermaid or DOT."""
-    from sipfsm.export import export as export_text
+    from sipfsm.render.export import export as export_text
 
     text = export_text(machine, fmt, profile, transport)
     if out_file is None:
@@ -348,7 +349,7 @@ def export(machine: str, fmt: str, profile: str, transport: str, out_file: Path 
         out_file.write_text(text, encoding="utf-8")
 
 
-#: `sipfsm.capture.FORMATS`, written out so that the CLI starts without loading the readers
+#: `sipfsm.check.capture.FORMATS`, written out so that the CLI starts without loading the readers
 #: (tests/test_cli.py checks they are the same).
 CHECK_FORMATS = ("auto", "sipp", "pcap", "jsonl", "sim")
 
@@ -367,7 +368,7 @@ def check(files: tuple[Path, ...], fmt: str, as_addr: str | None, profile: str,
           as_json: bool) -> None:
     """Replay SIP traces (SIPp -trace_msg logs, pcap/pcapng, sipfsm JSONL) through the model
     and report every deviation. Exit 0: conforming, 1: deviations, 2: unusable input."""
-    from sipfsm.check import check_files
+    from sipfsm.check.checker import check_files
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
@@ -505,7 +506,7 @@ def sweep(scenario: str, loss_range: str | None, transport: str | None,
     """Monte-Carlo sweep: RUNS seeded simulations of a scenario at every point of the loss
     and T1 ranges, in parallel; the distribution of outcomes per point. Results are the same
     for a seed whatever the number of workers."""
-    from sipfsm import sweep as sweeping
+    from sipfsm.sim import sweep as sweeping
 
     result = sweeping.sweep(
         scenario,

@@ -11,7 +11,7 @@
   those fields are checked against reading the patterns).
 
 The expected values in the tests are written from the RFC text, never read back from the
-declarations: the tests are the independent check of sipfsm/transaction.py.
+declarations: the tests are the independent check of sipfsm/machines/transaction.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ from pathlib import Path
 import pytest
 from hypothesis import strategies as st
 
-from sipfsm.events import (
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.timers import Timing
+from sipfsm.engine.model import declare, engine
+from sipfsm.engine.runtime import Engine
+from sipfsm.sim.scenario import MessagePattern
+from sipfsm.values.events import (
     Action,
     Event,
     ReportOutcome,
@@ -34,11 +39,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
 )
-from sipfsm.message import Request, Response, ack_for_non_2xx, response_to
-from sipfsm.model import declare, engine
-from sipfsm.runtime import Engine, Instance
-from sipfsm.sim.scenario import MessagePattern
-from sipfsm.timers import Timing
+from sipfsm.values.message import Request, Response, ack_for_non_2xx, response_to
 
 UDP = Timing()
 TCP = Timing(transport="tcp")

@@ -1,4 +1,4 @@
-"""Analyses (sipfsm.analysis): reachability, timer-bounded cycles, where a code can arise,
+"""Analyses (sipfsm.render.analysis): reachability, timer-bounded cycles, where a code can arise,
 and the profile diff."""
 
 from __future__ import annotations
@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from test_graph import MACHINES, ORPHAN, hostile_decl
 
-from sipfsm import analysis
-from sipfsm.decl import (
+from sipfsm.decl.language import (
     PROFILES,
     TRANSPORTS,
     Action,
@@ -16,7 +15,8 @@ from sipfsm.decl import (
     Transition,
     Trigger,
 )
-from sipfsm.timers import TIMERS
+from sipfsm.decl.timers import TIMERS
+from sipfsm.render import analysis
 
 
 @pytest.mark.parametrize("machine", MACHINES)

@@ -1,4 +1,4 @@
-"""sipfsm.capture: SIPp logs, pcap/pcapng (UDP, TCP, IPv4, IPv6) and JSONL into records;
+"""sipfsm.check.capture: SIPp logs, pcap/pcapng (UDP, TCP, IPv4, IPv6) and JSONL into records;
 unusable files are errors that name the file and the position."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import dpkt
 import pytest
 
-from sipfsm.capture import RECEIVER, SENDER, CaptureError, jsonl_line, read
+from sipfsm.check.capture import RECEIVER, SENDER, CaptureError, jsonl_line, read
 
 INVITE = (
     b"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"

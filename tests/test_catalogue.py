@@ -10,7 +10,7 @@ from conftest import data_file
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm.catalogue import (
+from sipfsm.values.catalogue import (
     CODES,
     COMPACT_FORMS,
     ResponseCode,
@@ -21,7 +21,7 @@ from sipfsm.catalogue import (
     missing_headers,
     reason_phrase,
 )
-from sipfsm.errors import SipFsmError
+from sipfsm.values.errors import SipFsmError
 
 RFC3261_TXT = "rfc/rfc3261.txt"
 SEED_ZH_TXT = "seed-4xx-zh.txt"
@@ -238,7 +238,7 @@ def test_lookup_returns_the_exact_entry() -> None:
 
 @pytest.mark.parametrize("code", [200, 999, 99, 700, 0, -400, 599])
 def test_lookup_rejects_codes_outside_4xx(code: int) -> None:
-    with pytest.raises(UnknownCode, match=r"keys of sipfsm\.catalogue\.CODES"):
+    with pytest.raises(UnknownCode, match=r"keys of sipfsm\.values\.catalogue\.CODES"):
         lookup(code)
 
 

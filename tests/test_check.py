@@ -1,4 +1,4 @@
-"""sipfsm.check: traces replayed through the model, deviations reported by rule.
+"""sipfsm.check.checker: traces replayed through the model, deviations reported by rule.
 
 Two kinds of traces: real SIPp peers on loopback (tests/sipp/, one scenario pair per
 case: conforming ones give no deviation, each faulty one exactly its own), and small
@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sipp.harness import run_pair
 
-from sipfsm import check
-from sipfsm.capture import CaptureError, jsonl_line
-from sipfsm.check import RULES, CheckReport, check_files
+from sipfsm.check import checker as check
+from sipfsm.check.capture import CaptureError, jsonl_line
+from sipfsm.check.checker import RULES, CheckReport, check_files
 from sipfsm.sim.run import SimResult, library, load, simulate
 
 A = "10.0.0.1:5060"
@@ -292,7 +292,7 @@ def test_no_ack_for_a_2xx_seen_from_the_uas_when_timer_l_fires_rfc6026_8_7(
     assert check_files([path], as_addr=B, profile="rfc3261").violations == []
 
 
-# -- dialog rules: the dialog machine's answers (sipfsm.dialog) against the endpoint's ----------
+# -- dialog rules: the dialog machine's answers (sipfsm.machines.dialog), the endpoint's -----
 
 
 def from_b(start: str, **kw: Any) -> str:

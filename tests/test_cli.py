@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sipfsm import model, native
 from sipfsm.cli import main
+from sipfsm.engine import model, native
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -158,7 +158,7 @@ def test_diff_rfc3261_to_rfc6026_adds_accepted(capsys: pytest.CaptureFixture[str
 def test_export_json_validates_against_the_shipped_schema(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from sipfsm.export import validate
+    from sipfsm.render.export import validate
 
     code, out, _ = run(capsys, "export", "ist", "--format", "json")
     assert code == 0
@@ -192,7 +192,7 @@ def test_check_of_a_garbage_file_is_a_clear_error(
 
 
 def test_check_offers_every_format_the_readers_know() -> None:
-    from sipfsm.capture import FORMATS
+    from sipfsm.check.capture import FORMATS
     from sipfsm.cli import CHECK_FORMATS
 
     assert CHECK_FORMATS == FORMATS

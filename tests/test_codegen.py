@@ -1,4 +1,4 @@
-"""The compiled rows (`sipfsm.codegen`) against `sipfsm.runtime.apply_transition`.
+"""The compiled rows (`sipfsm.engine.codegen`) against `sipfsm.engine.runtime.apply_transition`.
 
 The table engine runs each declared row as a function compiled from the declaration; the
 interpreted `apply_transition` is the meaning it must keep. Here every row of every
@@ -18,10 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm import codegen, model
-from sipfsm.decl import PROFILES, TRANSPORTS, MachineDecl, Transition, Trigger
-from sipfsm.errors import RemoteProtocolError
-from sipfsm.events import (
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl, Transition, Trigger
+from sipfsm.engine import codegen, generate, model
+from sipfsm.engine.runtime import _STEPS_KEPT, TableMachine, apply_transition
+from sipfsm.machines.transaction import TRANSACTION_MACHINES
+from sipfsm.values.errors import RemoteProtocolError
+from sipfsm.values.events import (
     Event,
     RequestReceived,
     ResponseReceived,
@@ -33,9 +36,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
 )
-from sipfsm.message import Request, ack_for_non_2xx, response_to
-from sipfsm.runtime import _STEPS_KEPT, Instance, TableMachine, apply_transition
-from sipfsm.transaction import TRANSACTION_MACHINES
+from sipfsm.values.message import Request, ack_for_non_2xx, response_to
 
 INVITE = Request("INVITE", call_id="c1", cseq=1, from_tag="f1", branch="z9hG4bKc1")
 BYE = Request("BYE", call_id="c1", cseq=2, from_tag="f1", to_tag="t1", branch="z9hG4bKc2")
@@ -229,16 +230,17 @@ def test_a_final_response_with_another_to_tag_gets_its_own_ack_rfc3261_17_1_1_3(
     assert [m.to_tag for m in sent] == ["t2"]
 
 
-# -- rows compiled ahead of time (sipfsm/rows.py) ----------------------------------------------
+# -- rows compiled ahead of time (sipfsm/engine/rows.py) --------------------------------------
 
 
 def test_the_rows_compiled_ahead_of_time_are_current() -> None:
     # generated from the declarations; a change to either means `make rows`
     current = (Path(codegen.__file__).parent / "rows.py").read_text(encoding="utf-8")
-    assert current == codegen.ahead_of_time_source(), "sipfsm/rows.py is stale: run `make rows`"
+    stale = "sipfsm/engine/rows.py is stale: run `make rows`"
+    assert current == generate.ahead_of_time_source(), stale
 
 
 def test_every_row_of_the_default_timings_is_taken_from_the_ahead_of_time_module() -> None:
     # (so the tests above, which run every row against apply_transition, run those rows)
-    rows = codegen.every_row()
+    rows = generate.every_row()
     assert rows and all(body in codegen.ahead_of_time() for body in rows)

@@ -1,4 +1,4 @@
-"""The UA core rules (sipfsm/core.py): dialog IDs (RFC 3261 §12), CANCEL at a UAS (§9.2,
+"""The UA core rules (sipfsm/elements/core.py): dialog IDs (RFC 3261 §12), CANCEL at a UAS (§9.2,
 matched with §17.2.3) and requests that match no dialog (§12.2.2, §15.1.2).
 
 The server transactions given to `handle_cancel` are real IST/NIST instances driven by
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm import model
-from sipfsm.core import (
+from sipfsm.decl.instance import Instance
+from sipfsm.elements.core import (
     CoreError,
     DialogId,
     dialog_id,
@@ -22,10 +22,10 @@ from sipfsm.core import (
     matches_cancel,
     respond_unmatched,
 )
-from sipfsm.events import RequestReceived, Respond, TUResponse
-from sipfsm.frozen import replace
-from sipfsm.message import Request, cancel_for, response_to
-from sipfsm.runtime import Instance
+from sipfsm.engine import model
+from sipfsm.values.events import RequestReceived, Respond, TUResponse
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import Request, cancel_for, response_to
 
 INVITE = Request(
     "INVITE",

@@ -1,5 +1,6 @@
-"""Sanity of the declarations (sipfsm/decl.py, sipfsm/transaction.py), for every transaction
-machine in both profiles: the tables are complete, consistent and cite the RFC.
+"""Sanity of the declarations (sipfsm/decl/language.py, sipfsm/machines/transaction.py),
+for every transaction machine in both profiles: the tables are complete, consistent and cite
+the RFC.
 
 The graph checks use networkx: every state is reachable from the initial state, and every
 non-terminal state can reach a terminal one (no transaction lives forever by construction).
@@ -13,8 +14,7 @@ from collections import defaultdict
 import networkx as nx
 import pytest
 
-from sipfsm import transaction
-from sipfsm.decl import (
+from sipfsm.decl.language import (
     ALL_PROFILES,
     ONLY_3261,
     ONLY_6026,
@@ -27,9 +27,10 @@ from sipfsm.decl import (
     Transition,
     select_profile,
 )
-from sipfsm.errors import UnknownName
-from sipfsm.timers import TIMERS
-from sipfsm.transaction import TRANSACTION_MACHINES, declare
+from sipfsm.decl.timers import TIMERS
+from sipfsm.machines import transaction
+from sipfsm.machines.transaction import TRANSACTION_MACHINES, declare
+from sipfsm.values.errors import UnknownName
 
 CASES = [(m, p) for m in TRANSACTION_MACHINES for p in PROFILES]
 IDS = [f"{m}-{p}" for m, p in CASES]

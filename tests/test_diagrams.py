@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sipfsm import render
+from sipfsm.render import diagram as render
 
 DIAGRAMS = Path(__file__).resolve().parent.parent / "diagrams"
 
@@ -30,7 +30,7 @@ def test_committed_dot_files_match_the_declarations() -> None:
 
 
 def test_committed_svgs_name_every_state() -> None:
-    from sipfsm import model
+    from sipfsm.engine import model
 
     for machine, profile, transport in render.planned():
         svg = (DIAGRAMS / f"{render.file_stem(machine, profile, transport)}.svg").read_text()

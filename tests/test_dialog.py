@@ -1,4 +1,4 @@
-"""The dialog layer (sipfsm/dialog.py): the RFC 5407 §2 DSM for both roles, the in-dialog
+"""The dialog layer (sipfsm/machines/dialog.py): the RFC 5407 §2 DSM for both roles, the in-dialog
 answers of RFC 3261 §12-15, RFC 3262 §3 and RFC 3311 §5, RFC 5057's failure effects and
 the dialog set (forking, RFC 5407 Appendix E).
 
@@ -17,18 +17,22 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sipfsm import dialog
-from sipfsm.decl import PROFILES
-from sipfsm.dialog import (
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.language import PROFILES
+from sipfsm.decl.timers import Timing
+from sipfsm.elements.dialogs import DialogSet
+from sipfsm.engine.reference import TransitionsMachine
+from sipfsm.engine.runtime import TableMachine
+from sipfsm.machines import dialog
+from sipfsm.machines.dialog import (
     FAILURE_EFFECTS,
     DialogInstance,
-    DialogSet,
     declare,
     effect_of,
     glare_seconds,
 )
-from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
-from sipfsm.events import (
+from sipfsm.values.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
+from sipfsm.values.events import (
     Event,
     MessageSent,
     ReportOutcome,
@@ -42,10 +46,7 @@ from sipfsm.events import (
     TransactionEnded,
     describe,
 )
-from sipfsm.message import Request, Response, response_to
-from sipfsm.reference import TransitionsMachine
-from sipfsm.runtime import Instance, TableMachine
-from sipfsm.timers import Timing
+from sipfsm.values.message import Request, Response, response_to
 
 CALL_ID = "3848276298220188511@atlanta.example.com"
 ALICE = "9fxced76sl"  # the caller's tag (RFC 5407 §3.1.4)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import optional
 
-from sipfsm import docs, model
+from sipfsm.engine import model
+from sipfsm.render import docs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +39,7 @@ def test_every_machine_has_a_page_with_every_row_and_section() -> None:
 
 
 def test_catalogue_page_lists_every_code_in_both_languages() -> None:
-    from sipfsm import catalogue
+    from sipfsm.values import catalogue
 
     page = docs.pages()["catalogue.md"]
     for code, entry in catalogue.CODES.items():

@@ -1,4 +1,4 @@
-"""Errors that explain themselves (sipfsm/errors.py, STYLE.md rule 3): each names the
+"""Errors that explain themselves (sipfsm/values/errors.py, STYLE.md rule 3): each names the
 machine, profile, state and event; local and remote errors are separate classes; an unknown
 name lists the valid choices."""
 
@@ -7,14 +7,14 @@ from __future__ import annotations
 import pytest
 from conftest import BYE, at, from_tu, received
 
-from sipfsm.errors import (
+from sipfsm.values.errors import (
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
     SipFsmError,
     UnknownName,
 )
-from sipfsm.events import TransportError
+from sipfsm.values.events import TransportError
 
 
 def test_error_hierarchy_keeps_local_and_remote_apart() -> None:
@@ -106,9 +106,9 @@ def test_errors_are_never_plain_tracebacks_for_events_to_a_terminated_transactio
 
 
 def test_a_runaway_run_is_a_sipfsm_error_and_a_runtime_error_named_by_the_event_loop() -> None:
-    from sipfsm.errors import RunawayError, SipFsmError
     from sipfsm.sim.engine import EventLoop
     from sipfsm.sim.engine import RunawayError as FromEngine
+    from sipfsm.values.errors import RunawayError, SipFsmError
 
     assert FromEngine is RunawayError and issubclass(RunawayError, SipFsmError | RuntimeError)
     loop = EventLoop()

@@ -1,4 +1,4 @@
-"""Events in and actions out (sipfsm/events.py): small frozen slotted values, compared by
+"""Events in and actions out (sipfsm/values/events.py): small frozen slotted values, compared by
 value (STYLE.md rule 5), and `describe`, the text errors use to name an event."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import typing
 import pytest
 from conftest import BYE, INVITE, reply
 
-from sipfsm import events, native
-from sipfsm.events import (
+from sipfsm.engine import native
+from sipfsm.values import events
+from sipfsm.values.events import (
     EVENT_TYPES,
     Event,
     MessageSent,
@@ -31,7 +32,7 @@ from sipfsm.events import (
     describe,
     message_of,
 )
-from sipfsm.frozen import Frozen, replace
+from sipfsm.values.frozen import Frozen, replace
 
 EVENTS = [
     RequestReceived(INVITE),
@@ -117,7 +118,7 @@ def test_every_exported_name_exists() -> None:
 
 
 def test_timer_fired_is_one_shared_value_per_timer_name() -> None:
-    from sipfsm.events import TimerFired, timer_fired
+    from sipfsm.values.events import TimerFired, timer_fired
 
     assert timer_fired("A") is timer_fired("A")
     assert timer_fired("A") == TimerFired("A") != timer_fired("B")

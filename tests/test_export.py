@@ -1,4 +1,4 @@
-"""Exports (sipfsm.export): the versioned JSON document and its schema, and SCXML run by a
+"""Exports (sipfsm.render.export): the versioned JSON document and its schema, and SCXML run by a
 third-party engine.
 
 SCXML agreement
@@ -18,7 +18,7 @@ when the test advances the clock to its due time and the *engine* delivers its o
 event; our engine gets `TimerFired` at the same moment. A timer of 0 s (Timer D, I, J, K on
 a reliable transport) fires at once on both sides, as a host does.
 
-Guards are evaluated by the host (see `sipfsm.export`): before each event the test sets
+Guards are evaluated by the host (see `sipfsm.render.export`): before each event the test sets
 each ``guard_<name>`` item from the guard's own check on our instance; a random timer
 duration (the dialog's glare timer) is set in ``delay_<timer>`` from our engine's
 `StartTimer`. An event our engine rejects (`ProtocolError`) must leave the SCXML machine
@@ -45,16 +45,20 @@ from unittest import mock
 
 import jsonschema
 import pytest
+from conftest import optional
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import optional
 from test_graph import IDLE, MACHINES, PARENT, hostile_decl
 
-from sipfsm import export, model
-from sipfsm import graph as sg
-from sipfsm.decl import PROFILES, TRANSPORTS, MachineDecl
-from sipfsm.errors import ProtocolError
-from sipfsm.events import (
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl
+from sipfsm.engine import model
+from sipfsm.engine.runtime import Classifier, TableMachine
+from sipfsm.render import export
+from sipfsm.render import graph as sg
+from sipfsm.render.diagram import printable
+from sipfsm.values.errors import ProtocolError
+from sipfsm.values.events import (
     Event,
     MessageSent,
     RequestReceived,
@@ -68,9 +72,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
 )
-from sipfsm.message import Request, Response
-from sipfsm.render import printable
-from sipfsm.runtime import Classifier, Instance, TableMachine
+from sipfsm.values.message import Request, Response
 
 optional("statemachine", "dev")
 from statemachine.io import load  # noqa: E402
@@ -154,7 +156,7 @@ def test_export_formats() -> None:
     assert export.export("nist", "mermaid").startswith("stateDiagram-v2")
     assert export.export("nist", "dot").startswith("digraph ")
     assert export.export("nist", "scxml").startswith('<?xml version="1.0"')
-    from sipfsm.errors import UnknownName
+    from sipfsm.values.errors import UnknownName
 
     with pytest.raises(UnknownName, match="json, scxml, mermaid, dot"):
         export.export("nist", "yaml")
@@ -278,7 +280,7 @@ class Lockstep:
         if self.kind == "table":
             self.table = TableMachine(self.decl, self.timing, self.factory)
         else:
-            from sipfsm.reference import TransitionsMachine
+            from sipfsm.engine.reference import TransitionsMachine
 
             self.table = TransitionsMachine(self.decl, self.timing, self.factory)
         self.taken: set[tuple[str, str]] = set()
@@ -649,7 +651,7 @@ def test_hostile_machine_runs_in_the_scxml_engine() -> None:
     assert IDLE in pair.names.states
 
 
-@pytest.mark.skipif("dialog" not in MACHINES, reason="sipfsm/dialog.py is not there yet")
+@pytest.mark.skipif("dialog" not in MACHINES, reason="sipfsm/machines/dialog.py is not there yet")
 @pytest.mark.parametrize(
     "kind",
     ["transitions", "table"],

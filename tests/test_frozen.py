@@ -1,4 +1,4 @@
-"""Frozen values (sipfsm.frozen): equality, hashing, repr, pickling and `replace` by the
+"""Frozen values (sipfsm.values.frozen): equality, hashing, repr, pickling and `replace` by the
 fields a class lists in ``__slots__``, as a frozen dataclass would give them."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm import native
-from sipfsm.events import StartTimer, StopTimer, TimerFired, ToTU, TUCancel
-from sipfsm.frozen import Frozen, replace
-from sipfsm.message import Request, Response
+from sipfsm.engine import native
+from sipfsm.values.events import StartTimer, StopTimer, TimerFired, ToTU, TUCancel
+from sipfsm.values.frozen import Frozen, replace
+from sipfsm.values.message import Request, Response
 
 names = st.text(max_size=4)
 

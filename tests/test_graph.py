@@ -1,4 +1,4 @@
-"""The graph of each machine (sipfsm.graph): a node per declared state, an edge per row,
+"""The graph of each machine (sipfsm.render.graph): a node per declared state, an edge per row,
 attributes read from the declaration and the transport's timer values.
 
 `hostile_decl` builds a small nested machine by hand whose every name, label and guard
@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from sipfsm import graph as sg
-from sipfsm import model
-from sipfsm.decl import (
+from sipfsm.decl.language import (
     PROFILES,
     TRANSPORTS,
     Action,
@@ -26,13 +24,15 @@ from sipfsm.decl import (
     Transition,
     Trigger,
 )
-from sipfsm.timers import TIMERS
+from sipfsm.decl.timers import TIMERS
+from sipfsm.engine import model
+from sipfsm.render import graph as sg
 
 TRANSACTIONS = ("ict", "nict", "ist", "nist")
 MACHINES = sg.available_machines()
 DIALOG_MISSING = "dialog" not in MACHINES
 skip_no_dialog = pytest.mark.skipif(
-    DIALOG_MISSING, reason="sipfsm/dialog.py is not there yet (written by another helper)"
+    DIALOG_MISSING, reason="sipfsm/machines/dialog.py is not there yet (written by another helper)"
 )
 
 # -- a machine built by hand, with hostile names ---------------------------------------------
@@ -64,8 +64,8 @@ HOSTILE_NOT = Guard(
 
 def hostile_decl(with_orphan: bool = False, timer: str = TIMER) -> MachineDecl:
     """A nested machine whose names, labels and guard texts are all hostile. ``timer`` is its
-    retransmission timer (the runtime runs only the timers of `sipfsm.timers.TIMERS`, so
-    the lockstep test of sipfsm.export passes ``"E"``)."""
+    retransmission timer (the runtime runs only the timers of `sipfsm.decl.timers.TIMERS`, so
+    the lockstep test of sipfsm.render.export passes ``"E"``)."""
     states = [
         StateDecl(
             IDLE,
@@ -279,7 +279,7 @@ def test_two_builds_give_equal_graphs() -> None:
 
 
 def test_bad_machine_profile_or_transport_is_a_clear_error() -> None:
-    from sipfsm.errors import UnknownName
+    from sipfsm.values.errors import UnknownName
 
     with pytest.raises(UnknownName, match="valid choices: ict, nict"):
         sg.build("nope")

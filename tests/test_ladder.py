@@ -10,7 +10,7 @@ labels cannot break Mermaid or the SVG; every output is deterministic and no inp
 a function raise.
 
 The records are built by hand, as the simulator would write them, with
-`MessageInfo.of` on `sipfsm.message` values.
+`MessageInfo.of` on `sipfsm.values.message` values.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.errors import UnknownName
-from sipfsm.message import Message, Request, response_to
 from sipfsm.sim.ladder import (
     EXTENSIONS,
     LADDER_FORMATS,
@@ -36,6 +34,8 @@ from sipfsm.sim.ladder import (
     write_ladder,
 )
 from sipfsm.sim.trace import MessageInfo, RecordKind, TraceRecord
+from sipfsm.values.errors import UnknownName
+from sipfsm.values.message import Message, Request, response_to
 
 SVG = "{http://www.w3.org/2000/svg}"
 

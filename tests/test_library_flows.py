@@ -24,12 +24,12 @@ import itertools
 
 import pytest
 
-from sipfsm.catalogue import missing_headers
-from sipfsm.message import Request, Response
-from sipfsm.sim.network import WireMessage
+from sipfsm.sim.recorder import WireMessage
 from sipfsm.sim.run import SimResult, simulate
 from sipfsm.sim.scenario import load
 from sipfsm.sim.trace import TraceRecord
+from sipfsm.values.catalogue import missing_headers
+from sipfsm.values.message import Request, Response
 
 #: RFC 3261 §17.1.1.1 and Table 4: the defaults every scenario here runs with.
 T1 = 0.5

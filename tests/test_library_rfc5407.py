@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from sipfsm.message import Message, Request, Response
-from sipfsm.model import ENGINES
+from sipfsm.engine.model import ENGINES
 from sipfsm.sim.run import SimResult, library, load, simulate
+from sipfsm.values.message import Message, Request, Response
 
 EPS = 1e-9
 T1 = 0.5  # the scenarios use RFC 3261's default timers

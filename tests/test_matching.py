@@ -1,10 +1,9 @@
-"""sipfsm.matching: transaction keys (RFC 3261 §17.1.3, §17.2.3, §9.2, RFC 2543
+"""sipfsm.elements.matching: transaction keys (RFC 3261 §17.1.3, §17.2.3, §9.2, RFC 2543
 fallback) and dialog ids (§12), seen from either side."""
 
 from __future__ import annotations
 
-from sipfsm.frozen import replace
-from sipfsm.matching import (
+from sipfsm.elements.matching import (
     DialogId,
     Matcher,
     TransactionKey,
@@ -15,7 +14,8 @@ from sipfsm.matching import (
     role,
     transaction_key,
 )
-from sipfsm.message import Request, ack_for_non_2xx, cancel_for, response_to
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import Request, ack_for_non_2xx, cancel_for, response_to
 
 INVITE = Request(
     "INVITE",

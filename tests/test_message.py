@@ -1,4 +1,4 @@
-"""The messages the machines build themselves (sipfsm/message.py): responses (RFC 3261
+"""The messages the machines build themselves (sipfsm/values/message.py): responses (RFC 3261
 §8.2.6.2), the ACK for a non-2xx final response (§17.1.1.3) and CANCEL (§9.1).
 
 The INVITE is the one of the §17.1.1.3 example, with a Route header added so that the
@@ -12,9 +12,9 @@ from conftest import BYE, INVITE, UAS_TAG, reply
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm import native
-from sipfsm.frozen import replace
-from sipfsm.message import (
+from sipfsm.engine import native
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import (
     MAGIC_COOKIE,
     Request,
     Response,

@@ -1,6 +1,6 @@
-"""The registry (sipfsm/model.py) for the transaction machines: declare, outcomes, engine,
+"""The registry (sipfsm/engine/model.py) for the transaction machines: declare, outcomes, engine,
 timing; unknown machine, profile, engine or transport names raise `UnknownName` listing
-the valid choices. (The dialog machine is tested with sipfsm/dialog.py.)"""
+the valid choices. (The dialog machine is tested with sipfsm/machines/dialog.py.)"""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import re
 import pytest
 from conftest import INVITE, received
 
-from sipfsm import model, transaction
-from sipfsm.decl import PROFILES
-from sipfsm.errors import UnknownName
-from sipfsm.events import SendMessage, StartTimer, TURequest
-from sipfsm.model import MACHINES, declare
-from sipfsm.runtime import Instance, TableMachine
-from sipfsm.timers import Timing
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.language import PROFILES
+from sipfsm.decl.timers import Timing
+from sipfsm.engine import model
+from sipfsm.engine.model import MACHINES, declare
+from sipfsm.engine.runtime import TableMachine
+from sipfsm.machines import transaction
+from sipfsm.values.errors import UnknownName
+from sipfsm.values.events import SendMessage, StartTimer, TURequest
 
 TRANSACTIONS = ("ict", "nict", "ist", "nist")
 
@@ -112,7 +114,7 @@ def test_engine_uses_the_given_timing_rfc3261_17_1_1_2() -> None:
 
 
 def test_reference_engine_agrees_on_a_simple_run() -> None:
-    pytest.importorskip("sipfsm.reference")
+    pytest.importorskip("sipfsm.engine.reference")
     table = model.engine("ict", kind="table")
     ref = model.engine("ict", kind="transitions")
     a, out_a = table.create(TURequest(INVITE))

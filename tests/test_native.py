@@ -1,4 +1,4 @@
-"""The compiled build (sipfsm.native): which modules mypyc compiles, which code a process
+"""The compiled build (sipfsm.engine.native): which modules mypyc compiles, which code a process
 runs, and when an extension is stale and the source is run instead."""
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from sipfsm import native
+from sipfsm.engine import native
 
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 
 def test_compiled_modules_are_named_by_path_and_by_module() -> None:
-    assert "sipfsm/runtime.py" in native.COMPILED
-    assert native.module_names()[native.COMPILED.index("sipfsm/check.py")] == "sipfsm.check"
+    assert "sipfsm/engine/runtime.py" in native.COMPILED
+    at = native.COMPILED.index("sipfsm/check/checker.py")
+    assert native.module_names()[at] == "sipfsm.check.checker"
     assert native.module_names()[native.COMPILED.index("sipfsm/sim/ua.py")] == "sipfsm.sim.ua"
-    assert all((Path(native.__file__).parent.parent / p).exists() for p in native.COMPILED)
+    assert all((Path(native.__file__).parents[2] / p).exists() for p in native.COMPILED)
 
 
 @pytest.mark.skipif(
@@ -53,7 +54,7 @@ def run_python(code: str, **env: str) -> str:
 
 def test_sipfsm_pure_runs_the_source_of_every_compiled_module() -> None:
     code = (
-        "import importlib, sipfsm.native as n\n"
+        "import importlib, sipfsm.engine.native as n\n"
         "print(n.describe(), all(importlib.import_module(m).__file__.endswith('.py') "
         "for m in n.module_names()))"
     )
@@ -71,7 +72,7 @@ def test_sipfsm_pure_is_set_by_any_value_but_empty_or_zero(value: str, pure: boo
 def package_with(tmp_path: Path, built: dict[str, int | None]) -> Path:
     """A fake package: every compiled module's source (mtime 100), and an extension with
     the given mtime for those named by their path in the package without ``.py``
-    (``check``, ``sim/ua``; ``None``: no extension)."""
+    (``check/checker``, ``sim/ua``; ``None``: no extension)."""
     for path in native.COMPILED:
         source = tmp_path / path
         source.parent.mkdir(parents=True, exist_ok=True)
@@ -108,15 +109,16 @@ def test_extensions_built_after_their_sources_are_current(tmp_path: Path) -> Non
 
 
 def test_a_module_edited_after_its_build_makes_the_build_stale(tmp_path: Path) -> None:
-    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"check": 50})
-    assert native.stale(package) == [f"check.py changed after check{SUFFIX} was built"]
+    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"check/checker": 50})
+    assert native.stale(package) == [f"check/checker.py changed after checker{SUFFIX} was built"]
 
 
 def test_a_missing_extension_beside_built_ones_makes_the_build_stale(tmp_path: Path) -> None:
-    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"wire": None})
-    assert native.stale(package) == ["wire.py has no extension"]
-    assert native.extension_of(package / "wire.py") is None
-    assert native.extension_of(package / "check.py") == package / f"check{SUFFIX}"
+    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"check/wire": None})
+    assert native.stale(package) == ["check/wire.py has no extension"]
+    assert native.extension_of(package / "check" / "wire.py") is None
+    checker = package / "check" / "checker.py"
+    assert native.extension_of(checker) == package / "check" / f"checker{SUFFIX}"
 
 
 def test_only_a_source_checkout_is_judged_stale_never_an_installed_package(
@@ -129,5 +131,8 @@ def test_only_a_source_checkout_is_judged_stale_never_an_installed_package(
 
 
 def test_choosing_twice_in_one_process_keeps_the_first_choice() -> None:
-    code = "import sipfsm, sipfsm.native as n\nprint(repr(n.choose()), n.describe().split(':')[0])"
+    code = (
+        "import sipfsm, sipfsm.engine.native as n\n"
+        "print(repr(n.choose()), n.describe().split(':')[0])"
+    )
     assert run_python(code, SIPFSM_PURE="1") == "'chosen already' pure Python"

@@ -1,7 +1,7 @@
 """The reference engine (`transitions`) against the table engine, over whole declarations.
 
-The `transitions` engine applies rows through `sipfsm.runtime.apply_transition`, the table
-engine through rows compiled from the declaration (`sipfsm.codegen`); these tests check
+The `transitions` engine applies rows through `sipfsm.engine.runtime.apply_transition`, the table
+engine through rows compiled from the declaration (`sipfsm.engine.codegen`); these tests check
 that both choose the same transition, leave the instance the same (every field), give the
 same actions and fail with the same error, and that every (state, trigger) pair of every
 machine is a declared transition or a clear `ProtocolError` (h2's state x input property).
@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from transitions import Machine
 from transitions.extensions import HierarchicalMachine
 
-from sipfsm import model
-from sipfsm.decl import (
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.language import (
     PROFILES,
     TRANSPORTS,
     Action,
@@ -34,8 +34,12 @@ from sipfsm.decl import (
     Transition,
     Trigger,
 )
-from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, SipFsmError
-from sipfsm.events import (
+from sipfsm.decl.timers import TIMERS
+from sipfsm.engine import model
+from sipfsm.engine.reference import TransitionsMachine, graph_machine, library_names
+from sipfsm.engine.runtime import LOCAL_EVENTS, Classifier, Engine, TableMachine
+from sipfsm.values.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, SipFsmError
+from sipfsm.values.events import (
     Event,
     MessageSent,
     RequestReceived,
@@ -49,13 +53,10 @@ from sipfsm.events import (
     TUResponse,
     describe,
 )
-from sipfsm.frozen import replace
-from sipfsm.message import Request, Response, response_to
-from sipfsm.reference import TransitionsMachine, graph_machine, library_names
-from sipfsm.runtime import LOCAL_EVENTS, Classifier, Engine, Instance, TableMachine
-from sipfsm.timers import TIMERS
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import Request, Response, response_to
 
-DIALOG_WRITTEN = importlib.util.find_spec("sipfsm.dialog") is not None
+DIALOG_WRITTEN = importlib.util.find_spec("sipfsm.machines.dialog") is not None
 
 # -- declarations and engines -----------------------------------------------------------------
 
@@ -63,7 +64,7 @@ DIALOG_WRITTEN = importlib.util.find_spec("sipfsm.dialog") is not None
 def declared(machine: str, profile: str) -> MachineDecl:
     if machine == "dialog" and not DIALOG_WRITTEN:
         pytest.skip(
-            "sipfsm/dialog.py does not exist yet: the dialog joins these tests as soon "
+            "sipfsm/machines/dialog.py does not exist yet: the dialog joins these tests as soon "
             "as it is written (nothing to change here)"
         )
     return model.declare(machine, profile)
@@ -72,7 +73,7 @@ def declared(machine: str, profile: str) -> MachineDecl:
 @functools.cache
 def engine_pair(machine: str, profile: str, transport: str) -> tuple[Engine, Engine]:
     """The table engine and the reference engine of one machine, profile and transport,
-    built the way users get them (`sipfsm.model.engine`)."""
+    built the way users get them (`sipfsm.engine.model.engine`)."""
     timing = model.timing_for(transport)
     return (
         model.engine(machine, profile, timing, kind="table"),
@@ -672,7 +673,7 @@ def _markup_transitions(scope: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("kind", model.ENGINES)
 def test_leaving_a_sub_state_by_a_parents_row_stops_the_sub_states_timers(kind: str) -> None:
-    """Timers belong to states (sipfsm.decl): leaving Moratorium for Mortal through a row
+    """Timers belong to states (sipfsm.decl.language): leaving Moratorium for Mortal through a row
     of Confirmed stops Moratorium's Timer H, whichever state declares the row."""
     decl = nested_toy()
     engine = (TableMachine if kind == "table" else TransitionsMachine)(decl)

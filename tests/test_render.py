@@ -1,4 +1,4 @@
-"""Diagrams (sipfsm.render): DOT, SVG and Mermaid drawn from the declarations.
+"""Diagrams (sipfsm.render.diagram): DOT, SVG and Mermaid drawn from the declarations.
 
 What is checked: output is deterministic; the classic ``event [guard] / actions`` labels;
 ``highlight=481`` marks exactly the states and edges where RFC 3261 lets a 481 arise;
@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from test_graph import CHILD, IDLE, MACHINES, PARENT, TRANSACTIONS, hostile_decl
 
-from sipfsm import graph as sg
-from sipfsm import model, render
-from sipfsm.decl import PROFILES, TRANSPORTS
-from sipfsm.errors import UnknownName
+from sipfsm.decl.language import PROFILES, TRANSPORTS
+from sipfsm.engine import model
+from sipfsm.render import diagram as render
+from sipfsm.render import graph as sg
+from sipfsm.values.errors import UnknownName
 
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz 'dot' is not installed")
@@ -324,9 +325,9 @@ def test_real_machines_render_without_graphviz_warnings() -> None:
 
 
 def test_diff_diagram_colours_the_accepted_state_and_the_2xx_edges_rfc6026_8_4() -> None:
-    from sipfsm.analysis import diff
+    from sipfsm.render.analysis import diff
 
-    dot = diff("ict", "rfc3261", "rfc6026").to_dot()
+    dot = render.diff_dot(diff("ict", "rfc3261", "rfc6026"))
     lines = dot.splitlines()
     accepted = [ln for ln in lines if _NODE.match(ln) and "accepted" in ln]
     assert len(accepted) == 1 and f'color="{render.GREEN}"' in accepted[0]

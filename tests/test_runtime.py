@@ -1,4 +1,4 @@
-"""The sans-IO runtime (sipfsm/runtime.py): classification, the table engine, timer
+"""The sans-IO runtime (sipfsm/engine/runtime.py): classification, the table engine, timer
 bookkeeping, stale timers and strictness, with Hypothesis over random event sequences.
 
 Properties (STYLE.md rules 6, 7 and 9):
@@ -37,11 +37,25 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm import native
-from sipfsm.decl import Action as DeclAction
-from sipfsm.decl import Transition
-from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from sipfsm.events import (
+from sipfsm.decl.instance import HANDLERS, Instance
+from sipfsm.decl.language import Action as DeclAction
+from sipfsm.decl.language import Transition
+from sipfsm.decl.timers import Timing
+from sipfsm.engine import native
+from sipfsm.engine.model import declare, engine
+from sipfsm.engine.runtime import (
+    LOCAL_EVENTS,
+    Classifier,
+    TableMachine,
+    apply_transition,
+    creation_row,
+    handle_event,
+    protocol_error,
+    start_instance,
+)
+from sipfsm.machines.transaction import TRANSACTION_MACHINES
+from sipfsm.values.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from sipfsm.values.events import (
     Event,
     MessageSent,
     RequestReceived,
@@ -56,22 +70,7 @@ from sipfsm.events import (
     TUResponse,
     describe,
 )
-from sipfsm.message import Request
-from sipfsm.model import declare, engine
-from sipfsm.runtime import (
-    HANDLERS,
-    LOCAL_EVENTS,
-    Classifier,
-    Instance,
-    TableMachine,
-    apply_transition,
-    creation_row,
-    handle_event,
-    protocol_error,
-    start_instance,
-)
-from sipfsm.timers import Timing
-from sipfsm.transaction import TRANSACTION_MACHINES
+from sipfsm.values.message import Request
 
 TIMER_NAMES = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "Trying", "Z")
 
@@ -403,7 +402,7 @@ def test_classifier_maps_events_to_declared_triggers(
 def test_classifier_rejects_out_of_range_status(status: int) -> None:
     classifier = Classifier(declare("ict"))
     event = received(INVITE, 200)
-    from sipfsm.frozen import replace
+    from sipfsm.values.frozen import replace
 
     odd = type(event)(replace(event.message, status=status))
     assert classifier.classify(odd) is None
@@ -500,12 +499,12 @@ def test_instances_of_one_engine_are_independent() -> None:
     assert b.timers == {"A": 0.5, "B": 32.0}
 
 
-# -- the two engines agree (skipped until sipfsm.reference exists) ---------------------------
+# -- the two engines agree -------------------------------------------------------------------
 
-HAS_REFERENCE = importlib.util.find_spec("sipfsm.reference") is not None
+HAS_REFERENCE = importlib.util.find_spec("sipfsm.engine.reference") is not None
 
 
-@pytest.mark.skipif(not HAS_REFERENCE, reason="sipfsm.reference (transitions engine) not yet there")
+@pytest.mark.skipif(not HAS_REFERENCE, reason="sipfsm.engine.reference is not there")
 @pytest.mark.parametrize(("machine", "profile", "timing"), MACHINE_PROFILE_TIMING, ids=MPT_IDS)
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())

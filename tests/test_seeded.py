@@ -1,4 +1,4 @@
-"""The dialog's seeded random source (sipfsm.seeded): equal by state, unhashable."""
+"""The dialog's seeded random source (sipfsm.values.seeded): equal by state, unhashable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm.seeded import SeededRandom
+from sipfsm.values.seeded import SeededRandom
 
 
 @given(seed=st.integers(min_value=0, max_value=2**64), draws=st.integers(0, 20))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from sipfsm.message import Message
-from sipfsm.sim.element import Context, Recorder
+from sipfsm.sim.element import Context
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.network import Network
+from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.scenario import NetworkSpec
+from sipfsm.values.message import Message
 
 
 class Clock:

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.errors import RunawayError
 from sipfsm.sim.engine import EventLoop, Handle, Stream, derive_seed, mix64, mix_words
+from sipfsm.values.errors import RunawayError
 
 
 def test_callbacks_run_in_virtual_time_order_with_now_set() -> None:

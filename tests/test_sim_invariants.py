@@ -12,13 +12,13 @@ end is a leak. In runs: a never-answered request leaks, a scenario may expect a 
 
 from __future__ import annotations
 
-from sipfsm.frozen import replace
-from sipfsm.message import Request, response_to
-from sipfsm.sim.element import Recorder
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import RULES, Invariants
+from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import parse
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import Request, response_to
 
 CALL = "3848276298220188511@atlanta.example.com"
 INVITE = Request(

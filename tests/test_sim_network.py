@@ -17,12 +17,12 @@ import random
 
 import pytest
 
-from sipfsm.message import Message, Request, response_to
-from sipfsm.sim.element import Recorder
 from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.network import Network, link_seed, link_stream, network_key, network_words
+from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.scenario import Delay, DropRule, LinkSpec, MessagePattern, NetworkSpec
+from sipfsm.values.message import Message, Request, response_to
 
 INVITE = Request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bK1", sent_by="alice")
 RINGING = response_to(INVITE, 180, to_tag="b")

@@ -32,11 +32,11 @@ from conftest import MESSAGES, PATTERNS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sipfsm.errors import UnknownName
-from sipfsm.message import Response
-from sipfsm.sim.network import WireMessage
+from sipfsm.sim.recorder import WireMessage
 from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
+from sipfsm.values.errors import UnknownName
+from sipfsm.values.message import Response
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
 COMBOS = [(t, p) for t in ("udp", "tcp") for p in ("rfc6026", "rfc3261")]

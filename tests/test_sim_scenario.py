@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sipfsm.model import declare
+from sipfsm.engine.model import declare
 from sipfsm.sim.invariants import RULES
 from sipfsm.sim.scenario import (
     DIALOG_STATES,
@@ -376,7 +376,7 @@ def test_an_unknown_name_or_missing_file_lists_what_exists() -> None:
 
 
 def test_patterns_match_requests_and_responses_by_their_fields() -> None:
-    from sipfsm.message import Request, response_to
+    from sipfsm.values.message import Request, response_to
 
     invite = Request("INVITE", body="v=0")
     reinvite = Request("INVITE", to_tag="b", cseq=2)

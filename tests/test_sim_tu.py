@@ -14,10 +14,10 @@ from conftest import MESSAGES, PATTERNS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.message import Message, Request, response_to
 from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import Action, MessagePattern, On, Step, parse
 from sipfsm.sim.tu import ScriptedTU, message_key
+from sipfsm.values.message import Message, Request, response_to
 
 INVITE = Request("INVITE", from_tag="a")
 REINVITE = Request("INVITE", from_tag="a", to_tag="b", cseq=2)

@@ -26,15 +26,16 @@ from typing import Any
 
 import pytest
 
-from sipfsm.message import Request, Response, response_to
-from sipfsm.sim.element import Context, Recorder
+from sipfsm.decl.timers import Timing
+from sipfsm.sim.element import Context
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import Invariants
-from sipfsm.sim.network import Network, WireMessage
+from sipfsm.sim.network import Network
+from sipfsm.sim.recorder import Recorder, WireMessage
 from sipfsm.sim.run import SimResult, simulate
 from sipfsm.sim.scenario import ElementSpec, NetworkSpec, parse
 from sipfsm.sim.ua import Machines, UserAgent
-from sipfsm.timers import Timing
+from sipfsm.values.message import Request, Response, response_to
 
 
 def run(text: str, **options: object) -> SimResult:

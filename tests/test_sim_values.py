@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pickle
 
-from sipfsm import native
+from sipfsm.engine import native
 from sipfsm.sim import element, invariants, run
 from sipfsm.sim.run import simulate
 from sipfsm.sim.values import (

@@ -1,4 +1,4 @@
-"""Monte-Carlo sweeps (`sipfsm.sweep`): ranges, seeds, outcome counts, and the same results
+"""Monte-Carlo sweeps (`sipfsm.sim.sweep`): ranges, seeds, outcome counts, and the same results
 in this process, in a process pool and on a Dask cluster."""
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from conftest import optional
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm import sweep as sw
-from sipfsm.errors import SipFsmError
-from sipfsm.sweep import (
+from sipfsm.sim import sweep as sw
+from sipfsm.sim.sweep import (
     RangeError,
     SchedulerError,
     SweepError,
@@ -25,6 +24,7 @@ from sipfsm.sweep import (
     run_seed,
     sweep,
 )
+from sipfsm.values.errors import SipFsmError
 
 # Two points (no loss, heavy loss) of the basic call, a few runs each: small, but the heavy
 # point has timeouts, 481s and more failed runs than are kept (the kept ones must be the

@@ -1,7 +1,7 @@
 """Timer values and back-off, against RFC 3261 Table 4 (Appendix A), §17 and RFC 6026 §8.11.
 
 `rfc_table_4` below is the oracle: Table 4 (plus RFC 6026's L and M) written out from the
-RFC, not read from sipfsm/timers.py. Every value is checked twice: through
+RFC, not read from sipfsm/decl/timers.py. Every value is checked twice: through
 `Timing.duration`, and through the `StartTimer` the engine emits when a transaction enters
 the state that runs the timer.
 """
@@ -15,8 +15,8 @@ from conftest import BYE, CREATE, PATHS, TCP, TCP_T1_025, UDP, UDP_T1_025, Drive
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sipfsm.events import StartTimer, TimerFired
-from sipfsm.timers import DEFAULT_TIMING, TIMERS, Timing, TimingError
+from sipfsm.decl.timers import DEFAULT_TIMING, TIMERS, Timing, TimingError
+from sipfsm.values.events import StartTimer, TimerFired
 
 RFC_TIMERS = ("A", "B", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M")
 TIMINGS = [UDP, TCP, UDP_T1_025, TCP_T1_025]

@@ -3,9 +3,9 @@
 One test per arrow of RFC 3261 Figures 5-8 and per change of RFC 6026 §7-§8 and RFC 4320
 §4, named after the arrow and its section, run in the profile(s) where the arrow exists.
 Each asserts the exact actions (by value) and the next state. The expected actions are
-written from the RFC text, not read from sipfsm/transaction.py.
+written from the RFC text, not read from sipfsm/machines/transaction.py.
 
-Action order is the runtime's documented order (sipfsm/runtime.py `apply_transition`):
+Action order is the runtime's documented order (sipfsm/engine/runtime.py `apply_transition`):
 timers of the state left, the arrow's actions, timers of the state entered, its entry
 actions, then the outcomes reported.
 """
@@ -31,8 +31,8 @@ from conftest import (
     reported,
 )
 
-from sipfsm.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from sipfsm.events import (
+from sipfsm.values.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from sipfsm.values.events import (
     Event,
     ReportOutcome,
     RequestReceived,
@@ -46,7 +46,7 @@ from sipfsm.events import (
     TURequest,
     TUResponse,
 )
-from sipfsm.message import Request, ack_for_non_2xx, response_to
+from sipfsm.values.message import Request, ack_for_non_2xx, response_to
 
 BOTH = ("rfc6026", "rfc3261")
 #: Final responses 300-699 that no declared outcome reports (so the actions are just the arrow's).

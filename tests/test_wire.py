@@ -1,4 +1,4 @@
-"""sipfsm.wire: SIP text to Request/Response, or a WireError naming the rule broken.
+"""sipfsm.check.wire: SIP text to Request/Response, or a WireError naming the rule broken.
 
 The RFC 4475 torture messages are extracted from the RFC text itself (§3.1.1 valid,
 §3.1.2 invalid), minding its page breaks and the <allOneLine>, <hex> and <repeat>
@@ -19,8 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.message import Request, Response
-from sipfsm.wire import WireError, _parse_strict, content_length, parse, parse_address, parse_via
+from sipfsm.check.wire import (
+    WireError,
+    _parse_strict,
+    content_length,
+    parse,
+    parse_address,
+    parse_via,
+)
+from sipfsm.values.message import Request, Response
 
 RFC4475 = Path(__file__).resolve().parent / "data" / "rfc" / "rfc4475.txt"
 _PAGE_BREAK = re.compile(r"\n+Sparks, et al\.[^\n]*\[Page \d+\]\n\f\nRFC 4475[^\n]*\n+")

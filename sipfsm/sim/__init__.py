@@ -1,2 +1,6 @@
-"""The call-flow simulator: user agents built from the declared machines, a virtual clock,
-a faulty network, and ladder diagrams of what happened."""
+"""Layer 6, the call-flow simulator: user agents built from the elements, a virtual clock,
+a faulty network, scenarios, runs, invariants, ladder diagrams and sweeps.
+
+Imports: the layers below (`values` ... `elements`) and this package; never `check` or
+`render` (the other packages of its layer).
+"""

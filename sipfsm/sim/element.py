@@ -8,8 +8,8 @@ its ``live_transactions`` (the leak check). An element acts only through its `Co
 the virtual time, ``send`` to another element, its own timers (keyed by any hashable
 value; setting a key again replaces the timer) and trace records.
 
-`Recorder` collects the trace. Records are built only when recording is on (a benchmark
-turns it off): `Context.recording` lets an element skip building texts, and message
+`sipfsm.sim.recorder.Recorder` collects the trace. Records are built only when recording is
+on (a benchmark turns it off): `Context.recording` lets an element skip building texts, and message
 summaries (`MessageInfo`, with the wire text) are built once per message object and only
 for a record that shows it.
 """
@@ -19,16 +19,17 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sipfsm.message import Message
 from sipfsm.sim.engine import Entry, EventLoop
-from sipfsm.sim.trace import MessageInfo, RecordKind, TraceRecord
+from sipfsm.sim.recorder import Recorder
+from sipfsm.sim.trace import RecordKind
 from sipfsm.sim.values import RunError
+from sipfsm.values.message import Message
 
 if TYPE_CHECKING:
     from sipfsm.sim.invariants import Invariants
     from sipfsm.sim.network import Network
 
-__all__ = ["Agent", "Context", "Element", "Recorder", "RunError"]
+__all__ = ["Agent", "Context", "Element", "RunError"]
 
 
 class Element(Protocol):
@@ -91,41 +92,6 @@ class _Timer(Entry):
     def cancel(self) -> None:
         self.live = False
         self.ctx = None
-
-
-class Recorder:
-    """The trace of one run: `TraceRecord` values in the order they happened."""
-
-    __slots__ = ("_infos", "counts", "enabled", "loop", "records", "transport")
-
-    def __init__(self, loop: EventLoop, enabled: bool = True, transport: str = "udp") -> None:
-        self.loop = loop
-        self.enabled = enabled
-        self.transport = transport  # what the wire text of each message names in its Via
-        self.records: list[TraceRecord] = []
-        #: how often each outcome happened, kept whether recording or not (`SimResult.counts`)
-        self.counts: dict[str, int] = {}
-        self._infos: dict[int, tuple[Message, MessageInfo]] = {}
-
-    def info(self, message: Message) -> MessageInfo:
-        """The record form of ``message``, built once per message object (a retransmission
-        re-sends the same object)."""
-        found = self._infos.get(id(message))
-        if found is not None and found[0] is message:
-            return found[1]
-        info = MessageInfo.of(message, self.transport)
-        self._infos[id(message)] = (message, info)
-        return info
-
-    def add(self, kind: RecordKind, element: str, **fields: Any) -> None:
-        if not self.enabled:
-            return
-        message = fields.pop("message", None)
-        if message is not None and not isinstance(message, MessageInfo):
-            message = self.info(message)
-        self.records.append(
-            TraceRecord(self.loop.now, len(self.records), kind, element, message=message, **fields)
-        )
 
 
 class Context:

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from sipfsm.errors import RunawayError
+from sipfsm.values.errors import RunawayError
 
 __all__ = [
     "Entry",

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from sipfsm.message import Message, Request, Response
 from sipfsm.sim.values import Violation
+from sipfsm.values.message import Message, Request, Response
 
 if TYPE_CHECKING:
-    from sipfsm.sim.element import Recorder
+    from sipfsm.sim.recorder import Recorder
 
 __all__ = ["RULES", "Invariants", "Violation"]
 

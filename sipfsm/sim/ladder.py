@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import escape
 
-from sipfsm.errors import UnknownName
 from sipfsm.sim.trace import MessageInfo, TraceRecord
+from sipfsm.values.errors import UnknownName
 
 LadderFormat = Literal["text", "mermaid", "svg"]
 #: The formats `write_ladder` writes, and the file extension of each.

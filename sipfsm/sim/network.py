@@ -10,7 +10,7 @@ The transport decides what faults exist at the SIP level (RFC 3261 §18): over U
 everything above can happen; TCP is reliable and ordered, so a message is never lost,
 duplicated or overtaken on its link (arrivals are kept in send order) and only the delay
 applies -- named drop rules too when the scenario asks for them (``drops_on_tcp``).
-The timers the transport changes are the machines' business (`sipfsm.timers.Timing`).
+The timers the transport changes are the machines' business (`sipfsm.decl.timers.Timing`).
 
 Every message put on a link is logged as a `WireMessage` (for ``--json`` and
 expectations), whether or not recording is on.
@@ -19,53 +19,15 @@ expectations), whether or not recording is on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from sipfsm.message import Message
-from sipfsm.sim.element import Recorder
 from sipfsm.sim.engine import Entry, EventLoop, Stream, mix64, mix_words
 from sipfsm.sim.invariants import Invariants
+from sipfsm.sim.recorder import Recorder, WireMessage
 from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
+from sipfsm.values.message import Message
 
-__all__ = ["Link", "Network", "WireMessage"]
-
-
-@dataclass(slots=True, init=False)
-class WireMessage:
-    """One message put on the wire: when, by whom, to whom, and what became of it.
-    (``__init__`` is written out: a dataclass's generated one stays interpreted in the
-    compiled build, and one is built per message sent.)"""
-
-    t: float
-    src: str
-    dst: str
-    message: Message
-    retransmission: bool
-    lost: bool
-    duplicated: bool
-
-    def __init__(
-        self,
-        t: float,
-        src: str,
-        dst: str,
-        message: Message,
-        retransmission: bool = False,
-        lost: bool = False,
-        duplicated: bool = False,
-    ) -> None:
-        self.t = t
-        self.src = src
-        self.dst = dst
-        self.message = message
-        self.retransmission = retransmission
-        self.lost = lost
-        self.duplicated = duplicated
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        fields = (self.t, self.src, self.dst, self.message)
-        return (WireMessage, (*fields, self.retransmission, self.lost, self.duplicated))
+__all__ = ["Link", "Network"]
 
 
 def network_key(seed: int) -> int:

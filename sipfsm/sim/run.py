@@ -25,15 +25,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sipfsm.dialog import random_sources as dialog_random_sources
-from sipfsm.errors import UnknownName
-from sipfsm.message import Message
-from sipfsm.model import ENGINES, timing_for
-from sipfsm.sim.element import Agent, Context, Element, Recorder, RunError
+from sipfsm.engine.model import ENGINES, timing_for
+from sipfsm.machines.dialog import random_sources as dialog_random_sources
+from sipfsm.sim.element import Agent, Context, Element, RunError
 from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants, Violation
 from sipfsm.sim.memo import ByIdentity
-from sipfsm.sim.network import Network, WireMessage, link_stream, network_words
+from sipfsm.sim.network import Network, link_stream, network_words
+from sipfsm.sim.recorder import Recorder, WireMessage
 from sipfsm.sim.scenario import (
     ElementSpec,
     LibraryEntry,
@@ -47,6 +46,8 @@ from sipfsm.sim.scenario import (
 from sipfsm.sim.tu import message_key
 from sipfsm.sim.ua import Machines, UserAgent
 from sipfsm.sim.values import ExpectationResult, RunSummary, SimResult
+from sipfsm.values.errors import UnknownName
+from sipfsm.values.message import Message
 
 __all__ = [
     "ELEMENTS",

@@ -12,7 +12,7 @@ expected).
 
 Names that the model declares are taken from it, not restated: the dialog states from the
 dialog declaration, the invariant names from `sipfsm.sim.invariants`, profiles and
-transports from `sipfsm.decl`.
+transports from `sipfsm.decl.language`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from typing import Any, Literal
 
 import yaml
 
-from sipfsm.decl import PROFILES, TRANSPORTS
-from sipfsm.errors import SipFsmError
-from sipfsm.message import Message, Request
+from sipfsm.decl.language import PROFILES, TRANSPORTS
 from sipfsm.sim.engine import Stream
 from sipfsm.sim.invariants import RULES
+from sipfsm.values.errors import SipFsmError
+from sipfsm.values.message import Message, Request
 
 __all__ = [
     "DIALOG_STATES",
@@ -84,12 +84,12 @@ SENDABLE: tuple[str, ...] = (
     "MESSAGE",
     "REGISTER",
 )
-#: What the transaction layer can tell the TU besides messages (`sipfsm.transaction`).
+#: What the transaction layer can tell the TU besides messages (`sipfsm.machines.transaction`).
 TU_EVENTS: tuple[str, ...] = ("timeout", "cancelled", "transport_error")
 
 
 def _dialog_states() -> tuple[str, ...]:
-    from sipfsm.model import declare
+    from sipfsm.engine.model import declare
 
     return tuple(s.name for s in declare("dialog").leaf_states)
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sipfsm.message import Message, Request, to_wire
+from sipfsm.values.message import Message, Request, to_wire
 
 RecordKind = Literal[
     "send",  # an element put a message on a link (src -> dst)

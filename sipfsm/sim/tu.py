@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sipfsm.message import Message, Request, Response
 from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.scenario import Step
+from sipfsm.values.message import Message, Request, Response
 
 __all__ = ["ScriptedTU", "message_key"]
 

@@ -4,8 +4,9 @@ scripted transaction user.
 The layering is RFC 3261's: message -> transaction -> dialog -> TU. Every decision a
 machine declares is taken by the machine and only carried out here: retransmissions and
 their timers (the transaction machines), the 481/487/491/500 answers inside a dialog and
-the §14.1 glare timer (`sipfsm.dialog`), CANCEL matching and 481 to unmatched requests
-(`sipfsm.core`), transaction matching (`sipfsm.matching`). What no machine declares and
+the §14.1 glare timer (`sipfsm.machines.dialog`), CANCEL matching and 481 to unmatched
+requests (`sipfsm.elements.core`), transaction matching (`sipfsm.elements.matching`). What no
+machine declares and
 RFC 3261 gives to the UA core is done here, each with its section:
 
 * §8.2.6.2 -- the UAS adds a To tag to every response but 100 Trying; one tag per initial
@@ -34,7 +35,7 @@ RFC 3261 gives to the UA core is done here, each with its section:
 * §18.2.1 -- a request that matches no server transaction goes to the UA core, which
   creates a transaction for it -- unless the dialog recognises it as the initial INVITE
   again (RFC 5407 §3.1.1), which only happens under the original RFC 3261.
-* §9.2 -- a CANCEL is answered by `sipfsm.core.handle_cancel`; the 487 it may cause is sent
+* §9.2 -- a CANCEL is answered by `sipfsm.elements.core.handle_cancel`; the 487 it may cause is sent
   by the INVITE's server transaction.
 
 A request reaching the core is shown to the dialog first (it may answer it itself, or
@@ -51,11 +52,19 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Final, cast
 
-from sipfsm import core
-from sipfsm.catalogue import missing_headers
-from sipfsm.dialog import DialogEngine, DialogInstance, DialogSet, Routed
-from sipfsm.errors import LocalProtocolError, ProtocolError
-from sipfsm.events import (
+from sipfsm.decl.instance import Instance
+from sipfsm.decl.timers import Timing
+from sipfsm.elements import core
+from sipfsm.elements.dialogs import DialogEngine, DialogSet, Routed
+from sipfsm.elements.matching import Matcher, TransactionKey, machine_for
+from sipfsm.engine.runtime import Engine, TableMachine, handle_event
+from sipfsm.machines.dialog import DialogInstance
+from sipfsm.sim.element import Agent, Context, RunError
+from sipfsm.sim.scenario import ElementSpec, Step
+from sipfsm.sim.tu import ScriptedTU
+from sipfsm.values.catalogue import missing_headers
+from sipfsm.values.errors import LocalProtocolError, ProtocolError
+from sipfsm.values.events import (
     Action,
     Event,
     MessageSent,
@@ -74,14 +83,8 @@ from sipfsm.events import (
     describe,
     timer_fired,
 )
-from sipfsm.frozen import replace
-from sipfsm.matching import Matcher, TransactionKey, machine_for
-from sipfsm.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
-from sipfsm.runtime import Engine, Instance, TableMachine, handle_event
-from sipfsm.sim.element import Agent, Context, RunError
-from sipfsm.sim.scenario import ElementSpec, Step
-from sipfsm.sim.tu import ScriptedTU
-from sipfsm.timers import Timing
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
 
 __all__ = ["Machines", "UserAgent"]
 
@@ -120,7 +123,7 @@ class Machines:
     __slots__ = ("dialog", "engine", "profile", "timing", "transactions")
 
     def __init__(self, profile: str, timing: Timing, engine: str = "table") -> None:
-        from sipfsm.model import engine as build
+        from sipfsm.engine.model import engine as build
 
         self.profile = profile
         self.timing = timing

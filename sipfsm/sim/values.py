@@ -3,7 +3,7 @@ Python classes.
 
 The event loop, the network, the elements, the invariants and the runs themselves
 (`sipfsm.sim.engine`, `network`, `element`, `invariants`, `run`) are compiled by mypyc in
-the compiled build (`sipfsm.native`). A class defined in a compiled module becomes a native
+the compiled build (`sipfsm.engine.native`). A class defined in a compiled module becomes a native
 class, whose dataclasses cannot be unpickled. The values here leave a run -- a `RunError`,
 a `Violation`, and what a run hands back: its `SimResult` with its `ExpectationResult`
 list, and the `RunSummary` of many runs -- and results are sent between processes by
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sipfsm.message import Request
+from sipfsm.values.message import Request
 
 if TYPE_CHECKING:
-    from sipfsm.sim.network import WireMessage
+    from sipfsm.sim.recorder import WireMessage
     from sipfsm.sim.trace import TraceRecord
 
 __all__ = [
