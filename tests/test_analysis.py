@@ -9,7 +9,7 @@ from test_graph import MACHINES, ORPHAN, hostile_decl
 from sipfsm.decl.language import (
     PROFILES,
     TRANSPORTS,
-    Action,
+    ActionDecl,
     MachineDecl,
     StateDecl,
     Transition,
@@ -86,7 +86,7 @@ def test_a_timer_that_resets_itself_on_the_loop_bounds_nothing() -> None:
     decl = _loop(("F",))
     rows = (
         *decl.transitions,
-        Transition("b", "rcv_1xx", "b", (Action("restart_timer", "F", "64*T1"),), "test"),
+        Transition("b", "rcv_1xx", "b", (ActionDecl("restart_timer", "F", "64*T1"),), "test"),
     )
     restarted = MachineDecl(
         decl.id,

@@ -18,7 +18,7 @@ from sipp.harness import run_pair
 
 from sipfsm.check import checker as check
 from sipfsm.check.capture import CaptureError, jsonl_line
-from sipfsm.check.checker import RULES, CheckReport, check_files
+from sipfsm.check.checker import CHECK_RULES, CheckReport, check_files
 from sipfsm.sim.run import SimResult, library, load, simulate
 
 A = "10.0.0.1:5060"
@@ -587,7 +587,7 @@ def test_rfc3261_profile_replays_too(tmp_path: Path) -> None:
 
 
 def test_every_rule_has_a_section() -> None:
-    assert all(r.rfc.startswith("RFC ") for r in RULES.values())
+    assert all(r.rfc.startswith("RFC ") for r in CHECK_RULES.values())
 
 
 # -- SIPp on loopback ---------------------------------------------------------------------

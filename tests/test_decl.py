@@ -19,7 +19,7 @@ from sipfsm.decl.language import (
     ONLY_3261,
     ONLY_6026,
     PROFILES,
-    Action,
+    ActionDecl,
     Guard,
     MachineDecl,
     Outcome,
@@ -317,7 +317,7 @@ def test_transition_label_reads_event_guard_actions() -> None:
         "trying",
         "tu_final",
         "completed",
-        (Action("send_response"), Action("start_timer", "J")),
+        (ActionDecl("send_response"), ActionDecl("start_timer", "J")),
         "RFC 3261 §17.2.2",
         guards=(Guard("g", "status != 408", "RFC 4320 §4.2", lambda c, e: True),),
     )
@@ -330,14 +330,14 @@ def test_transition_label_reads_event_guard_actions() -> None:
 @pytest.mark.parametrize(
     ("action", "label"),
     [
-        (Action("send_ack"), "send ACK"),
-        (Action("to_tu", "timeout"), "timeout to TU"),
-        (Action("backoff_timer", "A"), "reset Timer A (doubled)"),
-        (Action("restart_timer", "E", "T2"), "reset Timer E = T2"),
-        (Action("unheard_of"), "unheard_of"),
+        (ActionDecl("send_ack"), "send ACK"),
+        (ActionDecl("to_tu", "timeout"), "timeout to TU"),
+        (ActionDecl("backoff_timer", "A"), "reset Timer A (doubled)"),
+        (ActionDecl("restart_timer", "E", "T2"), "reset Timer E = T2"),
+        (ActionDecl("unheard_of"), "unheard_of"),
     ],
 )
-def test_action_label(action: Action, label: str) -> None:
+def test_action_label(action: ActionDecl, label: str) -> None:
     assert action.label == label
 
 

@@ -27,7 +27,7 @@ from sipfsm.decl.instance import Instance
 from sipfsm.decl.language import (
     PROFILES,
     TRANSPORTS,
-    Action,
+    ActionDecl,
     Guard,
     MachineDecl,
     StateDecl,
@@ -128,25 +128,25 @@ def nested_toy() -> MachineDecl:
             Trigger("timer_j", "timer", "Timer J fires", timer="J"),
         ),
         timers=(TIMERS["B"], TIMERS["H"], TIMERS["J"]),
-        creations=(Transition("", "rcv_invite", "early", (Action("to_tu", "request"),), rfc),),
+        creations=(Transition("", "rcv_invite", "early", (ActionDecl("to_tu", "request"),), rfc),),
         transitions=(
             Transition(
                 "early",
                 "rcv_2xx",
                 "moratorium",
-                (Action("to_tu", "response"),),
+                (ActionDecl("to_tu", "response"),),
                 rfc,
                 guards=(is_200,),
             ),
             Transition("early", "rcv_2xx", "moratorium", (), rfc),
             Transition(
-                "early", "sent_cancel", "early", (Action("set_flag", "cancel_requested"),), rfc
+                "early", "sent_cancel", "early", (ActionDecl("set_flag", "cancel_requested"),), rfc
             ),
-            Transition("early", "timer_b", "terminated", (Action("to_tu", "timeout"),), rfc),
+            Transition("early", "timer_b", "terminated", (ActionDecl("to_tu", "timeout"),), rfc),
             Transition("moratorium", "rcv_ack", "established", (), rfc),
             Transition("moratorium", "rcv_bye", "moratorium", (), rfc, guards=(never,)),
             Transition("moratorium", "timer_h", "terminated", (), rfc),
-            Transition("confirmed", "rcv_bye", "mortal", (Action("to_tu", "request"),), rfc),
+            Transition("confirmed", "rcv_bye", "mortal", (ActionDecl("to_tu", "request"),), rfc),
             Transition("confirmed", "ended", "mortal", (), rfc, guards=(on_request,)),
             Transition("established", "rcv_ack", "established", (), rfc, guards=(never,)),
             Transition("established", "rcv_ack", "mortal", (), rfc, guards=(on_request,)),
@@ -169,7 +169,7 @@ def parent_internal_toy() -> MachineDecl:
     sub-state)."""
     toy = nested_toy()
     extra = Transition(
-        "confirmed", "rcv_2xx", "confirmed", (Action("to_tu", "response"),), "RFC 5407 §3"
+        "confirmed", "rcv_2xx", "confirmed", (ActionDecl("to_tu", "response"),), "RFC 5407 §3"
     )
     return MachineDecl(
         toy.id,

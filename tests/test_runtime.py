@@ -38,7 +38,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipfsm.decl.instance import HANDLERS, Instance
-from sipfsm.decl.language import Action as DeclAction
+from sipfsm.decl.language import ActionDecl as DeclAction
 from sipfsm.decl.language import Transition
 from sipfsm.decl.timers import Timing
 from sipfsm.engine import native

@@ -13,7 +13,7 @@ end is a leak. In runs: a never-answered request leaks, a scenario may expect a 
 from __future__ import annotations
 
 from sipfsm.sim.engine import EventLoop
-from sipfsm.sim.invariants import RULES, Invariants
+from sipfsm.sim.invariants import INVARIANTS, Invariants
 from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import parse
@@ -154,7 +154,7 @@ def test_a_violation_is_recorded_with_its_rule_and_section() -> None:
     assert (record.kind, record.element, record.rfc) == (
         "violation",
         "bob",
-        RULES["leaked-transaction"][0],
+        INVARIANTS["leaked-transaction"][0],
     )
     assert record.text.startswith("leaked-transaction: ")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sipfsm.engine.model import declare
-from sipfsm.sim.invariants import RULES
+from sipfsm.sim.invariants import INVARIANTS
 from sipfsm.sim.scenario import (
     DIALOG_STATES,
     Delay,
@@ -118,7 +118,7 @@ def test_names_come_from_the_model_dialog_states_and_invariants() -> None:
     leaves = tuple(s.name for s in declare("dialog").leaf_states)
     assert (*leaves, "none") == DIALOG_STATES
     assert "confirmed" not in DIALOG_STATES  # a parent state is never current
-    assert set(RULES) == {
+    assert set(INVARIANTS) == {
         "one-final-response",
         "no-487-to-cancel",
         "491-without-pending",

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipfsm.sim.run import simulate
-from sipfsm.sim.scenario import Action, MessagePattern, On, Step, parse
+from sipfsm.sim.scenario import MessagePattern, On, Step, StepKind, parse
 from sipfsm.sim.tu import ScriptedTU, message_key
 from sipfsm.values.message import Message, Request, response_to
 
@@ -29,7 +29,7 @@ def step(
     on: On | None = None,
     *,
     at: float | None = None,
-    action: Action = "send",
+    action: StepKind = "send",
     repeat: bool = False,
 ) -> Step:
     return Step("bob", index, f"script.bob[{index}]", action, at, on, method="BYE", repeat=repeat)

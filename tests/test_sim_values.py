@@ -11,16 +11,16 @@ from sipfsm.sim import element, invariants, run
 from sipfsm.sim.run import simulate
 from sipfsm.sim.values import (
     ExpectationResult,
+    InvariantViolation,
     RunError,
     RunSummary,
     SimResult,
-    Violation,
 )
 
 
 def test_the_values_are_the_ones_their_modules_export() -> None:
     assert element.RunError is RunError
-    assert invariants.Violation is Violation
+    assert invariants.InvariantViolation is InvariantViolation
     assert (run.SimResult, run.RunSummary, run.ExpectationResult) == (
         SimResult,
         RunSummary,
@@ -32,13 +32,15 @@ def test_the_values_module_is_never_compiled_so_its_classes_stay_plain_python() 
     assert "sipfsm/sim/values.py" not in native.COMPILED
     assert all(
         not hasattr(cls, "__mypyc_attrs__")
-        for cls in (RunError, Violation, SimResult, RunSummary, ExpectationResult)
+        for cls in (RunError, InvariantViolation, SimResult, RunSummary, ExpectationResult)
     )
 
 
 def test_a_run_error_and_a_violation_survive_pickling_and_say_the_same_in_json() -> None:
     error = RunError(1.25, "alice", "script.alice[0] (line 3)", "refused")
-    violation = Violation(2.0, "bob", "no-487-to-cancel", "487 to CANCEL", "RFC 3261 §21.4.25")
+    violation = InvariantViolation(
+        2.0, "bob", "no-487-to-cancel", "487 to CANCEL", "RFC 3261 §21.4.25"
+    )
     for value in (error, violation):
         back = pickle.loads(pickle.dumps(value))
         assert back == value and back.to_json() == value.to_json()
@@ -52,7 +54,8 @@ def test_a_run_error_and_a_violation_survive_pickling_and_say_the_same_in_json()
 
 def test_a_result_with_violations_and_errors_survives_pickling() -> None:
     result = simulate("rfc3665-3.1", seed=2, loss=0.2, record=False)
-    result.violations.append(Violation(0.0, "bob", "leaked-transaction", "x", "RFC 3261 §17"))
+    broken = InvariantViolation(0.0, "bob", "leaked-transaction", "x", "RFC 3261 §17")
+    result.violations.append(broken)
     result.errors.append(RunError(0.0, "alice", "UA core", "y"))
     back = pickle.loads(pickle.dumps(result))
     assert back == result

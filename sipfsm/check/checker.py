@@ -31,7 +31,7 @@ it to its sender when it was sent and to its receiver at each delivery
 each endpoint saw them.
 
 Rules on a single message (487 to a CANCEL, the mandatory header fields of a 4xx from
-`sipfsm.values.catalogue`) are checked once per message. `RULES` lists them all with their
+`sipfsm.values.catalogue`) are checked once per message. `CHECK_RULES` lists them all with their
 sections; docs/checker.md explains them.
 
 Which events a dialog sees follows RFC 3261's layering (as `sipfsm.sim.ua` does): a
@@ -100,7 +100,7 @@ class Rule:
     summary: str
 
 
-RULES: Final[dict[str, Rule]] = {
+CHECK_RULES: Final[dict[str, Rule]] = {
     r.name: r
     for r in (
         Rule(
@@ -228,7 +228,7 @@ _BATCH: Final = 512
 
 
 @dataclass(frozen=True, slots=True)
-class Violation:
+class Deviation:
     rule: str
     rfc: str
     message: int
@@ -290,7 +290,7 @@ class CheckReport:
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     transactions: list[TransactionReport] = field(default_factory=list)
     dialogs: list[DialogReport] = field(default_factory=list)
-    violations: list[Violation] = field(default_factory=list)
+    violations: list[Deviation] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int:
@@ -807,9 +807,9 @@ class Checker:
         if (rule, index) in self._seen:
             return
         self._seen.add((rule, index))
-        known = RULES.get(rule)
+        known = CHECK_RULES.get(rule)
         self.report.violations.append(
-            Violation(rule, rfc or (known.rfc if known else ""), index, code, text, side)
+            Deviation(rule, rfc or (known.rfc if known else ""), index, code, text, side)
         )
 
     def _run(
@@ -1846,12 +1846,12 @@ def check_files(
 
 __all__ = [
     "ACCEPTED",
-    "RULES",
+    "CHECK_RULES",
     "UNKNOWN",
     "CheckReport",
     "Checker",
+    "Deviation",
     "Rule",
     "TraceError",
-    "Violation",
     "check_files",
 ]

@@ -1,7 +1,7 @@
 """A running instance of a declared machine, and what each declared action does to it.
 
 An *instance* (`Instance`) holds one transaction's (or dialog's) state, its running timers
-and the messages it must resend. An action of a row (`sipfsm.decl.language.Action`) names
+and the messages it must resend. An action of a row (`sipfsm.decl.language.ActionDecl`) names
 an effect, registered here with `handler` (the transaction actions below; a machine's own
 module registers the rest, as the dialog does): both engines apply a row by calling the
 handler of each of its actions (`sipfsm.engine.runtime.apply_transition`), and the rows the
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, ClassVar, Final
 
-from sipfsm.decl.language import Action, MachineDecl, Outcome, TimerDecl, Transition
+from sipfsm.decl.language import ActionDecl, MachineDecl, Outcome, TimerDecl, Transition
 from sipfsm.decl.timers import TIMERS, Timing
 from sipfsm.values.events import Action as RuntimeAction
 from sipfsm.values.events import (
@@ -71,7 +71,7 @@ class Instance:
 
 # -- the effects of actions ------------------------------------------------------------------
 
-Handler = Callable[[Any, Any, Event, Action, Timing], Iterable[RuntimeAction]]
+Handler = Callable[[Any, Any, Event, ActionDecl, Timing], Iterable[RuntimeAction]]
 HANDLERS: Final[dict[str, Handler]] = {}
 
 
@@ -198,7 +198,7 @@ def _message_of(event: Event) -> Any:
 
 @handler("send_request")
 def _send_request(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return [sending(inst)]
 
@@ -214,7 +214,7 @@ def sending(inst: Any) -> SendMessage:
 
 @handler("send_ack")
 def _send_ack(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return [SendMessage(ack_of(inst, _message_of(event)))]
 
@@ -231,7 +231,7 @@ def ack_of(inst: Any, response: Response) -> Request:
 
 @handler("send_response")
 def _send_response(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     inst.last_response = _message_of(event)
     return [SendMessage(inst.last_response)]
@@ -239,14 +239,14 @@ def _send_response(
 
 @handler("resend_response")
 def _resend_response(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return [] if inst.last_response is None else [SendMessage(inst.last_response)]
 
 
 @handler("send_100")
 def _send_100(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     inst.last_response = response_to(inst.request, 100)
     return [SendMessage(inst.last_response)]
@@ -254,7 +254,7 @@ def _send_100(
 
 @handler("to_tu")
 def _to_tu(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     if action.arg in ("response", "request", "ack"):
         return [ToTU(action.arg, _message_of(event))]
@@ -263,21 +263,21 @@ def _to_tu(
 
 @handler("start_timer")
 def _start(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return start_timer(inst, action.arg, timing, decl=decl)
 
 
 @handler("stop_timer")
 def _stop(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return stop_timer(inst, action.arg)
 
 
 @handler("backoff_timer")
 def _backoff(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     previous = inst.timers.get(action.arg)
     if previous is None:
@@ -288,7 +288,7 @@ def _backoff(
 
 @handler("restart_timer")
 def _restart(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     if declared_duration(timing, decl, action.arg) is None:
         return []
@@ -297,7 +297,7 @@ def _restart(
 
 @handler("set_flag")
 def _set_flag(
-    inst: Any, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: Any, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     setattr(inst, action.arg, True)
     return []

@@ -97,7 +97,7 @@ class Guard:
 
 
 @dataclass(frozen=True, slots=True)
-class Action:
+class ActionDecl:
     """A declared effect of a transition. ``kind`` selects the handler; ``arg`` is its
     parameter (a timer name, what the TU is told, a response code ...)."""
 
@@ -152,7 +152,7 @@ class StateDecl:
     rfc: str
     timers: tuple[str, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
-    on_enter: tuple[Action, ...] = ()
+    on_enter: tuple[ActionDecl, ...] = ()
     parent: str | None = None
     #: timers a row starts that keep running while the machine stays in this state or its
     #: substates (a state change inside it does not stop them)
@@ -167,7 +167,7 @@ class Transition:
     source: str
     trigger: str
     dest: str
-    actions: tuple[Action, ...] = ()
+    actions: tuple[ActionDecl, ...] = ()
     rfc: str = ""
     guards: tuple[Guard, ...] = ()
     profiles: frozenset[str] = ALL_PROFILES
@@ -367,7 +367,7 @@ __all__ = [
     "ONLY_6026",
     "PROFILES",
     "TRANSPORTS",
-    "Action",
+    "ActionDecl",
     "EventKind",
     "Guard",
     "MachineDecl",

@@ -32,7 +32,7 @@ from sipfsm.values.headers import top_via
 from sipfsm.values.message import MAGIC_COOKIE, Message, Request, Response
 
 Role = Literal["client", "server"]
-Direction = Literal["sent", "received"]
+SentOrReceived = Literal["sent", "received"]
 
 
 class TransactionKey(NamedTuple):
@@ -113,7 +113,7 @@ def cancelled_keys(
         yield TransactionKey(key.branch, key.sent_by, method, key.legacy)
 
 
-def role(message: Message, direction: Direction) -> Role:
+def role(message: Message, direction: SentOrReceived) -> Role:
     """Whether the endpoint acts as client or server of the message's transaction: it
     sends requests and receives responses as a client."""
     sent = direction == "sent"
@@ -234,9 +234,9 @@ class Matcher(Generic[T]):
 
 __all__ = [
     "DialogId",
-    "Direction",
     "Matcher",
     "Role",
+    "SentOrReceived",
     "TransactionKey",
     "cancelled_keys",
     "dialog_id",

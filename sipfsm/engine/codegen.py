@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sipfsm.decl.language import Action, MachineDecl, Outcome, TimerDecl, Transition
+from sipfsm.decl.language import ActionDecl, MachineDecl, Outcome, TimerDecl, Transition
 from sipfsm.decl.timers import Timing
 from sipfsm.values.events import ReportOutcome, SendMessage, StartTimer, ToTU, message_of
 from sipfsm.values.message import response_to, status_or_none
@@ -146,7 +146,7 @@ def compile_row(
         if restarts and name == fired:
             w.line("restarted = True")
 
-    def act(action: Action) -> None:
+    def act(action: ActionDecl) -> None:
         kind, arg = action.kind, action.arg
         if kind == "send_request":
             w.line("out.append(inst.sending or sending(inst))")

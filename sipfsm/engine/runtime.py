@@ -235,7 +235,7 @@ def _message_of(event: Event) -> Any:
 
 #: A step: what the table engine does for one (state, kind of event): try the candidate
 #: rows' guards in order and run the compiled row (`sipfsm.engine.codegen`).
-Step = Callable[[Any, Event], list[RuntimeAction]]
+StepFunction = Callable[[Any, Event], list[RuntimeAction]]
 
 #: A creation row: its guards' checks, the row, its compiled function.
 _Creation = tuple[tuple[Callable[[Any, Any], bool], ...], Transition, RowFunction]
@@ -310,8 +310,8 @@ class TableMachine:
                     if oc.trigger == trig and not oc.forbidden
                 )
                 self._dispatch[(state.name, trig)] = (tuple(found), realised)
-        self._steps: dict[tuple[Any, ...], Step] = {}
-        self._by_trigger: dict[tuple[str, str], Step] = {}
+        self._steps: dict[tuple[Any, ...], StepFunction] = {}
+        self._by_trigger: dict[tuple[str, str], StepFunction] = {}
         self._rows: dict[tuple[int, str | None], Compiled] = {}
         self._starts: dict[tuple[Any, ...], tuple[_Creation, ...]] = {}
 
@@ -328,7 +328,7 @@ class TableMachine:
             self._rows[key] = found
         return found
 
-    def _step(self, state: str, trig: str) -> Step | None:
+    def _step(self, state: str, trig: str) -> StepFunction | None:
         """The step for ``trig`` in ``state``: its one unguarded row, or its rows' guards
         tried in order; ``None`` if the state declares no row for it."""
         step = self._by_trigger.get((state, trig))
@@ -418,7 +418,7 @@ class TableMachine:
             step = self._resolve(inst, event, key)
         return step(inst, event)
 
-    def _resolve(self, inst: Instance, event: Event, key: tuple[Any, ...]) -> Step:
+    def _resolve(self, inst: Instance, event: Event, key: tuple[Any, ...]) -> StepFunction:
         """Classify an event not seen before in this state (or raise the engine's error),
         and remember the step for its kind."""
         state = inst.state

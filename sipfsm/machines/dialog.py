@@ -106,7 +106,7 @@ from sipfsm.decl.language import (
     ONLY_3261,
     ONLY_6026,
     PROFILES,
-    Action,
+    ActionDecl,
     Guard,
     MachineDecl,
     Outcome,
@@ -324,7 +324,7 @@ def effect_of(code: int | None, method: str) -> Effect:
 
 Key = tuple[str, int]  # (method, CSeq number) of a request, in one direction
 #: (side, method, CSeq) of a transaction: side ``client`` (our request) or ``server``.
-TransactionKey = tuple[str, str, int]
+TransactionRef = tuple[str, str, int]
 
 
 #: How many dialogs have drawn from their random source (`random_sources`).
@@ -389,10 +389,10 @@ class DialogInstance(Instance):
         self.remote_cseq: int | None = None
         self.pending_client: dict[Key, Request] = {}
         self.pending_server: dict[Key, Request] = {}
-        self.local_offer: TransactionKey | None = None
-        self.remote_offer: TransactionKey | None = None
+        self.local_offer: TransactionRef | None = None
+        self.remote_offer: TransactionRef | None = None
         self.unacked_provisionals: set[tuple[int, int, str]] = set()
-        self.transactions: set[TransactionKey] = set()
+        self.transactions: set[TransactionRef] = set()
         self.call_id_owner: bool | None = call_id_owner
         self.seed = seed
         self._rng: SeededRandom | None = None
@@ -765,7 +765,7 @@ def _response_received(inst: DialogInstance, resp: Response) -> None:
 
 @handler("dialog_init")
 def _init(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     req: Request = _msg(event)
     inst.role = action.arg
@@ -783,7 +783,7 @@ def _init(
 
 @handler("track_sent")
 def _track_sent(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     message = message_of(event)
     if isinstance(message, Request):
@@ -795,7 +795,7 @@ def _track_sent(
 
 @handler("track_received")
 def _track_received(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     message = message_of(event)
     if isinstance(message, Request):
@@ -807,7 +807,7 @@ def _track_received(
 
 @handler("track_ended")
 def _track_ended(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     if isinstance(event, TransactionEnded):
         side = (event.role, event.method, event.cseq)
@@ -823,14 +823,14 @@ def _track_ended(
 
 @handler("respond")
 def _respond_now(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return [Respond(_msg(event), int(action.arg), rfc=action.arg2)]
 
 
 @handler("respond_retry_after")
 def _respond_retry_after(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     seconds = inst.rng.randint(0, 10)  # "a randomly chosen value of between 0 and 10 seconds"
     return [
@@ -840,7 +840,7 @@ def _respond_retry_after(
 
 @handler("respond_pending")
 def _respond_pending(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     return [
         Respond(req, int(action.arg), rfc=action.arg2)
@@ -850,7 +850,7 @@ def _respond_pending(
 
 @handler("dialog_tu")
 def _dialog_tu(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     if action.arg == "retry":
         return [ToTU("retry", inst.retry_request)]
@@ -873,7 +873,7 @@ def glare_seconds(rng: random.Random, call_id_owner: bool) -> float:
 
 @handler("start_glare")
 def _start_glare(
-    inst: DialogInstance, decl: MachineDecl, event: Event, action: Action, timing: Timing
+    inst: DialogInstance, decl: MachineDecl, event: Event, action: ActionDecl, timing: Timing
 ) -> list[RuntimeAction]:
     inst.retry_request = inst.pending_client.get(_key(_msg(event)))
     return start_timer(inst, action.arg, timing, glare_seconds(inst.rng, bool(inst.call_id_owner)))
@@ -894,23 +894,23 @@ for _kind, _label in (
 
 # -- shorthand for the rows -------------------------------------------------------------------
 
-TRACK_SENT = Action("track_sent")
-TRACK_RECEIVED = Action("track_received")
-TRACK_REJECTED = Action("track_received", "rejected")
-TRACK_ENDED = Action("track_ended")
-START_GLARE = Action("start_glare", "Glare")
+TRACK_SENT = ActionDecl("track_sent")
+TRACK_RECEIVED = ActionDecl("track_received")
+TRACK_REJECTED = ActionDecl("track_received", "rejected")
+TRACK_ENDED = ActionDecl("track_ended")
+START_GLARE = ActionDecl("start_glare", "Glare")
 
 
-def _respond(code: int, rfc: str) -> Action:
-    return Action("respond", str(code), rfc)
+def _respond(code: int, rfc: str) -> ActionDecl:
+    return ActionDecl("respond", str(code), rfc)
 
 
-def _respond_retry(code: int, rfc: str) -> Action:
-    return Action("respond_retry_after", str(code), rfc)
+def _respond_retry(code: int, rfc: str) -> ActionDecl:
+    return ActionDecl("respond_retry_after", str(code), rfc)
 
 
-def _tu(what: str) -> Action:
-    return Action("dialog_tu", what)
+def _tu(what: str) -> ActionDecl:
+    return ActionDecl("dialog_tu", what)
 
 
 SEND_ACK = _tu("send_ack")
@@ -1265,7 +1265,7 @@ STATES: tuple[StateDecl, ...] = (
         "RFC 5407 §2",
         parent="terminated",
         terminal=True,
-        on_enter=(Action("to_tu", "terminated"),),
+        on_enter=(ActionDecl("to_tu", "terminated"),),
         outcomes=(*_481_NO_DIALOG, _NEVER_487_TO_CANCEL),
     ),
 )
@@ -1281,7 +1281,7 @@ def _row(
     source: str,
     trigger: str,
     dest: str,
-    actions: tuple[Action, ...] = (),
+    actions: tuple[ActionDecl, ...] = (),
     rfc: str = "",
     guards: tuple[Guard, ...] = (),
     note: str = "",
@@ -1551,7 +1551,7 @@ def _bye_received(
             dest,
             (
                 _respond(200, "RFC 3261 §15.1.2"),
-                Action("respond_pending", "487", "RFC 3261 §15.1.2"),
+                ActionDecl("respond_pending", "487", "RFC 3261 §15.1.2"),
                 TRACK_RECEIVED,
             ),
             rfc,
@@ -1857,7 +1857,7 @@ ROWS: tuple[Transition, ...] = (
         "mortal",
         (
             _respond(200, "RFC 5407 §3.2.1"),
-            Action("respond_pending", "487", "RFC 3261 §15.1.2"),
+            ActionDecl("respond_pending", "487", "RFC 3261 §15.1.2"),
             TRACK_RECEIVED,
         ),
         "RFC 5407 §3.2.1",
@@ -2023,7 +2023,7 @@ CREATIONS: tuple[Transition, ...] = (
         "",
         "send_invite",
         "preparative",
-        (Action("dialog_init", "caller"),),
+        (ActionDecl("dialog_init", "caller"),),
         _F1,
         (NO_TO_TAG,),
         note="INV: the caller sent the initial INVITE",
@@ -2032,7 +2032,7 @@ CREATIONS: tuple[Transition, ...] = (
         "",
         "rcv_invite",
         "preparative",
-        (Action("dialog_init", "callee"),),
+        (ActionDecl("dialog_init", "callee"),),
         _F2,
         (NO_TO_TAG,),
         note="INV: the callee received the initial INVITE",

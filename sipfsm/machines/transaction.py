@@ -40,7 +40,7 @@ from sipfsm.decl.language import (
     ONLY_3261,
     ONLY_6026,
     PROFILES,
-    Action,
+    ActionDecl,
     EventKind,
     Guard,
     MachineDecl,
@@ -57,16 +57,16 @@ from sipfsm.values.errors import UnknownName
 # -- shorthand for the rows -----------------------------------------------------------------
 
 
-def _send(kind: str) -> Action:
-    return Action(kind)
+def _send(kind: str) -> ActionDecl:
+    return ActionDecl(kind)
 
 
-def _tu(what: str) -> Action:
-    return Action("to_tu", what)
+def _tu(what: str) -> ActionDecl:
+    return ActionDecl("to_tu", what)
 
 
-def _backoff(timer: str) -> Action:
-    return Action("backoff_timer", timer)
+def _backoff(timer: str) -> ActionDecl:
+    return ActionDecl("backoff_timer", timer)
 
 
 SEND_REQUEST = _send("send_request")
@@ -180,7 +180,7 @@ ICT_ROWS = (
     Transition("calling", "transport_error", "terminated", (_tu("transport_error"),),
                "RFC 3261 §17.1.4"),
     Transition("calling", "rcv_1xx", "proceeding",
-               (_tu("response"), _tu("send_cancel"), Action("start_timer", "Cancel")),
+               (_tu("response"), _tu("send_cancel"), ActionDecl("start_timer", "Cancel")),
                "RFC 3261 §9.1", guards=(CANCEL_REQUESTED,),
                note="a CANCEL held back in Calling may now be sent"),
     Transition("calling", "rcv_1xx", "proceeding", (_tu("response"),), "RFC 3261 §17.1.1.2",
@@ -191,7 +191,7 @@ ICT_ROWS = (
                profiles=ONLY_6026),
     Transition("calling", "rcv_3xx_6xx", "completed", (SEND_ACK, _tu("response")),
                "RFC 3261 §17.1.1.2", note="the ACK is sent even on a reliable transport"),
-    Transition("calling", "tu_cancel", "calling", (Action("set_flag", "cancel_requested"),),
+    Transition("calling", "tu_cancel", "calling", (ActionDecl("set_flag", "cancel_requested"),),
                "RFC 3261 §9.1",
                note="no provisional response yet: the CANCEL MUST wait for one"),
     Transition("proceeding", "rcv_1xx", "proceeding", (_tu("response"),),
@@ -203,8 +203,8 @@ ICT_ROWS = (
     Transition("proceeding", "rcv_3xx_6xx", "completed", (SEND_ACK, _tu("response")),
                "RFC 3261 §17.1.1.2", note="the ACK is sent even on a reliable transport"),
     Transition("proceeding", "tu_cancel", "proceeding",
-               (_tu("send_cancel"), Action("start_timer", "Cancel"),
-                Action("set_flag", "cancel_requested")), "RFC 3261 §9.1",
+               (_tu("send_cancel"), ActionDecl("start_timer", "Cancel"),
+                ActionDecl("set_flag", "cancel_requested")), "RFC 3261 §9.1",
                guards=(NO_CANCEL_REQUESTED,)),
     Transition("proceeding", "tu_cancel", "proceeding", (), "RFC 3261 §9.1",
                guards=(CANCEL_REQUESTED,), note="a CANCEL was already sent"),
@@ -279,7 +279,7 @@ NICT_ROWS = (
     Transition("trying", "rcv_1xx", "proceeding", (_tu("response"),), "RFC 3261 §17.1.2.2"),
     Transition("trying", "rcv_final", "completed", (_tu("response"),), "RFC 3261 §17.1.2.2"),
     Transition("proceeding", "timer_e", "proceeding",
-               (SEND_REQUEST, Action("restart_timer", "E", "T2")), "RFC 3261 §17.1.2.2"),
+               (SEND_REQUEST, ActionDecl("restart_timer", "E", "T2")), "RFC 3261 §17.1.2.2"),
     Transition("proceeding", "timer_f", "terminated", (_tu("timeout"),),
                "RFC 3261 §17.1.2.2"),
     Transition("proceeding", "transport_error", "terminated", (_tu("transport_error"),),
@@ -352,7 +352,7 @@ IST_ROWS = (
     Transition("proceeding", "rcv_invite", "proceeding", (RESEND_RESPONSE,),
                "RFC 3261 §17.2.1", note="retransmit the most recent provisional, if any"),
     Transition("proceeding", "tu_1xx", "proceeding",
-               (Action("stop_timer", "Trying"), SEND_RESPONSE), "RFC 3261 §17.2.1"),
+               (ActionDecl("stop_timer", "Trying"), SEND_RESPONSE), "RFC 3261 §17.2.1"),
     Transition("proceeding", "tu_2xx", "terminated", (SEND_RESPONSE,), "RFC 3261 §17.2.1",
                profiles=ONLY_3261),
     Transition("proceeding", "tu_2xx", "accepted", (SEND_RESPONSE,), "RFC 6026 §8.5",

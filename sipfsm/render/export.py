@@ -75,7 +75,7 @@ from typing import Any
 
 import networkx as nx
 
-from sipfsm.decl.language import Action, MachineDecl, Transition
+from sipfsm.decl.language import ActionDecl, MachineDecl, Transition
 from sipfsm.decl.timers import Timing
 from sipfsm.render import graph as sg
 from sipfsm.render.diagram import dot_source, mermaid, printable
@@ -413,11 +413,11 @@ class _Writer:
     def _assign(parent: ET.Element, location: str, expr: str) -> None:
         ET.SubElement(parent, _q("assign"), location=location, expr=expr)
 
-    def _log(self, parent: ET.Element, action: Action) -> None:
+    def _log(self, parent: ET.Element, action: ActionDecl) -> None:
         ET.SubElement(parent, _q("log"), label=printable(action.label))
 
     def _actions(
-        self, parent: ET.Element, row: Transition | None, actions: tuple[Action, ...]
+        self, parent: ET.Element, row: Transition | None, actions: tuple[ActionDecl, ...]
     ) -> None:
         fired = None
         if row is not None and row.source:

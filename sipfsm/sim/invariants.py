@@ -23,16 +23,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from sipfsm.sim.values import Violation
+from sipfsm.sim.values import InvariantViolation
 from sipfsm.values.message import Message, Request, Response
 
 if TYPE_CHECKING:
     from sipfsm.sim.recorder import Recorder
 
-__all__ = ["RULES", "Invariants", "Violation"]
+__all__ = ["INVARIANTS", "InvariantViolation", "Invariants"]
 
 #: Each invariant: its name, the section it comes from, and what it says.
-RULES: Final[dict[str, tuple[str, str]]] = {
+INVARIANTS: Final[dict[str, tuple[str, str]]] = {
     "one-final-response": (
         "RFC 3261 §17.2.1, §17.2.2",
         "at most one final response per server transaction, except 2xx retransmissions",
@@ -58,7 +58,7 @@ class Invariants:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self.violations: list[Violation] = []
+        self.violations: list[InvariantViolation] = []
         # (element, transaction) -> the first final response it sent
         self._finals: dict[tuple[str, ...], Response] = {}
         # our INVITE/UPDATE requests without a final response yet: (method, CSeq)
@@ -69,9 +69,9 @@ class Invariants:
         self._received_invites: dict[tuple[str, str, int], bool] = {}
 
     def report(self, element: str, rule: str, text: str, rfc: str = "") -> None:
-        rfc = rfc or RULES[rule][0]
+        rfc = rfc or INVARIANTS[rule][0]
         now = self.recorder.loop.now
-        self.violations.append(Violation(now, element, rule, text, rfc))
+        self.violations.append(InvariantViolation(now, element, rule, text, rfc))
         self.recorder.add("violation", element, rfc=rfc, text=f"{rule}: {text}")
 
     # -- the wire -------------------------------------------------------------------------

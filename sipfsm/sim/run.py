@@ -29,7 +29,7 @@ from sipfsm.engine.model import ENGINES, timing_for
 from sipfsm.machines.dialog import random_sources as dialog_random_sources
 from sipfsm.sim.element import Agent, Context, Element, RunError
 from sipfsm.sim.engine import EventLoop, Stream
-from sipfsm.sim.invariants import Invariants, Violation
+from sipfsm.sim.invariants import Invariants, InvariantViolation
 from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.network import Network, link_stream, network_words
 from sipfsm.sim.recorder import Recorder, WireMessage
@@ -172,7 +172,7 @@ class _Plan:
         counts: list[int],
         firsts: list[int | None],
         final: dict[str, dict[str, Any]],
-        violations: list[Violation],
+        violations: list[InvariantViolation],
     ) -> tuple[ExpectationResult, ...]:
         """The results of the expectations, remembered under ``key`` (what decides them)."""
         out = []
@@ -500,7 +500,7 @@ def _check(
     plan: _Plan,
     wire: list[WireMessage],
     final: dict[str, dict[str, Any]],
-    violations: list[Violation],
+    violations: list[InvariantViolation],
 ) -> list[ExpectationResult]:
     """Every expectation of the plan's scenario, against one run. The wire is read once:
     the patterns each message matches (`_Plan.match`) count towards seen and not_seen and

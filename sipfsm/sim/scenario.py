@@ -29,7 +29,7 @@ import yaml
 
 from sipfsm.decl.language import PROFILES, TRANSPORTS
 from sipfsm.sim.engine import Stream
-from sipfsm.sim.invariants import RULES
+from sipfsm.sim.invariants import INVARIANTS
 from sipfsm.values.errors import SipFsmError
 from sipfsm.values.message import Message, Request
 
@@ -340,7 +340,7 @@ class On:
         return self.pattern.describe()
 
 
-Action = Literal["send", "respond", "never_answer"]
+StepKind = Literal["send", "respond", "never_answer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +352,7 @@ class Step:
     element: str
     index: int
     where: str
-    action: Action
+    action: StepKind
     at: float | None = None
     on: On | None = None
     after: float = 0.0
@@ -1065,7 +1065,7 @@ def _expectation(v: _V, value: Any, path: Path_, names: tuple[str, ...]) -> Expe
             raise v.doc.error(sub, "no_violations: false expects nothing; leave it out")
         return Expectation(kind, "no invariant violated", where)
     if kind == "violation":
-        rule = v.choice(arg, sub, tuple(RULES), "invariant")
+        rule = v.choice(arg, sub, tuple(INVARIANTS), "invariant")
         return Expectation(kind, f"the invariant {rule} is violated", where, rule=rule)
     items = v.seq(arg, sub, "message patterns")
     if len(items) < 2:

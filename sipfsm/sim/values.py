@@ -5,7 +5,7 @@ The event loop, the network, the elements, the invariants and the runs themselve
 (`sipfsm.sim.engine`, `network`, `element`, `invariants`, `run`) are compiled by mypyc in
 the compiled build (`sipfsm.engine.native`). A class defined in a compiled module becomes a native
 class, whose dataclasses cannot be unpickled. The values here leave a run -- a `RunError`,
-a `Violation`, and what a run hands back: its `SimResult` with its `ExpectationResult`
+a `InvariantViolation`, and what a run hands back: its `SimResult` with its `ExpectationResult`
 list, and the `RunSummary` of many runs -- and results are sent between processes by
 sweeps, so they are defined in this module, which is never compiled. Each is imported
 from, and documented with, the module that makes it.
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ExpectationResult",
+    "InvariantViolation",
     "RunError",
     "RunSummary",
     "SimResult",
-    "Violation",
 ]
 
 
@@ -50,8 +50,8 @@ class RunError:
 
 
 @dataclass(frozen=True, slots=True)
-class Violation:
-    """A run broke an invariant (`sipfsm.sim.invariants.RULES`): when, where, which
+class InvariantViolation:
+    """A run broke an invariant (`sipfsm.sim.invariants.INVARIANTS`): when, where, which
     rule, what happened, and the rule's section."""
 
     t: float
@@ -64,7 +64,7 @@ class Violation:
         return _json(self)
 
 
-def _json(value: RunError | Violation) -> dict[str, Any]:
+def _json(value: RunError | InvariantViolation) -> dict[str, Any]:
     """A value's fields by name, in order, its time rounded to the microsecond."""
     out = {f.name: getattr(value, f.name) for f in fields(value)}
     out["t"] = round(value.t, 6)
@@ -113,7 +113,7 @@ class SimResult:
     records: list[TraceRecord]
     wire: list[WireMessage]
     final_states: dict[str, dict[str, Any]]
-    violations: list[Violation]
+    violations: list[InvariantViolation]
     expectations: list[ExpectationResult]
     errors: list[RunError]
     end_time: float
@@ -124,7 +124,7 @@ class SimResult:
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def unexpected_violations(self) -> list[Violation]:
+    def unexpected_violations(self) -> list[InvariantViolation]:
         return [v for v in self.violations if v.rule not in self.expected_rules]
 
     @property
