@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.compiled
 
-.PHONY: demo test bench build rows lint typecheck pytest system-deps venv clean
+.PHONY: demo test bench fuzz build rows lint typecheck pytest system-deps venv clean
 
 demo: build
 	$(BIN)/sipfsm demo --out diagrams
@@ -19,6 +19,13 @@ test: build lint typecheck pytest
 # Speed and memory figures, each beside a baseline measured in the same run (docs/performance.md)
 bench: build
 	$(BIN)/python benchmarks/run.py
+
+# The fuzzing suite alone (tests marked fuzz), for SIPFSM_FUZZ_SECONDS in all (default 30
+# minutes), split evenly between the fuzz tests; `make test` runs the same tests on a small
+# budget (docs/limits.md).
+SIPFSM_FUZZ_SECONDS ?= 1800
+fuzz: build
+	HYPOTHESIS_PROFILE=fuzz SIPFSM_FUZZ_SECONDS=$(SIPFSM_FUZZ_SECONDS) $(BIN)/pytest -m fuzz -p no:randomly
 
 lint: venv
 	$(BIN)/ruff check setup.py sipfsm tests benchmarks

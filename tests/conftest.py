@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from sipfsm.decl.instance import Instance
@@ -233,6 +235,51 @@ def optional(module: str, extra: str) -> None:
         pytest.skip(
             f"{module} is not installed (pip install 'sipfsm[{extra}]')", allow_module_level=True
         )
+
+
+# -- fuzzing (docs/limits.md) ------------------------------------------------------------------
+#
+# Tests marked ``fuzz`` feed hostile input to a surface (parser, readers, scenarios, API) and
+# assert the promises of docs/limits.md: no traceback, no hang, bounded memory, the exit
+# status and counts documented. `make test` runs them on the bounded budget of the default
+# profile; `make fuzz` runs them alone under the ``fuzz`` profile (SIPFSM_FUZZ_SECONDS long).
+
+settings.register_profile(
+    "fuzz",
+    max_examples=1_000_000,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+FUZZING = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+
+#: Examples a fuzz test runs at a time (its ``@settings`` take this): a small budget under
+#: `make test`; under `make fuzz` the test is run again and again, with new random examples
+#: each time, until its share of SIPFSM_FUZZ_SECONDS is spent (`pytest_pyfunc_call`).
+FUZZ_EXAMPLES = 2000 if FUZZING else 150
+
+_fuzz_share = 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    global _fuzz_share
+    fuzz = [item for item in items if item.get_closest_marker("fuzz")]
+    if FUZZING and fuzz:
+        _fuzz_share = float(os.environ.get("SIPFSM_FUZZ_SECONDS", "1800")) / len(fuzz)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Under `make fuzz`, a fuzz test runs until its share of the time is spent."""
+    if not (FUZZING and pyfuncitem.get_closest_marker("fuzz")):
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    end = time.monotonic() + _fuzz_share
+    while True:
+        pyfuncitem.obj(**args)
+        if time.monotonic() >= end:
+            return True
 
 
 # -- messages and patterns for the simulator's pattern caches ----------------------------------
