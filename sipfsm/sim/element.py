@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from sipfsm.elements.endpoint import Host
 from sipfsm.sim.engine import Entry, EventLoop
 from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.trace import RecordKind
@@ -94,8 +95,8 @@ class _Timer(Entry):
         self.ctx = None
 
 
-class Context:
-    """An element's view of the simulation."""
+class Context(Host):
+    """An element's view of the simulation (the `Host` of a simulated `Endpoint`)."""
 
     __slots__ = (
         "_invariants",
@@ -192,10 +193,11 @@ class Context:
 
     # -- the trace --------------------------------------------------------------------------
 
-    def record(self, kind: RecordKind, **fields: Any) -> None:
-        """Add a trace record of this element (nothing when recording is off)."""
+    def record(self, kind: str, **fields: Any) -> None:
+        """Add a trace record of this element (nothing when recording is off); ``kind`` is
+        a `RecordKind`."""
         if self.recorder.enabled:
-            self.recorder.add(kind, self.name, **fields)
+            self.recorder.add(cast(RecordKind, kind), self.name, **fields)
 
     def count(self, what: str) -> None:
         """Count an outcome of the run (`SimResult.counts`), recording or not."""

@@ -1,273 +1,137 @@
-"""A user agent built from the declared machines: transactions, dialogs, the UA core and a
-scripted transaction user.
+"""The simulator's user agent: the UA core of the model (`sipfsm.elements.endpoint.Endpoint`)
+driven by a scripted transaction user (`sipfsm.sim.tu.ScriptedTU`, from a scenario's
+``script``).
 
-The layering is RFC 3261's: message -> transaction -> dialog -> TU. Every decision a
-machine declares is taken by the machine and only carried out here: retransmissions and
-their timers (the transaction machines), the 481/487/491/500 answers inside a dialog and
-the §14.1 glare timer (`sipfsm.machines.dialog`), CANCEL matching and 481 to unmatched
-requests (`sipfsm.elements.core`), transaction matching (`sipfsm.elements.matching`). What no
-machine declares and
-RFC 3261 gives to the UA core is done here, each with its section:
-
-* §8.2.6.2 -- the UAS adds a To tag to every response but 100 Trying; one tag per initial
-  INVITE, so every response to it names the same dialog (§12.1.1).
-* §13.2.2.4 -- the UAC core ACKs every 2xx to an INVITE it is told of (the dialog says
-  when: ``ToTU("send_ack")``), outside any transaction, with the INVITE's CSeq number, a
-  new branch, and an answer when the 2xx carried an offer; a retransmitted 2xx gets the
-  same ACK again.
-* §13.3.1.4 (as replaced by RFC 6026 §8.1) -- the UAS core retransmits a 2xx to INVITE
-  every T1, doubling up to T2, whatever the transport, until the ACK arrives; after 64*T1
-  without ACK the session SHOULD end with a BYE (sent here if the dialog is still waiting
-  for the ACK and has not already said so itself). Retransmissions also stop when the
-  dialog reaches Morgue (RFC 5407 §2: nothing is kept once the dialog is gone).
-* §9.1 -- a CANCEL is built (`cancel_for`) and sent when the INVITE client transaction says
-  so (``ToTU("send_cancel")``: at once, or after the first provisional).
-* §14.1 -- when the glare timer fires the dialog hands back the refused request
-  (``ToTU("retry")``): the TU sends it again as a new request (new CSeq and branch) unless
-  the element says ``retry_491: false``; if the dialog now refuses it (an INVITE is in
-  progress), the retry is dropped.
-* §12.2.1.2, §13.3.1.4 -- when the dialog says the INVITE usage ended (``send_bye``), the
-  UA core sends the BYE; the callee of an early dialog is told ``reject_invite`` and
-  answers the INVITE with the element's ``reject_code`` (480 by default, §15).
-* §18.1.2 -- a response that matches no client transaction goes to the UA core under the
-  original RFC 3261 (a 2xx retransmission after the INVITE transaction ended) and is
-  dropped under RFC 6026 (§8.9).
-* §18.2.1 -- a request that matches no server transaction goes to the UA core, which
-  creates a transaction for it -- unless the dialog recognises it as the initial INVITE
-  again (RFC 5407 §3.1.1), which only happens under the original RFC 3261.
-* §9.2 -- a CANCEL is answered by `sipfsm.elements.core.handle_cancel`; the 487 it may cause is sent
-  by the INVITE's server transaction.
-
-A request reaching the core is shown to the dialog first (it may answer it itself, or
-absorb it), then its server transaction is created, then the dialog's answers are sent
-through it, then the TU is told. A request the TU sends is shown to the dialog first too
-(the dialog may refuse it, e.g. a re-INVITE while an INVITE is in progress, RFC 3261
-§14.1), then its client transaction is created. Every other message a transaction sends
-for the first time (100 Trying, the ACK of a 3xx-6xx, a response) is shown to the dialog
-after the TU heard of the event that caused it, and a transaction's end after that.
+Everything the RFC gives to the UA core -- matching, the answers the core gives by itself,
+the ACK of a 2xx, 2xx retransmission, the §14.1 retry -- is the Endpoint's. What is the
+script's is here: when a request, response, transaction event or dialog state reaches the
+TU, the steps waiting for it are scheduled (``after`` seconds later, or at ``at``), and a
+step that runs sends a request, answers one or cancels through the Endpoint. A request the
+script does not answer is answered 200 by default (``auto_answer``), except an initial
+INVITE, which nobody answers unless a step says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any, Final, cast
+from typing import Any
 
-from sipfsm.decl.instance import Instance
-from sipfsm.decl.timers import Timing
-from sipfsm.elements import core
-from sipfsm.elements.dialogs import DialogEngine, DialogSet, Routed
-from sipfsm.elements.matching import Matcher, TransactionKey, machine_for
-from sipfsm.engine.runtime import Engine, TableMachine, handle_event
-from sipfsm.machines.dialog import DialogInstance
+from sipfsm.elements.endpoint import Endpoint, Machines, TransactionUser, Tx
 from sipfsm.sim.element import Agent, Context, RunError
 from sipfsm.sim.scenario import ElementSpec, Step
 from sipfsm.sim.tu import ScriptedTU
-from sipfsm.values.catalogue import missing_headers
-from sipfsm.values.errors import LocalProtocolError, ProtocolError
-from sipfsm.values.events import (
-    Action,
-    Event,
-    MessageSent,
-    ReportOutcome,
-    RequestReceived,
-    Respond,
-    ResponseReceived,
-    SendMessage,
-    StartTimer,
-    StopTimer,
-    ToTU,
-    TransactionEnded,
-    TUCancel,
-    TURequest,
-    TUResponse,
-    describe,
-    timer_fired,
-)
-from sipfsm.values.frozen import replace
-from sipfsm.values.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
+from sipfsm.values.errors import LocalProtocolError
+from sipfsm.values.message import Message, Request, Response
 
-__all__ = ["Machines", "UserAgent"]
-
-#: Requests that only exist inside a dialog here (RFC 3261 §15, RFC 3311 §5.1, RFC 6086 §4)
-#: and requests that never do (REGISTER, RFC 3261 §10).
-IN_DIALOG_ONLY: Final = frozenset({"BYE", "UPDATE", "INFO"})
-OUT_OF_DIALOG_ONLY: Final = frozenset({"REGISTER"})
-
-#: Values for the header fields the catalogue requires in a 4xx (RFC 3261 §21.4), used when
-#: a scripted response leaves them out. Which fields are required comes from the catalogue.
-HEADER_VALUES: Final[dict[str, str]] = {
-    "WWW-Authenticate": 'Digest realm="{host}", nonce="ea9c8e88df84f1cec4341ae6cbe5a359"',
-    "Proxy-Authenticate": 'Digest realm="{host}", nonce="ea9c8e88df84f1cec4341ae6cbe5a359"',
-    "Allow": "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, MESSAGE",
-    "Accept": "application/sdp",
-    "Unsupported": "{require}",
-    "Require": "timer",
-    "Min-SE": "90",
-    "Min-Expires": "3600",
-    "Geolocation-Error": "100",
-    "AlertMsg-Error": "100",
-    "Recv-Info": "",
-    "Security-Server": "digest",
-}
-
-#: Virtual times closer than this are the same time (sums of delays are rounded floats).
-_EPSILON: Final = 1e-9
-
-_LIVE: Final = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
+__all__ = ["Machines", "ScriptUser", "UserAgent"]
 
 
-class Machines:
-    """The engines of one run, one per machine, shared by every element: engines are
-    stateless apart from the instances they are given."""
-
-    __slots__ = ("dialog", "engine", "profile", "timing", "transactions")
-
-    def __init__(self, profile: str, timing: Timing, engine: str = "table") -> None:
-        from sipfsm.engine.model import engine as build
-
-        self.profile = profile
-        self.timing = timing
-        self.engine = engine
-        self.transactions: dict[str, Engine] = {
-            m: build(m, profile, timing, engine) for m in ("ict", "nict", "ist", "nist")
-        }
-        self.dialog = cast(DialogEngine, build("dialog", profile, timing, engine))
-
-
-class Tx:
-    """One transaction of a UA: its machine's instance and what the UA knows of it."""
-
-    __slots__ = (
-        "call",
-        "client",
-        "ended",
-        "engine",
-        "id",
-        "inst",
-        "key",
-        "machine",
-        "peer",
-        "request",
-        "sent",
-        "to_tag",
-    )
+class ScriptUser(TransactionUser):
+    """The TU of a simulated UA: its scenario's script (`ScriptedTU`), whose steps run as
+    timers of the simulation (key ``("step", n)``)."""
 
     def __init__(
-        self,
-        tx_id: str,
-        machine: str,
-        peer: str,
-        call: Call | None,
-        engine: Engine,
-        inst: Instance,
+        self, name: str, steps: tuple[Step, ...], auto_answer: bool, errors: list[RunError]
     ) -> None:
-        self.id = tx_id
-        self.machine = machine
-        self.engine = engine
-        self.client = machine in ("ict", "nict")
-        self.peer = peer
-        self.call = call
-        self.inst = inst
-        self.request: Request | None = inst.request
-        self.key: TransactionKey | None = None  # in the client or server matcher
-        self.sent: list[Message] = []
-        self.ended = False
-        self.to_tag = ""
+        self.script = ScriptedTU(steps)
+        super().__init__(frozenset(self.script.dialog_states))
+        self.name = name
+        self.auto_answer = auto_answer
+        self.errors = errors
+        self.steps: dict[int, tuple[Step, Tx | None]] = {}
+        self.count = 0
+        self._c: Context  # once started
 
+    def start(self, ctx: Context) -> None:
+        self._c = ctx
+        for step in self.script.timed():
+            assert step.at is not None
+            self.schedule(step, step.at)
 
-class Call:
-    """A dialog set (one initial INVITE) and the element at the other end."""
+    def schedule(self, step: Step, delay: float, tx: Tx | None = None) -> None:
+        """Run ``step`` in ``delay`` seconds (``tx``: the transaction whose request it
+        answers, if it does)."""
+        self.count += 1
+        n = self.count
+        self.steps[n] = (step, tx)
+        self._c.set_timer(("step", n), delay)
 
-    __slots__ = ("dset", "id", "labels", "local_tag", "peer")
+    def run(self, endpoint: Endpoint, n: int) -> None:
+        """Run the step scheduled as ``n``."""
+        step, tx = self.steps.pop(n)
+        if endpoint.recording:
+            self._c.record("tu", text=f"{step.describe()} ({step.where})")
+        if step.action == "never_answer":
+            return
+        if step.action == "respond":
+            if tx is None:
+                self.error(endpoint, step.where, "there is no request to answer")
+                return
+            endpoint.respond(
+                tx, step.code, step.body, step.headers, step.reason, step.omit_required, step.where
+            )
+            return
+        try:
+            if step.method == "CANCEL":
+                endpoint.cancel(step.to, step.out_of_dialog)
+            else:
+                endpoint.send_request(
+                    step.method,
+                    step.to,
+                    body=bool(step.body),
+                    headers=step.headers,
+                    out_of_dialog=step.out_of_dialog,
+                    new_call=step.new_call,
+                    to_tag=step.to_tag,
+                )
+        except LocalProtocolError as exc:
+            self.error(endpoint, step.where, str(exc))
 
-    def __init__(self, call_id: str, dset: DialogSet, peer: str, local_tag: str) -> None:
-        self.id = call_id
-        self.dset = dset
-        self.peer = peer
-        self.local_tag = local_tag
-        self.labels: dict[int, str] = {}
+    # -- what the endpoint tells its TU ----------------------------------------------------------
 
-    def label(self, inst: DialogInstance) -> str:
-        found = self.labels.get(id(inst))
-        if found is None:
-            n = len(self.labels)
-            found = f"dialog-{self.id}" + (f".{n}" if n else "")
-            self.labels[id(inst)] = found
-        return found
+    def request(self, endpoint: Endpoint, tx: Tx, request: Request, answered: bool) -> None:
+        steps = self.script.on_request(request)
+        for step in steps:
+            self.schedule(step, step.after, tx)
+        if answered or ScriptedTU.answers(steps) or not self.auto_answer:
+            return
+        if request.method == "INVITE" and not request.to_tag:
+            return  # an initial INVITE nobody scripted is never answered
+        if endpoint.recording:
+            endpoint.note(f"answers {request.method} with 200 (unscripted)")
+        endpoint.respond(tx, 200)
 
-    def main(self) -> DialogInstance | None:
-        """The dialog a TU means when it says "the call": the one furthest along."""
-        best: DialogInstance | None = None
-        for inst in self.dset.dialogs.values():
-            if best is None or _rank(inst.state) < _rank(best.state):
-                best = inst
-        return best
+    def ack(self, endpoint: Endpoint, ack: Request) -> None:
+        for step in self.script.on_request(ack):
+            self.schedule(step, step.after)
 
+    def cancel(self, endpoint: Endpoint, cancel: Request, tx: Tx) -> None:
+        for step in self.script.on_request(cancel):
+            self.schedule(step, step.after, tx)
 
-def _rank(state: str) -> int:
-    return _LIVE.index(state) if state in _LIVE else len(_LIVE)
+    def response(self, endpoint: Endpoint, response: Response) -> None:
+        for step in self.script.on_response(response):
+            self.schedule(step, step.after)
 
+    def event(self, endpoint: Endpoint, what: str, method: str) -> None:
+        for step in self.script.on_event(what, method):
+            self.schedule(step, step.after)
 
-class _Retransmit:
-    """A 2xx the UAS core retransmits until its ACK (RFC 3261 §13.3.1.4)."""
+    def dialog(self, endpoint: Endpoint, state: str) -> None:
+        for step in self.script.on_dialog(state):
+            self.schedule(step, step.after)
 
-    __slots__ = ("call", "interval", "peer", "response", "start", "tx")
-
-    def __init__(
-        self,
-        response: Response,
-        peer: str,
-        call: Call | None,
-        start: float,
-        interval: float,
-        tx: str,
-    ) -> None:
-        self.tx = tx
-        self.response = response
-        self.peer = peer
-        self.call = call
-        self.start = start
-        self.interval = interval
+    def error(self, endpoint: Endpoint, where: str, text: str) -> None:
+        ctx = self._c
+        self.errors.append(RunError(ctx.now, self.name, where, text))
+        ctx.record("tu", text=f"refused ({where}): {text}")
 
 
 class UserAgent(Agent):
-    """A UA (UAC and UAS in one) driven by the simulator (`sipfsm.sim.element.Element`; an
-    `Agent`, so the simulator calls it directly in the compiled build)."""
+    """A simulated UA (`sipfsm.sim.element.Element`; an `Agent`, so the simulator calls it
+    directly in the compiled build): an `Endpoint` and its `ScriptUser`."""
 
-    __slots__ = (
-        "_branches",
-        "_c",
-        "_call_ids",
-        "_name",
-        "_peer_calls",
-        "_recording",
-        "_registrations",
-        "_steps",
-        "_tags",
-        "_tracking",
-        "_tx_ids",
-        "acks",
-        "byes",
-        "call_list",
-        "callee_index",
-        "calls",
-        "client",
-        "ctx",
-        "errors",
-        "held_byes",
-        "host",
-        "machines",
-        "profile",
-        "retransmits",
-        "seed",
-        "server",
-        "spec",
-        "step_args",
-        "timing",
-        "tu",
-        "txs",
-        "uri",
-    )
+    __slots__ = ("endpoint", "spec", "user")
 
     def __init__(
         self,
@@ -280,982 +144,47 @@ class UserAgent(Agent):
         errors: list[RunError] | None = None,
     ) -> None:
         self.spec = spec
-        self._name = spec.name
-        self.host = f"{spec.name}.example.com"
-        self.uri = f"sip:{spec.name}@{self.host}"
-        self.machines = machines
-        self.profile = machines.profile
-        self.timing: Timing = machines.timing
-        self.tu = ScriptedTU(steps)
-        # the seeds of the UA's dialog sets: the run's seed, the UA's place and the call's
-        # number packed into one integer (distinct per run, UA and call, below 256
-        # elements and 2**20 calls). A dialog seeds its generator with it only if it ever
-        # draws (`DialogInstance.rng`), and `random.Random` hashes any seed: nothing is
-        # mixed here on every call, as `derive_seed` would.
-        self.seed = (seed << 48) | ((index & 0xFF) << 40)
-        self.errors: list[RunError] = errors if errors is not None else []
-        self.client: Matcher[Tx] = Matcher()
-        self.server: Matcher[Tx] = Matcher()
-        self.txs: dict[str, Tx] = {}
-        self.calls: dict[tuple[str, str], Call] = {}  # (Call-ID, local tag)
-        self.call_list: list[Call] = []
-        self._peer_calls: dict[str, list[Call]] = {}  # the calls with each peer, in order
-        self.callee_index: dict[tuple[str, str], Call] = {}  # (Call-ID, caller's tag)
-        self.acks: dict[tuple[str, int, str], Request] = {}
-        self.retransmits: dict[tuple[str, int, str], _Retransmit] = {}
-        self.byes: set[int] = set()  # dialogs (by id) the core ended with a BYE
-        self.held_byes: dict[int, tuple[Call, str]] = {}  # BYEs waiting for the ACK (§15)
-        self._registrations: dict[str, tuple[str, int]] = {}  # registrar -> (Call-ID, CSeq)
-        self.step_args: dict[int, tuple[Step, Request | None, Tx | None]] = {}
-        # counters of the names this UA makes (branches, tags, Call-IDs, transactions, steps)
-        self._branches = self._tags = self._call_ids = self._tx_ids = self._steps = 0
-        self.ctx: Context | None = None
-        self._c: Context  # the context, once started (`start`)
-        self._recording = False
-        # whether a dialog's change of state matters to anyone (the trace, the script)
-        self._tracking = bool(self.tu.dialog_states)
-
-    # -- the Element interface -----------------------------------------------------------------
+        self.user = ScriptUser(
+            spec.name, steps, spec.auto_answer, errors if errors is not None else []
+        )
+        self.endpoint = Endpoint(
+            spec.name,
+            machines,
+            self.user,
+            seed=seed,
+            index=index,
+            reject_code=spec.reject_code,
+            retry_491=spec.retry_491,
+            call_id_owner=spec.call_id_owner,
+        )
 
     @property
     def name(self) -> str:
-        return self._name
+        return self.spec.name
+
+    @property
+    def errors(self) -> list[RunError]:
+        return self.user.errors
 
     def start(self, ctx: Context) -> None:
-        self.ctx = self._c = ctx
-        self._recording = ctx.recording
-        self._tracking = self._recording or bool(self.tu.dialog_states)
-        for step in self.tu.timed():
-            assert step.at is not None
-            self._schedule(step, step.at, None, None)
+        self.endpoint.start(ctx)
+        self.user.start(ctx)
 
     def receive(self, ctx: Context, message: Message, src: str) -> None:
-        if isinstance(message, Request):
-            self._request(message, src)
-        else:
-            self._response(message)
+        self.endpoint.receive(message, src)
 
     def timer(self, ctx: Context, key: Hashable) -> None:
-        k: tuple[Any, ...] = key  # type: ignore[assignment]  # the keys this UA sets
-        kind = k[0]
-        if kind == "tx":
-            tx = self.txs.get(k[1])
-            if tx is not None:
-                if self._recording:
-                    ctx.record("timer", machine=tx.machine, tx=tx.id, timer=k[2])
-                self._tx_handle(tx, timer_fired(k[2]))
-        elif kind == "step":
-            step, request, tx = self.step_args.pop(k[1])
-            self._run_step(step, request, tx)
-        elif kind == "2xx":
-            self._retransmit_2xx(k[1])
-        elif kind == "dialog":
-            _, call, tag, name = k
-            if self._recording:
-                ctx.record("timer", machine="dialog", tx=f"dialog-{call.id}", timer=name)
-            self._dialog(call, timer_fired(name), tag if tag in call.dset.dialogs else None)
+        k: tuple[Any, ...] = key  # type: ignore[assignment]  # the keys set here
+        if k[0] == "step":
+            self.user.run(self.endpoint, k[1])
+        else:
+            self.endpoint.timer(key)
 
     def final_state(self) -> dict[str, Any]:
-        dialogs: dict[str, str] = {}
-        for call in self.call_list:
-            for inst in call.dset.dialogs.values():
-                dialogs[call.label(inst)] = inst.state
-        main = self.call_list[-1].main() if self.call_list else None
-        return {
-            "dialog": main.state if main is not None else "none",
-            "dialogs": dialogs,
-            "transactions": {t.id: t.inst.state for t in self.txs.values()},
-        }
+        return self.endpoint.final_state()
 
     def live_transactions(self) -> list[str]:
-        out = []
-        for tx in self.txs.values():
-            what = tx.request.summary() if tx.request is not None else "?"
-            out.append(f"{tx.id} ({what}) in {tx.inst.state}")
-        return out
+        return self.endpoint.live_transactions()
 
     def dialog_states(self) -> list[str]:
-        """The state of every dialog of this UA, in creation order."""
-        return [inst.state for call in self.call_list for inst in call.dset.dialogs.values()]
-
-    # -- names ---------------------------------------------------------------------------------
-
-    def _next_call_id(self) -> int:
-        self._call_ids += 1
-        return self._call_ids
-
-    def _branch(self) -> str:
-        self._branches += 1
-        return f"{MAGIC_COOKIE}{self._name}{self._branches}"
-
-    def _tag(self) -> str:
-        self._tags += 1
-        return f"{self._name}-tag{self._tags}"
-
-    def _body(self, what: str) -> str:
-        return f"v=0 o={self._name} {what}"
-
-    def _note(self, text: str, rfc: str = "") -> None:
-        if self._recording:
-            self._c.record("tu", text=text, rfc=rfc)
-
-    def _error(self, where: str, text: str) -> None:
-        ctx = self._c
-        self.errors.append(RunError(ctx.now, self._name, where, text))
-        ctx.record("tu", text=f"refused ({where}): {text}")
-
-    # -- transactions --------------------------------------------------------------------------
-
-    def _tx_create(
-        self, machine: str, event: Event, peer: str, call: Call | None, told: Message | None = None
-    ) -> Tx:
-        self._tx_ids += 1
-        engine = self.machines.transactions[machine]
-        if type(engine) is TableMachine:  # (a direct call in the compiled build)
-            inst, actions = engine.create(event)
-        else:
-            inst, actions = engine.create(event)
-        tx = Tx(f"{machine}-{self._tx_ids}", machine, peer, call, engine, inst)
-        self.txs[tx.id] = tx
-        assert inst.request is not None
-        tx.key = (self.client if tx.client else self.server).add(inst.request, tx)
-        self._tx_actions(tx, "", event, actions, told)
-        return tx
-
-    def _tx_handle(self, tx: Tx, event: Event) -> bool:
-        """Give ``event`` to the transaction; False when the machine refused a message from
-        the network (discarded, as RFC 3261 §17 leaves such messages unmatched)."""
-        before = tx.inst.state
-        try:
-            actions = handle_event(tx.engine, tx.inst, event)
-        except LocalProtocolError:
-            raise
-        except ProtocolError as exc:
-            self._c.record("discard", machine=tx.machine, tx=tx.id, text=str(exc))
-            return False
-        self._tx_actions(tx, before, event, actions)
-        return True
-
-    def _tx_actions(
-        self, tx: Tx, before: str, event: Event, actions: list[Action], told: Message | None = None
-    ) -> None:
-        ctx = self._c
-        new: list[Message] = []
-        tell: list[Action] = []  # for the TU, once the sends and timers are done
-        ended_before = tx.ended or before == "terminated"
-        for a in actions:
-            if isinstance(a, SendMessage):
-                m = a.message
-                retx = m in tx.sent
-                if not retx:
-                    tx.sent.append(m)
-                    if m is not told:
-                        new.append(m)
-                ctx.send(tx.peer, m, retx, tx.machine, tx.id, ended_before)
-            elif isinstance(a, StartTimer):
-                ctx.set_timer(("tx", tx.id, a.name), a.seconds)
-            elif isinstance(a, StopTimer):
-                ctx.cancel_timer(("tx", tx.id, a.name))
-            else:
-                tell.append(a)
-        recording = self._recording
-        if recording:  # every step, so the trace shows what was absorbed too
-            ctx.record(
-                "state",
-                machine=tx.machine,
-                tx=tx.id,
-                state_before=before,
-                state_after=tx.inst.state,
-                text=describe(event),
-                actions=tuple(_action_text(a) for a in actions),
-            )
-        ended = False
-        for a in tell:
-            if isinstance(a, ToTU):
-                if a.what == "terminated":
-                    ended = True
-                else:
-                    self._from_transaction(tx, a, event)
-            elif isinstance(a, ReportOutcome):
-                ctx.count(f"{a.direction} {a.code}")
-                if not recording:
-                    continue
-                ctx.record(
-                    "outcome",
-                    machine=tx.machine,
-                    tx=tx.id,
-                    code=a.code,
-                    rfc=a.rfc,
-                    text=f"{a.direction} {a.code} {a.when}",
-                )
-        if new and tx.call is not None:
-            for m in new:
-                self._dialog_core(tx.call, MessageSent(m))
-        if ended:
-            self._tx_ended(tx)
-
-    def _tx_ended(self, tx: Tx) -> None:
-        tx.ended = True
-        self.txs.pop(tx.id, None)
-        key = tx.key
-        if key is not None:
-            matcher = self.client if tx.client else self.server
-            if matcher.find_key(key) is tx:
-                matcher.forget(key)
-        if tx.call is not None and tx.request is not None:
-            role = "client" if tx.client else "server"
-            self._dialog_core(tx.call, TransactionEnded(tx.request.method, tx.request.cseq, role))
-
-    def _from_transaction(self, tx: Tx, tu: ToTU, event: Event) -> None:
-        """What a transaction tells the TU (``terminated`` is handled by the caller) when
-        it took ``event``."""
-        what = tu.what
-        if what == "response":
-            response = cast(Response, tu.message)
-            # a CANCEL's responses are none of the dialog's (RFC 5407 Appendix C: "CANCEL
-            # does not have any influence on the UAC's dialog state")
-            if tx.call is not None and response.method != "CANCEL":
-                if not (type(event) is ResponseReceived and event.message is response):
-                    event = ResponseReceived(response)  # else the same value, shown again
-                self._dialog(tx.call, event)
-            for step in self.tu.on_response(response):
-                self._schedule(step, step.after, None, None)
-        elif what == "send_cancel":
-            self._send_cancel(tx)
-        elif what == "ack":  # an ACK that matched an accepted INVITE (RFC 6026 §8.7)
-            self._ack(cast(Request, tu.message))
-        elif what in ("timeout", "cancelled", "transport_error"):
-            method = tx.request.method if tx.request is not None else ""
-            if self._recording:
-                self._note(f"{tx.id}: {what} ({method})")
-            for step in self.tu.on_event(what, method):
-                self._schedule(step, step.after, None, None)
-        # "request": the UA core tells the TU itself, after the dialog had its say
-
-    # -- dialogs -------------------------------------------------------------------------------
-
-    def _dialog_step(self, call: Call, event: Event, tag: str | None) -> list[Routed] | None:
-        """The dialog set's answer to ``event`` (it starts with the first one); None when
-        it refused a network message, which is recorded as a discard."""
-        dset = call.dset
-        try:
-            return dset.handle(event, tag) if dset.dialogs else dset.start(event)
-        except LocalProtocolError:
-            raise
-        except ProtocolError as exc:
-            self._c.record("discard", machine="dialog", tx=f"dialog-{call.id}", text=str(exc))
-            return None
-
-    def _dialog_handle(self, call: Call, event: Event, tag: str | None = None) -> list[Routed]:
-        """Give ``event`` to the dialog set, record its dialogs' changes, return its
-        actions. A `RemoteProtocolError` (a network message the dialog has no arrow for)
-        is recorded as a discard and yields nothing; a `LocalProtocolError` propagates."""
-        dset = call.dset
-        dialogs = dset.dialogs
-        if not self._tracking:  # nobody reads the states: only the held BYEs matter
-            routed = self._dialog_step(call, event, tag)
-            if routed is None:
-                return []
-            if self.held_byes:
-                self._release_byes(call)
-            return routed
-        # the dialogs' states before, by id (most dialog sets hold one dialog)
-        only: DialogInstance | None = None
-        only_state = ""
-        before: dict[int, str] | None = None
-        if len(dialogs) == 1:
-            for only in dialogs.values():
-                only_state = only.state
-        elif dialogs:
-            before = {id(d): d.state for d in dialogs.values()}
-        routed = self._dialog_step(call, event, tag)
-        if routed is None:
-            return []
-        if self._recording:
-            if before is None:
-                before = {id(only): only_state} if only is not None else {}
-            self._dialog_changes(call, before, event, routed)
-            return routed
-        # not recording: only what the core and the script act on
-        changed: list[str] = []
-        if self.tu.dialog_states:
-            if before is None and len(dialogs) == 1:
-                for inst in dialogs.values():
-                    if inst is not only or inst.state != only_state:
-                        changed.append(inst.state)
-            else:
-                if before is None:
-                    before = {id(only): only_state} if only is not None else {}
-                changed = [d.state for d in dialogs.values() if before.get(id(d), "") != d.state]
-        if self.held_byes:
-            self._release_byes(call)
-        if changed:
-            self._dialog_steps(changed)
-        return routed
-
-    def _dialog_changes(
-        self, call: Call, before: dict[int, str], event: Event, routed: list[Routed]
-    ) -> None:
-        ctx = self._c
-        changed: list[str] = []
-        recorded = False
-        dialogs = call.dset.dialogs
-        for inst in dialogs.values():
-            old = before.get(id(inst), "")
-            if old != inst.state:
-                changed.append(inst.state)
-            acts = tuple(_action_text(a) for t, a in routed if t == inst.remote_tag)
-            # a dialog that changed or acted; else the only dialog, which took the event
-            if old != inst.state or acts or (len(dialogs) == 1 and not recorded):
-                recorded = True
-                ctx.record(
-                    "state",
-                    machine="dialog",
-                    tx=call.label(inst),
-                    state_before=old,
-                    state_after=inst.state,
-                    text=describe(event),
-                    actions=acts,
-                )
-        if self.held_byes:
-            self._release_byes(call)
-        self._dialog_steps(changed)
-
-    def _release_byes(self, call: Call) -> None:
-        """Send the BYEs held until their dialog left Moratorium (RFC 3261 §15)."""
-        for inst in list(call.dset.dialogs.values()):
-            if inst.state != "moratorium" and id(inst) in self.held_byes:
-                held_call, rfc = self.held_byes.pop(id(inst))
-                self._core_bye(held_call, inst.remote_tag, rfc)
-
-    def _dialog_steps(self, changed: list[str]) -> None:
-        """Schedule the steps that wait for the dialog states just entered."""
-        waits = self.tu.dialog_states
-        for state in changed:
-            if state in waits:
-                for step in self.tu.on_dialog(state):
-                    self._schedule(step, step.after, None, None)
-
-    def _dialog(self, call: Call, event: Event, tag: str | None = None) -> None:
-        """An event from the network or a timer: discards are recorded, actions run."""
-        routed = self._dialog_handle(call, event, tag)
-        if routed:
-            self._dialog_actions(call, routed)
-
-    def _dialog_core(self, call: Call, event: Event) -> None:
-        """An event the UA core caused (a message a transaction sent, a transaction that
-        ended): the dialog refusing it is a bug, reported as an error of the UA core."""
-        try:
-            routed = self._dialog_handle(call, event)
-        except LocalProtocolError as exc:
-            self._error("UA core", str(exc))
-            return
-        if routed:
-            self._dialog_actions(call, routed)
-
-    def _dialog_actions(self, call: Call, routed: list[Routed]) -> None:
-        ctx = self._c
-        for tag, a in routed:
-            if isinstance(a, StartTimer):
-                ctx.set_timer(("dialog", call, tag, a.name), a.seconds)
-            elif isinstance(a, StopTimer):
-                ctx.cancel_timer(("dialog", call, tag, a.name))
-            elif isinstance(a, ToTU):
-                self._from_dialog(call, tag, a)
-            elif isinstance(a, Respond):
-                self._core_respond(a)
-            elif isinstance(a, ReportOutcome):
-                ctx.count(f"{a.direction} {a.code}")
-                if not self._recording:
-                    continue
-                ctx.record(
-                    "outcome",
-                    machine="dialog",
-                    tx=f"dialog-{call.id}",
-                    code=a.code,
-                    rfc=a.rfc,
-                    text=f"{a.direction} {a.code} {a.when}",
-                )
-
-    def _from_dialog(self, call: Call, tag: str, tu: ToTU) -> None:
-        what = tu.what
-        if what == "send_ack":
-            self._send_ack(call, cast(Response, tu.message))
-        elif what == "send_bye":
-            self._core_bye(call, tag, "RFC 3261 §12.2.1.2")
-        elif what == "reject_invite":
-            self._reject_invite(call)
-        elif what == "retry":
-            self._retry(call, tag, cast(Request | None, tu.message))
-        elif what == "terminated" and self._recording:
-            self._note(f"dialog-{call.id} ({tag}) ended")
-
-    # -- receiving -----------------------------------------------------------------------------
-
-    def _response(self, response: Response) -> None:
-        tx = self.client.find(response)
-        if tx is not None:
-            self._tx_handle(tx, ResponseReceived(response))
-            return
-        if self.profile == "rfc6026":
-            self._c.record(
-                "discard",
-                text=f"{response.summary()} matches no client transaction: dropped",
-                rfc="RFC 6026 §8.9",
-            )
-            return
-        # RFC 3261 §18.1.2: passed to the UA core (a 2xx retransmission after the INVITE
-        # client transaction ended with the first 2xx)
-        call = self.calls.get((response.call_id, response.from_tag))
-        if call is None:
-            self._c.record(
-                "discard",
-                text=f"{response.summary()} matches no transaction and no dialog",
-                rfc="RFC 3261 §18.1.2",
-            )
-            return
-        self._note(
-            f"{response.summary()} matches no transaction: to the UA core", "RFC 3261 §18.1.2"
-        )
-        self._dialog(call, ResponseReceived(response))
-
-    def _request(self, request: Request, src: str) -> None:
-        received = RequestReceived(request)  # for the transaction, and the dialog first
-        tx = self.server.find(request)
-        if tx is not None:
-            self._tx_handle(tx, received)
-            return
-        if request.method == "ACK":
-            self._ack(request, received)
-            return
-        if request.method == "CANCEL":
-            self._cancel_received(request, src, received)
-            return
-        call = self._call_for(request)
-        routed: list[Routed] = []
-        answers: list[Respond] = []
-        if call is not None:
-            try:
-                routed = self._dialog_handle(call, received)
-            except LocalProtocolError as exc:  # cannot happen for a received message
-                self._error("UA core", str(exc))
-                return
-            answers = [a for _, a in routed if isinstance(a, Respond) and a.request is request]
-            if not answers and not self._tracked(call, request):
-                self._c.record(
-                    "discard",
-                    text=f"{request.summary()} is the initial INVITE again: absorbed by the dialog",
-                    rfc="RFC 5407 §3.1.1",
-                )
-                return
-        elif request.to_tag or request.method == "BYE":
-            answers = core.respond_unmatched(request)
-        elif request.method == "INVITE":
-            call = self._new_call(request.call_id, src, request, received=True)
-            try:
-                routed = self._dialog_handle(call, received)
-            except LocalProtocolError as exc:
-                self._error("UA core", str(exc))
-                return
-        bound = call if call is not None and self._in_dialog(call, request) else None
-        machine = machine_for(request.method, "server")
-        tx = self._tx_create(machine, received, src, bound)
-        if request.to_tag:
-            tx.to_tag = request.to_tag
-        elif bound is not None and request.method == "INVITE":
-            tx.to_tag = bound.local_tag
-        else:
-            tx.to_tag = self._tag()
-        if bound is not None:
-            self._dialog_actions(bound, routed)
-        for answer in answers if bound is None else ():
-            self._core_respond(answer)
-        self._to_tu(tx, request, answered=bool(answers))
-
-    def _call_for(self, request: Request) -> Call | None:
-        if request.to_tag:
-            return self.calls.get((request.call_id, request.to_tag))
-        if request.method == "INVITE":
-            return self.callee_index.get((request.call_id, request.from_tag))
-        return None
-
-    @staticmethod
-    def _tracked(call: Call, request: Request) -> bool:
-        side = ("server", request.method, request.cseq)
-        return any(side in d.transactions for d in call.dset.dialogs.values())
-
-    @staticmethod
-    def _in_dialog(call: Call, request: Request) -> bool:
-        return core.dialog_id(request, received=True).remote_tag in call.dset.dialogs
-
-    def _to_tu(self, tx: Tx, request: Request, answered: bool) -> None:
-        steps = self.tu.on_request(request)
-        for step in steps:
-            self._schedule(step, step.after, request, tx)
-        if answered or ScriptedTU.answers(steps) or not self.spec.auto_answer:
-            return
-        if request.method == "INVITE" and not request.to_tag:
-            return  # an initial INVITE nobody scripted is never answered
-        if self._recording:
-            self._note(f"answers {request.method} with 200 (unscripted)")
-        self._respond(tx, 200, None, (), "", False, None)
-
-    def _ack(self, ack: Request, received: RequestReceived | None = None) -> None:
-        """An ACK for a 2xx reached the UA core (RFC 3261 §13.3.1.4, §17.2.3: its branch is
-        new, so it matches no transaction); ``received`` is its event, if made already."""
-        self._stop_retransmit((ack.call_id, ack.cseq, ack.to_tag))
-        call = self.calls.get((ack.call_id, ack.to_tag))
-        if call is None:
-            core.respond_unmatched(ack)  # absorbed: an ACK is never answered
-            self._c.record(
-                "discard",
-                text=f"{ack.summary()} matches no dialog: absorbed",
-                rfc="RFC 3261 §17.1.1.3",
-            )
-            return
-        self._dialog(call, received if received is not None else RequestReceived(ack))
-        for step in self.tu.on_request(ack):
-            self._schedule(step, step.after, ack, None)
-
-    def _cancel_received(self, cancel: Request, src: str, received: RequestReceived) -> None:
-        """RFC 3261 §9.2: the UA core answers a CANCEL from its server transactions."""
-        target = self.server.find_cancelled(cancel)
-        call = target.call if target is not None else None
-        if call is None and not cancel.to_tag:
-            call = self.callee_index.get((cancel.call_id, cancel.from_tag))
-        tx = self._tx_create(
-            "nist",
-            received,
-            src,
-            call if call is not None and self._in_dialog(call, cancel) else None,
-        )
-        tx.to_tag = cancel.to_tag or (target.to_tag if target is not None else self._tag())
-        if tx.call is not None:
-            self._dialog(tx.call, received)
-        live = [target.inst] if target is not None and not target.ended else []
-        for answer in core.handle_cancel(cancel, live):
-            self._core_respond(answer)
-        for step in self.tu.on_request(cancel):
-            self._schedule(step, step.after, cancel, tx)
-
-    # -- responding ----------------------------------------------------------------------------
-
-    def _core_respond(self, answer: Respond) -> None:
-        """An answer the dialog layer or the UA core decided."""
-        tx = self.server.find(answer.request)
-        if tx is None or tx.ended:
-            self._note(
-                f"cannot answer {answer.request.summary()} with {answer.status}: its "
-                "transaction has ended"
-            )
-            return
-        if self._recording:
-            self._note(f"UA core answers {answer.request.method} with {answer.status}", answer.rfc)
-        self._respond(tx, answer.status, False, answer.headers, "", True, None)
-
-    def _respond(
-        self,
-        tx: Tx,
-        code: int,
-        body: bool | None,
-        headers: tuple[tuple[str, str], ...],
-        reason: str,
-        omit_required: bool,
-        step: Step | None,
-    ) -> None:
-        request = tx.request
-        assert request is not None
-        if tx.ended or core.has_final_response(tx.inst):
-            if self._recording:
-                self._note(f"does not send {code}: {request.summary()} was already answered")
-            return
-        if body is None:  # RFC 3261 §13.3.1.4: a 2xx to INVITE carries the answer or offer
-            body = (200 <= code < 300 and request.method == "INVITE") or (
-                200 <= code < 300 and bool(request.body)
-            )
-        if 400 <= code <= 499 and not omit_required:
-            headers = headers + self._required_headers(code, headers, request)
-        response = response_to(
-            request,
-            code,
-            reason=reason or None,
-            to_tag=request.to_tag if code == 100 else tx.to_tag,
-            headers=headers,
-            body=self._body("answer" if request.body else "offer") if body else "",
-        )
-        before = tx.inst.state
-        event = TUResponse(response)
-        try:
-            actions = handle_event(tx.engine, tx.inst, event)
-        except LocalProtocolError as exc:
-            self._error(step.where if step is not None else "UA core", str(exc))
-            return
-        self._tx_actions(tx, before, event, actions)
-        if (
-            request.method == "INVITE"
-            and 200 <= code < 300
-            and any(isinstance(a, SendMessage) and a.message is response for a in actions)
-        ):
-            self._start_retransmit(tx, response)
-
-    def _required_headers(
-        self, code: int, headers: tuple[tuple[str, str], ...], request: Request
-    ) -> tuple[tuple[str, str], ...]:
-        """The header fields the catalogue requires in ``code`` and ``headers`` lacks."""
-        out = []
-        for name in missing_headers(code, [n for n, _ in headers]):
-            if name.startswith("one of "):
-                name = name[len("one of ") :].split(",")[0].strip()
-            value = HEADER_VALUES.get(name, "")
-            value = value.format(host=self.host, require=request.header("Require") or "foo")
-            if name == "Allow" and code == 405:
-                # §8.2.1: Allow lists the methods the UAS supports, so not the one it refused
-                value = ", ".join(m for m in value.split(", ") if m != request.method)
-            out.append((name, value))
-        return tuple(out)
-
-    def _reject_invite(self, call: Call) -> None:
-        """RFC 3261 §15: the callee ends an early dialog with a non-2xx to the INVITE."""
-        for tx in list(self.txs.values()):
-            if tx.call is call and tx.machine == "ist" and not core.has_final_response(tx.inst):
-                self._note(
-                    f"UA core rejects the INVITE with {self.spec.reject_code}", "RFC 3261 §15"
-                )
-                self._respond(tx, self.spec.reject_code, False, (), "", False, None)
-                return
-
-    # -- the UAS core's 2xx retransmission (RFC 3261 §13.3.1.4) --------------------------------
-
-    def _start_retransmit(self, tx: Tx, response: Response) -> None:
-        key = (response.call_id, response.cseq, response.to_tag)
-        interval = self.timing.t1
-        self.retransmits[key] = _Retransmit(
-            response, tx.peer, tx.call, self._c.now, interval, tx.id
-        )
-        self._c.set_timer(("2xx", key), interval)
-
-    def _stop_retransmit(self, key: tuple[str, int, str]) -> None:
-        if self.retransmits.pop(key, None) is not None:
-            self._c.cancel_timer(("2xx", key))
-
-    def _retransmit_2xx(self, key: tuple[str, int, str]) -> None:
-        r = self.retransmits.get(key)
-        if r is None:
-            return
-        ctx = self._c
-        inst = self._dialog_of(r.call, r.response)
-        if inst is not None and inst.state == "morgue":
-            del self.retransmits[key]
-            return
-        left = r.start + self.timing.value("64*T1") - ctx.now
-        if left < _EPSILON:
-            del self.retransmits[key]
-            if self._recording:
-                self._note(f"no ACK for {r.response.summary()} after 64*T1", "RFC 3261 §13.3.1.4")
-            if (
-                r.call is not None
-                and inst is not None
-                and inst.state == "moratorium"
-                and r.response.cseq == inst.initial_cseq
-            ):
-                self._core_bye(r.call, inst.remote_tag, "RFC 3261 §13.3.1.4")
-            return
-        if self._recording:
-            ctx.record("timer", machine="ua-core", tx=r.tx, timer="2xx")
-        ctx.send(r.peer, r.response, retransmission=True, machine="ua-core", tx=r.tx)
-        if r.call is not None:
-            self._dialog_core(r.call, MessageSent(r.response))
-        r.interval = min(r.interval * 2, self.timing.t2)
-        ctx.set_timer(("2xx", key), min(r.interval, left))
-
-    @staticmethod
-    def _dialog_of(call: Call | None, message: Message) -> DialogInstance | None:
-        if call is None:
-            return None
-        remote = message.from_tag if isinstance(message, Response) else message.to_tag
-        return call.dset.dialogs.get(remote)
-
-    # -- sending -------------------------------------------------------------------------------
-
-    def _new_call(self, call_id: str, peer: str, request: Request, *, received: bool) -> Call:
-        n = len(self.call_list) + 1
-        dset = DialogSet(
-            self.machines.dialog,
-            seed=self.seed | ((n & 0xFFFFF) << 20),
-            call_id_owner=self.spec.call_id_owner,
-        )
-        tag = self._tag() if received else request.from_tag
-        call = Call(str(n), dset, peer, tag)
-        self.call_list.append(call)
-        self._peer_calls.setdefault(peer, []).append(call)
-        self.calls[(call_id, tag)] = call
-        if received:
-            self.callee_index[(call_id, request.from_tag)] = call
-        return call
-
-    def _live_dialog(self, peer: str) -> tuple[Call, DialogInstance] | None:
-        """The latest call with ``peer`` whose dialog is live, and that dialog."""
-        for call in reversed(self._peer_calls.get(peer, ())):
-            inst = call.main()
-            if inst is not None and inst.state in _LIVE:
-                return call, inst
-        return None
-
-    def _send_request(
-        self,
-        method: str,
-        peer: str,
-        *,
-        body: bool,
-        headers: tuple[tuple[str, str], ...] = (),
-        out_of_dialog: bool = False,
-        new_call: bool = False,
-        to_tag: str = "",
-    ) -> None:
-        """Send a request the TU asked for. Raises `LocalProtocolError` if the dialog refuses
-        it (the caller reports it)."""
-        peer_uri = f"sip:{peer}@{peer}.example.com"
-        found = None
-        if not out_of_dialog and not new_call and method not in OUT_OF_DIALOG_ONLY:
-            found = self._live_dialog(peer)
-        if found is None and method in IN_DIALOG_ONLY and not out_of_dialog:
-            raise LocalProtocolError(
-                "UA core",
-                self.profile,
-                "(no dialog)",
-                f"{method} to {peer}",
-                f"there is no dialog with {peer} to send {method} in "
-                "(RFC 3261 §12.2.1.1); say out_of_dialog: true to send "
-                "one anyway",
-            )
-        body_text = self._body("offer") if body else ""
-        if found is not None:
-            call, inst = found
-            request = Request(
-                method,
-                uri=peer_uri,
-                call_id=inst.call_id,
-                cseq=(inst.local_cseq or 0) + 1,
-                from_tag=inst.local_tag,
-                to_tag=inst.remote_tag,
-                branch=self._branch(),
-                sent_by=self.host,
-                headers=headers,
-                body=body_text,
-            )
-            self._send_in_call(call, request)
-            return
-        uri = f"sip:{peer}.example.com" if method == "REGISTER" else peer_uri
-        cseq = 1
-        if method == "REGISTER" and peer in self._registrations:
-            # §10.2: registrations to one registrar share a Call-ID, CSeq going up by one
-            call_id, cseq = self._registrations[peer]
-            cseq += 1
-        else:
-            call_id = f"{self._next_call_id()}-{self._name}@{self.host}"
-        if method == "REGISTER":
-            self._registrations[peer] = (call_id, cseq)
-        request = Request(
-            method,
-            uri=uri,
-            call_id=call_id,
-            cseq=cseq,
-            from_tag=self._tag(),
-            to_tag=to_tag,
-            branch=self._branch(),
-            sent_by=self.host,
-            headers=headers,
-            body=body_text,
-        )
-        if method == "INVITE" and not to_tag:
-            call = self._new_call(call_id, peer, request, received=False)
-            self._send_in_call(call, request)
-            return
-        self._tx_create(machine_for(method, "client"), TURequest(request), peer, None, request)
-
-    def _send_in_call(self, call: Call, request: Request) -> None:
-        routed = self._dialog_handle(call, MessageSent(request))  # may refuse (§14.1 ...)
-        self._tx_create(
-            machine_for(request.method, "client"), TURequest(request), call.peer, call, request
-        )
-        self._dialog_actions(call, routed)
-
-    def _send_cancel(self, ict: Tx) -> None:
-        """RFC 3261 §9.1: the CANCEL the INVITE client transaction asked for."""
-        assert ict.request is not None
-        cancel = cancel_for(ict.request)
-        if self._recording:
-            self._note(f"sends CANCEL for {ict.request.summary()}", "RFC 3261 §9.1")
-        if ict.call is not None:
-            try:
-                self._send_in_call(ict.call, cancel)
-            except LocalProtocolError as exc:
-                self._error("UA core", str(exc))
-            return
-        self._tx_create("nict", TURequest(cancel), ict.peer, None, cancel)
-
-    def _tu_cancel(self, peer: str, out_of_dialog: bool) -> None:
-        if out_of_dialog:  # a CANCEL for an INVITE that was never sent (RFC 3261 §9.2: 481)
-            n = self._next_call_id()
-            invite = Request(
-                "INVITE",
-                uri=f"sip:{peer}@{peer}.example.com",
-                call_id=f"{n}-{self._name}@{self.host}",
-                from_tag=self._tag(),
-                branch=self._branch(),
-                sent_by=self.host,
-            )
-            cancel = cancel_for(invite)
-            self._tx_create("nict", TURequest(cancel), peer, None, cancel)
-            return
-        for tx in reversed(list(self.txs.values())):
-            if tx.machine == "ict" and tx.peer == peer and not tx.ended:
-                self._tx_handle(tx, TUCancel())
-                return
-        if self._recording:
-            self._note(f"nothing to cancel: no INVITE to {peer} is in progress", "RFC 3261 §9.1")
-
-    def _send_ack(self, call: Call, response: Response) -> None:
-        """RFC 3261 §13.2.2.4: the ACK of a 2xx, built once and sent for every copy."""
-        key = (response.call_id, response.cseq, response.to_tag)
-        ack = self.acks.get(key)
-        if ack is None:
-            invite = self._invite_of(call, response)
-            offer_in_2xx = bool(response.body) and invite is not None and not invite.body
-            ack = Request(
-                "ACK",
-                uri=invite.uri
-                if invite is not None
-                else f"sip:{call.peer}@{call.peer}.example.com",
-                call_id=response.call_id,
-                cseq=response.cseq,
-                from_tag=response.from_tag,
-                to_tag=response.to_tag,
-                branch=self._branch(),
-                sent_by=self.host,
-                body=self._body("answer") if offer_in_2xx else "",
-            )
-            self.acks[key] = ack
-            retx = False
-        else:
-            retx = True
-        self._c.send(call.peer, ack, retransmission=retx, machine="ua-core", tx="ack")
-        self._dialog_core(call, MessageSent(ack))
-
-    def _invite_of(self, call: Call, response: Response) -> Request | None:
-        """The INVITE a 2xx answers: its client transaction's request (the ACK is built
-        while the transaction still exists), else the initial INVITE of the call."""
-        tx = self.client.find(response)
-        if tx is not None and tx.request is not None:
-            return tx.request
-        inst = call.main()
-        if inst is not None and inst.request is not None and inst.request.cseq == response.cseq:
-            return inst.request
-        return None
-
-    def _core_bye(self, call: Call, tag: str, rfc: str) -> None:
-        """End the session with a BYE, as the dialog (or §13.3.1.4) advises. A callee in
-        Moratorium MUST NOT send it before the ACK or the end of the INVITE server
-        transaction (RFC 3261 §15): the dialog refuses it then, and the BYE is held until
-        the dialog leaves Moratorium."""
-        inst = call.dset.dialogs.get(tag) or call.main()
-        if inst is None or id(inst) in self.byes or inst.state not in _LIVE:
-            return
-        request = Request(
-            "BYE",
-            uri=f"sip:{call.peer}@{call.peer}.example.com",
-            call_id=inst.call_id,
-            cseq=(inst.local_cseq or 0) + 1,
-            from_tag=inst.local_tag,
-            to_tag=inst.remote_tag,
-            branch=self._branch(),
-            sent_by=self.host,
-        )
-        try:
-            routed = self._dialog_handle(call, MessageSent(request))
-        except LocalProtocolError as exc:
-            if inst.state == "moratorium":
-                self.held_byes[id(inst)] = (call, rfc)
-                self._note("UA core holds the BYE until the ACK", "RFC 3261 §15")
-            else:
-                self._error("UA core", str(exc))
-            return
-        self.byes.add(id(inst))
-        self.held_byes.pop(id(inst), None)
-        self._note("UA core ends the session with a BYE", rfc)
-        self._tx_create("nict", TURequest(request), call.peer, call, request)
-        self._dialog_actions(call, routed)
-
-    def _retry(self, call: Call, tag: str, refused: Request | None) -> None:
-        """RFC 3261 §14.1: the glare timer fired; try the refused request once more."""
-        if refused is None or not self.spec.retry_491:
-            return
-        inst = call.dset.dialogs.get(tag) or call.main()
-        if inst is None:
-            return
-        request = replace(refused, cseq=(inst.local_cseq or 0) + 1, branch=self._branch())
-        self._c.count("retry after 491")
-        if self._recording:
-            self._note(f"retries {refused.method} after 491", "RFC 3261 §14.1")
-        try:
-            self._send_in_call(call, request)
-        except LocalProtocolError as exc:
-            if self._recording:
-                self._note(f"retry of {refused.method} not sent: {exc}", "RFC 3261 §14.1")
-
-    # -- the script ----------------------------------------------------------------------------
-
-    def _schedule(self, step: Step, delay: float, request: Request | None, tx: Tx | None) -> None:
-        self._steps += 1
-        n = self._steps
-        self.step_args[n] = (step, request, tx)
-        self._c.set_timer(("step", n), delay)
-
-    def _run_step(self, step: Step, request: Request | None, tx: Tx | None) -> None:
-        if self._recording:
-            self._c.record("tu", text=f"{step.describe()} ({step.where})")
-        if step.action == "never_answer":
-            return
-        if step.action == "respond":
-            if tx is None:
-                self._error(step.where, "there is no request to answer")
-                return
-            self._respond(
-                tx, step.code, step.body, step.headers, step.reason, step.omit_required, step
-            )
-            return
-        try:
-            if step.method == "CANCEL":
-                self._tu_cancel(step.to, step.out_of_dialog)
-            else:
-                self._send_request(
-                    step.method,
-                    step.to,
-                    body=bool(step.body),
-                    headers=step.headers,
-                    out_of_dialog=step.out_of_dialog,
-                    new_call=step.new_call,
-                    to_tag=step.to_tag,
-                )
-        except LocalProtocolError as exc:
-            self._error(step.where, str(exc))
-
-
-def _action_text(action: Action) -> str:
-    """A short text of an action for the trace."""
-    kind = type(action)
-    if kind is SendMessage:
-        return f"send {cast(SendMessage, action).message.summary()}"
-    if kind is StartTimer:
-        st = cast(StartTimer, action)
-        return f"start Timer {st.name} ({st.seconds:g} s)"
-    if kind is StopTimer:
-        return f"stop Timer {cast(StopTimer, action).name}"
-    if kind is ToTU:
-        return f"{cast(ToTU, action).what} to TU"
-    if kind is Respond:
-        r = cast(Respond, action)
-        return f"respond {r.status} to {r.request.method}"
-    if kind is ReportOutcome:
-        return f"outcome {cast(ReportOutcome, action).code}"
-    return type(action).__name__
+        return self.endpoint.dialog_states()

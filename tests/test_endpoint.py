@@ -1,0 +1,234 @@
+"""The UA core as one sans-IO element (`sipfsm.elements.endpoint.Endpoint`), driven here
+through an `ActionLog` host: messages and timers in, actions out, time an input. Each test
+is named after the rule of RFC 3261 it checks; the last ones hold the two engines to the
+same actions (the Hypothesis lockstep of tests/test_reference.py, one level up)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sipfsm.decl.timers import Timing
+from sipfsm.elements.endpoint import (
+    ActionLog,
+    CancelTimer,
+    Count,
+    Endpoint,
+    EndpointAction,
+    Machines,
+    Send,
+    SetTimer,
+    TransactionUser,
+    Tx,
+)
+from sipfsm.values.message import MAGIC_COOKIE, Request, Response, cancel_for
+
+ALICE = "alice"
+
+
+def invite(cseq: int = 1, branch: str = "a1", to_tag: str = "", method: str = "INVITE") -> Request:
+    return Request(
+        method,
+        uri="sip:bob@bob.example.com",
+        call_id="c1@alice",
+        cseq=cseq,
+        from_tag="alice-tag",
+        to_tag=to_tag,
+        branch=MAGIC_COOKIE + branch,
+        sent_by="alice.example.com",
+    )
+
+
+class Answering(TransactionUser):
+    """A TU that answers every request with ``code`` at once (or nothing: ``None``)."""
+
+    def __init__(self, code: int | None = 200) -> None:
+        super().__init__()
+        self.code = code
+        self.told: list[str] = []
+
+    def request(self, endpoint: Endpoint, tx: Tx, request: Request, answered: bool) -> None:
+        self.told.append(request.method)
+        if self.code is not None and not answered and request.method != "ACK":
+            endpoint.respond(tx, self.code)
+
+    def ack(self, endpoint: Endpoint, ack: Request) -> None:
+        self.told.append("ACK")
+
+
+def uas(code: int | None = 200, profile: str = "rfc6026", engine: str = "table") -> tuple[
+    Endpoint, ActionLog, Answering
+]:
+    tu = Answering(code)
+    endpoint = Endpoint("bob", Machines(profile, Timing(), engine), tu)
+    log = ActionLog()
+    endpoint.start(log)
+    return endpoint, log, tu
+
+
+def sent(actions: list[EndpointAction]) -> list[str]:
+    out = []
+    for a in actions:
+        if isinstance(a, Send):
+            m = a.message
+            text = f"{m.status} {m.cseq_method}" if isinstance(m, Response) else m.method
+            out.append(text + (" (again)" if a.retransmission else ""))
+    return out
+
+
+def timers(actions: list[EndpointAction]) -> dict[Hashable, float]:
+    return {a.key: a.seconds for a in actions if isinstance(a, SetTimer)}
+
+
+def test_an_endpoint_does_no_io_and_says_what_to_do_as_values() -> None:
+    endpoint, log, tu = uas()
+    endpoint.receive(invite(), ALICE)
+    actions = log.take()
+    assert sent(actions) == ["200 INVITE"]
+    assert all(isinstance(a, Send | SetTimer | CancelTimer | Count) or a.kind for a in actions)
+    assert tu.told == ["INVITE"]
+    assert log.take() == []  # nothing happens until something is given to it
+
+
+def test_the_uas_core_retransmits_its_2xx_until_the_ack_rfc3261_13_3_1_4() -> None:
+    endpoint, log, _ = uas()
+    endpoint.receive(invite(), ALICE)
+    first = log.take()
+    ok = next(a.message for a in first if isinstance(a, Send))
+    key = ("2xx", (ok.call_id, ok.cseq, ok.to_tag))
+    assert timers(first)[key] == 0.5  # T1
+    log.time = 0.5
+    endpoint.timer(key)
+    again = log.take()
+    assert sent(again) == ["200 INVITE (again)"]
+    assert timers(again)[key] == 1.0  # doubled (RFC 6026 §8.1: whatever the transport)
+    ack = Request("ACK", call_id=ok.call_id, cseq=1, from_tag="alice-tag", to_tag=ok.to_tag,
+                  branch=MAGIC_COOKIE + "ack1", sent_by="alice.example.com")  # fmt: skip
+    log.time = 0.7
+    endpoint.receive(ack, ALICE)
+    assert CancelTimer(key) in log.take()
+
+
+class Clock:
+    """Runs an endpoint's timers in time order on its `ActionLog` (the host's part)."""
+
+    def __init__(self, endpoint: Endpoint, log: ActionLog) -> None:
+        self.endpoint = endpoint
+        self.log = log
+        self.due: dict[Hashable, float] = {}
+        self.actions: list[EndpointAction] = []
+
+    def take(self) -> list[EndpointAction]:
+        actions = self.log.take()
+        for a in actions:
+            if isinstance(a, SetTimer):
+                self.due[a.key] = self.log.time + a.seconds
+            elif isinstance(a, CancelTimer):
+                self.due.pop(a.key, None)
+        self.actions.extend(actions)
+        return actions
+
+    def run_until(self, end: float) -> None:
+        self.take()
+        while self.due:
+            key = min(self.due, key=lambda k: (self.due[k], repr(k)))
+            if self.due[key] > end:
+                break
+            self.log.time = self.due.pop(key)
+            self.endpoint.timer(key)
+            self.take()
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_2xx_never_acked_ends_the_session_with_a_bye_rfc3261_13_3_1_4(profile: str) -> None:
+    endpoint, log, _ = uas(profile=profile)
+    clock = Clock(endpoint, log)
+    endpoint.receive(invite(), ALICE)
+    clock.run_until(31.9)
+    assert "BYE" not in sent(clock.actions)
+    clock.run_until(40.0)
+    assert sent(clock.actions).count("BYE") == 1  # 64*T1 after the first 2xx
+    assert sent(clock.actions).count("200 INVITE (again)") >= 7  # T1, 2T1 ... up to T2
+
+
+def test_a_bye_for_no_dialog_gets_481_from_the_core_rfc3261_12_2_2() -> None:
+    endpoint, log, tu = uas()
+    endpoint.receive(invite(method="BYE", to_tag="nobody", branch="b1", cseq=2), ALICE)
+    assert sent(log.take()) == ["481 BYE"]
+    assert tu.told == ["BYE"]  # the TU hears of it, already answered
+
+
+def test_a_cancel_gets_200_and_its_invite_487_rfc3261_9_2() -> None:
+    endpoint, log, _ = uas(code=None)  # a TU that lets it ring
+    request = invite()
+    endpoint.receive(request, ALICE)
+    log.take()
+    endpoint.receive(cancel_for(request), ALICE)
+    assert sent(log.take()) == ["200 CANCEL", "487 INVITE"]
+
+
+def test_a_cancel_matching_no_transaction_gets_481_rfc3261_9_2() -> None:
+    endpoint, log, _ = uas()
+    endpoint.receive(cancel_for(invite(branch="never-sent")), ALICE)
+    assert sent(log.take()) == ["481 CANCEL"]
+
+
+# -- the two engines, in lockstep ---------------------------------------------------------------
+
+#: What can reach a UAS: the INVITE (again), its CANCEL, an ACK for the 2xx, a BYE, and any
+#: of its timers firing.
+STEPS = st.lists(
+    st.sampled_from(["invite", "cancel", "ack", "bye", "timer", "later"]), max_size=12
+)
+
+
+def run(engine: str, profile: str, code: int | None, steps: list[str]) -> list[EndpointAction]:
+    endpoint, log, _ = uas(code, profile, engine)
+    request = invite()
+    running: dict[Hashable, float] = {}
+    out: list[EndpointAction] = []
+    to_tag = ""
+    for step in steps:
+        if step == "invite":
+            endpoint.receive(request, ALICE)
+        elif step == "cancel":
+            endpoint.receive(cancel_for(request), ALICE)
+        elif step == "ack":
+            endpoint.receive(
+                Request("ACK", call_id=request.call_id, cseq=1, from_tag="alice-tag",
+                        to_tag=to_tag, branch=MAGIC_COOKIE + "ack", sent_by="alice.example.com"),
+                ALICE,
+            )  # fmt: skip
+        elif step == "bye":
+            endpoint.receive(invite(method="BYE", cseq=2, to_tag=to_tag, branch="bye"), ALICE)
+        elif step == "timer" and running:
+            key = min(running, key=lambda k: (running[k], repr(k)))
+            log.time = running.pop(key)
+            endpoint.timer(key)
+        elif step == "later":
+            log.time += 1.0
+        actions = log.take()
+        for a in actions:
+            if isinstance(a, SetTimer):
+                running[a.key] = log.time + a.seconds
+            elif isinstance(a, CancelTimer):
+                running.pop(a.key, None)
+            elif isinstance(a, Send) and isinstance(a.message, Response) and a.message.to_tag:
+                to_tag = a.message.to_tag
+        out.extend(actions)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=STEPS,
+    profile=st.sampled_from(["rfc6026", "rfc3261"]),
+    code=st.sampled_from([None, 180, 200, 486]),
+)
+def test_both_engines_drive_an_endpoint_to_the_same_actions(
+    steps: list[str], profile: str, code: int | None
+) -> None:
+    assert run("table", profile, code, steps) == run("transitions", profile, code, steps)
