@@ -57,3 +57,11 @@ def test_mkdocs_site_builds_strict(tmp_path: Path) -> None:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_ua_core_page_lists_every_duty_with_its_section() -> None:
+    from sipfsm.elements.endpoint import DUTIES
+
+    page = docs.pages()["ua-core.md"]
+    for duty in DUTIES:
+        assert f"| {duty.rfc} | {duty.who} | {duty.when} |" in page

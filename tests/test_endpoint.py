@@ -24,7 +24,7 @@ from sipfsm.elements.endpoint import (
     TransactionUser,
     Tx,
 )
-from sipfsm.values.message import MAGIC_COOKIE, Request, Response, cancel_for
+from sipfsm.values.message import MAGIC_COOKIE, Request, Response, cancel_for, response_to
 
 ALICE = "alice"
 
@@ -232,3 +232,56 @@ def test_both_engines_drive_an_endpoint_to_the_same_actions(
     steps: list[str], profile: str, code: int | None
 ) -> None:
     assert run("table", profile, code, steps) == run("transitions", profile, code, steps)
+
+
+# -- forking: RFC 3261 §13.2.2.4 under both profiles ---------------------------------------------
+
+
+def forked_call(profile: str) -> tuple[Endpoint, ActionLog, Clock, Request]:
+    """A UAC whose INVITE forked to two UASs (To tags b1 and b2), both ringing."""
+    endpoint = Endpoint("alice", Machines(profile, Timing(), "table"), TransactionUser())
+    log = ActionLog()
+    endpoint.start(log)
+    clock = Clock(endpoint, log)
+    endpoint.send_request("INVITE", "bob", body=True)
+    request = next(a.message for a in clock.take() if isinstance(a, Send))
+    assert isinstance(request, Request)
+    for t, tag in ((0.1, "b1"), (0.2, "b2")):
+        log.time = t
+        endpoint.receive(response_to(request, 180, to_tag=tag), "proxy")
+        clock.take()
+    return endpoint, log, clock, request
+
+
+def dialogs_by_tag(endpoint: Endpoint) -> dict[str, str]:
+    (call,) = endpoint.call_list
+    return {tag: inst.state for tag, inst in call.dset.dialogs.items()}
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_late_2xx_from_another_fork_is_acked_then_ended_with_bye_rfc3261_13_2_2_4(
+    profile: str,
+) -> None:
+    endpoint, log, clock, invite_sent = forked_call(profile)
+    for t, tag in ((0.3, "b1"), (5.0, "b2")):  # the second 2xx 5 s later: still within 64*T1
+        clock.run_until(t)
+        log.time = t
+        endpoint.receive(response_to(invite_sent, 200, to_tag=tag), "proxy")
+        clock.take()
+    first_sends = [
+        (a.message.method, a.message.to_tag)
+        for a in clock.actions
+        if isinstance(a, Send) and isinstance(a.message, Request) and not a.retransmission
+    ]
+    assert first_sends == [("INVITE", ""), ("ACK", "b1"), ("ACK", "b2"), ("BYE", "b2")]
+    assert dialogs_by_tag(endpoint) == {"b1": "established", "b2": "mortal"}
+
+
+def test_early_dialogs_of_other_forks_live_64_t1_after_the_first_2xx_rfc3261_13_2_2_4() -> None:
+    endpoint, log, clock, invite_sent = forked_call("rfc3261")
+    log.time = 0.3
+    endpoint.receive(response_to(invite_sent, 200, to_tag="b1"), "proxy")
+    clock.run_until(32.2)  # the INVITE client transaction ended at once (RFC 3261 §17.1.1.2)
+    assert dialogs_by_tag(endpoint) == {"b1": "established", "b2": "early"}
+    clock.run_until(32.4)  # 64*T1 after the first 2xx: the INVITE transaction is completed
+    assert dialogs_by_tag(endpoint) == {"b1": "established", "b2": "morgue"}

@@ -7,7 +7,7 @@ Imports: the layers below (`values` ... `engine`) and this package.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sipfsm.decl.language import (
     MachineDecl,
@@ -24,6 +24,7 @@ from sipfsm.values.events import (
     RequestReceived,
     ResponseReceived,
     TimerFired,
+    ToTU,
     TransactionEnded,
     TransportError,
     TUCancel,
@@ -55,6 +56,10 @@ class DialogEngine(Protocol):
 #: An action of a dialog set, with the remote tag of the dialog it comes from.
 Routed = tuple[str, RuntimeAction]
 
+#: The dialog set's advice to end a dialog that a 2xx from another fork confirmed after the
+#: first (RFC 3261 §13.2.2.4; `DialogSet._another_fork`).
+END_FORK: Final = ToTU("end_fork")
+
 
 class DialogSet:
     """The dialogs of one Call-ID and local tag: those one initial INVITE creates.
@@ -66,7 +71,9 @@ class DialogSet:
     a new To tag creates a new dialog instance (forking, RFC 5407 Appendix E; RFC 3261
     §13.2.2.4): the first tag is taken by the dialog that sent the INVITE, every other one
     by a new instance that replays the INVITE. A 3xx-6xx to the initial INVITE ends every
-    early dialog (§13.2.2.3). A received request whose tags name no dialog is answered by
+    early dialog (§13.2.2.3). A 2xx that confirms a dialog after another 2xx confirmed the
+    first comes with the advice ``end_fork`` for it (§13.2.2.4: ACK it, then BYE). A
+    received request whose tags name no dialog is answered by
     the UA core (`sipfsm.elements.core.respond_unmatched`: 481, §12.2.2 and §15.1.2).
 
     Events without a message (`TimerFired`, `TransactionEnded`) name their dialog with
@@ -96,6 +103,8 @@ class DialogSet:
         # its CSeq number and the side of its transaction here, read on every event
         self._initial_cseq = -1
         self._initial_side = ""
+        #: the remote tag of the first dialog a 2xx to the initial INVITE confirmed
+        self.first_confirmed: str | None = None
 
     # -- creating ------------------------------------------------------------------------------
 
@@ -243,17 +252,36 @@ class DialogSet:
                 return self._deliver_all(tags, event, ambiguous_ok=True)
             inst = dialogs.get(remote)
             if inst is not None:
-                return self._deliver(remote, inst, event)
-            first = dialogs.get("")
-            if first is not None and first.state == "preparative":
-                return self._deliver("", first, event)
-            if not remote or resp.status == 100:
-                return []  # a tagless provisional after the first tag: nothing to tell
-            return self._fork(remote, event)
+                routed = self._deliver(remote, inst, event)
+            else:
+                first = dialogs.get("")
+                if first is not None and first.state == "preparative":
+                    return self._deliver("", first, event)
+                if not remote or resp.status == 100:
+                    return []  # a tagless provisional after the first tag: nothing to tell
+                routed = self._fork(remote, event)
+            if resp.status >= 200:
+                routed.extend(self._another_fork(remote))
+            return routed
         inst = dialogs.get(remote)
         if inst is None:
             raise self._error(event, f"no dialog with remote tag {remote!r}")
         return self._deliver(remote, inst, event)
+
+    def _another_fork(self, remote: str) -> list[Routed]:
+        """RFC 3261 §13.2.2.4: every 2xx to the initial INVITE confirms a dialog of its own,
+        which the UAC core ACKs; a UA that wants one session ends every dialog but the first
+        2xx confirmed "by sending a BYE request". The dialog set says so (``end_fork``) when a
+        2xx confirms a second dialog (RFC 5407 Appendix E, forking)."""
+        first = self.first_confirmed
+        if first is None:
+            inst = self.dialogs.get(remote)
+            if inst is not None and inst.state not in ("preparative", "early", "morgue"):
+                self.first_confirmed = remote
+            return []
+        if remote == first or remote not in self.dialogs:
+            return []
+        return [(remote, END_FORK)]
 
     def _message_sent(self, event: MessageSent) -> list[Routed]:
         message = event.message
@@ -299,4 +327,4 @@ class DialogSet:
         )
 
 
-__all__ = ["DialogEngine", "DialogSet", "Routed", "machine"]
+__all__ = ["END_FORK", "DialogEngine", "DialogSet", "Routed", "machine"]

@@ -17,38 +17,9 @@ The layering is RFC 3261's: message -> transaction -> dialog -> TU. Every decisi
 machine declares is taken by the machine and only carried out here: retransmissions and
 their timers (the transaction machines), the 481/487/491/500 answers inside a dialog and
 the §14.1 glare timer (`sipfsm.machines.dialog`), CANCEL matching and 481 to unmatched
-requests (`sipfsm.elements.core`), transaction matching (`sipfsm.elements.matching`). What no
-machine declares and
-RFC 3261 gives to the UA core is done here, each with its section:
-
-* §8.2.6.2 -- the UAS adds a To tag to every response but 100 Trying; one tag per initial
-  INVITE, so every response to it names the same dialog (§12.1.1).
-* §13.2.2.4 -- the UAC core ACKs every 2xx to an INVITE it is told of (the dialog says
-  when: ``ToTU("send_ack")``), outside any transaction, with the INVITE's CSeq number, a
-  new branch, and an answer when the 2xx carried an offer; a retransmitted 2xx gets the
-  same ACK again.
-* §13.3.1.4 (as replaced by RFC 6026 §8.1) -- the UAS core retransmits a 2xx to INVITE
-  every T1, doubling up to T2, whatever the transport, until the ACK arrives; after 64*T1
-  without ACK the session SHOULD end with a BYE (sent here if the dialog is still waiting
-  for the ACK and has not already said so itself). Retransmissions also stop when the
-  dialog reaches Morgue (RFC 5407 §2: nothing is kept once the dialog is gone).
-* §9.1 -- a CANCEL is built (`cancel_for`) and sent when the INVITE client transaction says
-  so (``ToTU("send_cancel")``: at once, or after the first provisional).
-* §14.1 -- when the glare timer fires the dialog hands back the refused request
-  (``ToTU("retry")``): the TU sends it again as a new request (new CSeq and branch) unless
-  the element says ``retry_491: false``; if the dialog now refuses it (an INVITE is in
-  progress), the retry is dropped.
-* §12.2.1.2, §13.3.1.4 -- when the dialog says the INVITE usage ended (``send_bye``), the
-  UA core sends the BYE; the callee of an early dialog is told ``reject_invite`` and
-  answers the INVITE with the element's ``reject_code`` (480 by default, §15).
-* §18.1.2 -- a response that matches no client transaction goes to the UA core under the
-  original RFC 3261 (a 2xx retransmission after the INVITE transaction ended) and is
-  dropped under RFC 6026 (§8.9).
-* §18.2.1 -- a request that matches no server transaction goes to the UA core, which
-  creates a transaction for it -- unless the dialog recognises it as the initial INVITE
-  again (RFC 5407 §3.1.1), which only happens under the original RFC 3261.
-* §9.2 -- a CANCEL is answered by `sipfsm.elements.core.handle_cancel`; the 487 it may cause is sent
-  by the INVITE's server transaction.
+requests (`sipfsm.elements.core`), transaction matching (`sipfsm.elements.matching`). What
+no machine declares and RFC 3261 gives to the UA core is done here: `DUTIES` lists each
+duty with its section (and docs/ua-core.md shows them).
 
 A request reaching the core is shown to the dialog first (it may answer it itself, or
 absorb it), then its server transaction is created, then the dialog's answers are sent
@@ -96,9 +67,11 @@ from sipfsm.values.frozen import Frozen, replace
 from sipfsm.values.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
 
 __all__ = [
+    "DUTIES",
     "ActionLog",
     "CancelTimer",
     "Count",
+    "Duty",
     "Endpoint",
     "Host",
     "Machines",
@@ -135,6 +108,119 @@ HEADER_VALUES: Final[dict[str, str]] = {
 _EPSILON: Final = 1e-9
 
 _LIVE: Final = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
+
+
+# -- what the UA core does that no machine declares ------------------------------------------
+
+
+class Duty(Frozen):
+    """A duty RFC 3261 gives the UA core outside the transactions and the dialog: its
+    section, who has it (``UAC``, ``UAS`` or ``UA``), when, and what the Endpoint does."""
+
+    __slots__ = ("rfc", "who", "when", "what")  # noqa: RUF023 (in the order of __init__)
+
+    def __init__(self, rfc: str, who: str, when: str, what: str) -> None:
+        self.rfc: Final = rfc
+        self.who: Final = who
+        self.when: Final = when
+        self.what: Final = what
+
+
+#: What the Endpoint does that no machine declares, each with its section (docs/ua-core.md).
+DUTIES: Final[tuple[Duty, ...]] = (
+    Duty(
+        "RFC 3261 §8.2.6.2, §12.1.1",
+        "UAS",
+        "it answers a request",
+        "adds a To tag to every response but 100 Trying; one tag per initial INVITE, so "
+        "every response to it names the same dialog",
+    ),
+    Duty(
+        "RFC 3261 §13.2.2.4",
+        "UAC",
+        "the dialog says a 2xx to INVITE needs its ACK (send_ack)",
+        "sends the ACK outside any transaction, with the INVITE's CSeq number, a new branch, "
+        "and an answer when the 2xx carried an offer; a retransmitted 2xx gets the same ACK",
+    ),
+    Duty(
+        "RFC 3261 §13.2.2.4",
+        "UAC",
+        "a 2xx confirms a second dialog of the initial INVITE (forking; the dialog set says "
+        "end_fork)",
+        "ACKs it, then ends that dialog with a BYE: the UA keeps the first session",
+    ),
+    Duty(
+        "RFC 3261 §13.2.2.4",
+        "UAC",
+        "the INVITE client transaction ends on its first 2xx (profile rfc3261)",
+        "considers the INVITE transaction completed only 64*T1 after that 2xx: until then "
+        "the early dialogs of other forks live, and a late 2xx confirms its dialog (under "
+        "rfc6026 the transaction itself waits, Timer M)",
+    ),
+    Duty(
+        "RFC 3261 §13.3.1.4, RFC 6026 §8.1",
+        "UAS",
+        "it sends a 2xx to INVITE",
+        "retransmits it every T1, doubling up to T2, whatever the transport, until the ACK "
+        "arrives or the dialog is gone (RFC 5407 §2)",
+    ),
+    Duty(
+        "RFC 3261 §13.3.1.4",
+        "UAS",
+        "no ACK came 64*T1 after the 2xx",
+        "ends the session with a BYE, under both profiles (unless the dialog already said "
+        "so), held until the dialog leaves Moratorium (§15)",
+    ),
+    Duty(
+        "RFC 3261 §9.1",
+        "UAC",
+        "the INVITE client transaction says send_cancel (at once, or after the first "
+        "provisional)",
+        "builds the CANCEL (same Request-URI, Call-ID, To, From, CSeq number and top Via) "
+        "and sends it in a client transaction of its own",
+    ),
+    Duty(
+        "RFC 3261 §9.2",
+        "UAS",
+        "a CANCEL arrives",
+        "answers it (sipfsm.elements.core.handle_cancel): 200 and then 487 to the INVITE "
+        "still in Proceeding, 481 when it matches no transaction",
+    ),
+    Duty(
+        "RFC 3261 §14.1",
+        "UA",
+        "the glare timer fires and the dialog hands back the refused request (retry)",
+        "sends it again as a new request (new CSeq and branch) unless retry_491 is off; if "
+        "the dialog now refuses it, the retry is dropped",
+    ),
+    Duty(
+        "RFC 3261 §12.2.1.2, §15",
+        "UA",
+        "the dialog says the INVITE usage ended (send_bye, reject_invite)",
+        "sends the BYE; the callee of an early dialog answers the INVITE with reject_code "
+        "(480 by default) instead, as it MUST NOT send BYE",
+    ),
+    Duty(
+        "RFC 3261 §12.2.2, §15.1.2",
+        "UAS",
+        "a request names no dialog of this UA",
+        "answers 481 (sipfsm.elements.core.respond_unmatched); an ACK is absorbed",
+    ),
+    Duty(
+        "RFC 3261 §18.1.2, RFC 6026 §8.9",
+        "UAC",
+        "a response matches no client transaction",
+        "passes it to the dialog under rfc3261 (a 2xx retransmission after the INVITE "
+        "transaction ended); drops it under rfc6026",
+    ),
+    Duty(
+        "RFC 3261 §18.2.1, RFC 5407 §3.1.1",
+        "UAS",
+        "a request matches no server transaction",
+        "creates one for it, unless the dialog recognises the initial INVITE again "
+        "(rfc3261 only)",
+    ),
+)
 
 
 # -- what runs an endpoint ------------------------------------------------------------------
@@ -348,6 +434,7 @@ class Tx:
     """One transaction of a UA: its machine's instance and what the UA knows of it."""
 
     __slots__ = (
+        "accepted_at",
         "call",
         "client",
         "ended",
@@ -383,6 +470,7 @@ class Tx:
         self.sent: list[Message] = []
         self.ended = False
         self.to_tag = ""
+        self.accepted_at = -1.0  # when an INVITE client transaction got its first 2xx
 
 
 class Call:
@@ -566,6 +654,11 @@ class Endpoint:
                 self._tx_handle(tx, timer_fired(k[2]))
         elif kind == "2xx":
             self._retransmit_2xx(k[1])
+        elif kind == "invite-done":  # RFC 3261 §13.2.2.4 (`_tx_ended`)
+            _, call, ended = k
+            if self._recording:
+                ctx.record("timer", machine="ua-core", tx=f"dialog-{call.id}", timer="64*T1")
+            self._dialog_core(call, ended)
         elif kind == "dialog":
             _, call, tag, name = k
             if self._recording:
@@ -720,7 +813,16 @@ class Endpoint:
                 matcher.forget(key)
         if tx.call is not None and tx.request is not None:
             role = "client" if tx.client else "server"
-            self._dialog_core(tx.call, TransactionEnded(tx.request.method, tx.request.cseq, role))
+            ended = TransactionEnded(tx.request.method, tx.request.cseq, role)
+            if tx.accepted_at >= 0 and self.profile == "rfc3261":
+                # RFC 3261 §13.2.2.4: "the UAC core considers the INVITE transaction
+                # completed 64*T1 seconds after the reception of the first 2xx response";
+                # until then the early dialogs of other forks live, and a 2xx from one
+                # confirms it (RFC 6026 makes this Timer M of the transaction itself)
+                wait = tx.accepted_at + self.timing.value("64*T1") - self._c.now
+                self._c.set_timer(("invite-done", tx.call, ended), max(wait, 0.0))
+                return
+            self._dialog_core(tx.call, ended)
 
     def _from_transaction(self, tx: Tx, tu: ToTU, event: Event) -> None:
         """What a transaction tells the TU (``terminated`` is handled by the caller) when
@@ -728,6 +830,8 @@ class Endpoint:
         what = tu.what
         if what == "response":
             response = cast(Response, tu.message)
+            if tx.machine == "ict" and tx.accepted_at < 0 and 200 <= response.status < 300:
+                tx.accepted_at = self._c.now
             # a CANCEL's responses are none of the dialog's (RFC 5407 Appendix C: "CANCEL
             # does not have any influence on the UAC's dialog state")
             if tx.call is not None and response.method != "CANCEL":
@@ -897,6 +1001,8 @@ class Endpoint:
             self._send_ack(call, cast(Response, tu.message))
         elif what == "send_bye":
             self._core_bye(call, tag, "RFC 3261 §12.2.1.2")
+        elif what == "end_fork":  # a 2xx from another fork, ACKed: end its dialog
+            self._core_bye(call, tag, "RFC 3261 §13.2.2.4")
         elif what == "reject_invite":
             self._reject_invite(call)
         elif what == "retry":

@@ -221,10 +221,55 @@ def catalogue_page() -> str:
     )
 
 
+def ua_core_page() -> str:
+    """The UA core (`sipfsm.elements.endpoint`): what it answers by itself and what it
+    leaves to the TU, each with its RFC section."""
+    from sipfsm.elements.endpoint import DUTIES, TransactionUser
+
+    asks = [
+        (name, " ".join((getattr(TransactionUser, name).__doc__ or "").split()))
+        for name in ("request", "ack", "cancel", "response", "event", "dialog", "error")
+    ]
+    return "\n".join(
+        [
+            GENERATED,
+            "",
+            "# The UA core: `Endpoint`",
+            "",
+            "A user agent's protocol side is one sans-IO object, `sipfsm.elements.endpoint."
+            "Endpoint`: it owns its transactions (the four machines) and its dialog set, "
+            "matches what it receives (RFC 3261 §17.1.3, §17.2.3, §9.2, §12.2), and runs on a "
+            "host that gives it the time, the transport and timers. The simulator's user "
+            "agents are Endpoints driven by a scripted TU.",
+            "",
+            "## What the UA core does by itself",
+            "",
+            "Every decision a machine declares is the machine's (the 481, 487, 491 and 500 of "
+            "the dialog, the retransmissions of the transactions: see the machines' pages). "
+            "What RFC 3261 gives the UA core outside them:",
+            "",
+            _table(
+                ("RFC", "who", "when", "what the Endpoint does"),
+                ((d.rfc, d.who, d.when, d.what) for d in DUTIES),
+            ),
+            "",
+            "## What it leaves to the TU",
+            "",
+            "Every request, response and transaction event reaches the TU "
+            "(`TransactionUser`), which answers through the Endpoint (`respond`, "
+            "`send_request`, `cancel`):",
+            "",
+            _table(("the TU is told", "when"), ((f"`{n}`", doc) for n, doc in asks)),
+            "",
+        ]
+    )
+
+
 def pages() -> dict[str, str]:
     """Relative path under docs/ -> page text."""
     found = {f"machines/{m}.md": machine_page(m) for m in model.MACHINES}
     found["catalogue.md"] = catalogue_page()
+    found["ua-core.md"] = ua_core_page()
     return found
 
 
