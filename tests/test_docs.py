@@ -60,7 +60,7 @@ def test_mkdocs_site_builds_strict(tmp_path: Path) -> None:
 
 
 def test_the_ua_core_page_lists_every_duty_with_its_section() -> None:
-    from sipfsm.elements.endpoint import DUTIES
+    from sipfsm.elements.duties import DUTIES
 
     page = docs.pages()["ua-core.md"]
     for duty in DUTIES:

@@ -12,18 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipfsm.decl.timers import Timing
-from sipfsm.elements.endpoint import (
-    ActionLog,
-    CancelTimer,
-    Count,
-    Endpoint,
-    EndpointAction,
-    Machines,
-    Send,
-    SetTimer,
-    TransactionUser,
-    Tx,
-)
+from sipfsm.elements.endpoint import Endpoint, Machines, TransactionUser, Tx
+from sipfsm.elements.host import ActionLog, CancelTimer, Count, EndpointAction, Send, SetTimer
 from sipfsm.values.message import MAGIC_COOKIE, Request, Response, cancel_for, response_to
 
 ALICE = "alice"

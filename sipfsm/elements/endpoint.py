@@ -18,8 +18,9 @@ machine declares is taken by the machine and only carried out here: retransmissi
 their timers (the transaction machines), the 481/487/491/500 answers inside a dialog and
 the §14.1 glare timer (`sipfsm.machines.dialog`), CANCEL matching and 481 to unmatched
 requests (`sipfsm.elements.core`), transaction matching (`sipfsm.elements.matching`). What
-no machine declares and RFC 3261 gives to the UA core is done here: `DUTIES` lists each
-duty with its section (and docs/ua-core.md shows them).
+no machine declares and RFC 3261 gives to the UA core is done here:
+`sipfsm.elements.duties.DUTIES` lists each duty with its section (docs/ua-core.md shows
+them).
 
 A request reaching the core is shown to the dialog first (it may answer it itself, or
 absorb it), then its server transaction is created, then the dialog's answers are sent
@@ -39,6 +40,7 @@ from sipfsm.decl.instance import Instance
 from sipfsm.decl.timers import Timing
 from sipfsm.elements import core
 from sipfsm.elements.dialogs import DialogEngine, DialogSet, Routed
+from sipfsm.elements.host import Host
 from sipfsm.elements.matching import Matcher, TransactionKey, machine_for
 from sipfsm.engine.runtime import Engine, TableMachine, handle_event
 from sipfsm.machines.dialog import DialogInstance
@@ -63,24 +65,10 @@ from sipfsm.values.events import (
     describe,
     timer_fired,
 )
-from sipfsm.values.frozen import Frozen, replace
+from sipfsm.values.frozen import replace
 from sipfsm.values.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
 
-__all__ = [
-    "DUTIES",
-    "ActionLog",
-    "CancelTimer",
-    "Count",
-    "Duty",
-    "Endpoint",
-    "Host",
-    "Machines",
-    "Note",
-    "Send",
-    "SetTimer",
-    "TransactionUser",
-    "Tx",
-]
+__all__ = ["Call", "Endpoint", "Machines", "TransactionUser", "Tx"]
 
 #: Requests that only exist inside a dialog here (RFC 3261 §15, RFC 3311 §5.1, RFC 6086 §4)
 #: and requests that never do (REGISTER, RFC 3261 §10).
@@ -108,274 +96,6 @@ HEADER_VALUES: Final[dict[str, str]] = {
 _EPSILON: Final = 1e-9
 
 _LIVE: Final = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
-
-
-# -- what the UA core does that no machine declares ------------------------------------------
-
-
-class Duty(Frozen):
-    """A duty RFC 3261 gives the UA core outside the transactions and the dialog: its
-    section, who has it (``UAC``, ``UAS`` or ``UA``), when, and what the Endpoint does."""
-
-    __slots__ = ("rfc", "who", "when", "what")  # noqa: RUF023 (in the order of __init__)
-
-    def __init__(self, rfc: str, who: str, when: str, what: str) -> None:
-        self.rfc: Final = rfc
-        self.who: Final = who
-        self.when: Final = when
-        self.what: Final = what
-
-
-#: What the Endpoint does that no machine declares, each with its section (docs/ua-core.md).
-DUTIES: Final[tuple[Duty, ...]] = (
-    Duty(
-        "RFC 3261 §8.2.6.2, §12.1.1",
-        "UAS",
-        "it answers a request",
-        "adds a To tag to every response but 100 Trying; one tag per initial INVITE, so "
-        "every response to it names the same dialog",
-    ),
-    Duty(
-        "RFC 3261 §13.2.2.4",
-        "UAC",
-        "the dialog says a 2xx to INVITE needs its ACK (send_ack)",
-        "sends the ACK outside any transaction, with the INVITE's CSeq number, a new branch, "
-        "and an answer when the 2xx carried an offer; a retransmitted 2xx gets the same ACK",
-    ),
-    Duty(
-        "RFC 3261 §13.2.2.4",
-        "UAC",
-        "a 2xx confirms a second dialog of the initial INVITE (forking; the dialog set says "
-        "end_fork)",
-        "ACKs it, then ends that dialog with a BYE: the UA keeps the first session",
-    ),
-    Duty(
-        "RFC 3261 §13.2.2.4",
-        "UAC",
-        "the INVITE client transaction ends on its first 2xx (profile rfc3261)",
-        "considers the INVITE transaction completed only 64*T1 after that 2xx: until then "
-        "the early dialogs of other forks live, and a late 2xx confirms its dialog (under "
-        "rfc6026 the transaction itself waits, Timer M)",
-    ),
-    Duty(
-        "RFC 3261 §13.3.1.4, RFC 6026 §8.1",
-        "UAS",
-        "it sends a 2xx to INVITE",
-        "retransmits it every T1, doubling up to T2, whatever the transport, until the ACK "
-        "arrives or the dialog is gone (RFC 5407 §2)",
-    ),
-    Duty(
-        "RFC 3261 §13.3.1.4",
-        "UAS",
-        "no ACK came 64*T1 after the 2xx",
-        "ends the session with a BYE, under both profiles (unless the dialog already said "
-        "so), held until the dialog leaves Moratorium (§15)",
-    ),
-    Duty(
-        "RFC 3261 §9.1",
-        "UAC",
-        "the INVITE client transaction says send_cancel (at once, or after the first "
-        "provisional)",
-        "builds the CANCEL (same Request-URI, Call-ID, To, From, CSeq number and top Via) "
-        "and sends it in a client transaction of its own",
-    ),
-    Duty(
-        "RFC 3261 §9.2",
-        "UAS",
-        "a CANCEL arrives",
-        "answers it (sipfsm.elements.core.handle_cancel): 200 and then 487 to the INVITE "
-        "still in Proceeding, 481 when it matches no transaction",
-    ),
-    Duty(
-        "RFC 3261 §14.1",
-        "UA",
-        "the glare timer fires and the dialog hands back the refused request (retry)",
-        "sends it again as a new request (new CSeq and branch) unless retry_491 is off; if "
-        "the dialog now refuses it, the retry is dropped",
-    ),
-    Duty(
-        "RFC 3261 §12.2.1.2, §15",
-        "UA",
-        "the dialog says the INVITE usage ended (send_bye, reject_invite)",
-        "sends the BYE; the callee of an early dialog answers the INVITE with reject_code "
-        "(480 by default) instead, as it MUST NOT send BYE",
-    ),
-    Duty(
-        "RFC 3261 §12.2.2, §15.1.2",
-        "UAS",
-        "a request names no dialog of this UA",
-        "answers 481 (sipfsm.elements.core.respond_unmatched); an ACK is absorbed",
-    ),
-    Duty(
-        "RFC 3261 §18.1.2, RFC 6026 §8.9",
-        "UAC",
-        "a response matches no client transaction",
-        "passes it to the dialog under rfc3261 (a 2xx retransmission after the INVITE "
-        "transaction ended); drops it under rfc6026",
-    ),
-    Duty(
-        "RFC 3261 §18.2.1, RFC 5407 §3.1.1",
-        "UAS",
-        "a request matches no server transaction",
-        "creates one for it, unless the dialog recognises the initial INVITE again "
-        "(rfc3261 only)",
-    ),
-)
-
-
-# -- what runs an endpoint ------------------------------------------------------------------
-
-
-class Host:
-    """What an endpoint needs of whatever runs it: the time (an input: the endpoint reads no
-    clock), sending a message to an address, timers keyed by any hashable value (setting a
-    key again replaces its timer; `Endpoint.timer` is called when one fires), and a place
-    for its records (what the trace shows) and counts (outcomes). The simulator's context
-    (`sipfsm.sim.element.Context`) is a Host; `ActionLog` keeps every call as a value."""
-
-    @property
-    def now(self) -> float:
-        raise NotImplementedError
-
-    @property
-    def recording(self) -> bool:
-        """Whether records are kept (an endpoint skips building their texts when not)."""
-        raise NotImplementedError
-
-    def send(
-        self,
-        dst: str,
-        message: Message,
-        retransmission: bool = False,
-        machine: str = "",
-        tx: str = "",
-        terminated: bool = False,
-    ) -> None:
-        raise NotImplementedError
-
-    def set_timer(self, key: Hashable, seconds: float) -> None:
-        raise NotImplementedError
-
-    def cancel_timer(self, key: Hashable) -> None:
-        raise NotImplementedError
-
-    def record(self, kind: str, **fields: Any) -> None:
-        raise NotImplementedError
-
-    def count(self, what: str) -> None:
-        raise NotImplementedError
-
-
-class Send(Frozen):
-    """Send ``message`` to ``dst`` (``machine`` and ``tx`` name what sent it)."""
-
-    # in the order of __init__, as every value's (sipfsm.values.frozen)
-    __slots__ = ("dst", "message", "retransmission", "machine", "tx", "terminated")  # noqa: RUF023
-
-    def __init__(
-        self,
-        dst: str,
-        message: Message,
-        retransmission: bool = False,
-        machine: str = "",
-        tx: str = "",
-        terminated: bool = False,
-    ) -> None:
-        self.dst: Final = dst
-        self.message: Final = message
-        self.retransmission: Final = retransmission
-        self.machine: Final = machine
-        self.tx: Final = tx
-        self.terminated: Final = terminated
-
-
-class SetTimer(Frozen):
-    """(Re)start the endpoint's timer ``key``: call `Endpoint.timer` in ``seconds``."""
-
-    __slots__ = ("key", "seconds")
-
-    def __init__(self, key: Hashable, seconds: float) -> None:
-        self.key: Final = key
-        self.seconds: Final = seconds
-
-
-class CancelTimer(Frozen):
-    """Stop the endpoint's timer ``key``."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: Hashable) -> None:
-        self.key: Final = key
-
-
-class Note(Frozen):
-    """A record of what the endpoint did (its ``kind`` and fields, as a trace shows them)."""
-
-    __slots__ = ("kind", "fields")  # noqa: RUF023 (in the order of __init__)
-
-    def __init__(self, kind: str, fields: tuple[tuple[str, Any], ...]) -> None:
-        self.kind: Final = kind
-        self.fields: Final = fields
-
-
-class Count(Frozen):
-    """An outcome to count (``send 487``, ``retry after 491`` ...)."""
-
-    __slots__ = ("what",)
-
-    def __init__(self, what: str) -> None:
-        self.what: Final = what
-
-
-#: What an endpoint does, as values (`ActionLog`).
-EndpointAction = Send | SetTimer | CancelTimer | Note | Count
-
-
-class ActionLog(Host):
-    """A Host that keeps what the endpoint does as values, in order, for the caller to carry
-    out (`take`); the caller sets the time (``now``) before each call."""
-
-    def __init__(self, now: float = 0.0, recording: bool = True) -> None:
-        self.time = now
-        self.keep_records = recording
-        self.actions: list[EndpointAction] = []
-
-    @property
-    def now(self) -> float:
-        return self.time
-
-    @property
-    def recording(self) -> bool:
-        return self.keep_records
-
-    def send(
-        self,
-        dst: str,
-        message: Message,
-        retransmission: bool = False,
-        machine: str = "",
-        tx: str = "",
-        terminated: bool = False,
-    ) -> None:
-        self.actions.append(Send(dst, message, retransmission, machine, tx, terminated))
-
-    def set_timer(self, key: Hashable, seconds: float) -> None:
-        self.actions.append(SetTimer(key, seconds))
-
-    def cancel_timer(self, key: Hashable) -> None:
-        self.actions.append(CancelTimer(key))
-
-    def record(self, kind: str, **fields: Any) -> None:
-        if self.keep_records:
-            self.actions.append(Note(kind, tuple(fields.items())))
-
-    def count(self, what: str) -> None:
-        self.actions.append(Count(what))
-
-    def take(self) -> list[EndpointAction]:
-        """What the endpoint did since the last call, in order."""
-        out, self.actions = self.actions, []
-        return out
 
 
 class TransactionUser:

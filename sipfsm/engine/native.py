@@ -50,6 +50,7 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/engine/runtime.py",
     "sipfsm/machines/dialog.py",
     "sipfsm/elements/dialogs.py",
+    "sipfsm/elements/host.py",
     "sipfsm/elements/endpoint.py",
     "sipfsm/elements/matching.py",
     "sipfsm/check/wire.py",

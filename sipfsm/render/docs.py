@@ -224,7 +224,8 @@ def catalogue_page() -> str:
 def ua_core_page() -> str:
     """The UA core (`sipfsm.elements.endpoint`): what it answers by itself and what it
     leaves to the TU, each with its RFC section."""
-    from sipfsm.elements.endpoint import DUTIES, TransactionUser
+    from sipfsm.elements.duties import DUTIES
+    from sipfsm.elements.endpoint import TransactionUser
 
     asks = [
         (name, " ".join((getattr(TransactionUser, name).__doc__ or "").split()))

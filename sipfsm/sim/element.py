@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sipfsm.elements.endpoint import Host
+from sipfsm.elements.host import Host
 from sipfsm.sim.engine import Entry, EventLoop
 from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.trace import RecordKind
