@@ -1,6 +1,7 @@
 """Layer 6, rendering: everything drawn or written from the declarations.
 
-networkx graphs (`graph`), DOT/SVG diagrams (`diagram`), JSON, SCXML and Mermaid exports
+networkx graphs (`graph`), DOT/SVG diagrams (`diagram`) and their screen-size summaries
+(`summary`), JSON, SCXML and Mermaid exports
 (`export`), analyses of a machine's graph (`analysis`) and the generated docs pages
 (`docs`).
 
