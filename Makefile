@@ -55,7 +55,7 @@ build: system-deps $(BUILT)
 rows: venv
 	SIPFSM_PURE=1 $(BIN)/python -m sipfsm.engine.generate
 
-$(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/*/*.py)
+$(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/*/*.py sipfsm/*/*/*.py)
 	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $(BUILT)
 
@@ -65,4 +65,4 @@ system-deps:
 	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so sipfsm/*/*.so
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache *.so sipfsm/*.so sipfsm/*/*.so sipfsm/*/*/*.so

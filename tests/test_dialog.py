@@ -1,4 +1,4 @@
-"""The dialog layer (sipfsm/machines/dialog.py): the RFC 5407 §2 DSM for both roles, the in-dialog
+"""The dialog layer (sipfsm/machines/dialog/): the RFC 5407 §2 DSM for both roles, the in-dialog
 answers of RFC 3261 §12-15, RFC 3262 §3 and RFC 3311 §5, RFC 5057's failure effects and
 the dialog set (forking, RFC 5407 Appendix E).
 

@@ -651,7 +651,7 @@ def test_hostile_machine_runs_in_the_scxml_engine() -> None:
     assert IDLE in pair.names.states
 
 
-@pytest.mark.skipif("dialog" not in MACHINES, reason="sipfsm/machines/dialog.py is not there yet")
+@pytest.mark.skipif("dialog" not in MACHINES, reason="sipfsm/machines/dialog/ is not there yet")
 @pytest.mark.parametrize(
     "kind",
     ["transitions", "table"],

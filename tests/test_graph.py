@@ -32,7 +32,7 @@ TRANSACTIONS = ("ict", "nict", "ist", "nist")
 MACHINES = sg.available_machines()
 DIALOG_MISSING = "dialog" not in MACHINES
 skip_no_dialog = pytest.mark.skipif(
-    DIALOG_MISSING, reason="sipfsm/machines/dialog.py is not there yet (written by another helper)"
+    DIALOG_MISSING, reason="sipfsm/machines/dialog/ is not there yet (written by another helper)"
 )
 
 # -- a machine built by hand, with hostile names ---------------------------------------------

@@ -1,6 +1,6 @@
 """The registry (sipfsm/engine/model.py) for the transaction machines: declare, outcomes, engine,
 timing; unknown machine, profile, engine or transport names raise `UnknownName` listing
-the valid choices. (The dialog machine is tested with sipfsm/machines/dialog.py.)"""
+the valid choices. (The dialog machine is tested in tests/test_dialog.py.)"""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ DIALOG_WRITTEN = importlib.util.find_spec("sipfsm.machines.dialog") is not None
 def declared(machine: str, profile: str) -> MachineDecl:
     if machine == "dialog" and not DIALOG_WRITTEN:
         pytest.skip(
-            "sipfsm/machines/dialog.py does not exist yet: the dialog joins these tests as soon "
+            "sipfsm/machines/dialog/ does not exist yet: the dialog joins these tests as soon "
             "as it is written (nothing to change here)"
         )
     return model.declare(machine, profile)
