@@ -12,7 +12,7 @@ The declaration, part by part:
 
 * `sipfsm.machines.dialog.states`: the triggers, the glare timer, the states and their
   outcomes;
-* `sipfsm.machines.dialog.table`: the rows;
+* `sipfsm.machines.dialog.table`: the rows, one table read top to bottom;
 * `sipfsm.machines.dialog.guards`: the guards the rows name;
 * `sipfsm.machines.dialog.actions`: the actions the rows name and the handlers that run them
   (the only code that changes a dialog);
