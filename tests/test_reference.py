@@ -580,6 +580,119 @@ def test_an_internal_row_of_a_parent_state_keeps_the_leaf_state_rfc5407_3(kind: 
     assert (inst.state, inst.timers) == ("moratorium", {"H": 32.0})
 
 
+# -- which row an event takes (sipfsm.decl.language.Transition) ----------------------------------
+
+
+def rule_toy(calls: list[str]) -> MachineDecl:
+    """Rows that overlap on purpose: two creation rows and two rows of one state and trigger
+    whose guards all hold, and a parent's row declared before its sub-state's row of the
+    same trigger. Each guard holds and notes its name in ``calls`` when it is checked."""
+
+    def holds(name: str) -> Guard:
+        def check(_ctx: Any, _ev: Any) -> bool:
+            calls.append(name)
+            return True
+
+        return Guard(name, name, "RFC 3261 §17", check)
+
+    rfc = "RFC 3261 §17"
+    return MachineDecl(
+        id="rule",
+        title="overlapping rows",
+        rfc=rfc,
+        profile="rfc6026",
+        figure="",
+        states=(
+            StateDecl("idle", "", rfc),
+            StateDecl("spare", "", rfc),
+            StateDecl("first", "", rfc),
+            StateDecl("second", "", rfc),
+            StateDecl("confirmed", "", rfc),
+            StateDecl("moratorium", "", rfc, parent="confirmed"),
+        ),
+        triggers=(
+            Trigger("rcv_invite", "request_received", "INVITE", method="INVITE"),
+            Trigger("rcv_2xx", "response_received", "2xx", status=(200, 299)),
+            Trigger("rcv_3xx_6xx", "response_received", "300-699", status=(300, 699)),
+            Trigger("rcv_bye", "request_received", "BYE", method="BYE"),
+        ),
+        timers=(),
+        creations=(
+            Transition("", "rcv_invite", "idle", (), rfc, guards=(holds("create_idle"),)),
+            Transition("", "rcv_invite", "spare", (), rfc, guards=(holds("create_spare"),)),
+        ),
+        transitions=(
+            Transition("idle", "rcv_2xx", "first", (), rfc, guards=(holds("a"), holds("b"))),
+            Transition("idle", "rcv_2xx", "second", (), rfc, guards=(holds("c"),)),
+            Transition("idle", "rcv_3xx_6xx", "moratorium", (), rfc),
+            Transition("confirmed", "rcv_bye", "second", (), rfc, guards=(holds("parent"),)),
+            Transition("moratorium", "rcv_bye", "first", (), rfc, guards=(holds("own"),)),
+        ),
+    )
+
+
+def rule_engine(kind: str, calls: list[str]) -> Engine:
+    return (TableMachine if kind == "table" else TransitionsMachine)(rule_toy(calls))
+
+
+@pytest.mark.parametrize("kind", model.ENGINES)
+def test_of_the_rows_whose_guards_all_hold_the_first_declared_is_taken(kind: str) -> None:
+    calls: list[str] = []
+    engine = rule_engine(kind, calls)
+    invite = request_for("INVITE", 1, "")
+    inst, _ = engine.create(RequestReceived(invite))
+    calls.clear()
+    engine.handle(inst, ResponseReceived(response_to(invite, 200, to_tag="a6c85cf")))
+    assert inst.state == "first"
+    assert calls == ["a", "b"]  # the first row's guards, in order; the second row's never
+
+
+@pytest.mark.parametrize("kind", model.ENGINES)
+def test_the_first_creation_row_whose_guards_all_hold_creates_the_machine(kind: str) -> None:
+    calls: list[str] = []
+    engine = rule_engine(kind, calls)
+    inst, _ = engine.create(RequestReceived(request_for("INVITE", 1, "")))
+    assert inst.state == "idle"
+    assert calls == ["create_idle"]
+
+
+@pytest.mark.parametrize("kind", model.ENGINES)
+def test_a_states_own_rows_are_tried_before_its_parents_wherever_declared(kind: str) -> None:
+    """Confirmed's BYE row is declared before Moratorium's, and both guards hold: in
+    Moratorium, its own row is taken."""
+    calls: list[str] = []
+    engine = rule_engine(kind, calls)
+    invite = request_for("INVITE", 1, "")
+    inst, _ = engine.create(RequestReceived(invite))
+    engine.handle(inst, ResponseReceived(response_to(invite, 486, to_tag="a6c85cf")))
+    assert inst.state == "moratorium"
+    calls.clear()
+    engine.handle(inst, RequestReceived(request_for("BYE", 2, "a6c85cf")))
+    assert inst.state == "first"
+    assert calls == ["own"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("machine", model.MACHINES)
+def test_no_row_is_declared_after_an_unguarded_row_a_state_tries_first(
+    machine: str, profile: str
+) -> None:
+    """The rule's consequence for every declaration: among the rows a state tries for a
+    trigger (its own, then its parents'), an unguarded row is the last, as any row after it
+    would never be taken."""
+    decl = declared(machine, profile)
+    for state in decl.state_names:
+        for trigger in {r.trigger for r in decl.transitions_from(state)}:
+            rows = [
+                r
+                for source in decl.ancestors(state)
+                for r in decl.transitions
+                if r.source == source and r.trigger == trigger
+            ]
+            unguarded = [i for i, r in enumerate(rows) if not r.guards]
+            assert unguarded in ([], [len(rows) - 1]), (state, trigger, unguarded)
+
+
 # -- one library machine for all instances ----------------------------------------------------
 
 

@@ -14,6 +14,9 @@ Conventions
   does not run. Retransmission back-off is an explicit action on the self loop.
 * `Transition.profiles` says in which profiles a row exists; a machine is built per
   profile by filtering the one row list, never by copying it.
+* Order is meaning: an event stands for the first trigger that fits it, and among the rows a
+  state has for that trigger -- its own, then its parents' -- the first whose guards all
+  hold is taken (`Transition` says exactly how both engines choose).
 """
 
 from __future__ import annotations
@@ -164,6 +167,32 @@ class StateDecl:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """One row: an arrow of an RFC figure, or one sentence of its normative text.
+
+    Which row an event takes is decided the same way by both engines
+    (`sipfsm.engine.runtime.TableMachine`, `sipfsm.engine.reference.TransitionsMachine`):
+
+    1. The event stands for one trigger: the first of `MachineDecl.triggers`, in their
+       order, that fits it (its kind, and the method, status range or timer the trigger
+       names). An event that fits none is rejected (a `ProtocolError`: not an input).
+    2. The candidates are the rows with that trigger whose ``source`` is the current state,
+       in declaration order, then those whose ``source`` is its parent, then its
+       grandparent ...: a state's own rows come before its parents', wherever they are
+       declared.
+    3. **The first candidate whose guards all hold is taken**, and no other: its guards are
+       checked in their order, a row without guards always holds, and the candidates after
+       it are not looked at. Where the guards of two rows can hold together, the row
+       declared first wins; a row declared after an unguarded row of the same state and
+       trigger is never taken.
+    4. With no candidate, or a failed guard in every candidate, the event is rejected: a
+       `ProtocolError` naming the machine, the state and the event (a `LocalProtocolError`
+       for what this side did -- the TU, a message sent -- else a `RemoteProtocolError`),
+       listing each failed guard with its RFC section.
+
+    A creation row (``source`` ``""``) is chosen the same way among `MachineDecl.creations`.
+    (A `TimerFired` for a timer that is not running is dropped before any row is looked at.)
+    """
+
     source: str
     trigger: str
     dest: str
@@ -224,6 +253,12 @@ class TimerChange:
 
 @dataclass(frozen=True, slots=True)
 class MachineDecl:
+    """One machine in one profile: its states, triggers, timers, creation rows and rows.
+
+    The order of `triggers` and of the rows is meaning: an event stands for the first
+    trigger that fits it, and among the rows a state has for that trigger (its own, then its
+    parents') the first whose guards all hold is taken -- see `Transition`."""
+
     id: str
     title: str
     rfc: str
