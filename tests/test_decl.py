@@ -28,6 +28,7 @@ from sipfsm.decl.language import (
     select_profile,
 )
 from sipfsm.decl.timers import TIMERS
+from sipfsm.engine import model
 from sipfsm.machines import transaction
 from sipfsm.machines.transaction import TRANSACTION_MACHINES, declare
 from sipfsm.values.errors import UnknownName
@@ -428,3 +429,29 @@ def test_declare_is_cached_and_rejects_unknown_names() -> None:
         declare("dialog2")
     with pytest.raises(UnknownName, match="valid choices: rfc6026, rfc3261"):
         declare("ict", "rfc2543")
+
+
+RULING_CITE = re.compile(r"^RFC \d+ (§[\d.]+|Appendix [A-Z])$")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("machine", model.MACHINES)
+def test_every_ruling_cites_the_rfcs_and_names_states_and_triggers_of_its_machine(
+    machine: str, profile: str
+) -> None:
+    """A ruling (where the RFCs disagree or are silent) is about this machine: the rows it
+    decides are (state, trigger) pairs of the declaration -- a declared row, or a pair left
+    without one on purpose -- and its states are the declaration's."""
+    decl = model.declare(machine, profile)
+    triggers = {t.name for t in decl.triggers}
+    for ruling in decl.rulings:
+        assert ruling.topic and ruling.ruling, ruling
+        assert ruling.rfcs and all(RULING_CITE.match(rfc) for rfc in ruling.rfcs), ruling.rfcs
+        assert profile in ruling.profiles
+        for state, trigger in ruling.rows:
+            assert state in decl.state_names, (ruling.topic, state)
+            assert trigger in triggers, (ruling.topic, trigger)
+        assert set(ruling.states) <= set(decl.state_names), ruling.topic
+        assert ruling.rows or ruling.states, ruling.topic
+    assert len({r.topic for r in decl.rulings}) == len(decl.rulings)
+

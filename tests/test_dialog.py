@@ -816,6 +816,21 @@ def test_glare_retry_started_in_moratorium_survives_the_ack_rfc5407_3_1_5() -> N
     assert d(TimerFired("Glare")) == [ToTU("retry", ours)]
 
 
+def test_glare_retry_started_on_an_early_dialog_survives_its_confirmation_rfc3261_14_1() -> None:
+    # RFC 3311 §5.3: Alice's UPDATE on the early dialog gets 491; the 2xx to the INVITE then
+    # confirms the dialog (Early -> Moratorium, where the RFCs are silent): the retry still
+    # comes, as Early and Confirmed keep the Glare timer (the dialog's rulings)
+    d = at("caller", "early", seed=5)
+    ours = from_alice("UPDATE", 2, OFFER + "2")
+    d(MessageSent(ours))
+    (start,) = _starts(d(ResponseReceived(answer(ours, 491))))
+    assert d.state == "early" and start.name == "Glare"
+    ok = answer(INVITE, 200, ANSWER)
+    assert d(ResponseReceived(ok)) == [ToTU("send_ack", ok)]  # no StopTimer
+    assert d.state == "moratorium" and "Glare" in d.inst.timers
+    assert d(TimerFired("Glare")) == [ToTU("retry", ours)]
+
+
 def test_glare_timer_is_stopped_when_the_call_is_hung_up_rfc3261_14_1() -> None:
     d, _ = _glare("caller", seed=1)
     assert d(MessageSent(from_alice("BYE", 3))) == [StopTimer("Glare")]

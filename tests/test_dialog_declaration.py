@@ -1,7 +1,7 @@
 """The dialog's declaration, recorded: `declare(profile)` for both profiles, every field of
 every row (source, trigger, guards, actions with their arguments, dest, RFC section,
-profiles, note) in declaration order, and every state, outcome, trigger and timer, is the
-one in ``tests/data/dialog-declaration.json``.
+profiles, note) in declaration order, and every state, outcome, trigger, timer, note and
+ruling, is the one in ``tests/data/dialog-declaration.json``.
 
 The declaration may be laid out in any modules; what it declares changes only on purpose,
 and then the file is rewritten with ``python tests/test_dialog_declaration.py`` and the
@@ -103,6 +103,7 @@ def recorded(decl: MachineDecl) -> dict[str, Any]:
         "profile": decl.profile,
         "figure": decl.figure,
         "notes": list(decl.notes),
+        "rulings": [{**r.to_json(), "profiles": sorted(r.profiles)} for r in decl.rulings],
         "states": [_state(s) for s in decl.states],
         "triggers": [_trigger(t) for t in decl.triggers],
         "timers": [_timer(t) for t in decl.timers],
@@ -142,7 +143,7 @@ def _text(data: dict[str, Any]) -> str:
 def test_the_dialog_declares_what_tests_data_records(profile: str) -> None:
     expected = json.loads(RECORD.read_text(encoding="utf-8"))[profile]
     got = json.loads(json.dumps(recorded(declare(profile))))
-    for part in ("states", "triggers", "timers", "creations", "transitions"):
+    for part in ("rulings", "states", "triggers", "timers", "creations", "transitions"):
         assert len(got[part]) == len(expected[part]), part
         for i, (g, e) in enumerate(zip(got[part], expected[part], strict=True)):
             assert g == e, f"{part}[{i}]"

@@ -38,6 +38,20 @@ def test_every_machine_has_a_page_with_every_row_and_section() -> None:
                 assert f"`{state}`" in page
 
 
+def test_every_machine_page_shows_where_the_rfcs_disagree_and_what_the_model_does() -> None:
+    pages = docs.pages()
+    for machine in model.MACHINES:
+        page = pages[f"machines/{machine}.md"]
+        section = page.split("## Where the RFCs disagree or are silent\n", 1)[1]
+        for profile in ("rfc6026", "rfc3261"):
+            for ruling in model.declare(machine, profile).rulings:
+                assert f"### {ruling.topic}" in section, (machine, ruling.topic)
+                assert ruling.ruling in section
+                assert "; ".join(ruling.rfcs) in section
+                for state, trigger in ruling.rows:
+                    assert f"`{state}` × `{trigger}`" in section
+
+
 def test_catalogue_page_lists_every_code_in_both_languages() -> None:
     from sipfsm.values import catalogue
 

@@ -127,6 +127,16 @@ def test_json_export_has_what_show_json_gives() -> None:
     assert doc["creations"][0]["dest"] == "calling"
 
 
+def test_json_export_says_where_the_rfcs_disagree_and_what_the_model_does() -> None:
+    doc = export.to_json("dialog", "rfc6026")
+    export.validate(doc)
+    mortal = next(r for r in doc["rulings"] if r["topic"] == "When Mortal becomes Morgue")
+    assert mortal["rfcs"] == ["RFC 5407 §2", "RFC 5407 Appendix D"]
+    assert mortal["rows"] == [["mortal", "transaction_ended"]]
+    assert "last BYE or INVITE transaction" in mortal["ruling"]
+    assert [r["topic"] for r in export.to_json("nist", "rfc3261")["rulings"]] == []
+
+
 def test_nist_json_marks_the_forbidden_408_rfc4320_4_2() -> None:
     doc = export.to_json("nist")
     trying = next(s for s in doc["states"] if s["name"] == "trying")

@@ -236,6 +236,34 @@ class TimerDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class Ruling:
+    """Where the RFCs disagree, or are silent, and what the model does.
+
+    ``topic`` names the question; ``rfcs`` are the sections that disagree or leave it open
+    (an RFC's figure and its text count as two); ``ruling`` says what the model does, and
+    why. ``rows`` are the (state, trigger) pairs the ruling decides -- declared rows, or a
+    pair left without a row on purpose, which the engines reject -- and ``states`` the
+    states it is about as a whole. ``profiles``: where it applies."""
+
+    topic: str
+    rfcs: tuple[str, ...]
+    ruling: str
+    rows: tuple[tuple[str, str], ...] = ()
+    states: tuple[str, ...] = ()
+    profiles: frozenset[str] = ALL_PROFILES
+
+    def to_json(self) -> dict[str, Any]:
+        """The ruling as the JSON export gives it (its profile is the export's)."""
+        return {
+            "topic": self.topic,
+            "rfcs": list(self.rfcs),
+            "ruling": self.ruling,
+            "rows": [list(pair) for pair in self.rows],
+            "states": list(self.states),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TimerChange:
     """What taking one row does to the timers its states run (the conventions above),
     worked out from the declaration once per row (`MachineDecl.timer_change`).
@@ -257,7 +285,11 @@ class MachineDecl:
 
     The order of `triggers` and of the rows is meaning: an event stands for the first
     trigger that fits it, and among the rows a state has for that trigger (its own, then its
-    parents') the first whose guards all hold is taken -- see `Transition`."""
+    parents') the first whose guards all hold is taken -- see `Transition`.
+
+    ``notes`` are remarks on the machine as a whole (its profile, how it is driven);
+    ``rulings`` say where the RFCs disagree or are silent and what the model does
+    (`Ruling`)."""
 
     id: str
     title: str
@@ -270,6 +302,7 @@ class MachineDecl:
     creations: tuple[Transition, ...]
     transitions: tuple[Transition, ...]
     notes: tuple[str, ...] = ()
+    rulings: tuple[Ruling, ...] = ()
     _state_index: Mapping[str, StateDecl] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
     )
@@ -387,11 +420,11 @@ class MachineDecl:
         return tuple(t for t in self.transitions if t.source in chain)
 
 
-_Row = TypeVar("_Row", StateDecl, Transition)
+_Row = TypeVar("_Row", StateDecl, Transition, Ruling)
 
 
 def select_profile(rows: tuple[_Row, ...], profile: str) -> tuple[_Row, ...]:
-    """The rows of a declaration that exist in ``profile``."""
+    """The rows (states, rulings) of a declaration that exist in ``profile``."""
     return tuple(r for r in rows if profile in r.profiles)
 
 
@@ -408,6 +441,7 @@ __all__ = [
     "MachineDecl",
     "Outcome",
     "Profile",
+    "Ruling",
     "StateDecl",
     "TimerChange",
     "TimerDecl",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl, StateDecl, Transition
+from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl, Ruling, StateDecl, Transition
 from sipfsm.decl.timers import Timing
 from sipfsm.engine import model
 from sipfsm.values import catalogue
@@ -38,6 +38,41 @@ def _all_rows(machine: str) -> list[tuple[Transition, list[str]]]:
     return list(seen.items())
 
 
+def _all_rulings(machine: str) -> list[tuple[Ruling, list[str]]]:
+    """Every ruling of a machine across the profiles, with the profiles that have it."""
+    seen: dict[Ruling, list[str]] = {}
+    for profile in PROFILES:
+        for ruling in model.declare(machine, profile).rulings:
+            seen.setdefault(ruling, []).append(profile)
+    return list(seen.items())
+
+
+def rulings_section(machine: str) -> list[str]:
+    """The page's section on where the RFCs disagree or are silent: each ruling, the
+    sections it weighs, what the model does, and the rows or states it decides."""
+    out = [
+        "## Where the RFCs disagree or are silent",
+        "",
+        "What the model does where two RFCs, or an RFC's text and its figure, disagree, or "
+        "where they say nothing. *Rows* are the (state, trigger) pairs a ruling decides: "
+        "declared rows, or pairs left without a row on purpose.",
+        "",
+    ]
+    found = _all_rulings(machine)
+    if not found:
+        return [*out, "None recorded for this machine.", ""]
+    for ruling, profiles in found:
+        only = "" if len(profiles) == len(PROFILES) else f" (profile {', '.join(profiles)} only)"
+        out += [f"### {ruling.topic}{only}", "", ruling.ruling, ""]
+        where = ["*RFCs:* " + "; ".join(ruling.rfcs)]
+        if ruling.rows:
+            where.append("*Rows:* " + ", ".join(f"`{s}` × `{t}`" for s, t in ruling.rows))
+        if ruling.states:
+            where.append("*States:* " + ", ".join(f"`{s}`" for s in ruling.states))
+        out += [". ".join(where) + ".", ""]
+    return out
+
+
 def machine_page(machine: str) -> str:
     decls: dict[str, MachineDecl] = {p: model.declare(machine, p) for p in PROFILES}
     default: MachineDecl = decls[PROFILES[0]]
@@ -46,7 +81,9 @@ def machine_page(machine: str) -> str:
         "",
         f"# `{machine}`: {default.title}",
         "",
-        f"{default.rfc}. Profiles: " + "; ".join(n for d in decls.values() for n in d.notes),
+        f"{default.rfc}.",
+        "",
+        *(f"* {n}" for n in dict.fromkeys(n for d in decls.values() for n in d.notes)),
         "",
     ]
     from sipfsm.render.export import to_mermaid
@@ -161,7 +198,7 @@ def machine_page(machine: str) -> str:
     out.append(
         _table(["state", "code", "direction", "when", "methods", "trigger", "rfc"], orows)
     )
-    out.append("")
+    out += ["", *rulings_section(machine)]
     return "\n".join(out)
 
 

@@ -3,17 +3,18 @@
 All four are read from `sipfsm.render.graph`, so they agree with each other and with the engines.
 
 JSON (`to_json`)
-    A document with ``"schema_version": 1``, described by the JSON Schema shipped in the
-    package (``sipfsm/data/machine.schema.json``, `schema`). It is also what
-    ``sipfsm show --json`` prints. Fields: ``machine``, ``title``, ``rfc``, ``profile``,
-    ``transport``, ``notes``; ``timers`` (name -> initial seconds on the transport, ``null``
-    when not started there) and ``timer_details``; ``triggers``; ``states`` (``name``,
-    ``description``, ``rfc``, ``initial``, ``terminal``, ``parent``, ``timers``,
-    ``outcomes`` -- each ``{code, direction, when, rfc, trigger, forbidden}``, parents'
-    outcomes included); ``creations`` and ``transitions`` (``source``, ``trigger``,
-    ``dest``, ``guard`` (text or ``null``), ``guards`` (names), ``actions`` (labels on this
-    transport), ``rfc``, ``note``, ``internal``, ``live``, ``outcomes`` (codes that can
-    arise on the row)). A change that removes or renames a field bumps ``schema_version``.
+    A document with ``"schema_version": 1``, described by the JSON Schema shipped in the package
+    (``sipfsm/data/machine.schema.json``, `schema`). It is also what ``sipfsm show --json``
+    prints. Fields: ``machine``, ``title``, ``rfc``, ``profile``, ``transport``, ``notes``,
+    ``rulings`` (where the RFCs disagree or are silent: ``topic``, ``rfcs``, ``ruling``,
+    ``rows`` as ``[state, trigger]``, ``states``); ``timers`` (name -> initial seconds on the
+    transport, ``null`` when not started there) and ``timer_details``; ``triggers``; ``states``
+    (``name``, ``description``, ``rfc``, ``initial``, ``terminal``, ``parent``, ``timers``,
+    ``outcomes`` -- each ``{code, direction, when, rfc, trigger, forbidden}``, parents' outcomes
+    included); ``creations`` and ``transitions`` (``source``, ``trigger``, ``dest``, ``guard``
+    (text or ``null``), ``guards`` (names), ``actions`` (labels on this transport), ``rfc``,
+    ``note``, ``internal``, ``live``, ``outcomes`` (codes that can arise on the row)). A change
+    that removes or renames a field bumps ``schema_version``.
 
 SCXML (`to_scxml`)
     A W3C SCXML 1.0 document that an SCXML engine can run; tests run every export in
@@ -158,6 +159,7 @@ def to_json(
         "profile": decl.profile,
         "transport": transport,
         "notes": list(decl.notes),
+        "rulings": [r.to_json() for r in decl.rulings],
         "timers": {t.name: timing.duration(t) for t in decl.timers},
         "timer_details": [
             {

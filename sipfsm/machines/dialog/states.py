@@ -13,8 +13,7 @@ States (only leaves are ever current)::
 
 Outcomes are declared on the response triggers (``send_final``, ``rcv_3xx_6xx_invite``
 ...), so the runtime reports one when the 481/487/491/500 is actually sent or received, not
-when the dialog decides it with a `Respond` (`sipfsm.machines.dialog`, where the RFCs are
-silent).
+when the dialog decides it with a `Respond` (one of the declaration's notes).
 """
 
 from __future__ import annotations
