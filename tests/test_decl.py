@@ -455,3 +455,8 @@ def test_every_ruling_cites_the_rfcs_and_names_states_and_triggers_of_its_machin
         assert ruling.rows or ruling.states, ruling.topic
     assert len({r.topic for r in decl.rulings}) == len(decl.rulings)
 
+
+def test_a_ruling_of_one_profile_is_left_out_of_the_other() -> None:
+    topic = "Timer H in RFC 6026 Figure 7"
+    assert topic in {r.topic for r in declare("ist", "rfc6026").rulings}
+    assert topic not in {r.topic for r in declare("ist", "rfc3261").rulings}

@@ -50,6 +50,7 @@ def test_every_machine_page_shows_where_the_rfcs_disagree_and_what_the_model_doe
                 assert "; ".join(ruling.rfcs) in section
                 for state, trigger in ruling.rows:
                     assert f"`{state}` × `{trigger}`" in section
+    assert "### Timer H in RFC 6026 Figure 7 (profile rfc6026 only)" in pages["machines/ist.md"]
 
 
 def test_catalogue_page_lists_every_code_in_both_languages() -> None:

@@ -5,27 +5,9 @@ profile. ``rfc6026`` (the default) is RFC 3261 as updated by RFC 4320 and RFC 60
 ``rfc3261`` is the original figures. Where the two disagree the row carries the profile
 it belongs to and the later RFC's section.
 
-Notes on where the RFC text and its figures differ, and what the model follows:
-
-* RFC 6026 Figure 7 labels "Timer H fires" with "-", but RFC 3261 §17.2.1 (not replaced by
-  RFC 6026) says the TU MUST be told of the failure; the model follows the text.
-* RFC 6026 §8.8 replaces RFC 3261 §17.2.4 for *every* server transaction: on a
-  transport error it informs the TU and stays in its state. Figure 8 (non-INVITE server)
-  was not redrawn by RFC 6026, but the replaced text covers it, so the ``rfc6026`` NIST
-  keeps its state too.
-* RFC 6026 §8.4 makes Timer D a MUST and the ACK to a 300-699 a MUST "even if the transport
-  is reliable" (RFC 3261 §17.1.1.2 said SHOULD and implied as much); the rows are the same
-  in both profiles and cite RFC 3261 §17.1.1.2.
-* RFC 4320 §4.1 also times the 100 to a non-INVITE (none on UDP before Timer E would reach
-  T2, one after it): that is the TU's clock, not the transaction's, and is not modelled.
-* RFC 3261 §9.1: with no final response 64*T1 after a CANCEL, the client SHOULD destroy the
-  INVITE transaction. The figures have no arrow for it; the rows with the ``Cancel`` timer
-  declare it.
-* Figure 7 says "101-199 from TU"; the model also accepts a 100 from the TU, which §17.2.1
-  allows ("unless it knows that the TU will generate a provisional ... response").
-* The figures do not say what an ICT does with a 1xx after a final response, or an IST in
-  Confirmed with an INVITE retransmission: no row is declared, so the engines reject them
-  as a `RemoteProtocolError`, which a host treats as "discard".
+Where the RFC text and its figures differ, or the RFCs are silent, what the model does is data
+on each declaration (`MachineDecl.rulings`, from `RULINGS` at the end of this module; shown on
+the machines' docs pages).
 """
 
 from __future__ import annotations
@@ -46,6 +28,7 @@ from sipfsm.decl.language import (
     MachineDecl,
     Outcome,
     Profile,
+    Ruling,
     StateDecl,
     Transition,
     Trigger,
@@ -503,6 +486,64 @@ _NOTES = {
                 "the INVITE transaction)",),
 }
 
+#: Where the RFC text and its figures differ, or the RFCs are silent, and what the model does.
+RULINGS: dict[str, tuple[Ruling, ...]] = {
+    "ict": (
+        Ruling("Timer D and the ACK to a 300-699 on a reliable transport",
+               ("RFC 6026 §8.4", "RFC 3261 §17.1.1.2"),
+               "RFC 6026 §8.4 makes Timer D a MUST and the ACK to a 300-699 a MUST \"even if "
+               "the transport is reliable\" (RFC 3261 §17.1.1.2 said SHOULD and implied as "
+               "much); the rows are the same in both profiles and cite RFC 3261 §17.1.1.2.",
+               rows=(("calling", "rcv_3xx_6xx"), ("proceeding", "rcv_3xx_6xx"),
+                     ("completed", "timer_d"))),
+        Ruling("No final response after a CANCEL", ("RFC 3261 §9.1", "RFC 3261 §17.1.1.2"),
+               "With no final response 64*T1 after a CANCEL, the client SHOULD destroy the "
+               "INVITE transaction (§9.1). The figures have no arrow for it; the rows with "
+               "the Cancel timer declare it: the timer starts when the CANCEL is sent, and "
+               "when it fires in Proceeding the TU is told the INVITE is cancelled.",
+               rows=(("calling", "rcv_1xx"), ("proceeding", "tu_cancel"),
+                     ("proceeding", "timer_cancel"))),
+        Ruling("A provisional response after the final one", ("RFC 3261 §17.1.1.2",),
+               "The figures do not say what the client transaction does with a 1xx in "
+               "Completed (or, under RFC 6026, Accepted): no row is declared, so the engines "
+               "reject it as a RemoteProtocolError, which a host treats as \"discard\".",
+               rows=(("completed", "rcv_1xx"),)),
+    ),
+    "nict": (),
+    "ist": (
+        Ruling("Timer H in RFC 6026 Figure 7", ("RFC 6026 §7.1", "RFC 3261 §17.2.1"),
+               "RFC 6026 Figure 7 labels \"Timer H fires\" with \"-\", but RFC 3261 §17.2.1 "
+               "(not replaced by RFC 6026) says the TU MUST be told of the failure; the "
+               "model follows the text.",
+               rows=(("completed", "timer_h"),), profiles=ONLY_6026),
+        Ruling("A 100 from the TU", ("RFC 3261 §17.2.1",),
+               "Figure 7 says \"101-199 from TU\"; the model also accepts a 100 from the TU, "
+               "which §17.2.1 allows (\"unless it knows that the TU will generate a "
+               "provisional ... response\").",
+               rows=(("proceeding", "tu_1xx"),)),
+        Ruling("An INVITE retransmission in Confirmed", ("RFC 3261 §17.2.1",),
+               "The figures do not say what the server transaction does with an INVITE "
+               "retransmission in Confirmed: no row is declared, so the engines reject it as "
+               "a RemoteProtocolError, which a host treats as \"discard\".",
+               rows=(("confirmed", "rcv_invite"),)),
+    ),
+    "nist": (
+        Ruling("A transport error in the non-INVITE server transaction",
+               ("RFC 6026 §8.8", "RFC 3261 §17.2.4"),
+               "RFC 6026 §8.8 replaces RFC 3261 §17.2.4 for *every* server transaction: on a "
+               "transport error it informs the TU and stays in its state. Figure 8 (non-INVITE "
+               "server) was not redrawn by RFC 6026, but the replaced text covers it, so the "
+               "rfc6026 NIST keeps its state too.",
+               rows=(("trying", "transport_error"), ("proceeding", "transport_error"),
+                     ("completed", "transport_error")), profiles=ONLY_6026),
+        Ruling("When to send a 100 to a non-INVITE request", ("RFC 4320 §4.1",),
+               "RFC 4320 §4.1 also times the 100 to a non-INVITE (none on UDP before Timer E "
+               "would reach T2, one after it): that is the TU's clock, not the transaction's, "
+               "and is not modelled.",
+               rows=(("trying", "tu_1xx"),), profiles=ONLY_6026),
+    ),
+}
+
 _CACHE: dict[tuple[str, str], MachineDecl] = {}
 
 
@@ -538,6 +579,7 @@ def declare(machine: str, profile: str = "rfc6026") -> MachineDecl:
         creations=(creation,),
         transitions=kept_rows,
         notes=_NOTES[profile],
+        rulings=select_profile(RULINGS[machine], profile),
     )
     _CACHE[key] = decl
     return decl
@@ -550,4 +592,4 @@ def _profile(name: str) -> Profile:
     raise UnknownName("profile", name, PROFILES)
 
 
-__all__ = ["ALL_PROFILES", "TRANSACTION_MACHINES", "declare"]
+__all__ = ["ALL_PROFILES", "RULINGS", "TRANSACTION_MACHINES", "declare"]
