@@ -143,11 +143,12 @@ def _text(data: dict[str, Any]) -> str:
 def test_the_dialog_declares_what_tests_data_records(profile: str) -> None:
     expected = json.loads(RECORD.read_text(encoding="utf-8"))[profile]
     got = json.loads(json.dumps(recorded(declare(profile))))
+    on_purpose = "if the change is on purpose, run `python tests/test_dialog_declaration.py`"
     for part in ("rulings", "states", "triggers", "timers", "creations", "transitions"):
-        assert len(got[part]) == len(expected[part]), part
+        assert len(got[part]) == len(expected[part]), f"{part}: {on_purpose}"
         for i, (g, e) in enumerate(zip(got[part], expected[part], strict=True)):
-            assert g == e, f"{part}[{i}]"
-    assert got == expected
+            assert g == e, f"{part}[{i}]: {on_purpose}"
+    assert got == expected, on_purpose
 
 
 if __name__ == "__main__":  # rewrite the record (review the diff)
