@@ -42,6 +42,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from common import best_of, goal_line, machine_line, rate
 
@@ -222,7 +223,7 @@ def profile(sc: Scenario, n: int) -> None:
     )
     print(f"  {'own s':>7} {'share':>6} {'calls':>9}  function")
     top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:15]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    root = str(Path(__file__).resolve().parent.parent) + os.sep
     for (file, line, func), (_, nc, tt, _, _) in top:
         where = file.replace(root, "")
         print(f"  {tt:7.3f} {100 * tt / total:5.1f}% {nc:9,}  {func} ({where}:{line})")

@@ -20,6 +20,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sipfsm.engine import native
@@ -41,7 +42,7 @@ from sipfsm.values.message import Request, ack_for_non_2xx, response_to
 def cpu_model() -> str:
     """The CPU model from /proc/cpuinfo (Linux), else what `platform` knows."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()
@@ -138,6 +139,7 @@ def invite(n: int = 1) -> Request:
         call_id=f"a84b4c76e66710-{n}",
         cseq=314159,
         from_tag="1928301774",
+        to_tag="",
         branch=f"z9hG4bK776asdhds{n}",
         sent_by="pc33.atlanta.example.com",
         headers=(("Max-Forwards", "70"),),
@@ -169,8 +171,8 @@ def _scenarios() -> tuple[Scenario, ...]:
 
     ack_486 = ack_for_non_2xx(inv, response_to(inv, 486, to_tag=UAS_TAG))
     ack_2xx = Request(
-        "ACK", call_id=inv.call_id, cseq=inv.cseq, from_tag=inv.from_tag, to_tag=UAS_TAG,
-        branch="z9hG4bKack1", sent_by=inv.sent_by,
+        "ACK", uri=inv.uri, call_id=inv.call_id, cseq=inv.cseq, from_tag=inv.from_tag,
+        to_tag=UAS_TAG, branch="z9hG4bKack1", sent_by=inv.sent_by,
     )  # fmt: skip
     a, d, e, g, i, j, k, m = (TimerFired(n) for n in "ADEGIJKM")
     return (

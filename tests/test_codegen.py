@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,8 +39,8 @@ from sipfsm.values.events import (
 )
 from sipfsm.values.message import Request, ack_for_non_2xx, response_to
 
-INVITE = Request("INVITE", call_id="c1", cseq=1, from_tag="f1", branch="z9hG4bKc1")
-BYE = Request("BYE", call_id="c1", cseq=2, from_tag="f1", to_tag="t1", branch="z9hG4bKc2")
+INVITE = make_request("INVITE", call_id="c1", cseq=1, from_tag="f1", branch="z9hG4bKc1")
+BYE = make_request("BYE", call_id="c1", cseq=2, from_tag="f1", to_tag="t1", branch="z9hG4bKc2")
 
 
 def request_of(machine: str) -> Request:
@@ -57,7 +58,7 @@ def event_of(trig: Trigger, request: Request, status: int) -> Event:
     if trig.kind in ("request_received", "tu_request"):
         cls = RequestReceived if trig.kind == "request_received" else TURequest
         method = trig.method or request.method
-        return cls(request if method == request.method else Request(method, call_id="c1"))
+        return cls(request if method == request.method else make_request(method, call_id="c1"))
     lo, hi = trig.status or (100, 699)
     response = response_to(request, min(max(status, lo), hi), to_tag="t1")
     return ResponseReceived(response) if trig.kind == "response_received" else TUResponse(response)
@@ -204,7 +205,7 @@ def test_the_remembered_steps_stay_bounded_whatever_methods_arrive() -> None:
     inst, _ = engine.create(RequestReceived(BYE))
     for n in range(_STEPS_KEPT + 10):
         # (matching is the host's: the machine takes any request as a retransmission)
-        assert engine.handle(inst, RequestReceived(Request(f"X{n}", call_id="c1"))) == []
+        assert engine.handle(inst, RequestReceived(make_request(f"X{n}", call_id="c1"))) == []
     assert inst.state == "trying"
     assert 0 < len(engine._steps) <= _STEPS_KEPT
 

@@ -8,6 +8,7 @@ the table engine into the state each rule is about.
 from __future__ import annotations
 
 import pytest
+from conftest import make_request
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,7 +28,7 @@ from sipfsm.values.events import RequestReceived, Respond, TUResponse
 from sipfsm.values.frozen import replace
 from sipfsm.values.message import Request, cancel_for, response_to
 
-INVITE = Request(
+INVITE = make_request(
     "INVITE",
     uri="sip:bob@biloxi.com",
     call_id="a84b4c76e66710",

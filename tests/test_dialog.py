@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from conftest import make_request
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -59,7 +60,7 @@ ANSWER = "v=0 o=bob"
 
 
 def initial_invite(body: str = OFFER, cseq: int = 1) -> Request:
-    return Request(
+    return make_request(
         "INVITE",
         uri="sip:bob@biloxi.example.com",
         call_id=CALL_ID,
@@ -81,7 +82,7 @@ def from_alice(
     headers: tuple[tuple[str, str], ...] = (),
 ) -> Request:
     """A request Alice (the caller) sends within the dialog."""
-    return Request(
+    return make_request(
         method,
         uri="sip:bob@client.biloxi.example.com",
         call_id=CALL_ID,
@@ -99,7 +100,7 @@ def from_bob(
     method: str, cseq: int, body: str = "", headers: tuple[tuple[str, str], ...] = ()
 ) -> Request:
     """A request Bob (the callee) sends within the dialog."""
-    return Request(
+    return make_request(
         method,
         uri="sip:alice@client.atlanta.example.com",
         call_id=CALL_ID,
@@ -687,7 +688,7 @@ def test_bye_gets_487_sent_to_every_pending_request_rfc3261_15_1_2() -> None:
 
 def test_a_cancel_is_never_pending_so_never_gets_487_rfc3261_21_4_25() -> None:
     d = at("callee", "early")
-    cancel = Request(
+    cancel = make_request(
         "CANCEL", uri=INVITE.uri, call_id=CALL_ID, cseq=1, from_tag=ALICE, branch=INVITE.branch
     )
     assert d(RequestReceived(cancel)) == []
@@ -1039,7 +1040,7 @@ def test_405_and_501_end_the_usage_only_for_a_method_it_needs_rfc5057_note_3(
 
 def test_481_to_a_cancel_does_not_end_the_dialog_rfc5057_note_8() -> None:
     d = at("caller", "early")
-    cancel = Request(
+    cancel = make_request(
         "CANCEL", uri=INVITE.uri, call_id=CALL_ID, cseq=1, from_tag=ALICE, branch=INVITE.branch
     )
     assert d(MessageSent(cancel)) == []
@@ -1228,7 +1229,7 @@ def event_for(draw: st.DrawFn, trigger: str) -> Event:
     sender: Callable[..., Request] = from_alice if draw(st.booleans()) else from_bob
     req = sender(method, cseq, body, headers=headers)
     if draw(st.booleans()):
-        req = Request(method, call_id=CALL_ID, cseq=cseq, from_tag=req.from_tag, body=body)
+        req = make_request(method, call_id=CALL_ID, cseq=cseq, from_tag=req.from_tag, body=body)
     if trig.status is not None:
         message: Request | Response = answer(
             req, draw(st.integers(*trig.status)), body, headers=headers
@@ -1323,11 +1324,11 @@ def test_dialog_set_non_2xx_final_ends_every_early_dialog_rfc3261_13_2_2_3() -> 
 def test_dialog_set_answers_481_to_a_request_for_no_dialog_rfc3261_12_2_2() -> None:
     s = caller_set()
     s.handle(ResponseReceived(answer(INVITE, 200, tag=BOB)))
-    stranger = Request("INFO", call_id=CALL_ID, cseq=1, from_tag="nobody", to_tag=ALICE)
+    stranger = make_request("INFO", call_id=CALL_ID, cseq=1, from_tag="nobody", to_tag=ALICE)
     assert s.handle(RequestReceived(stranger)) == [
         ("nobody", Respond(stranger, 481, rfc="RFC 3261 §12.2.2"))
     ]
-    wrong_local = Request("UPDATE", call_id=CALL_ID, cseq=1, from_tag=BOB, to_tag="other")
+    wrong_local = make_request("UPDATE", call_id=CALL_ID, cseq=1, from_tag=BOB, to_tag="other")
     assert s.handle(RequestReceived(wrong_local)) == [
         (BOB, Respond(wrong_local, 481, rfc="RFC 3261 §12.2.2"))
     ]
@@ -1336,13 +1337,13 @@ def test_dialog_set_answers_481_to_a_request_for_no_dialog_rfc3261_12_2_2() -> N
 def test_dialog_set_answers_481_to_a_bye_for_no_dialog_and_absorbs_an_ack_rfc3261_15_1_2() -> None:
     s = caller_set()
     s.handle(ResponseReceived(answer(INVITE, 200, tag=BOB)))
-    bye = Request("BYE", call_id=CALL_ID, cseq=9, from_tag="nobody", to_tag=ALICE)
+    bye = make_request("BYE", call_id=CALL_ID, cseq=9, from_tag="nobody", to_tag=ALICE)
     assert s.handle(RequestReceived(bye)) == [("nobody", Respond(bye, 481, rfc="RFC 3261 §15.1.2"))]
-    untagged = Request("BYE", call_id=CALL_ID, cseq=9, from_tag=BOB)
+    untagged = make_request("BYE", call_id=CALL_ID, cseq=9, from_tag=BOB)
     assert s.handle(RequestReceived(untagged)) == [
         (BOB, Respond(untagged, 481, rfc="RFC 3261 §15.1.2"))
     ]
-    ack = Request("ACK", call_id=CALL_ID, cseq=1, from_tag="nobody", to_tag=ALICE)
+    ack = make_request("ACK", call_id=CALL_ID, cseq=1, from_tag="nobody", to_tag=ALICE)
     assert s.handle(RequestReceived(ack)) == []
 
 
@@ -1373,7 +1374,7 @@ def test_dialog_set_glare_timer_is_routed_to_the_dialog_running_it() -> None:
 def test_dialog_set_rejects_foreign_messages_with_a_clear_error() -> None:
     s = caller_set()
     with pytest.raises(RemoteProtocolError, match="dialog set"):
-        s.handle(ResponseReceived(response_to(Request("INVITE", call_id="other"), 200)))
+        s.handle(ResponseReceived(response_to(make_request("INVITE", call_id="other"), 200)))
     with pytest.raises(LocalProtocolError, match="no dialog with remote tag"):
         s.handle(MessageSent(from_alice("INFO", 2, to_tag="ghost")))
     with pytest.raises(UnknownName, match="unknown dialog"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 import pytest
+from conftest import make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ ALICE = "alice"
 
 
 def invite(cseq: int = 1, branch: str = "a1", to_tag: str = "", method: str = "INVITE") -> Request:
-    return Request(
+    return make_request(
         method,
         uri="sip:bob@bob.example.com",
         call_id="c1@alice",
@@ -95,7 +96,7 @@ def test_the_uas_core_retransmits_its_2xx_until_the_ack_rfc3261_13_3_1_4() -> No
     again = log.take()
     assert sent(again) == ["200 INVITE (again)"]
     assert timers(again)[key] == 1.0  # doubled (RFC 6026 §8.1: whatever the transport)
-    ack = Request("ACK", call_id=ok.call_id, cseq=1, from_tag="alice-tag", to_tag=ok.to_tag,
+    ack = make_request("ACK", call_id=ok.call_id, cseq=1, from_tag="alice-tag", to_tag=ok.to_tag,
                   branch=MAGIC_COOKIE + "ack1", sent_by="alice.example.com")  # fmt: skip
     log.time = 0.7
     endpoint.receive(ack, ALICE)
@@ -188,7 +189,7 @@ def run(engine: str, profile: str, code: int | None, steps: list[str]) -> list[E
             endpoint.receive(cancel_for(request), ALICE)
         elif step == "ack":
             endpoint.receive(
-                Request("ACK", call_id=request.call_id, cseq=1, from_tag="alice-tag",
+                make_request("ACK", call_id=request.call_id, cseq=1, from_tag="alice-tag",
                         to_tag=to_tag, branch=MAGIC_COOKIE + "ack", sent_by="alice.example.com"),
                 ALICE,
             )  # fmt: skip

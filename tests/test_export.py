@@ -45,7 +45,7 @@ from unittest import mock
 
 import jsonschema
 import pytest
-from conftest import optional
+from conftest import make_request, make_response, optional
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_graph import IDLE, MACHINES, PARENT, hostile_decl
@@ -448,7 +448,7 @@ STATUSES = (100, 180, 183, 200, 202, 300, 302, 401, 404, 408, 481, 486, 487, 491
 
 
 def _request(method: str, base: Request, cseq: int) -> Request:
-    return Request(
+    return make_request(
         method,
         call_id=base.call_id,
         cseq=cseq,
@@ -459,7 +459,7 @@ def _request(method: str, base: Request, cseq: int) -> Request:
 
 
 def _response(status: int, method: str, base: Request, cseq: int) -> Response:
-    return Response(
+    return make_response(
         status,
         "Reason",
         method,
@@ -528,7 +528,7 @@ def creations(decl: MachineDecl) -> list[Event]:
     for row in decl.creations:
         trig = decl.trigger(row.trigger)
         for method in [trig.method] if trig.method else ["BYE", "CANCEL", "OPTIONS", "X"]:
-            req = Request(method, call_id="c1", cseq=1, from_tag="a", branch="z9hG4bKnew1")
+            req = make_request(method, call_id="c1", cseq=1, from_tag="a", branch="z9hG4bKnew1")
             if trig.kind in ("tu_request", "request_received", "message_sent"):
                 out.append(_as_event(trig.kind, req))
     return out
@@ -644,7 +644,7 @@ def test_scxml_agrees_on_every_state_the_conftest_paths_reach(
 def test_ict_timer_a_backs_off_in_the_scxml_engine_too_rfc3261_17_1_1_2() -> None:
     with virtual_time() as clock:
         pair = Lockstep(model.declare("ict"), "udp", clock)
-        pair.create(TURequest(Request("INVITE", cseq=1, from_tag="a")))
+        pair.create(TURequest(make_request("INVITE", cseq=1, from_tag="a")))
         intervals = []
         for _ in range(6):
             pending = pair.pending()
@@ -671,11 +671,13 @@ def test_a_cancel_in_moratorium_keeps_the_dialog_in_moratorium_rfc5407_appendix_
 ) -> None:
     # RFC 5407 §2, Appendix C: a CANCEL never changes the dialog. The row is declared on
     # the parent ``confirmed`` (dest == source: internal), so the dialog stays in its child.
-    inv = Request("INVITE", call_id="c1", cseq=1, from_tag="a", branch="z9hG4bKinv1")
-    ok = Response(
+    inv = make_request("INVITE", call_id="c1", cseq=1, from_tag="a", branch="z9hG4bKinv1")
+    ok = make_response(
         200, "OK", "INVITE", call_id="c1", cseq=1, from_tag="a", to_tag="b", branch="z9hG4bKinv1"
     )
-    cancel = Request("CANCEL", call_id="c1", cseq=1, from_tag="a", to_tag="b", branch="z9hG4bKinv1")
+    cancel = make_request(
+        "CANCEL", call_id="c1", cseq=1, from_tag="a", to_tag="b", branch="z9hG4bKinv1"
+    )
     with virtual_time() as clock:
         pair = Lockstep(
             model.declare("dialog"), "udp", clock, model.instance_factory("dialog"), kind

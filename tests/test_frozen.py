@@ -6,13 +6,13 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from conftest import make_request, make_response
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sipfsm.engine import native
 from sipfsm.values.events import StartTimer, StopTimer, TimerFired, ToTU, TUCancel
 from sipfsm.values.frozen import Frozen, replace
-from sipfsm.values.message import Request, Response
 
 names = st.text(max_size=4)
 
@@ -33,7 +33,7 @@ def test_values_of_different_classes_are_never_equal() -> None:
 
 
 def test_a_value_shows_pickles_and_replaces_by_its_fields() -> None:
-    request = Request("INVITE", "sip:bob@example.com", "c1", 1, "ft", "", "z9hG4bK1")
+    request = make_request("INVITE", "sip:bob@example.com", "c1", 1, "ft", "", "z9hG4bK1")
     assert request.values()[:3] == ("INVITE", "sip:bob@example.com", "c1")
     assert pickle.loads(pickle.dumps(request)) == request
     assert replace(request) == request and replace(request) is not request
@@ -46,17 +46,17 @@ def test_a_value_shows_pickles_and_replaces_by_its_fields() -> None:
 
 def test_replace_refuses_a_field_the_value_does_not_have() -> None:
     with pytest.raises(TypeError, match="Request has no field status"):
-        replace(Request("BYE"), status=200)
+        replace(make_request("BYE"), status=200)
 
 
 def test_a_required_field_stays_required() -> None:
     with pytest.raises(TypeError):
-        Response()  # type: ignore[call-arg]
+        make_response()  # type: ignore[call-arg]
 
 
 def test_the_compiled_build_refuses_to_change_a_field() -> None:
     if not native.compiled():
         pytest.skip("the pure-Python source leaves this to the type checker (Final)")
     with pytest.raises(AttributeError):
-        Request("BYE").method = "INVITE"  # type: ignore[misc]
-    assert isinstance(Request("BYE"), Frozen)
+        make_request("BYE").method = "INVITE"  # type: ignore[misc]
+    assert isinstance(make_request("BYE"), Frozen)

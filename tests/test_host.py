@@ -3,13 +3,14 @@ element does as values, in order, and hands them over once."""
 
 from __future__ import annotations
 
+from conftest import make_request
+
 from sipfsm.elements.host import ActionLog, CancelTimer, Count, Note, Send, SetTimer
-from sipfsm.values.message import Request
 
 
 def test_an_action_log_keeps_every_output_in_order_and_hands_it_over_once() -> None:
     log = ActionLog(now=1.5)
-    message = Request("OPTIONS")
+    message = make_request("OPTIONS")
     log.send("bob", message, retransmission=True, machine="nict", tx="nict-1")
     log.set_timer(("tx", "nict-1", "E"), 0.5)
     log.cancel_timer(("tx", "nict-1", "E"))

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,13 +36,13 @@ from sipfsm.sim.ladder import (
 )
 from sipfsm.sim.trace import MessageInfo, RecordKind, TraceRecord
 from sipfsm.values.errors import UnknownName
-from sipfsm.values.message import Message, Request, response_to
+from sipfsm.values.message import Message, response_to
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 # -- the messages of RFC 3665 §3.1 -------------------------------------------------------------
 
-INVITE = Request(
+INVITE = make_request(
     "INVITE",
     call_id="3848276298220188511@atlanta.example.com",
     cseq=1,
@@ -51,7 +52,7 @@ INVITE = Request(
 )
 RINGING = response_to(INVITE, 180, to_tag="8321234356")
 OK_INVITE = response_to(INVITE, 200, to_tag="8321234356")
-ACK = Request(
+ACK = make_request(
     "ACK",
     call_id=INVITE.call_id,
     cseq=1,
@@ -60,7 +61,7 @@ ACK = Request(
     branch="z9hG4bKnashds9",
     sent_by="client.atlanta.example.com:5060",
 )
-BYE = Request(
+BYE = make_request(
     "BYE",
     uri="sip:alice@client.atlanta.example.com",
     call_id=INVITE.call_id,
@@ -312,7 +313,7 @@ def test_text_ladder_crosses_middle_columns_and_keeps_lines_short() -> None:
 
 
 def test_text_ladder_long_label_keeps_its_number_and_marks() -> None:
-    update = Request("UPDATE" + "X" * 80, cseq=3)
+    update = make_request("UPDATE" + "X" * 80, cseq=3)
     tr = Trace().send("bob", "alice", response_to(update, 200), retx=True)
     tr.lost("bob", "alice", response_to(update, 200))
     (arrow,) = arrows(ladder_text(tr.records, ["alice", "proxy", "p2", "bob"]))
@@ -375,7 +376,7 @@ def test_mermaid_arrow_kinds() -> None:
 
 def test_mermaid_escapes_what_would_end_a_statement() -> None:
     hostile = "a;b#c\nd%%e<br>f&g"
-    tr = Trace().send("alice", "bob", Request(hostile)).add("tu", "bob", text=hostile)
+    tr = Trace().send("alice", "bob", make_request(hostile)).add("tu", "bob", text=hostile)
     tr.add("violation", "alice", text="nowrap: x: y")
     out = ladder_mermaid(tr.records, ["alice", "bob"], title="style: #;")
     lines = out.splitlines()
@@ -447,7 +448,8 @@ def test_svg_parses_and_draws_one_line_per_arrow() -> None:
 
 def test_svg_escapes_hostile_labels() -> None:
     hostile = "<script>alert('x' & \"y\")</script>"
-    tr = Trace().send("<b>", "bob", Request(hostile)).deliver("<b>", "bob", Request(hostile))
+    message = make_request(hostile)
+    tr = Trace().send("<b>", "bob", message).deliver("<b>", "bob", make_request(hostile))
     tr.add("tu", "bob", text=hostile + "\x00\ud800")
     out = ladder_svg(tr.records, ["bob"], title=hostile)
     assert "<script>" not in out and "<b>" not in out
@@ -549,4 +551,4 @@ def test_ladder_never_raises_on_odd_records(
         assert not set(re.sub(r"#\d+;", "", text)) & set("#;%<>&")
     root = svg_root(ladder_svg(records, elements, title=title))
     svg_arrows = [el for el in root.iter() if "arrow" in classes(el)]
-    assert len(svg_arrows) == len(re.findall(r"^    \S+?-{1,2}(?:>>|x|\))", mermaid, re.M))
+    assert len(svg_arrows) == len(re.findall(r"^    \S+?-{1,2}(?:>>|x|\))", mermaid, re.MULTILINE))

@@ -3,6 +3,8 @@ fallback) and dialog ids (§12), seen from either side."""
 
 from __future__ import annotations
 
+from conftest import make_request
+
 from sipfsm.elements.matching import (
     DialogId,
     Matcher,
@@ -15,9 +17,9 @@ from sipfsm.elements.matching import (
     transaction_key,
 )
 from sipfsm.values.frozen import replace
-from sipfsm.values.message import Request, ack_for_non_2xx, cancel_for, response_to
+from sipfsm.values.message import ack_for_non_2xx, cancel_for, response_to
 
-INVITE = Request(
+INVITE = make_request(
     "INVITE",
     uri="sip:b@x",
     call_id="c1",

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from conftest import make_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transitions import Machine
@@ -205,7 +206,7 @@ BODIES = ("", "v=0\r\no=bob 2890844527 2890844527 IN IP4 192.0.2.4\r\n")
 
 
 def request_for(method: str, cseq: int, to_tag: str) -> Request:
-    return Request(method, call_id=CALL_ID, cseq=cseq, from_tag=LOCAL_TAG, to_tag=to_tag)
+    return make_request(method, call_id=CALL_ID, cseq=cseq, from_tag=LOCAL_TAG, to_tag=to_tag)
 
 
 @st.composite

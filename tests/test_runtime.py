@@ -32,6 +32,7 @@ from conftest import (
     ack_of,
     at,
     from_tu,
+    make_request,
     received,
 )
 from hypothesis import given, settings
@@ -70,7 +71,6 @@ from sipfsm.values.events import (
     TUResponse,
     describe,
 )
-from sipfsm.values.message import Request
 
 TIMER_NAMES = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "Trying", "Z")
 
@@ -493,7 +493,7 @@ def test_instance_starts_empty_with_only_its_declared_fields() -> None:
 def test_instances_of_one_engine_are_independent() -> None:
     machine = engine("ict")
     a, _ = machine.create(TURequest(INVITE))
-    b, _ = machine.create(TURequest(Request("INVITE", branch="z9hG4bK2")))
+    b, _ = machine.create(TURequest(make_request("INVITE", branch="z9hG4bK2")))
     machine.handle(a, received(INVITE, 180))
     assert (a.state, b.state) == ("proceeding", "calling")
     assert b.timers == {"A": 0.5, "B": 32.0}

@@ -12,16 +12,18 @@ end is a leak. In runs: a never-answered request leaks, a scenario may expect a 
 
 from __future__ import annotations
 
+from conftest import make_request
+
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import INVARIANTS, Invariants
 from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import parse
 from sipfsm.values.frozen import replace
-from sipfsm.values.message import Request, response_to
+from sipfsm.values.message import response_to
 
 CALL = "3848276298220188511@atlanta.example.com"
-INVITE = Request(
+INVITE = make_request(
     "INVITE",
     call_id=CALL,
     from_tag="9fxced76sl",
@@ -29,7 +31,7 @@ INVITE = Request(
     sent_by="alice",
     body="v=0",
 )
-REINVITE_A = Request(
+REINVITE_A = make_request(
     "INVITE",
     call_id=CALL,
     cseq=2,
@@ -39,7 +41,7 @@ REINVITE_A = Request(
     sent_by="alice",
     body="v=0",
 )
-REINVITE_B = Request(
+REINVITE_B = make_request(
     "INVITE",
     call_id=CALL,
     cseq=1,
@@ -124,7 +126,7 @@ def test_491_while_our_offer_in_a_2xx_awaits_the_ack_rfc5407_3_1_5() -> None:
     reinvite = replace(REINVITE_A, branch="z9hG4bKx")
     inv.on_send("bob", "alice", response_to(reinvite, 491), tx="ist-2")
     assert rules(inv) == []
-    inv.on_deliver("bob", Request("ACK", call_id=CALL, cseq=1, body="v=0"))  # the answer
+    inv.on_deliver("bob", make_request("ACK", call_id=CALL, cseq=1, body="v=0"))  # the answer
     inv.on_send(
         "bob", "alice", response_to(replace(reinvite, cseq=3, branch="z9hG4bKy"), 491), tx="ist-3"
     )

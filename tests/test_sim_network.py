@@ -16,18 +16,21 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import make_request
 
 from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.network import Network, link_seed, link_stream, network_key, network_words
 from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.scenario import Delay, DropRule, LinkSpec, MessagePattern, NetworkSpec
-from sipfsm.values.message import Message, Request, response_to
+from sipfsm.values.message import Message, response_to
 
-INVITE = Request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bK1", sent_by="alice")
+INVITE = make_request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bK1", sent_by="alice")
 RINGING = response_to(INVITE, 180, to_tag="b")
 OK = response_to(INVITE, 200, to_tag="b")
-ACK = Request("ACK", call_id="c1", from_tag="a", to_tag="b", branch="z9hG4bK2", sent_by="alice")
+ACK = make_request(
+    "ACK", call_id="c1", from_tag="a", to_tag="b", branch="z9hG4bK2", sent_by="alice"
+)
 
 
 class Wire:
@@ -150,14 +153,14 @@ def test_duplication_delivers_a_second_copy_and_records_it() -> None:
 
 def test_tcp_keeps_the_send_order_whatever_the_delays() -> None:
     w = Wire(link(delay=Delay("uniform", 0.0, 1.0)), transport="tcp", seed=3)
-    messages = [Request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}") for n in range(1, 40)]
+    messages = [make_request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}") for n in range(1, 40)]
     w.send(*messages)
     assert [m for _, _, m, _ in w.run()] == messages
 
 
 def test_udp_with_random_delays_and_reordering_can_reorder() -> None:
     w = Wire(link(delay=Delay("uniform", 0.0, 1.0), reorder=0.5), seed=3)
-    messages = [Request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}") for n in range(1, 40)]
+    messages = [make_request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}") for n in range(1, 40)]
     w.send(*messages)
     assert [m for _, _, m, _ in w.run()] != messages
 
@@ -177,7 +180,7 @@ def test_delays_stay_within_their_distribution(delay: Delay) -> None:
 
 def fates(seed: int) -> list[bool]:
     w = Wire(link(loss=0.5, delay=Delay("uniform", 0, 0.1)), seed=seed)
-    w.send(*[Request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}") for n in range(1, 60)])
+    w.send(*[make_request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}") for n in range(1, 60)])
     w.run()
     return [e.lost for e in w.net.log]
 
@@ -193,7 +196,7 @@ def test_each_link_has_its_own_random_stream() -> None:
     def alice_fates(extra: int) -> list[bool]:
         w = Wire(link(loss=0.5), seed=9)
         for n in range(1, 30):
-            w.send(Request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}"))
+            w.send(make_request("OPTIONS", cseq=n, branch=f"z9hG4bK{n}"))
             for _ in range(extra):
                 w.send(OK, src="bob", dst="alice")
         w.run()

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import MESSAGES, PATTERNS
+from conftest import MESSAGES, PATTERNS, make_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +36,6 @@ from sipfsm.sim.recorder import WireMessage
 from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
 from sipfsm.values.errors import UnknownName
-from sipfsm.values.message import Response
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
 COMBOS = [(t, p) for t in ("udp", "tcp") for p in ("rfc6026", "rfc3261")]
@@ -641,7 +640,7 @@ def test_wire_messages_a_run_remembers_as_one_match_every_pattern_alike(
 def test_wire_messages_differing_only_in_their_tag_or_body_text_share_a_key() -> None:
     def wire(to_tag: str, body: str) -> WireMessage:
         return WireMessage(
-            1.0, "alice", "bob", Response(200, "OK", "INVITE", to_tag=to_tag, body=body)
+            1.0, "alice", "bob", make_response(200, "OK", "INVITE", to_tag=to_tag, body=body)
         )
 
     assert _wire_key(wire("t1", "v=0")) == _wire_key(wire("t2", "v=1"))

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import make_request
 
 from sipfsm.engine.model import declare
 from sipfsm.sim.invariants import INVARIANTS
@@ -376,10 +377,10 @@ def test_an_unknown_name_or_missing_file_lists_what_exists() -> None:
 
 
 def test_patterns_match_requests_and_responses_by_their_fields() -> None:
-    from sipfsm.values.message import Request, response_to
+    from sipfsm.values.message import response_to
 
-    invite = Request("INVITE", body="v=0")
-    reinvite = Request("INVITE", to_tag="b", cseq=2)
+    invite = make_request("INVITE", body="v=0")
+    reinvite = make_request("INVITE", to_tag="b", cseq=2)
     busy = response_to(invite, 486)
     assert MessagePattern("request", "INVITE", in_dialog=False).matches(invite)
     assert not MessagePattern("request", "INVITE", in_dialog=False).matches(reinvite)

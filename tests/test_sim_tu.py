@@ -10,7 +10,7 @@ the very request that set it off.
 
 from __future__ import annotations
 
-from conftest import MESSAGES, PATTERNS
+from conftest import MESSAGES, PATTERNS, make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +19,9 @@ from sipfsm.sim.scenario import MessagePattern, On, Step, StepKind, parse
 from sipfsm.sim.tu import ScriptedTU, message_key
 from sipfsm.values.message import Message, Request, response_to
 
-INVITE = Request("INVITE", from_tag="a")
-REINVITE = Request("INVITE", from_tag="a", to_tag="b", cseq=2)
-BYE = Request("BYE", from_tag="a", to_tag="b", cseq=3)
+INVITE = make_request("INVITE", from_tag="a")
+REINVITE = make_request("INVITE", from_tag="a", to_tag="b", cseq=2)
+BYE = make_request("BYE", from_tag="a", to_tag="b", cseq=3)
 
 
 def step(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_request
 
 from sipfsm.decl.timers import Timing
 from sipfsm.sim.element import Context
@@ -172,7 +173,7 @@ def ua(profile: str) -> tuple[UserAgent, Context, Recorder]:
 
 
 def test_a_stray_response_is_dropped_under_rfc6026_and_goes_to_the_core_under_rfc3261() -> None:
-    stray = response_to(Request("BYE", from_tag="x", branch="z9hG4bKnone"), 200)
+    stray = response_to(make_request("BYE", from_tag="x", branch="z9hG4bKnone"), 200)
     agent, ctx, rec = ua("rfc6026")
     agent.receive(ctx, stray, "bob")
     (record,) = rec.records

@@ -31,7 +31,7 @@ def test_every_state_change_is_an_arrow_and_no_self_loop_is_drawn(machine: str) 
     g = sg.build(machine, "rfc6026", "udp")
     ids = {n: f"s{i}" for i, n in enumerate(sg.states(g))} | {sg.START: "start"}
     source = summary.summary_source(machine)
-    arrows = set(re.findall(r"^\s*(\w+) -> (\w+)", source, flags=re.M))
+    arrows = set(re.findall(r"^\s*(\w+) -> (\w+)", source, flags=re.MULTILINE))
     changes = {(ids[u], ids[v]) for u, v, _k, _a in sg.edges(g) if u != v}
     assert arrows == changes
     assert all(u != v for u, v in arrows)

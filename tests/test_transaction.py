@@ -26,6 +26,7 @@ from conftest import (
     ack_of,
     at,
     from_tu,
+    make_request,
     received,
     reply,
     reported,
@@ -457,7 +458,7 @@ def test_ict_rejects_server_side_events_as_inputs_rfc3261_17_1_1(profile: str) -
 @pytest.mark.parametrize("method", ["BYE", "OPTIONS", "ACK"])
 def test_ict_is_created_only_by_an_invite_rfc3261_17_1(method: str) -> None:
     with pytest.raises(LocalProtocolError, match=r"\(new\)"):
-        Driver("ict").create(TURequest(Request(method)))
+        Driver("ict").create(TURequest(make_request(method)))
 
 
 # =============================================================================================
@@ -662,7 +663,7 @@ def test_nict_completed_rejects_transport_error_not_an_arrow_of_figure_6_rfc3261
 @pytest.mark.parametrize("method", ["INVITE", "ACK"])
 def test_nict_is_not_created_for_invite_or_ack_rfc3261_17_1(method: str) -> None:
     with pytest.raises(LocalProtocolError, match=r"\(new\)"):
-        Driver("nict").create(TURequest(Request(method)))
+        Driver("nict").create(TURequest(make_request(method)))
 
 
 # =============================================================================================
@@ -878,7 +879,7 @@ def test_ist_confirmed_timer_i_terminates_rfc3261_17_2_1(profile: str) -> None:
     assert d.state == "terminated"
 
 
-ACK_2XX = Request(
+ACK_2XX = make_request(
     "ACK",
     uri="sip:bob@192.0.2.4",
     call_id=INVITE.call_id,
@@ -985,7 +986,7 @@ def test_ist_proceeding_rejects_an_ack_before_a_final_rfc3261_17_2_1(profile: st
 @pytest.mark.parametrize("method", ["BYE", "ACK", "CANCEL"])
 def test_ist_is_created_only_by_an_invite_rfc3261_17_2_1(method: str) -> None:
     with pytest.raises(RemoteProtocolError, match=r"\(new\)"):
-        Driver("ist").create(RequestReceived(Request(method)))
+        Driver("ist").create(RequestReceived(make_request(method)))
 
 
 # =============================================================================================
@@ -1220,7 +1221,7 @@ def test_nist_completed_rejects_a_1xx_from_tu_rfc3261_17_2_2(profile: str) -> No
 @pytest.mark.parametrize("method", ["INVITE", "ACK"])
 def test_nist_is_not_created_for_invite_or_ack_rfc3261_17_2_2(method: str) -> None:
     with pytest.raises(RemoteProtocolError, match=r"\(new\)"):
-        Driver("nist").create(RequestReceived(Request(method)))
+        Driver("nist").create(RequestReceived(make_request(method)))
 
 
 # =============================================================================================
@@ -1288,7 +1289,7 @@ def test_terminated_is_announced_to_tu_exactly_once_rfc3261_17_1_1_2(
 def test_nist_reports_the_481_rule_of_its_own_method_rfc3261_12_2_2() -> None:
     # a 481 to an UPDATE is the "To tag matches no dialog" rule (§12.2.2), not the BYE rule
     # (§15.1.2) declared first; a 481 to a BYE is the BYE rule
-    update, bye = Request("UPDATE"), Request("BYE")
+    update, bye = make_request("UPDATE"), make_request("BYE")
     for request, rfc in ((update, "RFC 3261 §12.2.2"), (bye, "RFC 3261 §15.1.2")):
         d = Driver("nist")
         d.create(RequestReceived(request))

@@ -39,17 +39,17 @@ def _decode(text: str) -> bytes:
         r"<allOneLine>\r\n(.*?)\r\n</allOneLine>",
         lambda m: m.group(1).replace("\r\n", ""),
         text,
-        flags=re.S,
+        flags=re.DOTALL,
     )
     text = re.sub(
         r"<repeat count=(\d+)>(.*?)</repeat>",
         lambda m: m.group(2) * int(m.group(1)),
         text,
-        flags=re.S,
+        flags=re.DOTALL,
     )
     out = bytearray()
     pos = 0
-    for m in re.finditer(r"<hex>(.*?)</hex>", text, flags=re.S):
+    for m in re.finditer(r"<hex>(.*?)</hex>", text, flags=re.DOTALL):
         out += text[pos : m.start()].encode("utf-8") + bytes.fromhex("".join(m.group(1).split()))
         pos = m.end()
     return bytes(out + text[pos:].encode("utf-8"))
@@ -60,10 +60,12 @@ def torture_messages() -> dict[str, tuple[str, bytes]]:
     text = _PAGE_BREAK.sub("\n", RFC4475.read_text())  # a page break joins its two lines
     found: dict[str, tuple[str, bytes]] = {}
     for m in re.finditer(
-        r"^(3\.1\.[12]\.\d+)\.\s+.*?\n(.*?)(?=^\d\.[\d.]*\s|\Z)", text, flags=re.S | re.M
+        r"^(3\.1\.[12]\.\d+)\.\s+.*?\n(.*?)(?=^\d\.[\d.]*\s|\Z)",
+        text,
+        flags=re.DOTALL | re.MULTILINE,
     ):
         section, block = m.groups()
-        details = re.search(r"Message Details : (\S+)\n\n(.*)", block, flags=re.S)
+        details = re.search(r"Message Details : (\S+)\n\n(.*)", block, flags=re.DOTALL)
         assert details is not None, section
         name, body = details.groups()
         lines = [

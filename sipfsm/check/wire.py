@@ -512,7 +512,8 @@ def _split_head(data: bytes) -> tuple[str, int, str]:
     return head, body_start, "\r\n" if body_start - head_end == 4 else "\n"
 
 
-def _parse_strict(data: bytes, stream: bool) -> Message:
+# complex on purpose (C901): one check after the other, in the order that decides the rule reported
+def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
     """`parse`, one check after the other in the order that decides which rule a
     message breaking several is rejected for; `parse` comes here for every message its
     fast path does not accept."""
@@ -634,7 +635,7 @@ def _body(data: bytes, start: int, lengths: list[str], stream: bool) -> str:
     if not lengths:
         size = available
     else:
-        values = {v for v in lengths}
+        values = set(lengths)
         if len(values) > 1:
             raise WireError("two different Content-Length values (RFC 3261 §20.14)")
         text = lengths[0]

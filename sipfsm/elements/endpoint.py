@@ -1136,7 +1136,9 @@ class Endpoint:
                 "INVITE",
                 uri=f"sip:{peer}@{peer}.example.com",
                 call_id=f"{n}-{self._name}@{self.host}",
+                cseq=1,
                 from_tag=self._tag(),
+                to_tag="",
                 branch=self._branch(),
                 sent_by=self.host,
             )

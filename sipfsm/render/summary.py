@@ -69,7 +69,8 @@ def _codes(outcomes: Iterable[Any]) -> str:
     return " ".join(f"<B>{c}</B>" if c in STANDOUT else str(c) for c in codes)
 
 
-def summary_digraph(
+# complex on purpose (C901): one attribute per feature a state or arrow may show
+def summary_digraph(  # noqa: C901
     machine: sg.MachineRef, profile: str = "rfc6026", transport: str = "udp"
 ) -> graphviz.Digraph:
     """The summary `graphviz.Digraph` of a machine (see the module docstring)."""

@@ -135,7 +135,7 @@ def _when(record: TraceRecord) -> float:
 
 
 def _name(name: str) -> str:
-    return name if name else UNNAMED
+    return name or UNNAMED
 
 
 def _label_of(record: TraceRecord) -> str:
@@ -181,7 +181,8 @@ def _follows(records: Sequence[TraceRecord], i: int, owner: str, used: set[int])
     return None
 
 
-def _layout(records: Iterable[TraceRecord], elements: Sequence[str]) -> _Layout:
+# complex on purpose (C901): one branch per kind of trace record
+def _layout(records: Iterable[TraceRecord], elements: Sequence[str]) -> _Layout:  # noqa: C901
     recs = sorted(records, key=lambda r: (_when(r), r.seq))
     columns: dict[str, int] = {}
 

@@ -351,7 +351,8 @@ def _reissue(kept: SimResult, seed: int) -> SimResult:
     )
 
 
-def simulate(
+# complex on purpose (C901): one check per option, then the run
+def simulate(  # noqa: C901
     scenario: Scenario | str | Path,
     *,
     seed: int = 0,

@@ -1077,7 +1077,8 @@ def _expectation(v: _V, value: Any, path: Path_, names: tuple[str, ...]) -> Expe
     return Expectation("order", text, where, patterns=patterns)
 
 
-def parse(text: str, source: str = "<scenario>") -> Scenario:
+# complex on purpose (C901): one key of the scenario grammar after the other
+def parse(text: str, source: str = "<scenario>") -> Scenario:  # noqa: C901
     """The scenario in YAML ``text``; ``source`` names it in errors (a file name)."""
     doc = _Doc(source, text)
     v = _V(doc)

@@ -510,14 +510,16 @@ def _run_pool(chunks: Sequence[_Chunk], workers: int) -> Results:
 
 def _dask_client(address: str, stack: ExitStack) -> Any:
     dist = _distributed()
-    Client, LocalCluster = dist.Client, dist.LocalCluster
+    client_class, cluster_class = dist.Client, dist.LocalCluster
     if address == "local":
         cluster = stack.enter_context(
-            LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+            cluster_class(
+                processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None
+            )
         )
-        return stack.enter_context(Client(cluster))
+        return stack.enter_context(client_class(cluster))
     try:
-        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+        client = client_class(address, timeout=DASK_CONNECT_TIMEOUT)
     except (ValueError, TypeError) as exc:
         raise SchedulerError(
             f"--dask: {address!r} is not a scheduler address (tcp://HOST:PORT, or local): "

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -157,7 +158,7 @@ class DelayRelay:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> DelayRelay:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
