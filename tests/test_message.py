@@ -20,8 +20,12 @@ from sipfsm.values.message import (
     Response,
     ack_for_non_2xx,
     cancel_for,
+    pop_via,
+    push_via,
     response_to,
     status_of,
+    to_wire,
+    via_stack,
 )
 
 ROUTE = ("Route", "<sip:proxy.atlanta.com;lr>")
@@ -301,3 +305,58 @@ def test_status_of_is_a_responses_code_and_zero_for_anything_else() -> None:
     assert status_of(response_to(BYE, 481)) == 481
     assert status_of(BYE) == 0
     assert status_of(None) == 0
+
+
+# -- Via stacks and Max-Forwards through proxies (RFC 3261 §16.6, §16.7) -----------------------
+
+
+PROXY = "proxy.biloxi.example.com"
+
+
+def test_a_forwarded_request_gets_a_new_top_via_above_the_old_ones_rfc3261_16_6_8() -> None:
+    forwarded = push_via(INVITE, PROXY, MAGIC_COOKIE + "p1")
+    assert (forwarded.sent_by, forwarded.branch) == (PROXY, MAGIC_COOKIE + "p1")
+    assert forwarded.vias == ((INVITE.sent_by, INVITE.branch),)
+    assert via_stack(forwarded) == ((PROXY, MAGIC_COOKIE + "p1"), (INVITE.sent_by, INVITE.branch))
+
+
+def test_a_response_copies_every_via_of_its_request_rfc3261_8_2_6_2() -> None:
+    forwarded = push_via(push_via(INVITE, "p1.example.com", "z9hG4bKa"), PROXY, "z9hG4bKb")
+    resp = response_to(forwarded, 180, to_tag=UAS_TAG)
+    assert via_stack(resp) == via_stack(forwarded)
+
+
+def test_a_proxy_removes_the_top_via_of_a_response_it_forwards_rfc3261_16_7_3() -> None:
+    forwarded = push_via(INVITE, PROXY, MAGIC_COOKIE + "p1")
+    upstream = pop_via(response_to(forwarded, 486, to_tag=UAS_TAG))
+    assert (upstream.sent_by, upstream.branch, upstream.vias) == (INVITE.sent_by, INVITE.branch, ())
+    assert upstream == response_to(INVITE, 486, to_tag=UAS_TAG)
+
+
+def test_a_response_with_one_via_is_not_forwarded_rfc3261_16_7_3() -> None:
+    with pytest.raises(ValueError, match=r"16\.7"):
+        pop_via(response_to(INVITE, 200, to_tag=UAS_TAG))
+
+
+def test_to_wire_writes_every_via_top_first_rfc3261_7_3_1() -> None:
+    forwarded = push_via(Request("INVITE", branch="z9hG4bKa"), PROXY, "z9hG4bKb")
+    vias = [line for line in to_wire(forwarded).split("\r\n") if line.startswith("Via:")]
+    assert vias == [
+        f"Via: SIP/2.0/UDP {PROXY};branch=z9hG4bKb",
+        "Via: SIP/2.0/UDP alice.atlanta.example.com;branch=z9hG4bKa",
+    ]
+
+
+def test_to_wire_writes_the_requests_own_max_forwards_once_rfc3261_16_6_3() -> None:
+    req = Request("INVITE", headers=(("Max-Forwards", "69"), ("Subject", "x")))
+    lines = to_wire(req).split("\r\n")
+    assert [ln for ln in lines if ln.startswith("Max-Forwards")] == ["Max-Forwards: 69"]
+    assert lines[2] == "Max-Forwards: 69"  # where the 70 of a request without one is written
+
+
+def test_to_wire_of_a_request_without_max_forwards_is_unchanged_rfc3261_8_1_1_6() -> None:
+    text = to_wire(Request("OPTIONS", branch="z9hG4bKx"))
+    assert text.split("\r\n")[1:3] == [
+        "Via: SIP/2.0/UDP alice.atlanta.example.com;branch=z9hG4bKx",
+        "Max-Forwards: 70",
+    ]
