@@ -30,6 +30,7 @@ from sipfsm.decl.instance import Instance
 from sipfsm.decl.timers import Timing
 from sipfsm.engine.model import declare, engine
 from sipfsm.engine.runtime import Engine
+from sipfsm.machines.proxy import ProxyInstance, branch_prefix, forwarded
 from sipfsm.sim.scenario import MessagePattern
 from sipfsm.values.events import (
     Action,
@@ -196,7 +197,13 @@ CREATE: dict[str, Event] = {
     "nict": TURequest(BYE),
     "ist": RequestReceived(INVITE),
     "nist": RequestReceived(BYE),
+    "proxy": RequestReceived(INVITE),
 }
+
+#: The INVITE as the proxy's response context (its defaults: one target) forwards it.
+PROXIED = forwarded(
+    ProxyInstance(), INVITE, "sip:bob@192.0.2.4", branch_prefix("proxy.example.com", INVITE) + "1"
+)
 
 #: The events after creation that reach each state (RFC 3261 Figures 5-8, RFC 6026).
 PATHS: dict[str, dict[str, tuple[Event, ...]]] = {
@@ -225,6 +232,10 @@ PATHS: dict[str, dict[str, tuple[Event, ...]]] = {
         "proceeding": (from_tu(BYE, 100),),
         "completed": (from_tu(BYE, 200),),
         "terminated": (from_tu(BYE, 200), TimerFired("J")),
+    },
+    "proxy": {
+        "proceeding": (received(PROXIED, 180),),
+        "terminated": (received(PROXIED, 486),),
     },
 }
 

@@ -386,6 +386,14 @@ class Lockstep:
             return
         self.clock.now = min(d for d, _ in self.due.values()) + 1e-6
         self.steps.append(f"advance to {self.clock.now}")
+        # guards of the rows a timer takes (the proxy's Timer C) are worked out now, from
+        # the instance as it is when the timer fires
+        for name in self.due:
+            trig = next((t.name for t in self.decl.triggers if t.timer == name), None)
+            if trig is not None and self.inst is not None:
+                for key, value in self._guards(trig, self.inst, TimerFired(name)).items():
+                    if value:
+                        setattr(self.chart.model, key, value)
         self._fire_due(tick=True)
         self.check()
 

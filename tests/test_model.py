@@ -22,8 +22,8 @@ from sipfsm.values.events import SendMessage, StartTimer, TURequest
 TRANSACTIONS = ("ict", "nict", "ist", "nist")
 
 
-def test_machines_list_the_transactions_in_rfc_order_then_the_dialog() -> None:
-    assert model.MACHINES == ("ict", "nict", "ist", "nist", "dialog")
+def test_machines_list_the_transactions_in_rfc_order_then_the_dialog_then_the_proxy() -> None:
+    assert model.MACHINES == ("ict", "nict", "ist", "nist", "dialog", "proxy")
     assert transaction.TRANSACTION_MACHINES == TRANSACTIONS
 
 
@@ -135,12 +135,12 @@ def test_unknown_machine_raises_unknown_name_listing_machines() -> None:
     assert err.value.what == "machine"
     assert err.value.choices == model.MACHINES
     assert str(err.value) == (
-        "unknown machine 'invite-client'; valid choices: ict, nict, ist, nist, dialog"
+        "unknown machine 'invite-client'; valid choices: ict, nict, ist, nist, dialog, proxy"
     )
-    with pytest.raises(UnknownName, match="valid choices: ict, nict, ist, nist, dialog"):
+    with pytest.raises(UnknownName, match="valid choices: ict, nict, ist, nist, dialog, proxy"):
         model.engine("ICT")
     with pytest.raises(UnknownName, match="unknown machine"):
-        model.outcomes("proxy", "proceeding")
+        model.outcomes("registrar", "proceeding")
 
 
 def test_unknown_profile_raises_unknown_name_listing_profiles() -> None:

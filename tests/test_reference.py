@@ -195,6 +195,8 @@ CREATION_METHODS: dict[str, tuple[str, ...]] = {
     "ist": ("INVITE",),
     "nict": NON_INVITE,
     "nist": NON_INVITE,
+    # a response context: any request but ACK and CANCEL (RFC 3261 §16.10, §16.11)
+    "proxy": ("INVITE", *(m for m in NON_INVITE if m != "CANCEL")),
 }
 ALL_METHODS = ("INVITE", "ACK", *NON_INVITE)
 CALL_ID = "a84b4c76e66710"

@@ -201,7 +201,7 @@ def test_render_all_writes_dot_and_svg_of_every_machine_and_profile(tmp_path: Pa
     written = render.render_all(tmp_path)
     names = {p.name for p in written}
     assert names == {p.name for p in tmp_path.iterdir()}
-    transactions = {n for n in names if not n.startswith("dialog-")}
+    transactions = {n for n in names if not n.startswith(("dialog-", "proxy-"))}
     assert transactions == _expected_transaction_files()
     if "dialog" in MACHINES:
         for profile in PROFILES:
@@ -210,6 +210,8 @@ def test_render_all_writes_dot_and_svg_of_every_machine_and_profile(tmp_path: Pa
             else:
                 want = {f"dialog-{profile}.dot", f"dialog-{profile}.svg"}
             assert want <= names
+    if "proxy" in MACHINES:  # Timer C is the same on every transport: one figure
+        assert {f"proxy-{p}.{e}" for p in PROFILES for e in ("dot", "svg")} <= names
     for path in written:
         if path.suffix == ".svg":
             ET.parse(path)  # well-formed

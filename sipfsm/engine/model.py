@@ -18,7 +18,7 @@ EngineName = Literal["table", "transitions"]
 ENGINES: tuple[EngineName, ...] = ("table", "transitions")
 
 #: Machine ids in the order the RFC presents them.
-MACHINES: tuple[str, ...] = ("ict", "nict", "ist", "nist", "dialog")
+MACHINES: tuple[str, ...] = ("ict", "nict", "ist", "nist", "dialog", "proxy")
 
 
 def _declarer(machine: str) -> Callable[[str], MachineDecl]:
@@ -28,6 +28,10 @@ def _declarer(machine: str) -> Callable[[str], MachineDecl]:
         from sipfsm.machines.dialog import declare as declare_dialog
 
         return declare_dialog
+    if machine == "proxy":
+        from sipfsm.machines.proxy import declare as declare_proxy
+
+        return declare_proxy
     raise UnknownName("machine", machine, MACHINES)
 
 
@@ -80,4 +84,8 @@ def instance_factory(machine: str) -> Callable[[], Instance]:
         from sipfsm.machines.dialog import DialogInstance
 
         return DialogInstance
+    if machine == "proxy":
+        from sipfsm.machines.proxy import ProxyInstance
+
+        return ProxyInstance
     return Instance
