@@ -1,0 +1,372 @@
+"""A stateful proxy (RFC 3261 §16) as one sans-IO element: a `Proxy` owns a server
+transaction per request it receives, a client transaction per target it forwards to, and a
+response context per request (the declared ``proxy`` machine, `sipfsm.machines.proxy`), on a
+`Host` like the UA core's `sipfsm.elements.endpoint.Endpoint`.
+
+What the response context decides (forward, respond, cancel a branch, Timer C) is carried out
+here through the transactions; what RFC 3261 gives to the proxy outside one context is done
+here too:
+
+* the location service (§16.5): an address-of-record maps to targets with q-values, tried
+  highest q first; equal q-values in parallel, or every target in parallel (``parallel``);
+* the ACK of a non-2xx is absorbed by the server transaction, hop by hop (§17.2.1; the
+  client transaction ACKs downstream), the ACK of a 2xx and a CANCEL matching no context
+  are forwarded statelessly (§16.10, §16.11), routed by their Route header (loose routing,
+  §16.4, §16.12) or else their Request-URI;
+* a response matching no client transaction is forwarded statelessly under ``rfc3261`` and
+  dropped under ``rfc6026`` (RFC 6026 §7.3, `sipfsm.machines.proxy.PROFILE_DIFFERENCES`).
+
+Addresses: an element is addressed by the first label of its host (``sip:bob@bob.example.com``
+and ``bob.example.com`` are both ``bob``), as the simulator names its elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, Final, cast
+
+from sipfsm.elements.endpoint import Machines
+from sipfsm.elements.host import Host
+from sipfsm.elements.matching import Matcher, machine_for
+from sipfsm.engine.model import engine as build
+from sipfsm.engine.runtime import Engine, Starts, handle_event, start_instance
+from sipfsm.machines.proxy import ProxyInstance, branch_of
+from sipfsm.values.errors import ProtocolError
+from sipfsm.values.events import (
+    Action,
+    Event,
+    RequestReceived,
+    Respond,
+    ResponseReceived,
+    SendMessage,
+    StartTimer,
+    StopTimer,
+    ToTU,
+    TransportError,
+    TUCancel,
+    TURequest,
+    TUResponse,
+    timer_fired,
+)
+from sipfsm.values.frozen import replace
+from sipfsm.values.message import (
+    Message,
+    Request,
+    Response,
+    cancel_for,
+    pop_via,
+    push_via,
+    response_to,
+)
+
+__all__ = ["Location", "Proxy", "address_of"]
+
+#: address-of-record -> (contact URI, q-value) pairs (RFC 3261 §16.5, §20.10)
+Location = dict[str, tuple[tuple[str, float], ...]]
+
+_STATELESS: Final = "stateless"
+
+
+def address_of(uri_or_host: str) -> str:
+    """The simulator address of a URI's or sent-by's host: its first label."""
+    text = uri_or_host.strip("<>")
+    if ":" in text and not text.split(":", 1)[0].replace(".", "").isdigit():
+        text = text.split(":", 1)[1]
+    host = text.split("@", 1)[-1]
+    host = host.split(";", 1)[0].split(">", 1)[0]
+    return host.split(".", 1)[0]
+
+
+class _Tx:
+    """One transaction of the proxy: its instance, peer and context."""
+
+    __slots__ = ("ctx", "engine", "id", "inst", "machine", "peer", "request")
+
+    def __init__(self, tx_id: str, machine: str, engine: Engine, inst: Any, peer: str,
+                 ctx: _Context | None) -> None:
+        self.id = tx_id
+        self.machine = machine
+        self.engine = engine
+        self.inst = inst
+        self.peer = peer
+        self.ctx = ctx
+        self.request: Request = inst.request
+
+
+class _Context:
+    """A response context: the declared machine's instance, its server transaction and its
+    branches' client transactions."""
+
+    __slots__ = ("branches", "id", "inst", "server")
+
+    def __init__(self, ctx_id: str, inst: ProxyInstance) -> None:
+        self.id = ctx_id
+        self.inst = inst
+        self.server: _Tx | None = None
+        self.branches: dict[str, _Tx] = {}
+
+
+class Proxy:
+    """A stateful proxy: ``name`` makes its host (``NAME.example.com``, its Via sent-by and
+    Record-Route); ``location`` its location service; ``parallel`` whether targets of
+    different q-values are tried in parallel too; ``record_route`` whether it stays on the
+    path of the dialog (§16.6 step 4)."""
+
+    def __init__(
+        self,
+        name: str,
+        machines: Machines,
+        location: Location | None = None,
+        *,
+        parallel: bool = True,
+        record_route: bool = False,
+        engine: str = "table",
+    ) -> None:
+        self.name = name
+        self.host = f"{name}.example.com"
+        self.machines = machines
+        self.profile = machines.profile
+        self.location: Location = dict(location or {})
+        self.parallel = parallel
+        self.record_route = record_route
+        self.context_engine = build("proxy", machines.profile, machines.timing, engine)
+        self.client: Matcher[_Tx] = Matcher()
+        self.server: Matcher[_Tx] = Matcher()
+        self.txs: dict[str, _Tx] = {}
+        self.contexts: dict[str, _Context] = {}
+        self._n = 0
+        self._host: Host
+
+    def start(self, host: Host) -> None:
+        self._host = host
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def receive(self, message: Message, src: str) -> None:
+        if isinstance(message, Response):
+            self._response(message)
+        else:
+            self._request(message, src)
+
+    def timer(self, key: Hashable) -> None:
+        k: tuple[Any, ...] = key  # type: ignore[assignment]  # the keys this proxy sets
+        if k[0] == "tx":
+            tx = self.txs.get(k[1])
+            if tx is not None:
+                self._tx(tx, timer_fired(k[2]))
+        elif k[0] == "ctx":
+            ctx = self.contexts.get(k[1])
+            if ctx is not None:
+                self._context(ctx, timer_fired(k[2]))
+
+    def targets(self, request: Request) -> tuple[tuple[str, ...], ...]:
+        """The target set of ``request`` in groups (§16.5, §16.6): from the location service
+        for an address-of-record it knows, otherwise the Request-URI itself."""
+        found = self.location.get(request.uri)
+        if found is None:
+            return ((request.uri,),)
+        if not found:
+            return ()
+        ordered = sorted(found, key=lambda c: -c[1])
+        if self.parallel:
+            return (tuple(uri for uri, _ in ordered),)
+        groups: list[list[str]] = []
+        last: float | None = None
+        for uri, q in ordered:
+            if q != last:
+                groups.append([])
+                last = q
+            groups[-1].append(uri)
+        return tuple(tuple(g) for g in groups)
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _request(self, request: Request, src: str) -> None:
+        tx = self.server.find(request)
+        if tx is not None:  # a retransmission, or the ACK of a non-2xx (absorbed, §17.2.1)
+            self._tx(tx, RequestReceived(request))
+            return
+        if request.method == "ACK":
+            self._stateless(request)  # the ACK of a 2xx (§16.11)
+            return
+        if request.method == "CANCEL":
+            target = self.server.find_cancelled(request)
+            if target is None or target.ctx is None:
+                self._stateless(request)  # §16.10: no context, forwarded statelessly
+                return
+            cancel_tx = self._new_server(request, src, target.ctx)
+            if cancel_tx is not None:
+                self._context(target.ctx, RequestReceived(request))
+            return
+        self._n += 1
+        inst = ProxyInstance(
+            sent_by=self.host,
+            groups=self.targets(request),
+            record_route=f"sip:{self.host}" if self.record_route else "",
+        )
+        ctx = _Context(f"ctx{self._n}", inst)
+        self.contexts[ctx.id] = ctx
+        ctx.server = self._new_server(request, src, ctx)
+        self._context(ctx, RequestReceived(request), start=True)
+
+    def _new_server(self, request: Request, src: str, ctx: _Context) -> _Tx | None:
+        machine = machine_for(request.method, "server")
+        eng = self.machines.transactions[machine]
+        try:
+            inst, actions = eng.create(RequestReceived(request))
+        except ProtocolError:
+            return None
+        self._n += 1
+        tx = _Tx(f"{machine}{self._n}", machine, eng, inst, src, ctx)
+        self.txs[tx.id] = tx
+        self.server.add(request, tx)
+        self._carry(tx, actions)
+        return tx
+
+    def _stateless(self, request: Request) -> None:
+        """Forward a request without a transaction (§16.11): by its top Route if it names
+        another element (loose routing, §16.4: a Route naming this proxy is removed first),
+        else by its Request-URI; Max-Forwards decremented, a Via of this proxy pushed."""
+        headers = list(request.headers)
+        routes = [i for i, (n, _) in enumerate(headers) if n.lower() == "route"]
+        if routes and address_of(headers[routes[0]][1]) == self.name:
+            del headers[routes[0]]
+            routes = [i for i, (n, _) in enumerate(headers) if n.lower() == "route"]
+        hop = address_of(headers[routes[0]][1]) if routes else address_of(request.uri)
+        hops = request.header("Max-Forwards")
+        value = str((70 if hops is None else int(hops)) - 1)
+        headers = [(n, value) if n.lower() == "max-forwards" else (n, v) for n, v in headers]
+        if hops is None:
+            headers.insert(0, ("Max-Forwards", value))
+        self._n += 1
+        out = push_via(replace(request, headers=tuple(headers)), self.host,
+                       f"{request.branch}.{self.name}")
+        self._host.send(hop, out, machine=_STATELESS)
+
+    # -- responses -------------------------------------------------------------------------
+
+    def _response(self, response: Response) -> None:
+        tx = self.client.find(response)
+        if tx is None:
+            # §16.7 (RFC 3261) forwards a stray response statelessly; RFC 6026 §7.3 drops it
+            if self.profile == "rfc3261" and response.vias:
+                up = pop_via(response)
+                self._host.send(address_of(up.sent_by), up, machine=_STATELESS)
+            return
+        self._tx(tx, ResponseReceived(response))
+
+    # -- running the machines --------------------------------------------------------------
+
+    def _tx(self, tx: _Tx, event: Event) -> None:
+        try:
+            actions = handle_event(tx.engine, tx.inst, event)
+        except ProtocolError:
+            return  # a host discards what the transaction has no arrow for
+        self._carry(tx, actions)
+
+    def _carry(self, tx: _Tx, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, SendMessage):
+                self._host.send(tx.peer, action.message, machine=tx.machine, tx=tx.id)
+            elif isinstance(action, StartTimer):
+                self._host.set_timer(("tx", tx.id, action.name), action.seconds)
+            elif isinstance(action, StopTimer):
+                self._host.cancel_timer(("tx", tx.id, action.name))
+            elif isinstance(action, ToTU):
+                self._tx_said(tx, action)
+
+    def _tx_said(self, tx: _Tx, said: ToTU) -> None:
+        ctx = tx.ctx
+        what = said.what
+        if what == "terminated":
+            self.txs.pop(tx.id, None)
+            return
+        if ctx is None or tx is ctx.server or not tx.machine.endswith("ct"):
+            return
+        branch = tx.request.branch
+        if branch not in ctx.branches:
+            return  # the CANCEL's own client transaction: its 200 ends here (§16.7 step 3)
+        if what == "response" and isinstance(said.message, Response):
+            self._context(ctx, ResponseReceived(said.message))
+        elif what == "send_cancel":
+            self._new_client(cancel_for(tx.request), tx.peer, None)
+        elif what in ("timeout", "cancelled"):
+            self._context(ctx, ResponseReceived(response_to(tx.request, 408)))
+        elif what == "transport_error":
+            self._context(ctx, TransportError(branch))
+
+    def _new_client(self, request: Request, peer: str, ctx: _Context | None) -> _Tx:
+        machine = machine_for(request.method, "client")
+        eng = self.machines.transactions[machine]
+        inst, actions = eng.create(TURequest(request))
+        self._n += 1
+        tx = _Tx(f"{machine}{self._n}", machine, eng, inst, peer, ctx)
+        self.txs[tx.id] = tx
+        self.client.add(request, tx)
+        if ctx is not None:
+            ctx.branches[request.branch] = tx
+        self._carry(tx, actions)
+        return tx
+
+    def _context(self, ctx: _Context, event: Event, start: bool = False) -> None:
+        inst = ctx.inst
+        if not start:
+            found = inst.branches.get(branch_of(event))
+            if found is not None and found.done:
+                return  # a branch already done (a Timer C 408) has nothing more to say
+        try:
+            if start:
+                actions = start_instance(cast(Starts, self.context_engine), inst, event)
+            else:
+                actions = handle_event(self.context_engine, inst, event)
+        except ProtocolError:
+            return
+        for action in actions:
+            self._decided(ctx, action)
+        if inst.state in ("terminated", "rejected"):
+            self.contexts.pop(ctx.id, None)
+
+    def _decided(self, ctx: _Context, action: Action) -> None:
+        if isinstance(action, Respond):
+            request = action.request
+            tx = self.server.find(request) if request.method == "CANCEL" else ctx.server
+            if tx is not None:
+                tag = "" if action.status == 100 or request.to_tag else f"{self.name}-{ctx.id}"
+                response = response_to(request, action.status, to_tag=tag or None,
+                                       headers=action.headers)
+                self._tx(tx, TUResponse(response))
+        elif isinstance(action, SendMessage) and isinstance(action.message, Response):
+            self._upstream(ctx, action.message)
+        elif isinstance(action, StartTimer):
+            self._host.set_timer(("ctx", ctx.id, action.name), action.seconds)
+        elif isinstance(action, StopTimer):
+            self._host.cancel_timer(("ctx", ctx.id, action.name))
+        elif isinstance(action, ToTU) and isinstance(action.message, Request):
+            if action.what == "forward":
+                self._new_client(action.message, address_of(action.message.uri), ctx)
+            elif action.what in ("cancel", "abandon"):
+                branch = ctx.branches.get(action.message.branch)
+                if branch is not None:
+                    self._tx(branch, TUCancel())
+        elif (
+            isinstance(action, ToTU)
+            and isinstance(action.message, Response)
+            and action.what == "forward_stateless"
+        ):
+            up = action.message
+            self._host.send(address_of(up.sent_by), up, machine=_STATELESS)
+
+    def _upstream(self, ctx: _Context, response: Response) -> None:
+        """Pass a response to the server transaction (§16.7 step 9); if it can no longer
+        send it, forward it statelessly (RFC 3261) or drop it (RFC 6026 §8.3)."""
+        tx = ctx.server
+        if tx is not None and tx.id in self.txs:
+            try:
+                actions = handle_event(tx.engine, tx.inst, TUResponse(response))
+            except ProtocolError:
+                actions = None
+            if actions is not None:
+                self._carry(tx, actions)
+                return
+        if self.profile == "rfc3261":
+            self._host.send(address_of(response.sent_by), response, machine=_STATELESS)
