@@ -62,9 +62,12 @@ def make_request(
     sent_by: str = "alice.atlanta.example.com",
     headers: tuple[tuple[str, str], ...] = (),
     body: str = "",
+    vias: tuple[tuple[str, str], ...] = (),
 ) -> Request:
     """A request with the test defaults for the fields not given."""
-    return Request(method, uri, call_id, cseq, from_tag, to_tag, branch, sent_by, headers, body)
+    return Request(
+        method, uri, call_id, cseq, from_tag, to_tag, branch, sent_by, headers, body, vias
+    )
 
 
 def make_response(
@@ -79,10 +82,12 @@ def make_response(
     sent_by: str = "alice.atlanta.example.com",
     headers: tuple[tuple[str, str], ...] = (),
     body: str = "",
+    vias: tuple[tuple[str, str], ...] = (),
 ) -> Response:
     """A response with the test defaults for the fields not given."""
     return Response(
-        status, reason, method, call_id, cseq, from_tag, to_tag, branch, sent_by, headers, body
+        status, reason, method, call_id, cseq, from_tag, to_tag, branch, sent_by, headers, body,
+        vias,
     )
 
 

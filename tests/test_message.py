@@ -339,7 +339,7 @@ def test_a_response_with_one_via_is_not_forwarded_rfc3261_16_7_3() -> None:
 
 
 def test_to_wire_writes_every_via_top_first_rfc3261_7_3_1() -> None:
-    forwarded = push_via(Request("INVITE", branch="z9hG4bKa"), PROXY, "z9hG4bKb")
+    forwarded = push_via(make_request("INVITE", branch="z9hG4bKa"), PROXY, "z9hG4bKb")
     vias = [line for line in to_wire(forwarded).split("\r\n") if line.startswith("Via:")]
     assert vias == [
         f"Via: SIP/2.0/UDP {PROXY};branch=z9hG4bKb",
@@ -348,14 +348,14 @@ def test_to_wire_writes_every_via_top_first_rfc3261_7_3_1() -> None:
 
 
 def test_to_wire_writes_the_requests_own_max_forwards_once_rfc3261_16_6_3() -> None:
-    req = Request("INVITE", headers=(("Max-Forwards", "69"), ("Subject", "x")))
+    req = make_request("INVITE", headers=(("Max-Forwards", "69"), ("Subject", "x")))
     lines = to_wire(req).split("\r\n")
     assert [ln for ln in lines if ln.startswith("Max-Forwards")] == ["Max-Forwards: 69"]
     assert lines[2] == "Max-Forwards: 69"  # where the 70 of a request without one is written
 
 
 def test_to_wire_of_a_request_without_max_forwards_is_unchanged_rfc3261_8_1_1_6() -> None:
-    text = to_wire(Request("OPTIONS", branch="z9hG4bKx"))
+    text = to_wire(make_request("OPTIONS", branch="z9hG4bKx"))
     assert text.split("\r\n")[1:3] == [
         "Via: SIP/2.0/UDP alice.atlanta.example.com;branch=z9hG4bKx",
         "Max-Forwards: 70",

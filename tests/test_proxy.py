@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import make_request
 
 from sipfsm import model
 from sipfsm.decl.language import PROFILES
@@ -30,7 +31,7 @@ from sipfsm.values.events import (
 )
 from sipfsm.values.message import Request, Response, cancel_for, response_to
 
-INVITE = Request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bKuac1",
+INVITE = make_request("INVITE", call_id="c1", from_tag="a", branch="z9hG4bKuac1",
                  headers=(("Max-Forwards", "70"),))
 BOB = "sip:bob@192.0.2.4"
 CAROL = "sip:carol@192.0.2.5"
@@ -86,7 +87,7 @@ ENGINES = pytest.mark.parametrize("kind", model.ENGINES)
 @ENGINES
 def test_a_request_with_max_forwards_zero_gets_483_rfc3261_16_3(kind: str) -> None:
     ctx = Context(kind)
-    actions = ctx.start(Request("INVITE", headers=(("Max-Forwards", "0"),)))
+    actions = ctx.start(make_request("INVITE", headers=(("Max-Forwards", "0"),)))
     assert _responded(actions) == [483]
     assert ctx.state == "rejected" and not ctx.forwards()
 
@@ -94,13 +95,13 @@ def test_a_request_with_max_forwards_zero_gets_483_rfc3261_16_3(kind: str) -> No
 @ENGINES
 def test_a_request_uri_scheme_not_understood_gets_416_rfc3261_16_3(kind: str) -> None:
     ctx = Context(kind)
-    assert _responded(ctx.start(Request("INVITE", uri="tel:+15551234"))) == [416]
+    assert _responded(ctx.start(make_request("INVITE", uri="tel:+15551234"))) == [416]
 
 
 @ENGINES
 def test_an_unknown_proxy_require_option_gets_420_with_unsupported_rfc3261_16_3(kind: str) -> None:
     ctx = Context(kind, supported=frozenset({"sec-agree"}))
-    actions = ctx.start(Request("OPTIONS", headers=(("Proxy-Require", "foo, sec-agree"),)))
+    actions = ctx.start(make_request("OPTIONS", headers=(("Proxy-Require", "foo, sec-agree"),)))
     [respond] = [a for a in actions if isinstance(a, Respond)]
     assert respond.status == 420 and respond.headers == (("Unsupported", "foo"),)
 
@@ -109,7 +110,7 @@ def test_an_unknown_proxy_require_option_gets_420_with_unsupported_rfc3261_16_3(
 def test_a_request_that_comes_back_unchanged_gets_482_rfc3261_16_3(kind: str) -> None:
     ctx = Context(kind)
     out = ctx.forwards(ctx.start())[0]
-    looped = Request("INVITE", uri=INVITE.uri, call_id="c1", from_tag="a",
+    looped = make_request("INVITE", uri=INVITE.uri, call_id="c1", from_tag="a",
                      branch="z9hG4bKother", sent_by="p2.example.com",
                      vias=((out.sent_by, out.branch), *out.vias))
     assert _responded(Context(kind).start(looped)) == [482]
@@ -119,7 +120,7 @@ def test_a_request_that_comes_back_unchanged_gets_482_rfc3261_16_3(kind: str) ->
 def test_a_request_that_spirals_with_a_new_request_uri_is_forwarded_rfc3261_16_3(kind: str) -> None:
     ctx = Context(kind)
     out = ctx.forwards(ctx.start())[0]
-    spiral = Request("INVITE", uri="sip:bob@biloxi.example.com;user=other", call_id="c1",
+    spiral = make_request("INVITE", uri="sip:bob@biloxi.example.com;user=other", call_id="c1",
                      from_tag="a", branch="z9hG4bKother", sent_by="p2.example.com",
                      vias=((out.sent_by, out.branch), *out.vias))
     second = Context(kind)
@@ -153,7 +154,7 @@ def test_an_invite_is_forwarded_with_100_trying_and_timer_c_rfc3261_16_6(kind: s
 @ENGINES
 def test_a_non_invite_gets_no_100_trying_and_no_timer_c_rfc3261_16_2(kind: str) -> None:
     ctx = Context(kind)
-    actions = ctx.start(Request("OPTIONS", headers=(("Max-Forwards", "10"),)))
+    actions = ctx.start(make_request("OPTIONS", headers=(("Max-Forwards", "10"),)))
     assert _responded(actions) == [] and len(ctx.forwards()) == 1
     assert not any(isinstance(a, StartTimer) for a in actions)
 

@@ -3,6 +3,8 @@ responses given to a `Proxy` on an `ActionLog`, what it sends read back (RFC 326
 
 from __future__ import annotations
 
+from conftest import make_request
+
 from sipfsm.decl.timers import Timing
 from sipfsm.elements.endpoint import Machines
 from sipfsm.elements.host import ActionLog, Send
@@ -10,7 +12,7 @@ from sipfsm.elements.proxy import Proxy, address_of
 from sipfsm.values.message import Request, Response, cancel_for, response_to
 
 AOR = "sip:bob@biloxi.example.com"
-INVITE = Request("INVITE", uri=AOR, call_id="c1", from_tag="a", branch="z9hG4bKalice1",
+INVITE = make_request("INVITE", uri=AOR, call_id="c1", from_tag="a", branch="z9hG4bKalice1",
                  sent_by="alice.example.com", headers=(("Max-Forwards", "70"),))
 
 
@@ -58,7 +60,7 @@ def test_sequential_forking_tries_the_lower_q_after_the_higher_fails_rfc3261_16_
 
 def test_a_486_is_acked_hop_by_hop_and_forwarded_upstream_rfc3665_3_9() -> None:
     proxy, log = _proxy(parallel=False)
-    proxy.receive(Request("INVITE", uri="sip:dave@dave.example.com", call_id="c2",
+    proxy.receive(make_request("INVITE", uri="sip:dave@dave.example.com", call_id="c2",
                           from_tag="a", branch="z9hG4bKalice2", sent_by="alice.example.com"),
                   "alice")
     [_, out] = _sends(log)
@@ -91,14 +93,14 @@ def test_a_cancel_gets_200_and_is_sent_on_every_ringing_branch_rfc3261_16_10() -
 
 def test_a_cancel_matching_no_context_is_forwarded_statelessly_rfc3261_16_10() -> None:
     proxy, log = _proxy()
-    proxy.receive(cancel_for(Request("INVITE", uri="sip:eve@eve.example.com")), "alice")
+    proxy.receive(cancel_for(make_request("INVITE", uri="sip:eve@eve.example.com")), "alice")
     [send] = _sends(log)
     assert (send.dst, _what(send.message)) == ("eve", "CANCEL")
 
 
 def test_a_stray_response_is_dropped_under_rfc6026_and_forwarded_under_rfc3261_rfc6026_7_3(
 ) -> None:
-    stray = response_to(Request("INVITE", branch="z9hG4bKx", sent_by="proxy.example.com",
+    stray = response_to(make_request("INVITE", branch="z9hG4bKx", sent_by="proxy.example.com",
                                 vias=(("alice.example.com", "z9hG4bKa"),)), 200, to_tag="z")
     for profile, expected in (("rfc6026", []), ("rfc3261", [("alice", "200")])):
         proxy, log = _proxy(profile)
