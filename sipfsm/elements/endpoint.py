@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Final, cast
 
+from mypy_extensions import mypyc_attr
+
 from sipfsm.decl.instance import Instance
 from sipfsm.decl.timers import Timing
 from sipfsm.elements import core
@@ -98,6 +100,8 @@ _EPSILON: Final = 1e-9
 _LIVE: Final = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
 
 
+# a TU is the user's own class (a test's, an application's), compiled or not
+@mypyc_attr(allow_interpreted_subclasses=True)
 class TransactionUser:
     """What an endpoint asks of its TU: it is told of each request, ACK, CANCEL, response
     and transaction event, and answers through the endpoint (`Endpoint.respond`,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Final
 
+from mypy_extensions import mypyc_attr
+
 from sipfsm.values.frozen import Frozen
 from sipfsm.values.message import Message
 
@@ -26,6 +28,8 @@ __all__ = [
 
 
 
+# a host is the user's own class (a network binding, a test), compiled or not
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Host:
     """What an endpoint needs of whatever runs it: the time (an input: the endpoint reads no
     clock), sending a message to an address, timers keyed by any hashable value (setting a

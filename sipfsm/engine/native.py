@@ -45,6 +45,7 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/values/events.py",
     "sipfsm/elements/core.py",
     "sipfsm/machines/transaction.py",
+    "sipfsm/machines/proxy.py",
     "sipfsm/decl/instance.py",
     "sipfsm/engine/rows.py",
     "sipfsm/engine/runtime.py",
