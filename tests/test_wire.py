@@ -16,10 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipfsm.check.wire import (
+    CSEQ_LIMIT,
+    MAX_DIGITS,
+    MAX_HEADER_LINE,
+    MAX_HEADERS,
+    MAX_MESSAGE_SIZE,
     WireError,
     _parse_strict,
     content_length,
@@ -309,3 +315,217 @@ def test_digits_are_ascii_digits_rfc3261_25_1() -> None:
     with pytest.raises(WireError, match="Content-Length"):
         parse(base.replace(b"l: 0", b"l: \xc2\xb2") + b"xx")
     assert parse(base.replace(b"l: 0", b"l: 2") + b"xx").body == "xx"
+
+
+# -- limits and hostile input (docs/limits.md, "The checker") ----------------------------------
+
+LWSDISP = TORTURE["lwsdisp"][1]  # an OPTIONS, header fields only; its last line is "l: 0"
+
+
+def _with_header(raw: bytes, line: bytes) -> bytes:
+    """``raw`` with one more header line before the empty line that ends its header section."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return head + b"\r\n" + line + sep + body
+
+
+def _reason(raw: bytes, stream: bool = False) -> str:
+    with pytest.raises(WireError) as caught:
+        parse(raw, stream=stream)
+    strict = _outcome(_parse_strict, raw, stream)
+    assert caught.value.reason == strict  # the fast path and the strict parser agree
+    return caught.value.reason
+
+
+def test_a_cseq_of_thousands_of_digits_is_rejected_by_the_digit_limit() -> None:
+    raw = LWSDISP.replace(b"CSeq: 60 OPTIONS", b"CSeq: " + b"9" * 5000 + b" OPTIONS")
+    assert "CSeq: a number of 5000 digits" in _reason(raw)
+    assert "sipfsm.check.wire.MAX_DIGITS" in _reason(raw)
+
+
+def test_a_cseq_over_2_31_minus_1_is_invalid_rfc3261_8_1_1_5() -> None:
+    for number in (CSEQ_LIMIT, CSEQ_LIMIT + 1, 10**MAX_DIGITS - 1):
+        raw = LWSDISP.replace(b"CSeq: 60", f"CSeq: {number}".encode())
+        assert "is not below 2**31" in _reason(raw)
+    ok = parse(LWSDISP.replace(b"CSeq: 60", f"CSeq: {CSEQ_LIMIT - 1}".encode()))
+    assert ok.cseq == CSEQ_LIMIT - 1
+    leading_zeros = parse(LWSDISP.replace(b"CSeq: 60", b"CSeq: " + b"0" * (MAX_DIGITS - 2) + b"60"))
+    assert leading_zeros.cseq == 60
+
+
+def test_a_content_length_of_thousands_of_digits_is_rejected_by_the_digit_limit() -> None:
+    raw = LWSDISP.replace(b"l: 0", b"l: " + b"9" * 5000)
+    assert "Content-Length: a number of 5000 digits" in _reason(raw)
+    assert "Content-Length: a number of 5000 digits" in _reason(raw, stream=True)
+    with pytest.raises(WireError, match="MAX_DIGITS"):
+        content_length(b"INVITE x SIP/2.0\r\nContent-Length: " + b"1" * 5000)
+
+
+@pytest.mark.parametrize("name", [b"Max-Forwards", b"Expires", b"Min-Expires", b"RSeq"])
+def test_a_number_header_is_digits_within_the_limit_rfc3261_25_1(name: bytes) -> None:
+    assert parse(_with_header(LWSDISP, name + b": 0" + b"7" * (MAX_DIGITS - 1)))
+    too_long = _with_header(LWSDISP, name + b": " + b"7" * (MAX_DIGITS + 1))
+    assert f"a number of {MAX_DIGITS + 1} digits" in _reason(too_long)
+    for value in ("\u00b2", "7a", "-1", "", "\u0663"):  # superscript two, Arabic-Indic three
+        assert "is not a number" in _reason(_with_header(LWSDISP, name + b": " + value.encode()))
+
+
+def test_rack_is_two_numbers_and_a_method_rfc3262_7_2() -> None:
+    rack = parse(_with_header(LWSDISP, b"RAck: 776656 1 INVITE")).header("RAck")
+    assert rack == "776656 1 INVITE"
+    for value in (b"1 INVITE", b"\xc2\xb2 1 INVITE", b"1 x INVITE", b"1 2 INVITE x"):
+        assert "RAck: " in _reason(_with_header(LWSDISP, b"RAck: " + value))
+    assert "digits" in _reason(_with_header(LWSDISP, b"RAck: 1 " + b"2" * 40 + b" INVITE"))
+
+
+def test_a_message_over_the_size_limit_is_rejected_naming_the_limit() -> None:
+    body = b"x" * (MAX_MESSAGE_SIZE + 1 - len(LWSDISP))
+    raw = LWSDISP + body  # a datagram's trailing octets count
+    assert len(raw) == MAX_MESSAGE_SIZE + 1
+    assert "sipfsm.check.wire.MAX_MESSAGE_SIZE" in _reason(raw)
+    assert parse(raw[:-1]).call_id.startswith("lwsdisp")
+
+
+def test_too_many_header_fields_are_rejected_naming_the_limit() -> None:
+    extra = b"".join(b"X-H%d: v\r\n" % i for i in range(MAX_HEADERS))
+    raw = LWSDISP.replace(b"l: 0\r\n", extra + b"l: 0\r\n")
+    assert f"more than the limit of {MAX_HEADERS}" in _reason(raw)
+    fewer = b"".join(b"X-H%d: v\r\n" % i for i in range(MAX_HEADERS - 10))
+    assert parse(LWSDISP.replace(b"l: 0\r\n", fewer + b"l: 0\r\n"))
+
+
+def test_a_header_line_over_the_length_limit_is_rejected_also_once_unfolded() -> None:
+    long_line = b"Subject: " + b"s" * MAX_HEADER_LINE
+    assert "sipfsm.check.wire.MAX_HEADER_LINE" in _reason(_with_header(LWSDISP, long_line))
+    half = b"s" * (MAX_HEADER_LINE // 2)
+    folded = b"Subject: " + half + b"\r\n " + half  # each line short, unfolded too long
+    assert "sipfsm.check.wire.MAX_HEADER_LINE" in _reason(_with_header(LWSDISP, folded))
+    assert parse(_with_header(LWSDISP, b"Subject: " + half))
+    long_uri = LWSDISP.replace(b"OPTIONS sip:", b"OPTIONS sip:" + b"u" * MAX_HEADER_LINE, 1)
+    assert "MAX_HEADER_LINE" in _reason(long_uri)
+
+
+def test_digits_in_cseq_and_via_port_are_ascii_rfc3261_25_1() -> None:
+    with pytest.raises(WireError, match="CSeq"):
+        parse(LWSDISP.replace(b"CSeq: 60", "CSeq: \u0666\u0660".encode()))
+    via = re.search(rb"Via: SIP/2.0/UDP ([^;\r]+)", LWSDISP)
+    assert via is not None
+    with pytest.raises(WireError, match="Via"):
+        parse(LWSDISP.replace(via.group(0), via.group(0) + ":\u0665\u0660".encode()))
+
+
+# -- fuzzing: the parser raises WireError and nothing else, and keeps its limits --------------
+
+
+def _check_verdict(raw: bytes) -> None:
+    """What `parse` promises whatever the octets: a message within the limits, or a
+    `WireError` -- the strict parser's, so the fast path never differs."""
+    for stream in (False, True):
+        outcome = _outcome(parse, raw, stream)
+        assert outcome == _outcome(_parse_strict, raw, stream)
+        if isinstance(outcome, str):
+            assert outcome and "\n" not in outcome  # one line
+            continue
+        assert isinstance(outcome, Request | Response)
+        assert len(raw) <= MAX_MESSAGE_SIZE and len(outcome.headers) <= MAX_HEADERS
+        assert 0 <= outcome.cseq < CSEQ_LIMIT
+        assert all(len(v) <= MAX_HEADER_LINE for _n, v in outcome.headers)
+
+
+_HOSTILE_VALUES = st.one_of(
+    st.integers(MAX_DIGITS - 2, 6000).map(lambda n: b"9" * n),
+    st.integers(1, 200).map(lambda n: b"0" * n + b"1"),
+    st.sampled_from(
+        [
+            b"\x00",
+            b"\x00\x01\x7f",
+            b"\xff\xfe",
+            b"\xc3",
+            b"\xed\xa0\x80",  # a UTF-8 encoded surrogate
+            "\u00b2\u0663".encode(),
+            b'"unterminated',
+            b"<sip:a@b",
+            b"\\",
+            b";;;;",
+            b",,,,",
+            b"\r",
+            b"\n",
+            b"\r\n ",
+            b"\t",
+            str(CSEQ_LIMIT).encode(),
+            str(CSEQ_LIMIT - 1).encode(),
+        ]
+    ),
+    st.integers(1, 3000).map(lambda n: b"[" * n + b"<" * n + b'"' * n),
+    st.integers(1, 2000).map(lambda n: b"a;b=c" * n),
+    st.integers(1, 20).map(lambda n: b"SIP/2.0/UDP h;branch=z9hG4bK" + b",SIP/2.0/UDP h" * n),
+    st.binary(max_size=40),
+)
+_MUTATIONS = st.sampled_from(
+    ["replace-value", "append-value", "new-header", "repeat-line", "fold", "cut", "start-line"]
+)
+_NUMBER_HEADERS = (b"CSeq", b"Content-Length", b"l", b"Max-Forwards", b"Expires", b"RSeq", b"RAck")
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.sampled_from(sorted(TORTURE)),
+    st.lists(st.tuples(_MUTATIONS, st.integers(0, 60), _HOSTILE_VALUES), min_size=1, max_size=4),
+)
+def test_fuzz_grammar_aware_mutations_of_torture_messages_raise_only_wire_error(
+    name: str, edits: list[tuple[str, int, bytes]]
+) -> None:
+    """RFC 4475's messages, a line at a time: a header value replaced by or extended with a
+    hostile value (thousands of digits, NUL and control octets, invalid UTF-8, deep
+    brackets), a numeric header given one, a line repeated past the header limit, folded,
+    cut, or the start line mangled."""
+    raw = TORTURE[name][1]
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    for kind, at, value in edits:
+        i = 1 + at % max(1, len(lines) - 1) if len(lines) > 1 else 0
+        i = min(i, len(lines) - 1)
+        name_part, colon, _old = lines[i].partition(b":")
+        if kind == "replace-value" and colon:
+            lines[i] = name_part + b": " + value
+        elif kind == "append-value":
+            lines[i] += value
+        elif kind == "new-header":
+            lines.insert(i, _NUMBER_HEADERS[at % len(_NUMBER_HEADERS)] + b": " + value)
+        elif kind == "repeat-line":
+            lines[i:i] = [lines[i]] * (at * 10)
+        elif kind == "fold":
+            lines.insert(i + 1, b" " + value)
+        elif kind == "cut":
+            lines[i] = lines[i][: at % (len(lines[i]) + 1)]
+        elif kind == "start-line":
+            lines[0] = lines[0][:at] + value + lines[0][at:]
+    _check_verdict(b"\r\n".join(lines) + sep + body)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.integers(0, MAX_HEADERS + 40),
+    st.integers(0, MAX_HEADER_LINE + 100),
+    st.sampled_from(_NUMBER_HEADERS),
+    st.integers(0, 5000),
+    st.booleans(),
+)
+def test_fuzz_huge_messages_stay_within_the_limits(
+    headers: int, line: int, number_name: bytes, digits: int, bare_lf: bool
+) -> None:
+    """Around the limits: many header fields, a long line, a number of many digits."""
+    extra = b"X-Many: v\r\n" * headers + b"X-Long: " + b"v" * line + b"\r\n"
+    raw = LWSDISP.replace(b"l: 0\r\n", extra + number_name + b": " + b"1" * digits + b"\r\n")
+    if bare_lf:
+        raw = raw.replace(b"\r\n", b"\n")
+    _check_verdict(raw)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(st.binary(max_size=2000))
+def test_fuzz_arbitrary_octets_raise_only_wire_error(data: bytes) -> None:
+    _check_verdict(data)
+    _check_verdict(b"INVITE sip:a@b SIP/2.0\r\n" + data + b"\r\n\r\n")

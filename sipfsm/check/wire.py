@@ -53,10 +53,10 @@ _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _PARAM_RE = re.compile(rf"\s*;\s*({_TOKEN})(?:\s*=\s*({_QUOTED}|[^\s;,\"]+))?\s*", re.DOTALL)
 _VIA_RE = re.compile(
     r"SIP\s*/\s*2\.0\s*/\s*(" + _TOKEN + r")\s+"
-    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$",
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*([0-9]{1,5}))?\s*(;.*)?$",
     re.DOTALL | re.IGNORECASE,
 )
-_CSEQ_RE = re.compile(rf"(\d+)\s+({_TOKEN})$")
+_CSEQ_RE = re.compile(rf"([0-9]+)\s+({_TOKEN})$")
 _DISPLAY_TOKENS_RE = re.compile(rf"(?:{_TOKEN}(?:\s+{_TOKEN})*)?$")
 _FOLD_RE = re.compile(r"\r?\n[ \t]+")
 _DATE_RE = re.compile(
@@ -67,6 +67,29 @@ _CALL_ID_RE = re.compile(r"\S+$")
 
 #: RFC 3261 §8.1.1.5: the CSeq number MUST be less than 2**31.
 CSEQ_LIMIT: Final = 2**31
+
+# -- limits (docs/limits.md, "The checker") -------------------------------------------------
+#
+# A message over one of these limits is not parsed: `parse` raises a `WireError` that names
+# the limit, and the checker counts one unparseable message and judges the rest of the
+# trace. Each is far above what SIP endpoints send; to raise one, edit it here (the compiled
+# build inlines them: rebuild with `make build`).
+
+#: Octets of one message: a datagram (its trailing octets included) or a message framed
+#: from a stream. A UDP datagram carries at most 65,507; RFC 3261 §18.3 bounds nothing on
+#: a stream, and a trace may hold anything.
+MAX_MESSAGE_SIZE: Final = 1 << 20
+#: Characters of one line of the header section: the start line, or a header field once
+#: unfolded (RFC 3261 §7.3.1).
+MAX_HEADER_LINE: Final = 16_384
+#: Header fields of one message (lines once unfolded, the start line not counted).
+MAX_HEADERS: Final = 512
+#: Digits of a number in a header field -- CSeq, Content-Length, Max-Forwards, Expires,
+#: Min-Expires, RSeq, RAck -- leading zeros included. Every one of them has a range far
+#: below (the CSeq number is below 2**31, RFC 3261 §8.1.1.5; a Content-Length is at most the
+#: octets that follow, §18.3); a longer number is rejected before it is converted (Python
+#: converts no more than 4,300 digits at all, `sys.set_int_max_str_digits`).
+MAX_DIGITS: Final = 32
 _MANDATORY: Final = ("Via", "From", "To", "Call-ID", "CSeq")
 _CACHE_LIMIT: Final = 50_000
 
@@ -188,6 +211,41 @@ def _check_contact(value: str) -> None:
         parse_address(element, "Contact")
 
 
+def _too_many_digits(where: str, digits: str | bytes) -> WireError:
+    text = digits if isinstance(digits, str) else digits.decode("ascii")
+    return WireError(
+        f"{where}: a number of {len(text)} digits ({text[:12]}...), more than the limit of "
+        f"{MAX_DIGITS} (sipfsm.check.wire.MAX_DIGITS)"
+    )
+
+
+#: RFC 3261 §25.1 ``1*DIGIT`` (Max-Forwards, and Expires and Min-Expires as delta-seconds);
+#: RFC 3262 §7.1 RSeq ``response-num``, §7.2 RAck ``response-num LWS CSeq-num LWS Method``.
+_NUMBER_RE: Final = re.compile(r"[0-9]+")
+_RACK_RE: Final = re.compile(rf"([0-9]+)[ \t]+([0-9]+)[ \t]+{_TOKEN}")
+
+
+def check_number(name: str, value: str) -> None:
+    """A header field whose value is a number: Max-Forwards, Expires, Min-Expires (RFC 3261
+    §20.22, §20.19, §20.23: ``1*DIGIT``), RSeq (RFC 3262 §7.1) or RAck (§7.2: two numbers
+    and a method); at most `MAX_DIGITS` digits each. ``value`` stripped."""
+    if name.lower() == "rack":
+        m = _RACK_RE.fullmatch(value)
+        if m is None:
+            raise WireError(
+                f"RAck: {value[:40]!r} is not 'response-num CSeq-num Method' (RFC 3262 §7.2)"
+            )
+        numbers: tuple[str, ...] = (m.group(1), m.group(2))
+    else:
+        if _NUMBER_RE.fullmatch(value) is None:
+            section = "RFC 3262 §7.1" if name.lower() == "rseq" else "RFC 3261 §25.1"
+            raise WireError(f"{name}: {value[:40]!r} is not a number (1*DIGIT, {section})")
+        numbers = (value,)
+    for digits in numbers:
+        if len(digits) > MAX_DIGITS:
+            raise _too_many_digits(name, digits)
+
+
 _CSEQ_CACHE: dict[str, tuple[int, str]] = {}
 
 
@@ -199,7 +257,10 @@ def parse_cseq(value: str) -> tuple[int, str]:
     m = _CSEQ_RE.match(value)
     if m is None:
         raise WireError(f"CSeq: {value[:40]!r} is not 'number method'")
-    number = int(m.group(1))
+    digits = m.group(1)
+    if len(digits) > MAX_DIGITS:
+        raise _too_many_digits("CSeq", digits)
+    number = int(digits)
     if number >= CSEQ_LIMIT:
         raise WireError(
             f"CSeq: sequence number {m.group(1)[:24]} is not below 2**31 (RFC 3261 §8.1.1.5)"
@@ -258,6 +319,8 @@ def content_length(head: bytes) -> int | None:
                     f"Content-Length: {text[:20].decode('latin-1')!r} is not a non-negative "
                     "integer (RFC 3261 §20.14)"
                 )
+            if len(text) > MAX_DIGITS:
+                raise _too_many_digits("Content-Length", text)
             number = int(text)
             if found is not None and found != number:
                 raise WireError("two different Content-Length values (RFC 3261 §20.14)")
@@ -320,8 +383,12 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
     # `_LINES_OK`, so such a message goes to `_parse_strict`, which unfolds it)
     lines = head.split(eol)
     first = _START_CACHE.get(lines[0])
-    if first is None:
-        return _parse_strict(data, stream)
+    if (
+        first is None
+        or len(lines) > MAX_HEADERS + 1
+        or (len(head) > MAX_HEADER_LINE and max(map(len, lines)) > MAX_HEADER_LINE)
+    ):
+        return _parse_strict(data, stream)  # (which names the limit)
     headers: list[tuple[str, str]] = []
     append = headers.append
     get = _LINES_OK.get
@@ -384,8 +451,8 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
 
 #: What `parse`'s fast path keeps of each field it reads: ``found[code]``.
 #: (From, To, Call-ID and CSeq first: those a message has once.)
-_FROM, _TO, _CALL_ID, _CSEQ, _VIA, _LENGTH, _CONTACT, _DATE = range(1, 9)
-_FIELDS: Final = 9
+_FROM, _TO, _CALL_ID, _CSEQ, _VIA, _LENGTH, _CONTACT, _DATE, _NUMBER = range(1, 10)
+_FIELDS: Final = 10
 _CODES: Final = {
     "via": _VIA,
     "from": _FROM,
@@ -395,7 +462,11 @@ _CODES: Final = {
     "content-length": _LENGTH,
     "contact": _CONTACT,
     "date": _DATE,
+    **{name: _NUMBER for name in ("max-forwards", "expires", "min-expires", "rseq", "rack")},
 }
+
+#: Header fields whose value is a number (`check_number`).
+_NUMBER_NAMES: Final = frozenset(name for name, code in _CODES.items() if code == _NUMBER)
 
 #: Header lines validated whole (name and value): ``line -> ((name, value), code, what
 #: the message needs of it)`` -- the top Via, a tag, the Call-ID, (number, method), the
@@ -437,7 +508,7 @@ def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
         elif code == _CSEQ:
             info = parse_cseq(value)
         elif code == _LENGTH:
-            if not (value.isascii() and value.isdigit()):
+            if not (value.isascii() and value.isdigit()) or len(value) > MAX_DIGITS:
                 return None
             info = value
         elif code == _CONTACT:
@@ -447,6 +518,8 @@ def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
             if not _DATE_RE.match(value):
                 return None
             info = value
+        elif code == _NUMBER:
+            check_number(name, value)
     except WireError:
         return None
     entry = ((name, value), code, info)
@@ -463,7 +536,7 @@ _NAME_CODES: dict[str, tuple[str, int]] = {}
 #: accepts of it, in one match (anything else goes to `parse_via`).
 _VIA_BRANCH_ONLY = re.compile(
     r"SIP\s*/\s*2\.0\s*/\s*(" + _TOKEN + r")\s+"
-    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*(\d{1,5}))?"
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*([0-9]{1,5}))?"
     r"\s*;\s*branch\s*=\s*([^\s;,\"]+)\s*$",
     re.IGNORECASE,
 )
@@ -498,6 +571,11 @@ def _tag_of(value: str, header: str) -> str:
 def _split_head(data: bytes) -> tuple[str, int, str]:
     """The header section as text, where the body starts (after the empty line), and the
     line ending the message uses (CRLF, or a bare LF that `find_header_end` tolerates)."""
+    if len(data) > MAX_MESSAGE_SIZE:
+        raise WireError(
+            f"the message has {len(data)} octets, more than the limit of {MAX_MESSAGE_SIZE} "
+            "(sipfsm.check.wire.MAX_MESSAGE_SIZE)"
+        )
     head_end = data.find(b"\r\n\r\n")
     if head_end >= 0:
         body_start = head_end + 4
@@ -521,6 +599,18 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
     if "\n " in head or "\n\t" in head:
         head = _FOLD_RE.sub(" ", head)
     lines = head.split(eol)
+    if len(lines) > MAX_HEADERS + 1:
+        raise WireError(
+            f"{len(lines) - 1} header fields, more than the limit of {MAX_HEADERS} "
+            "(sipfsm.check.wire.MAX_HEADERS)"
+        )
+    if len(head) > MAX_HEADER_LINE:
+        longest = max(map(len, lines))
+        if longest > MAX_HEADER_LINE:
+            raise WireError(
+                f"a line of {longest} characters in the header section, more than the limit "
+                f"of {MAX_HEADER_LINE} (sipfsm.check.wire.MAX_HEADER_LINE)"
+            )
     start_line = lines[0]
     first = _START_CACHE.get(start_line)
     if first is None:
@@ -536,6 +626,7 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
     lengths: list[str] = []
     vias: list[str] = []
     contacts: list[str] = []
+    numbers: list[tuple[str, str]] = []
     cache = _LINE_CACHE
     number = 1
     for line in lines[1:]:
@@ -553,6 +644,9 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
             continue
         elif key == "content-length":
             lengths.append(value)
+            continue
+        elif key in _NUMBER_NAMES:
+            numbers.append((name, value))
             continue
         else:
             fields[key] = value
@@ -586,6 +680,8 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
     date = fields.get("date")
     if date is not None and not _DATE_RE.match(date):
         raise WireError(f"Date: {date[:40]!r} is not an rfc1123-date in GMT (RFC 3261 §20.17)")
+    for name, value in numbers:
+        check_number(name, value)
     code_or_method, text = first
     if type(code_or_method) is int:
         return Response(
@@ -643,6 +739,8 @@ def _body(data: bytes, start: int, lengths: list[str], stream: bool) -> str:
             raise WireError(
                 f"Content-Length: {text[:20]!r} is not a non-negative integer (RFC 3261 §20.14)"
             )
+        if len(text) > MAX_DIGITS:
+            raise _too_many_digits("Content-Length", text)
         size = int(text)
         if size > available:
             raise WireError(
@@ -710,7 +808,12 @@ def looks_like_sip(payload: bytes) -> bool:
 __all__ = [
     "COMPACT",
     "CSEQ_LIMIT",
+    "MAX_DIGITS",
+    "MAX_HEADERS",
+    "MAX_HEADER_LINE",
+    "MAX_MESSAGE_SIZE",
     "WireError",
+    "check_number",
     "clear_caches",
     "content_length",
     "find_header_end",
