@@ -413,6 +413,23 @@ def test_digits_in_cseq_and_via_port_are_ascii_rfc3261_25_1() -> None:
         parse(LWSDISP.replace(via.group(0), via.group(0) + ":\u0665\u0660".encode()))
 
 
+def test_control_characters_are_refused_unless_a_quoted_pair_escapes_them_rfc3261_25_1() -> None:
+    """RFC 3261 §25.1 admits a control character in a header field only as a quoted-pair
+    (RFC 4475 §3.1.1.2 intmeth has BEL, NUL and DEL so); anywhere else -- a Call-ID, a tag,
+    the start line -- it is refused, so none reaches the checker's report."""
+    assert parse(TORTURE["intmeth"][1]).call_id
+    for line, value in (
+        (b"Call-ID: lwsdisp.1234abcd@funky.example.com", b"Call-ID: a\x1b[31mb"),
+        (b"Call-ID: lwsdisp.1234abcd@funky.example.com", b"Call-ID: a\x00b"),
+        (b"CSeq: 60 OPTIONS", b"CSeq: 60 OPTIONS\x7f"),
+        (b"CSeq: 60 OPTIONS", b"CSeq: 60\rOPTIONS"),
+        (b"OPTIONS sip:", b"OPTIONS sip:\x07"),
+    ):
+        assert line in LWSDISP
+        assert "control character" in _reason(LWSDISP.replace(line, value, 1))
+    assert parse(_with_header(LWSDISP, b'Subject: "a\\\x07b"')).header("Subject") == '"a\\\x07b"'
+
+
 # -- fuzzing: the parser raises WireError and nothing else, and keeps its limits --------------
 
 

@@ -64,6 +64,12 @@ _DATE_RE = re.compile(
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$"
 )
 _CALL_ID_RE = re.compile(r"\S+$")
+#: A control character RFC 3261 §25.1 admits nowhere in a header field: CR and LF (but
+#: to end a line or fold it), and any other (HTAB aside, which is white space) unless a
+#: backslash escapes it, as a quoted-pair inside a quoted string may (RFC 4475 §3.1.1.2).
+_CTL_RE = re.compile(r"[\n\r]|(?<!\\)[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: The start line takes none (Request-URI, Reason-Phrase: RFC 3261 §25.1).
+_START_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 #: RFC 3261 §8.1.1.5: the CSeq number MUST be less than 2**31.
 CSEQ_LIMIT: Final = 2**31
@@ -356,12 +362,21 @@ def _header_line(line: str, number: int) -> tuple[str, str, str]:
     raw_name, colon, value = line.partition(":")
     if not colon:
         raise WireError(f"header line {number} has no ':' ({line[:30]!r})")
+    _no_control(line, f"header line {number}")
     name = _header_name(raw_name)
     found = (name, value.strip(), name.lower())
     if len(_LINE_CACHE) > _CACHE_LIMIT:
         _LINE_CACHE.clear()
     _LINE_CACHE[line] = found
     return found
+
+
+def _no_control(line: str, where: str, pattern: re.Pattern[str] = _CTL_RE) -> None:
+    ctl = pattern.search(line)
+    if ctl is not None:
+        raise WireError(
+            f"{where} has a control character {ctl.group()!r} at {ctl.start()} (RFC 3261 §25.1)"
+        )
 
 
 def parse(data: bytes, *, stream: bool = False) -> Message:
@@ -482,7 +497,7 @@ def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
     """Validate one header line on its own, as `_parse_strict` would; None if it breaks a
     rule (`_parse_strict` then says which)."""
     raw_name, colon, value = line.partition(":")
-    if not colon or "\n" in line or "\r" in line:
+    if not colon or _CTL_RE.search(line):
         return None  # (a line end inside: left to `_parse_strict`, which unfolds)
     named = _NAME_CODES.get(raw_name)
     if named is None:
@@ -614,6 +629,7 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
     start_line = lines[0]
     first = _START_CACHE.get(start_line)
     if first is None:
+        _no_control(start_line, "the start line", _START_CTL_RE)
         if start_line[:4].upper() == "SIP/":
             first = _status_line(start_line)
         else:
