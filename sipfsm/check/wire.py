@@ -67,6 +67,8 @@ _CALL_ID_RE = re.compile(r"\S+$")
 #: A control character RFC 3261 §25.1 admits nowhere in a header field: CR and LF (but
 #: to end a line or fold it), and any other (HTAB aside, which is white space) unless a
 #: backslash escapes it, as a quoted-pair inside a quoted string may (RFC 4475 §3.1.1.2).
+#: (Searched only in a line that is not `str.isprintable`: a line without a control
+#: character mostly is, and that test is ten times faster.)
 _CTL_RE = re.compile(r"[\n\r]|(?<!\\)[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: The start line takes none (Request-URI, Reason-Phrase: RFC 3261 §25.1).
 _START_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -372,6 +374,8 @@ def _header_line(line: str, number: int) -> tuple[str, str, str]:
 
 
 def _no_control(line: str, where: str, pattern: re.Pattern[str] = _CTL_RE) -> None:
+    if line.isprintable():  # (the common case, at C speed: the pattern is slower)
+        return
     ctl = pattern.search(line)
     if ctl is not None:
         raise WireError(
@@ -497,7 +501,7 @@ def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
     """Validate one header line on its own, as `_parse_strict` would; None if it breaks a
     rule (`_parse_strict` then says which)."""
     raw_name, colon, value = line.partition(":")
-    if not colon or _CTL_RE.search(line):
+    if not colon or (not line.isprintable() and _CTL_RE.search(line)):
         return None  # (a line end inside: left to `_parse_strict`, which unfolds)
     named = _NAME_CODES.get(raw_name)
     if named is None:
