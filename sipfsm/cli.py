@@ -355,28 +355,40 @@ def export(machine: str, fmt: str, profile: str, transport: str, out_file: Path 
 CHECK_FORMATS = ("auto", "sipp", "pcap", "jsonl", "sim")
 
 
+#: `sipfsm.check.capture.MAX_FILE_SIZE`, written out for the same reason (tests/test_check.py
+#: checks they are the same).
+CHECK_MAX_FILE_SIZE = 1 << 30
+
+
 @cli.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(CHECK_FORMATS), default="auto",
               show_default=True,
               help="The trace format (sim: a `sipfsm simulate` trace; auto tells them apart).")
 @click.option("--as", "as_addr", metavar="HOST:PORT", default=None,
               help="Check from this endpoint's viewpoint only.")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=CHECK_MAX_FILE_SIZE,
+              show_default=True, metavar="OCTETS",
+              help="Refuse a trace file larger than this (it is read whole into memory).")
 @PROFILE_OPT
 @JSON_OPT
-def check(files: tuple[Path, ...], fmt: str, as_addr: str | None, profile: str,
-          as_json: bool) -> None:
+def check(files: tuple[Path, ...], fmt: str, as_addr: str | None, max_file_size: int,
+          profile: str, as_json: bool) -> None:
     """Replay SIP traces (SIPp -trace_msg logs, pcap/pcapng, sipfsm JSONL) through the model
-    and report every deviation. Exit 0: conforming, 1: deviations, 2: unusable input."""
+    and report every deviation. Exit 0: conforming, 1: deviations or unparseable messages,
+    2: an unusable file or nothing parsed (docs/limits.md)."""
+    from sipfsm.check.capture import shown
     from sipfsm.check.checker import check_files
 
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [shown(f) for f in files if not f.exists()]
     if missing:
         fail(f"no such file: {', '.join(missing)}")
-    report = check_files(list(files), fmt=fmt, as_addr=as_addr, profile=profile)
+    report = check_files(list(files), fmt=fmt, as_addr=as_addr, profile=profile,
+                         max_file_size=max_file_size)
     if as_json:
-        _emit(report.to_json())
+        # (a file name that is not UTF-8 is written back as the octets it was given)
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+        click.echo(text.encode("utf-8", "surrogateescape"))
     else:
         click.echo(report.to_text())
     sys.exit(report.exit_status)

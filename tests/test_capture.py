@@ -5,13 +5,31 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import os
+import re
 import socket
+import struct
 from pathlib import Path
 
 import dpkt
 import pytest
+from conftest import FUZZ_EXAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from sipfsm.check.capture import RECEIVER, SENDER, CaptureError, jsonl_line, read
+from sipfsm.check.capture import (
+    MAX_LISTED,
+    MAX_SNAPLEN,
+    MAX_TIME,
+    RECEIVER,
+    SENDER,
+    CaptureError,
+    Disorder,
+    jsonl_line,
+    read,
+    shown,
+)
 
 INVITE = (
     b"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
@@ -49,11 +67,15 @@ def test_sipp_log_entries_become_records_of_the_logging_endpoint(tmp_path: Path)
     assert trace.records[1].time - trace.records[0].time == pytest.approx(1.0)
 
 
-def test_truncated_sipp_log_is_an_error_with_its_line(tmp_path: Path) -> None:
+def test_a_sipp_log_cut_inside_its_last_message_keeps_the_others_and_names_the_line(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "cut.log"
     path.write_bytes(sipp_log([("sent", INVITE), ("received", OK)])[:-40])
-    with pytest.raises(CaptureError, match=r"cut\.log: line 18: the file ends inside a message"):
-        read(path)
+    first, cut = read(path).records
+    assert (first.raw, first.error) == (INVITE, "")
+    assert cut.where == "cut.log line 18"
+    assert cut.error.startswith("the file ends inside a message")
 
 
 def test_garbage_is_an_error_at_byte_0(tmp_path: Path) -> None:
@@ -74,8 +96,8 @@ def test_jsonl_round_trip_and_bad_line(tmp_path: Path) -> None:
         INVITE,
     )
     path.write_text('{"t": 1, "src": "a", "dst": "b"}\n')
-    with pytest.raises(CaptureError, match=r"line 1: 'raw' must be a string"):
-        read(path)
+    (bad,) = read(path).records
+    assert (bad.where, bad.error) == ("t.jsonl line 1", "'raw' must be a string")
 
 
 def _ip4_udp(payload: bytes, sport: int = 5060, dport: int = 5070) -> bytes:
@@ -142,16 +164,17 @@ def test_tcp_over_ipv6_reassembled_out_of_order_and_framed_rfc3261_18_3(tmp_path
     ]
 
 
-def test_truncated_pcap_is_an_error_with_its_offset(tmp_path: Path) -> None:
+def test_a_truncated_pcap_keeps_its_whole_packets_and_names_the_offset_of_the_cut_one(
+    tmp_path: Path,
+) -> None:
     data = _pcap([_ip4_udp(INVITE), _ip4_udp(OK)])
     path = tmp_path / "cut.pcap"
     path.write_bytes(data[:-10])
-    with pytest.raises(
-        CaptureError,
-        match=r"cut\.pcap: byte \d+ \(packet 2\): the file ends "
-        r"inside a packet",
-    ):
-        read(path)
+    first, cut = read(path).records
+    assert (first.raw, first.error) == (INVITE, "")
+    offset = 24 + 16 + len(_ip4_udp(INVITE))
+    assert cut.where == f"cut.pcap byte {offset} (packet 2)"
+    assert cut.error.startswith("the file ends inside a packet")
 
 
 def test_a_named_format_that_does_not_fit_says_which_format_was_expected(
@@ -232,7 +255,7 @@ def test_simulator_trace_transport_from_the_record_else_the_via_rfc3261_18_1_1(
     [
         (
             [sim_line(0.1, 5, "deliver", src="a", dst="b", ref=4)],
-            r"sim\.jsonl: line 1: a deliver record of send 4, which is not before it",
+            r"sim\.jsonl line 1: a deliver record of send 4, which is not before it",
         ),
         (
             [
@@ -245,13 +268,18 @@ def test_simulator_trace_transport_from_the_record_else_the_via_rfc3261_18_1_1(
         (['{"t": "soon", "seq": 1, "kind": "send"}'], r"line 1: 't' must be a number"),
     ],
 )
-def test_bad_simulator_trace_is_an_error_with_its_line(
+def test_a_bad_line_of_a_simulator_trace_is_an_error_record_with_its_line(
     tmp_path: Path, lines: list[str], error: str
 ) -> None:
     path = tmp_path / "sim.jsonl"
     path.write_text("\n".join(lines))
-    with pytest.raises(CaptureError, match=error):
-        read(path)
+    trace = read(path)
+    bad = [r for r in trace.records if r.error]
+    assert len(bad) == 1 and re.search(error, f"{bad[0].where}: {bad[0].error}")
+    assert trace.observations is not None
+    assert [o for o in trace.observations if trace.records[o[0]].error] == [
+        (trace.records.index(bad[0]), bad[0].time, SENDER)  # listed once, as sent
+    ]
 
 
 def test_plain_jsonl_is_not_a_simulator_trace(tmp_path: Path) -> None:
@@ -260,3 +288,513 @@ def test_plain_jsonl_is_not_a_simulator_trace(tmp_path: Path) -> None:
     with pytest.raises(CaptureError, match=r"the file is a jsonl trace, not sim"):
         read(path, "sim")
     assert read(path, "jsonl").observations is None
+
+
+# -- hostile input (docs/limits.md, "The checker") ---------------------------------------------
+
+
+def _jsonl(tmp_path: Path, *lines: str | bytes, name: str = "t.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(x if isinstance(x, bytes) else x.encode() for x in lines))
+    return path
+
+
+GOOD = jsonl_line(0.5, "a:1", "b:2", INVITE)
+
+
+def _errors(path: Path) -> list[tuple[str, str]]:
+    return [(r.where, r.error) for r in read(path).records if r.error]
+
+
+@pytest.mark.parametrize(
+    ("t", "reason"),
+    [
+        ("NaN", "time nan is not a finite number"),
+        ("Infinity", "time inf is not a finite number"),
+        ("-Infinity", "time -inf is not a finite number"),
+        ("1e400", "time inf is not a finite number"),
+        ("1e300", "time 1e+300 is not a finite number of seconds within ±1e+10"),
+        ("1" + "0" * 400, "a number of 401 digits, more than the limit of 32"),
+        ("12345678901234567890", "time 12345678901234567890 is not a finite number"),
+        ('"soon"', "'t' must be a number of seconds"),
+        ("true", "'t' must be a number of seconds"),
+        ("null", "'t' must be a number of seconds"),
+    ],
+)
+def test_a_time_that_is_not_finite_or_absurd_makes_its_line_unparseable(
+    tmp_path: Path, t: str, reason: str
+) -> None:
+    bad = GOOD.replace('"t": 0.5', f'"t": {t}')
+    records = read(_jsonl(tmp_path, GOOD, bad, GOOD)).records
+    assert [r.error == "" for r in records] == [True, False, True]
+    assert records[1].where == "t.jsonl line 2" and reason in records[1].error
+    assert records[1].time == 0.5  # the time of the entry before it
+
+
+def test_deep_json_nesting_is_one_unparseable_line_not_a_recursion_error(tmp_path: Path) -> None:
+    deep = '{"t": 1, "src": "a:1", "dst": "b:2", "raw": ' + "[" * 5000 + "]" * 5000 + "}"
+    brackets = jsonl_line(0.6, "[::1]:1", "[::1]:2", INVITE.replace(b"x", b"[x]" * 40))
+    assert brackets.count("[") > 32  # in strings: text, not nesting
+    path = _jsonl(tmp_path, GOOD, deep, brackets)
+    assert _errors(path) == [
+        ("t.jsonl line 2", "JSON nested 5001 deep, more than the limit of 32 (MAX_JSON_DEPTH)")
+    ]
+    assert len(read(path).records) == 3
+
+
+def test_a_truncated_last_line_a_wrongly_typed_field_and_bad_utf8_are_one_line_each(
+    tmp_path: Path,
+) -> None:
+    path = _jsonl(
+        tmp_path,
+        GOOD,
+        GOOD.replace('"src": "a:1"', '"src": 5'),
+        GOOD.replace('"src": "a:1"', '"src": "a\\nb"'),
+        b'{"t": 1, "raw": "\xff"}',
+        GOOD.replace('"raw"', '"transport": "sctp", "raw"'),
+        "[1, 2]",
+        GOOD + " junk",
+        GOOD,
+        GOOD[:40],
+    )
+    assert [(w.split()[-1], e.split(" (")[0]) for w, e in _errors(path)] == [
+        ("2", "'src' must be a string of 1 to 300 printable characters without white space"),
+        ("3", "'src' must be a string of 1 to 300 printable characters without white space"),
+        ("4", "not UTF-8"),
+        ("5", "'transport' must be 'udp' or 'tcp'"),
+        ("6", "expected a JSON object"),
+        ("7", "not JSON"),
+        ("9", "not JSON"),
+    ]
+    assert [r.pos for r in read(path).records] == list(range(1, 10))
+
+
+def test_a_byte_order_mark_at_the_start_of_a_jsonl_file_is_skipped(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path, b"\xef\xbb\xbf" + GOOD.encode(), GOOD)
+    trace = read(path)
+    assert trace.format == "jsonl" and [r.error for r in trace.records] == ["", ""]
+    sim = _jsonl(
+        tmp_path,
+        b"\xef\xbb\xbf" + sim_line(0.0, 1, "send", src="a", dst="b", raw="x").encode(),
+        name="sim.jsonl",
+    )
+    assert read(sim).format == "sim"
+
+
+def test_records_stay_in_file_order_and_times_that_go_back_are_counted_and_listed(
+    tmp_path: Path,
+) -> None:
+    times = [0.0, 0.5, 0.2, 0.7, 0.1, 0.9]
+    path = _jsonl(tmp_path, *(jsonl_line(t, "a:1", "b:2", INVITE) for t in times))
+    trace = read(path)
+    assert [r.time for r in trace.records] == times  # file order
+    assert trace.order == [0, 4, 2, 1, 3, 5]  # time order, for the replay
+    assert trace.out_of_order == 2
+    assert trace.disorder == [
+        Disorder(2, "t.jsonl line 3", 0.2, 0.5),
+        Disorder(4, "t.jsonl line 5", 0.1, 0.7),
+    ]
+    in_order = read(_jsonl(tmp_path, GOOD, GOOD, name="ok.jsonl"))
+    assert (in_order.order, in_order.out_of_order, in_order.disorder) == (None, 0, [])
+
+
+def test_only_the_first_entries_out_of_order_are_listed_and_all_are_counted(
+    tmp_path: Path,
+) -> None:
+    times = [100.0] + [float(i) for i in range(30)]
+    trace = read(_jsonl(tmp_path, *(jsonl_line(t, "a:1", "b:2", INVITE) for t in times)))
+    assert trace.out_of_order == 30 and len(trace.disorder) == MAX_LISTED
+
+
+def test_a_simulator_trace_keeps_its_file_order_and_lists_times_that_go_back(
+    tmp_path: Path,
+) -> None:
+    path = _jsonl(
+        tmp_path,
+        sim_line(0.5, 1, "send", src="alice", dst="bob", raw=INVITE.decode()),
+        sim_line(0.2, 2, "send", src="bob", dst="alice", raw=OK.decode()),
+        sim_line(0.6, 3, "deliver", src="alice", dst="bob", ref=1),
+        name="sim.jsonl",
+    )
+    trace = read(path)
+    assert [r.raw for r in trace.records] == [INVITE, OK]  # numbered in file order
+    assert trace.observations == [(1, 0.2, SENDER), (0, 0.5, SENDER), (0, 0.6, RECEIVER)]
+    assert (trace.out_of_order, trace.disorder) == (1, [Disorder(1, "sim.jsonl line 2", 0.2, 0.5)])
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("(3000 bytes)", "the byte count 3000 runs into the next entry"),
+        ("(40 bytes)", "the byte count 40 does not end the message"),
+        ("(" + "9" * 40 + " bytes)", "a byte count of 40 digits (MAX_DIGITS is 32)"),
+        ("(" + "9" * 5000 + " bytes)", "a byte count of 5000 digits"),
+    ],
+)
+def test_a_sipp_entry_whose_byte_count_is_off_is_one_error_record_and_the_rest_is_read(
+    tmp_path: Path, change: str, reason: str
+) -> None:
+    log = sipp_log([("sent", INVITE), ("received", OK), ("sent", INVITE)])
+    log = log.replace(f"({len(INVITE)} bytes)".encode(), change.encode(), 1)
+    path = tmp_path / "off.log"
+    path.write_bytes(log)
+    records = read(path).records
+    assert [r.raw for r in records if not r.error] == [OK, INVITE]
+    (bad,) = [r for r in records if r.error]
+    assert bad.where == "off.log line 4" and bad.error.startswith(reason)
+    assert records[0] is bad  # in file order
+
+
+def test_garbage_and_a_bad_date_between_sipp_entries_are_error_records(tmp_path: Path) -> None:
+    log = sipp_log([("sent", INVITE), ("received", OK), ("sent", INVITE)])
+    log = log.replace(b"2026-01-01 10:00:01.5", b"2026-13-01 10:00:01.5")
+    path = tmp_path / "bad.log"
+    path.write_bytes(b"-" * 47 + b"\nrubbish line\n\n" + log + b"trailing\x00junk\n")
+    records = read(path).records
+    assert [r.error.split(" ")[0:2] for r in records] == [
+        ["expected", "'UDP"],  # a dashed line, then no entry
+        [""],
+        ["bad", "date"],
+        # what follows an entry's octets must be the next entry: junk there may as well be
+        # the rest of a message whose byte count is too small
+        ["the", "byte"],
+    ]
+    assert [r.raw for r in records if not r.error] == [INVITE]
+    assert [r.where for r in records] == [f"bad.log line {n}" for n in (2, 7, 18, 33)]
+
+
+def test_a_sipp_host_that_is_not_utf8_or_a_very_long_request_line_do_not_stop_the_reader(
+    tmp_path: Path,
+) -> None:
+    weird = INVITE.replace(b"10.0.0.1:5060;branch", b"\xff\xfe:5060;branch")
+    long_line = b"INVITE sip:" + b"a" * 200_000 + b" x\r\n\r\n"
+    path = tmp_path / "w.log"
+    path.write_bytes(sipp_log([("sent", weird), ("received", long_line), ("sent", INVITE)]))
+    trace = read(path)
+    assert trace.local == "10.0.0.1:5060" and len(trace.records) == 3
+
+
+def test_a_pcap_record_larger_than_any_snaplen_ends_the_file_in_one_error(tmp_path: Path) -> None:
+    data = bytearray(_pcap([_ip4_udp(INVITE), _ip4_udp(OK)]))
+    second = 24 + 16 + len(_ip4_udp(INVITE))
+    data[second + 8 : second + 12] = (MAX_SNAPLEN + 1).to_bytes(4, "little")
+    path = tmp_path / "big.pcap"
+    path.write_bytes(bytes(data))
+    first, bad = read(path).records
+    assert first.raw == INVITE and bad.where == f"big.pcap byte {second} (packet 2)"
+    assert "more than any snapshot length" in bad.error
+
+
+def _pcapng_block(kind: int, body: bytes) -> bytes:
+    length = 12 + len(body)
+    return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
+
+
+def test_a_bad_pcapng_packet_block_is_an_error_and_the_next_packets_are_read(
+    tmp_path: Path,
+) -> None:
+    good = _pcap([_ip4_udp(INVITE), _ip4_udp(OK)], ng=True)
+    shb_len = struct.unpack_from("<I", good, 4)[0]
+    idb_len = struct.unpack_from("<I", good, shb_len + 4)[0]
+    head, packets = good[: shb_len + idb_len], good[shb_len + idb_len :]
+    frame = _ip4_udp(OK)
+    undeclared = struct.pack("<IIIII", 7, 0, 0, len(frame), len(frame)) + frame
+    far_future = struct.pack("<IIIII", 0, 0xFFFFFFFF, 0, len(frame), len(frame)) + frame
+    path = tmp_path / "bad.pcapng"
+    path.write_bytes(
+        head
+        + _pcapng_block(6, b"\x00" * 8)  # too short
+        + _pcapng_block(6, undeclared + b"\x00" * (-len(undeclared) % 4))
+        + _pcapng_block(6, far_future + b"\x00" * (-len(far_future) % 4))
+        + packets
+        + b"\x01\x00\x00"  # a block header cut short
+    )
+    records = read(path).records
+    assert [r.raw for r in records if not r.error] == [INVITE, OK]
+    assert [(r.where.split(" ", 1)[1], r.error.split(" (")[0]) for r in records if r.error] == [
+        (f"byte {len(head)} (packet 1)", "a packet block of 8 octets"),
+        (f"byte {len(head) + 20} (packet 2)", "packet of undeclared interface 7"),
+        (
+            f"byte {len(head) + 20 + 12 + len(undeclared) + (-len(undeclared) % 4)} (packet 3)",
+            "time 18446744069414.582 is not a finite number of seconds within ±1e+10",
+        ),
+        (
+            f"byte {len(path.read_bytes()) - 3}",
+            "the file ends inside a pcapng block header",
+        ),
+    ]
+
+
+def test_a_tcp_message_in_a_capture_is_numbered_by_the_packet_where_it_starts(
+    tmp_path: Path,
+) -> None:
+    isn = 5000
+    frames = [
+        _ip6_tcp(b"", isn, dpkt.tcp.TH_SYN),
+        _ip6_tcp(INVITE[:50], isn + 1),  # packet 2: the INVITE starts
+        _ip4_udp(OK),  # packet 3
+        _ip6_tcp(INVITE[50:], isn + 1 + 50),  # packet 4: the INVITE is complete
+    ]
+    path = tmp_path / "mixed.pcap"
+    path.write_bytes(_pcap(frames))
+    trace = read(path)
+    assert [(r.raw, r.where) for r in trace.records] == [
+        (INVITE, "mixed.pcap packet 2"),
+        (OK, "mixed.pcap packet 3"),
+    ]
+    assert trace.order is None and trace.out_of_order == 0
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "missing", "too big", "empty"])
+def test_a_file_that_is_wholly_unusable_is_one_capture_error_naming_it(
+    tmp_path: Path, kind: str
+) -> None:
+    path = tmp_path / "trace.jsonl"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "too big":
+        path.write_text(GOOD * 10)
+    elif kind == "empty":
+        path.write_text("")
+    expected = {
+        "fifo": "open: a FIFO (named pipe), not a regular file",
+        "directory": "open: a directory, not a regular file",
+        "missing": "open: No such file or directory",
+        "too big": "the file is larger than the limit of 100 octets (MAX_FILE_SIZE; raise it "
+        "with --max-file-size)",
+        "empty": "byte 0: the file is empty",
+    }[kind]
+    with pytest.raises(CaptureError) as caught:
+        read(path, max_size=100)  # (a FIFO with no writer: refused at once, not waited on)
+    assert str(caught.value).startswith(str(path)) and str(caught.value).endswith(expected)
+
+
+def test_a_file_name_with_a_newline_is_shown_escaped_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "a\nb\x1b[31m.jsonl"
+    path.write_text("junk")
+    with pytest.raises(CaptureError) as caught:
+        read(path)
+    assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
+    assert str(caught.value).startswith(repr(str(path)))
+    assert shown("plain name.jsonl") == "plain name.jsonl"
+    path.write_text(GOOD + "\n" + GOOD[:20])
+    (_good, bad) = read(path).records
+    assert bad.where == "'a\\nb\\x1b[31m.jsonl' line 2"
+
+
+# -- fuzzing: the readers raise CaptureError for a whole file, and nothing else ----------------
+
+
+def _check_trace(path: Path, fmt: str = "auto") -> None:
+    """What `read` promises: a `Trace` whose records are usable or carry their error,
+    with finite times, in file order; or a `CaptureError` for the whole file."""
+    try:
+        trace = read(path, fmt)
+    except CaptureError as exc:
+        assert "\n" not in str(exc)
+        return
+    for r in trace.records:
+        assert math.isfinite(r.time) and abs(r.time) <= MAX_TIME
+        assert r.where and "\n" not in r.where and "\n" not in r.error
+        if r.error and trace.format == "jsonl":
+            assert (r.src, r.dst) == ("", "")
+    if trace.format not in ("pcap", "pcapng"):
+        positions = [r.pos for r in trace.records]
+        assert positions == sorted(positions)
+    if trace.order is not None:
+        assert sorted(trace.order) == list(range(len(trace.records)))
+        times = [trace.records[i].time for i in trace.order]
+        assert times == sorted(times)
+    assert len(trace.disorder) <= MAX_LISTED and trace.out_of_order >= len(trace.disorder)
+    if trace.observations is not None:
+        sent = {pos for pos, _t, who in trace.observations if who == SENDER}
+        assert sent == set(range(len(trace.records)))  # every record is counted once
+
+
+_JSON_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1e400",
+            "-1e309",
+            "1" + "0" * 400,
+            "9" * 5000,
+            "true",
+            "null",
+            '"x"',
+            "[]",
+            "{}",
+            "[" * 3000 + "]" * 3000,
+            "{" * 40,
+            '"\\ud800"',
+            '"\\u0000\\n\\r"',
+            "0.5",
+            "-3",
+            "4294967296",
+        ]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True).map(
+        lambda f: json.dumps(f) if f == f else "NaN"
+    ),
+    st.text(max_size=20).map(json.dumps),
+)
+_KEYS = st.sampled_from(["t", "src", "dst", "raw", "transport", "kind", "seq", "ref"])
+
+
+@st.composite
+def _hostile_jsonl(draw: st.DrawFn) -> bytes:
+    sim = draw(st.booleans())
+    lines: list[bytes] = []
+    for n in range(draw(st.integers(1, 8))):
+        if sim:
+            kind = draw(st.sampled_from(["send", "deliver", "timer"]))
+            base = sim_line(n * 0.1, n, kind, src="alice", dst="bob", ref=n - 1, raw="x")
+        else:
+            base = jsonl_line(n * 0.1, "a:1", "b:2", draw(st.sampled_from([INVITE, OK])))
+        edit = draw(st.sampled_from(["keep", "value", "cut", "junk", "drop", "bytes"]))
+        if edit == "value":
+            key = draw(_KEYS)
+            value = f'"{key}": ' + draw(_JSON_VALUES)
+            base = re.sub(rf'"{key}": ("(?:[^"\\]|\\.)*"|[^,}}]*)', lambda _m, v=value: v, base)
+        line = base.encode()
+        if edit == "cut":
+            line = line[: draw(st.integers(0, len(line)))]
+        elif edit == "junk":
+            line += draw(st.binary(max_size=10))
+        elif edit == "drop":
+            line = draw(st.binary(max_size=30))
+        elif edit == "bytes":
+            at = draw(st.integers(0, len(line)))
+            line = line[:at] + draw(st.binary(min_size=1, max_size=4)) + line[at:]
+        lines.append(line)
+    bom = b"\xef\xbb\xbf" if draw(st.booleans()) else b""
+    return bom + b"\n".join(lines)
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=_hostile_jsonl(), fmt=st.sampled_from(["auto", "jsonl", "sim"]))
+def test_fuzz_hostile_jsonl_lines_are_error_records_never_a_crash(
+    tmp_path: Path, data: bytes, fmt: str
+) -> None:
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(data)
+    _check_trace(path, fmt)
+
+
+@st.composite
+def _hostile_sipp(draw: st.DrawFn) -> bytes:
+    entries = [
+        (draw(st.sampled_from(["sent", "received"])), draw(st.sampled_from([INVITE, OK])))
+        for _ in range(draw(st.integers(1, 5)))
+    ]
+    log = bytearray(sipp_log(entries))
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["count", "date", "insert", "delete", "unexpected"]))
+        at = draw(st.integers(0, max(0, len(log) - 1)))
+        if kind == "count":
+            log = bytearray(
+                re.sub(
+                    rb"\((\d+) bytes\)",
+                    lambda m: b"(%d bytes)" % max(0, int(m.group(1)) + draw(st.integers(-60, 60))),
+                    bytes(log),
+                    count=1,
+                )
+            )
+        elif kind == "date":
+            log = bytearray(
+                bytes(log).replace(
+                    b"2026-01-01",
+                    draw(
+                        st.sampled_from(
+                            [b"0001-01-01", b"9999-12-31", b"2026-02-30", b"2026-01-01"]
+                        )
+                    ),
+                    1,
+                )
+            )
+        elif kind == "insert":
+            log[at:at] = draw(
+                st.sampled_from([b"\n", b"-" * 12 + b"\n", b"\x00", b"\xff", b"9" * 5000])
+            )
+        elif kind == "delete":
+            del log[at : at + draw(st.integers(1, 40))]
+        elif kind == "unexpected":
+            log += b"-" * 47 + b"\nUnexpected UDP message received:\n\n" + OK + b"\n"
+    return bytes(log)
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=_hostile_sipp())
+def test_fuzz_hostile_sipp_logs_are_error_records_never_a_crash(
+    tmp_path: Path, data: bytes
+) -> None:
+    path = tmp_path / "fuzz.log"
+    path.write_bytes(data)
+    _check_trace(path)
+    _check_trace(path, "sipp")
+
+
+_CAPTURES = [
+    _pcap([_ip4_udp(INVITE), _ip4_udp(b"\x80\x00rtp"), _ip4_udp(OK)]),
+    _pcap([_ip4_udp(INVITE), _ip4_udp(OK)], ng=True),
+    _pcap(
+        [
+            _ip6_tcp(b"", 1000, dpkt.tcp.TH_SYN),
+            _ip6_tcp(INVITE[:30], 1001),
+            _ip6_tcp(INVITE[30:] + OK, 1031),
+        ]
+    ),
+]
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    base=st.sampled_from(range(len(_CAPTURES))),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["cut", "flip", "insert", "delete"]),
+            st.integers(0, 2000),
+            st.binary(min_size=1, max_size=8),
+        ),
+        max_size=4,
+    ),
+)
+def test_fuzz_truncated_and_garbled_captures_are_error_records_never_a_crash(
+    tmp_path: Path, base: int, edits: list[tuple[str, int, bytes]]
+) -> None:
+    data = bytearray(_CAPTURES[base])
+    for kind, at, octets in edits:
+        at %= len(data) + 1
+        if kind == "cut":
+            del data[at:]
+        elif kind == "flip":
+            data[at : at + len(octets)] = octets
+        elif kind == "insert":
+            data[at:at] = octets
+        else:
+            del data[at : at + len(octets)]
+        if not data:
+            data = bytearray(b"\xd4\xc3\xb2\xa1")
+    path = tmp_path / "fuzz.pcap"
+    path.write_bytes(bytes(data))
+    _check_trace(path)
+    _check_trace(path, "pcap")

@@ -8,17 +8,23 @@ JSONL traces written here for the rules SIPp cannot be made to break on cue.
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from conftest import FUZZ_EXAMPLES
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sipp.harness import run_pair
 
 from sipfsm.check import checker as check
 from sipfsm.check.capture import CaptureError, jsonl_line
 from sipfsm.check.checker import CHECK_RULES, CheckReport, check_files
+from sipfsm.cli import main
 from sipfsm.sim.run import SimResult, library, load, simulate
 
 A = "10.0.0.1:5060"
@@ -545,11 +551,21 @@ def test_bad_messages_are_listed_and_the_good_ones_still_checked(tmp_path: Path)
     assert_counts_add_up(report)
 
 
-def test_unusable_file_raises_with_its_position(tmp_path: Path) -> None:
+def test_a_truncated_last_line_is_one_unparseable_message_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
     path = trace(tmp_path, [(0.0, A, B, req("OPTIONS"))])
     path.write_text(path.read_text() + '\n{"t": 1, "src"')
-    with pytest.raises(CaptureError, match=r"t\.jsonl: line 2: not JSON"):
-        check_files([path])
+    report = check_files([path])
+    assert report.unparseable == [
+        {
+            "message": 2,
+            "where": "t.jsonl line 2",
+            "reason": "not JSON (Expecting ':' delimiter: line 1 column 15 (char 14))",
+        }
+    ]
+    assert (report.messages, report.parsed, report.exit_status) == (2, 1, 1)
+    assert_counts_add_up(report)
 
 
 def test_parsing_ahead_of_the_replay_changes_no_result(
@@ -745,3 +761,391 @@ def test_lossy_simulations_give_only_deviations_the_simulator_refused_too(
     assert {v.rule for v in report.violations} <= refused, report.to_text()
     assert report.unmatched == [] and report.unparseable == []
     assert_counts_add_up(report)
+
+
+# -- hostile input: every good message is judged, every bad one counted (docs/limits.md) -------
+
+
+def _around(tmp_path: Path, bad: str, name: str = "t.jsonl") -> CheckReport:
+    """A non-INVITE exchange whose UAS sends a second final response (a deviation at
+    message 4), with ``bad`` -- one JSONL line -- as line 2."""
+    path = tmp_path / name
+    path.write_text(
+        "\n".join(
+            [
+                jsonl_line(0.0, A, B, req("OPTIONS")),
+                bad,
+                jsonl_line(0.01, B, A, resp(200, "OPTIONS", to_tag="tb")),
+                jsonl_line(0.02, B, A, resp(500, "OPTIONS", to_tag="tb")),
+            ]
+        )
+    )
+    return check_files([path])
+
+
+def _one_unparseable_and_judged(report: CheckReport, reason: str) -> None:
+    assert [(u["message"], u["where"]) for u in report.unparseable] == [(2, "t.jsonl line 2")]
+    assert reason in report.unparseable[0]["reason"], report.unparseable
+    assert (report.messages, report.parsed) == (4, 3)
+    assert rules(report) == [("second-final-non-invite", 4)]
+    assert report.exit_status == 1
+    assert_counts_add_up(report)
+
+
+def test_a_cseq_of_thousands_of_digits_is_one_unparseable_message_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
+    bad = req("OPTIONS", branch="z9hG4bKx").replace("CSeq: 1 ", "CSeq: " + "9" * 5000 + " ")
+    report = _around(tmp_path, jsonl_line(0.005, A, B, bad))
+    _one_unparseable_and_judged(report, "CSeq: a number of 5000 digits")
+
+
+def test_a_content_length_of_thousands_of_digits_is_one_unparseable_message_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
+    bad = req("OPTIONS", branch="z9hG4bKx").replace("Length: 0", "Length: " + "9" * 5000)
+    report = _around(tmp_path, jsonl_line(0.005, A, B, bad))
+    _one_unparseable_and_judged(report, "Content-Length: a number of 5000 digits")
+
+
+def test_an_rseq_that_is_no_ascii_number_is_one_unparseable_message_not_a_crash_rfc3262_7_1(
+    tmp_path: Path,
+) -> None:
+    """RFC 3262 §7.1: RSeq is 1*DIGIT. '²' passes str.isdigit() but not int(): the dialog
+    machine reads RSeq with int(), so the parser rejects it first."""
+    lines = [
+        (0.0, A, B, req("INVITE")),
+        (0.01, B, A, resp(183, to_tag="tb", extra="Require: 100rel\r\nRSeq: \u00b2\r\n")),
+        (0.02, B, A, resp(486, to_tag="tb")),
+        (0.03, A, B, req("ACK", to_tag="tb")),
+    ]
+    report = check_files([trace(tmp_path, lines)])
+    assert [u["message"] for u in report.unparseable] == [2]
+    assert "RSeq: '²' is not a number" in report.unparseable[0]["reason"]
+    assert report.violations == [] and report.parsed == 3
+    assert_counts_add_up(report)
+
+
+def test_a_raw_of_thousands_of_nested_brackets_is_one_unparseable_line_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
+    bad = '{"t": 0.005, "src": "a:1", "dst": "b:1", "raw": ' + "[" * 5000 + "]" * 5000 + "}"
+    _one_unparseable_and_judged(_around(tmp_path, bad), "JSON nested 5001 deep")
+
+
+@pytest.mark.parametrize(
+    ("t", "reason"),
+    [
+        ("1" + "0" * 400, "a number of 401 digits"),
+        ("NaN", "time nan is not a finite number of seconds"),
+        ("Infinity", "time inf is not a finite number of seconds"),
+        ("-Infinity", "time -inf is not a finite number of seconds"),
+        ("1e400", "time inf is not a finite number of seconds"),
+        ("1e15", "time 1000000000000000.0 is not a finite number of seconds within ±1e+10"),
+    ],
+)
+def test_a_time_that_is_not_finite_is_one_unparseable_line_and_the_rest_is_judged(
+    tmp_path: Path, t: str, reason: str
+) -> None:
+    bad = jsonl_line(0.005, A, B, req("OPTIONS", branch="z9hG4bKx")).replace(
+        '"t": 0.005', f'"t": {t}'
+    )
+    report = _around(tmp_path, bad)
+    _one_unparseable_and_judged(report, reason)
+    assert all("nan" not in v.text and "inf " not in v.text for v in report.violations)
+
+
+def test_a_nan_or_infinite_time_alone_is_nothing_parsed_exit_2(tmp_path: Path) -> None:
+    for t in ("NaN", "Infinity"):
+        path = tmp_path / "t.jsonl"
+        path.write_text(jsonl_line(0.0, A, B, req("OPTIONS")).replace('"t": 0.0', f'"t": {t}'))
+        report = check_files([path])
+        assert (report.messages, report.parsed, len(report.unparseable)) == (1, 0, 1)
+        assert report.exit_status == 2 and "no deviation" in report.to_text()
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (jsonl_line(0.005, A, B, "x").replace('"t": 0.005', '"t": "0.005"'), "'t' must be a"),
+        (jsonl_line(0.005, A, B, "x").replace('"raw": "x"', '"raw": ["x"]'), "'raw' must be"),
+        ('{"t": 0.005, "src": "a:1"', "not JSON"),
+        ("\x00\x01garbage", "not JSON"),
+        ("[]", "expected a JSON object"),
+    ],
+)
+def test_a_wrongly_typed_or_garbled_jsonl_line_is_one_unparseable_message(
+    tmp_path: Path, bad: str, reason: str
+) -> None:
+    _one_unparseable_and_judged(_around(tmp_path, bad), reason)
+
+
+def test_a_jsonl_file_starting_with_a_byte_order_mark_is_checked(tmp_path: Path) -> None:
+    path = trace(tmp_path, [(0.0, A, B, req("OPTIONS")), (0.01, B, A, resp(200, "OPTIONS"))])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    report = check_files([path])
+    assert (report.messages, report.parsed, report.exit_status) == (2, 2, 0)
+
+
+def test_out_of_order_times_are_reported_and_messages_keep_their_file_numbers(
+    tmp_path: Path,
+) -> None:
+    """The replay is in time order (the machines need it); the messages are numbered by
+    their place in the file, and every time that goes back is counted and the first are
+    listed: the verdict is the one of the sorted file, under the file's numbers."""
+    lines = [
+        (0.0, A, B, req("OPTIONS")),
+        (0.02, B, A, resp(500, "OPTIONS", to_tag="tb")),  # line 2, the second final
+        (0.01, B, A, resp(200, "OPTIONS", to_tag="tb")),  # line 3, the first
+    ]
+    report = check_files([trace(tmp_path, lines)])
+    assert rules(report) == [("second-final-non-invite", 2)]
+    sorted_report = check_files([trace(tmp_path, sorted(lines), name="sorted.jsonl")])
+    assert rules(sorted_report) == [("second-final-non-invite", 3)]
+    data = report.to_json()
+    assert data["out_of_order"] == 1 and data["files"][0]["out_of_order"] == 1
+    assert data["out_of_order_messages"] == [
+        {"message": 3, "where": "t.jsonl line 3", "time": 0.01, "after": 0.02}
+    ]
+    text = report.to_text()
+    assert "1 out of time order in" in text
+    assert "message 3 out of time order (t.jsonl line 3): at 0.01 s, after 0.02 s" in text
+    assert [t.messages for t in report.transactions] == [[1, 3, 2], [1, 3, 2]]
+    assert sorted_report.to_json()["out_of_order"] == 0
+    assert_counts_add_up(report)
+
+
+def _sipp_entry(kind: str, raw: str, second: int, count: int | None = None) -> bytes:
+    size = len(raw.encode()) if count is None else count
+    head = (
+        f"UDP message sent ({size} bytes):"
+        if kind == "sent"
+        else f"UDP message received [{size}] bytes :"
+    )
+    stamp = f"2026-01-01 10:00:{second:02d}.000000"
+    return f"----------------------------------------------- {stamp}\n{head}\n\n{raw}\n".encode()
+
+
+def test_a_sipp_entry_whose_byte_count_is_off_is_one_unparseable_message_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
+    notify = req("NOTIFY", branch="z9hG4bKn", call_id="c2")
+    path = tmp_path / "uas.log"
+    path.write_bytes(
+        _sipp_entry("received", req("OPTIONS"), 0)
+        + _sipp_entry("sent", resp(200, "OPTIONS", to_tag="tb", sent_by=A), 1)
+        + _sipp_entry("received", notify, 2, count=len(notify) + 500)  # off
+        + _sipp_entry("sent", resp(500, "OPTIONS", to_tag="tb", sent_by=A), 3)
+    )
+    report = check_files([path])
+    assert [(u["message"], u["where"]) for u in report.unparseable] == [(3, "uas.log line 30")]
+    assert "the byte count" in report.unparseable[0]["reason"]
+    assert rules(report) == [("second-final-non-invite", 4)]
+    assert (report.messages, report.parsed, report.exit_status) == (4, 3, 1)
+    assert_counts_add_up(report)
+
+
+def test_a_real_sipp_log_with_one_byte_count_off_loses_only_that_message(tmp_path: Path) -> None:
+    run = run_pair(tmp_path, "basic_uas.xml", "basic_uac.xml", capture=False)
+    log = run.logs["caller"].read_bytes()
+    whole = check_files([run.logs["caller"]])
+    m = re.search(rb"UDP message received \[(\d+)\] bytes", log)
+    assert m is not None and whole.violations == [] and whole.unparseable == []
+    off = tmp_path / "off.log"
+    off.write_bytes(log[: m.start(1)] + str(int(m.group(1)) - 7).encode() + log[m.end(1) :])
+    report = check_files([off])
+    assert report.messages == whole.messages and report.parsed == whole.parsed - 1
+    assert len(report.unparseable) == 1 and "byte count" in report.unparseable[0]["reason"]
+    assert report.exit_status == 1
+    assert_counts_add_up(report)
+
+
+# -- the command line: one line on stderr and exit 2 for an unusable file ----------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("fifo", "open: a FIFO (named pipe), not a regular file"),
+        ("directory", "open: a directory, not a regular file"),
+        ("missing", "no such file"),
+        ("garbage", "byte 0: not a pcap, pcapng, SIPp message log or JSONL trace"),
+        ("empty", "byte 0: the file is empty"),
+        ("too big", "the file is larger than the limit of 10 octets (MAX_FILE_SIZE; raise it"),
+    ],
+)
+def test_a_wholly_unusable_file_is_one_line_on_stderr_naming_it_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str, reason: str
+) -> None:
+    path = tmp_path / "trace.jsonl"
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: refused at once, never waited on
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "garbage":
+        path.write_bytes(b"\x00\x01 nothing known")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "too big":
+        trace(tmp_path, [(0.0, A, B, req("OPTIONS"))], name="trace.jsonl")
+    limit = ["--max-file-size", "10"] if kind == "too big" else []
+    code, out, err = _cli(capsys, "check", str(path), *limit)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith("sipfsm: error: ") and str(path) in err
+    assert reason in err
+
+
+def test_a_file_name_with_a_newline_is_escaped_and_the_error_stays_on_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "a\nb.log"
+    path.write_bytes(b"not a trace")
+    code, out, err = _cli(capsys, "check", str(path))
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert repr(str(path)) in err
+    good = trace(tmp_path, [(0.0, A, B, req("OPTIONS")), (0.0, A, B, "junk")], name="c\nd.jsonl")
+    code, out, err = _cli(capsys, "check", str(good))
+    assert code == 1 and err == ""
+    assert "message 2 unparseable ('c\\nd.jsonl' line 2)" in out
+    assert all(line.startswith(("  ", "2 messages", "no deviation")) for line in out.splitlines())
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_in_text_and_given_back_in_json(
+    tmp_path: Path,
+) -> None:
+    name = os.fsdecode(b"t\xff.jsonl")
+    path = trace(tmp_path, [(0.0, A, B, req("OPTIONS")), (0.0, A, B, "junk")], name=name)
+    run = [sys.executable, "-m", "sipfsm.cli", "check", str(path)]
+    text = subprocess.run(run, capture_output=True, timeout=60)
+    assert text.returncode == 1 and text.stderr == b""
+    assert b"message 2 unparseable ('t\\udcff.jsonl' line 2)" in text.stdout
+    as_json = subprocess.run([*run, "--json"], capture_output=True, timeout=60)
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout.decode("utf-8", "surrogateescape"))["files"][0]["path"] == str(
+        path
+    )
+
+
+def test_the_command_line_and_the_readers_have_the_same_file_size_limit() -> None:
+    from sipfsm.check.capture import MAX_FILE_SIZE
+    from sipfsm.cli import CHECK_MAX_FILE_SIZE
+
+    assert CHECK_MAX_FILE_SIZE == MAX_FILE_SIZE
+
+
+# -- fuzzing: check_files and `sipfsm check` keep their promises ---------------------------------
+
+#: a conversation whose messages the fuzz tests below mix with hostile lines
+_CONVERSATION = [
+    (A, B, req("INVITE")),
+    (B, A, resp(180, to_tag="tb")),
+    (B, A, resp(200, to_tag="tb")),
+    (A, B, req("ACK", to_tag="tb", branch="z9hG4bKa")),
+    (A, B, req("BYE", cseq=2, to_tag="tb", branch="z9hG4bKbye")),
+    (B, A, resp(200, "BYE", cseq=2, to_tag="tb", branch="z9hG4bKbye")),
+]
+
+_HOSTILE_RAW = st.sampled_from(
+    [
+        ("CSeq: 1 ", "CSeq: " + "9" * 5000 + " "),
+        ("CSeq: 1 ", f"CSeq: {2**31} "),
+        ("Content-Length: 0", "Content-Length: " + "9" * 5000),
+        ("Max-Forwards: 70", "Max-Forwards: " + "7" * 40),
+        ("Max-Forwards: 70", "Max-Forwards: \u00b2"),
+        ("Call-ID: c1", "Call-ID: c\x00\x1b[31m1"),
+        ("Call-ID: c1", "Call-ID: " + "c" * 20000),
+        ("\r\n\r\n", "\r\n" + "X-H: v\r\n" * 600 + "\r\n"),
+        ("\r\n", "\n"),
+        ("SIP/2.0", "SIP/2.0\udcff"),
+        ("To: ", 'To: "' + "\\" * 3000),
+        ("", ""),
+    ]
+)
+
+
+@st.composite
+def _hostile_trace(draw: st.DrawFn) -> str:
+    lines = []
+    for n, (src, dst, raw) in enumerate(_CONVERSATION):
+        t = n * 0.01 + draw(st.sampled_from([0.0, 0.0, 0.0, -0.05, 1.0]))  # some go back
+        old, new = draw(_HOSTILE_RAW)
+        line = jsonl_line(t, src, dst, raw.replace(old, new, 1) if old else raw)
+        kind = draw(st.sampled_from(["keep"] * 6 + ["t", "cut", "nest", "type", "drop"]))
+        if kind == "t":
+            value = draw(st.sampled_from(["NaN", "Infinity", "1e400", "1" + "0" * 400, '"1"']))
+            line = line.replace(f'"t": {json.dumps(t)}', f'"t": {value}', 1)
+        elif kind == "cut":
+            line = line[: draw(st.integers(0, len(line)))]
+        elif kind == "nest":
+            line = line[:-1] + ', "x": ' + "[" * 2000 + "]" * 2000 + "}"
+        elif kind == "type":
+            line = line.replace('"src": ', '"src": 1, "y": ', 1)
+        if kind != "drop":
+            lines.append(line)
+    return ("\ufeff" if draw(st.booleans()) else "") + "\n".join(lines)
+
+
+def _promises(report: CheckReport) -> None:
+    assert_counts_add_up(report)
+    assert report.exit_status in (0, 1, 2)
+    assert (report.exit_status == 2) == (report.parsed == 0)
+    text = report.to_text()
+    assert "\x1b" not in text and "\x00" not in text and "nan s" not in text
+    for u in report.unparseable:
+        assert "\n" not in u["reason"] and "\n" not in u["where"]
+    assert report.out_of_order >= len(report.out_of_order_messages)
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=_hostile_trace(), as_b=st.booleans())
+def test_fuzz_hostile_traces_are_judged_message_by_message(
+    tmp_path: Path, text: str, as_b: bool
+) -> None:
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        report = check_files([path], as_addr=B if as_b else None)
+    except (CaptureError, check.TraceError) as exc:  # the whole file (--as: no such endpoint)
+        assert "\n" not in str(exc)
+        return
+    _promises(report)
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=_hostile_trace(), fmt=st.sampled_from(["auto", "jsonl", "sipp", "pcap", "sim"]))
+def test_fuzz_the_command_line_exits_0_1_or_2_with_one_error_line_at_most(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, fmt: str
+) -> None:
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    code, out, err = _cli(capsys, "check", str(path), "--format", fmt, "--json")
+    assert code in (0, 1, 2)
+    if err:
+        assert (code, out) == (2, "")
+        assert err.count("\n") == 1 and err.startswith("sipfsm: error: ")
+    else:
+        data = json.loads(out)
+        assert data["messages"] == data["parsed"] + data["unparseable"]
+        assert code == (
+            2 if data["parsed"] == 0 else 1 if data["violations"] or data["unparseable"] else 0
+        )

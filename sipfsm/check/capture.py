@@ -1,10 +1,15 @@
 """Reading traces: SIPp message logs, pcap and pcapng captures, and sipfsm's JSONL.
 
 Every reader turns a file into `Record`\\ s -- one per SIP message, with its time, sender,
-receiver, transport, raw octets and where in the file it was found -- and raises
-`CaptureError` (naming the file and the position) when the file itself is unusable:
-garbage, or cut short. A SIP message that is merely invalid is *not* a file error: it
-becomes a record like any other, and the checker lists it as unparseable.
+receiver, transport, raw octets and where in the file it was found -- in file order.
+What cannot be read of a file that is otherwise usable -- a JSONL line that is not a
+record, a SIPp entry whose byte count is off, a pcap packet cut short, a time that is not
+a finite number of seconds -- becomes a record with its ``error`` set (its position and
+the reason), which the checker counts as an unparseable message, and the reader goes on
+with the rest. A file that is wholly unusable (missing, unreadable, not a regular file,
+over `MAX_FILE_SIZE`, empty, or in no known format) raises `CaptureError`, naming the file
+(`shown`) and the position. A SIP message that is merely invalid is *not* a reader's
+error: it becomes a record like any other, and the checker lists it as unparseable.
 
 Formats (docs/checker.md gives the details):
 
@@ -22,20 +27,29 @@ Formats (docs/checker.md gives the details):
 * ``sim``: the trace ``sipfsm simulate`` writes (`sipfsm.sim.trace`), also JSONL: one
   record per event. Each ``send`` record is one message (its time the send time); each
   ``deliver`` record (``ref``: the ``seq`` of its send) is one arrival of it at ``dst``.
-  `Trace.observations` keeps the two apart, in the trace's order, so that the checker
-  replays the sender at the send time and the receiver at the delivery time; a lost
-  message has no arrival, a duplicated one two. Read as ``jsonl`` too: the first record
-  tells the two JSONL forms apart.
+  `Trace.observations` keeps the two apart, in time order, so that the checker replays
+  the sender at the send time and the receiver at the delivery time; a lost message has
+  no arrival, a duplicated one two. Read as ``jsonl`` too: the first record tells the two
+  JSONL forms apart.
+
+Order: records are in file order (a pcap's: the packet where each message starts), and
+the checker numbers messages so. Times that go back in the file are not hidden:
+`Trace.out_of_order` counts them and `Trace.disorder` lists the first `MAX_LISTED`;
+`Trace.order` (or, for a simulator trace, `Trace.observations`) gives the time order in
+which the checker replays them.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 import ipaddress
 import itertools
 import json
 import operator
+import os
 import re
+import stat
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,7 +59,13 @@ from typing import Any, Final, NamedTuple, cast
 
 import dpkt
 
-from sipfsm.check.wire import WireError, content_length, find_header_end, looks_like_sip
+from sipfsm.check.wire import (
+    MAX_DIGITS,
+    MAX_MESSAGE_SIZE,
+    WireError,
+    content_length,
+    looks_like_sip,
+)
 from sipfsm.values.errors import SipFsmError
 
 FORMATS: Final[tuple[str, ...]] = ("auto", "sipp", "pcap", "jsonl", "sim")
@@ -53,6 +73,40 @@ FORMATS: Final[tuple[str, ...]] = ("auto", "sipp", "pcap", "jsonl", "sim")
 #: Who sees a message at an observation of `Trace.observations`.
 SENDER: Final = 1
 RECEIVER: Final = 2
+
+# -- limits (docs/limits.md, "The checker") ----------------------------------------------------
+
+#: Octets of one trace file. A file is read whole into memory, and the checker keeps about
+#: 3 KB per message; a larger file is refused (`CaptureError`) before it is read. Raise it
+#: with ``read(..., max_size=)``, ``check_files(..., max_file_size=)`` or
+#: ``sipfsm check --max-file-size``.
+MAX_FILE_SIZE: Final = 1 << 30
+#: Nesting of the JSON value on one line of a JSONL trace (its records are flat objects:
+#: depth 1). A deeper line is unparseable; Python's own reader would recurse once a level.
+MAX_JSON_DEPTH: Final = 32
+#: The largest time, in seconds either side of zero, that a record may carry (about the
+#: year 2286 as a Unix time; a pcap's 32-bit seconds end in 2106). A time that is not a
+#: finite number within it is unparseable: a timer deadline computed from it is meaningless.
+MAX_TIME: Final = 1e10
+#: Characters of a JSONL ``src`` / ``dst`` (printable, no white space); DNS names have at
+#: most 253, and a port, brackets and the colon fit in the rest.
+MAX_ADDRESS: Final = 300
+#: The out-of-order entries a trace lists (the count covers them all).
+MAX_LISTED: Final = 10
+#: The largest packet a pcap record may hold: libpcap's largest snapshot length. A record
+#: announcing more is taken for a damaged file (the rest of it cannot be framed).
+MAX_SNAPLEN: Final = 262_144
+#: Fragments of one IPv4 datagram kept for reassembly (a 65,535-octet datagram over
+#: Ethernet takes 45); a datagram sent in more is unparseable.
+MAX_FRAGMENTS: Final = 128
+
+
+def shown(name: object) -> str:
+    """A file name (or any name from the input) as an error or a report line shows it: as
+    it is when it is printable, else escaped as Python's ``repr`` does, so that a newline
+    or a terminal escape in a name never breaks or colours the line."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
 
 
 class CaptureError(SipFsmError):
@@ -62,14 +116,17 @@ class CaptureError(SipFsmError):
         self.path = str(path)
         self.position = position
         self.what = what
-        super().__init__(f"{path}: {position}: {what}")
+        super().__init__(f"{shown(path)}: {position}: {what}")
 
 
 class Record(NamedTuple):
     """One SIP message as it was seen: ``time`` in seconds, ``src`` / ``dst`` as
     ``HOST:PORT`` (IPv6 hosts in brackets), ``transport`` ``udp`` or ``tcp`` (reliable),
     the raw octets, and ``where`` it was found. ``error`` is set when the message could not
-    even be framed (a TCP stream without Content-Length, cut short ...).
+    be read or framed (a JSONL line that is not a record, a TCP stream without
+    Content-Length, cut short ...): the checker counts it unparseable, and its time is the
+    one of the entry before it. ``pos`` is its place in the file: the line (JSONL, SIPp)
+    or the packet number (pcap) where it starts.
 
     An immutable value like the frozen dataclasses elsewhere, but a named tuple (as
     `sipfsm.elements.matching.TransactionKey`): a trace makes one per message, and a tuple is built
@@ -82,18 +139,30 @@ class Record(NamedTuple):
     raw: bytes
     where: str
     error: str = ""
+    pos: int = 0
+
+
+class Disorder(NamedTuple):
+    """An entry whose time is earlier than that of an entry before it in the file."""
+
+    #: its position in `Trace.records` (-1: a simulator record that is not a message)
+    record: int
+    where: str
+    time: float
+    #: the latest time before it in the file
+    after: float
 
 
 @dataclass(slots=True)
 class Trace:
-    """The records of one file, in time order, and what the reader learnt about it."""
+    """The records of one file, in file order, and what the reader learnt about it."""
 
     path: Path
     format: str
     records: list[Record] = field(default_factory=list)
     #: For a SIPp log: the logging endpoint, the only viewpoint the log allows.
     local: str | None = None
-    #: For a simulator trace: who saw which record when, in replay order, as
+    #: For a simulator trace: who saw which record when, in replay (time) order, as
     #: ``(position in records, time, SENDER or RECEIVER)``. ``None``: every record was seen
     #: by its sender and its receiver at once, at its time (one capture point).
     observations: list[tuple[int, float, int]] | None = None
@@ -102,6 +171,56 @@ class Trace:
     #: The end of what the trace shows, if later than its last message (a simulator trace
     #: records timers and state changes after the last message).
     end: float | None = None
+    #: The positions of the records in time order (stable: file order among equal times),
+    #: the order of the replay; ``None`` when the file is in time order already.
+    order: list[int] | None = None
+    #: How many entries have a time earlier than an entry before them in the file.
+    out_of_order: int = 0
+    #: The first `MAX_LISTED` of them.
+    disorder: list[Disorder] = field(default_factory=list)
+
+
+def _in_time(value: object) -> bool:
+    """Whether a time read from a trace is usable: a finite number of seconds within
+    `MAX_TIME` of zero (NaN and the infinities are not)."""
+    if type(value) is float:
+        return -MAX_TIME <= value <= MAX_TIME
+    return type(value) is int and -MAX_TIME <= value <= MAX_TIME
+
+
+def _bad_time(value: object) -> str:
+    text = repr(value) if len(repr(value)) <= 24 else repr(value)[:20] + "..."
+    return f"time {text} is not a finite number of seconds within ±{MAX_TIME:g} (MAX_TIME)"
+
+
+def _order(trace: Trace) -> None:
+    """Set `Trace.order`, `Trace.out_of_order` and `Trace.disorder` from the times of the
+    records (in file order); records with ``error`` take no part."""
+    records = trace.records
+    times = list(map(_TIME, records))
+    if times == sorted(times):
+        return
+    trace.order = sorted(range(len(records)), key=times.__getitem__)
+    latest: float | None = None
+    for pos, record in enumerate(records):
+        if record.error:
+            continue
+        if latest is not None and record.time < latest:
+            trace.out_of_order += 1
+            if len(trace.disorder) < MAX_LISTED:
+                trace.disorder.append(Disorder(pos, record.where, record.time, latest))
+        elif latest is None or record.time > latest:
+            latest = record.time
+
+
+def _fill_times(records: list[Record]) -> None:
+    """Give the error records that come before any good one the time of the first good
+    one (the others took the time of the entry before them as they were read)."""
+    for pos, record in enumerate(records):
+        if not record.error:
+            for early in range(pos):
+                records[early] = records[early]._replace(time=record.time)
+            return
 
 
 # -- detection ---------------------------------------------------------------------------------
@@ -117,6 +236,8 @@ _SIPP_SEPARATOR: Final = re.compile(
     rb"-{10,}(?: (\d{4}-\d\d-\d\d)[ \t]+(\d\d:\d\d:\d\d(?:\.\d+)?))?[ \t]*\r?\n"
 )
 _SIPP_NEXT: Final = re.compile(rb"\n-{10,}")
+#: The UTF-8 byte-order mark, which some editors write at the start of a text file.
+_BOM: Final = b"\xef\xbb\xbf"
 
 
 def detect(path: Path, head: bytes) -> str:
@@ -129,7 +250,7 @@ def detect(path: Path, head: bytes) -> str:
         return "pcapng"
     if _SIPP_SEPARATOR.match(head):
         return "sipp"
-    if head.lstrip()[:1] == b"{":
+    if head.removeprefix(_BOM).lstrip()[:1] == b"{":
         return "jsonl"
     raise CaptureError(
         path,
@@ -141,17 +262,64 @@ def detect(path: Path, head: bytes) -> str:
 
 _TIME: Final = operator.attrgetter("time")
 
+_FILE_KINDS: Final = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
-def read(path: Path | str, fmt: str = "auto") -> Trace:
+
+def read_file(path: Path, max_size: int = MAX_FILE_SIZE) -> bytes:
+    """The octets of a trace file: a regular file of at most ``max_size`` octets, else a
+    `CaptureError`. A FIFO, a device or a directory is refused without waiting on it (it
+    is opened without blocking): a trace is read whole, twice over for detection, and a
+    stream has no end to wait for."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise CaptureError(path, "open", exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((k for test, k in _FILE_KINDS if test(info.st_mode)), "not a file")
+            raise CaptureError(path, "open", f"{kind}, not a regular file")
+        if info.st_size > max_size:
+            raise CaptureError(path, "open", _too_big(max_size))
+        chunks: list[bytes] = []
+        size = 0
+        want = info.st_size + 1  # (one read; more only if the file grows meanwhile)
+        while size <= max_size:
+            chunk = os.read(fd, min(max_size + 1 - size, max(want - size, 1 << 16)))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise CaptureError(path, "read", exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+    if size > max_size:
+        raise CaptureError(path, "read", _too_big(max_size))
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_big(limit: int) -> str:
+    return (
+        f"the file is larger than the limit of {limit} octets (MAX_FILE_SIZE; raise it with "
+        "--max-file-size)"
+    )
+
+
+def read(path: Path | str, fmt: str = "auto", max_size: int = MAX_FILE_SIZE) -> Trace:
     """Read one trace file. ``fmt`` is ``auto`` (detect), ``sipp``, ``pcap`` (pcap or
-    pcapng) or ``jsonl``. Raises `CaptureError` for an unusable file."""
+    pcapng), ``jsonl`` or ``sim``. Raises `CaptureError` for an unusable file (see the
+    module docstring); what cannot be read of a usable one becomes error records."""
     path = Path(path)
     if fmt not in FORMATS:
         raise CaptureError(path, "format", f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CaptureError(path, "open", exc.strerror or str(exc)) from None
+    data = read_file(path, max_size)
     try:
         found = detect(path, data[:4096])
     except CaptureError:
@@ -172,12 +340,12 @@ def read(path: Path | str, fmt: str = "auto") -> Trace:
     if found == "sipp":
         trace = read_sipp(path, data)
     elif found in ("pcap", "pcapng"):
-        trace = Trace(path, found, list(read_capture(path, data)))
+        trace = Trace(path, found, _capture_records(path, data))
     elif found == "sim":
-        return read_sim(path, data)  # in time order already (its observations say so)
+        return read_sim(path, data)  # (its observations are in time order)
     else:
         trace = Trace(path, "jsonl", _jsonl_records(path, data))
-    trace.records.sort(key=_TIME)  # stable: file order among equal times
+    _order(trace)
     return trace
 
 
@@ -188,6 +356,24 @@ _SIPP_HEADER: Final = re.compile(
     rb"\r?\n"
 )
 _SIPP_UNEXPECTED: Final = re.compile(rb"Unexpected (UDP|TCP|TLS|SCTP|WSS?) message received:\r?\n")
+#: Line ends: what may follow an entry's octets before the next entry (SIPp ends each
+#: message with one; blank lines between entries).
+_LINE_ENDS: Final = re.compile(rb"[\r\n]+")
+
+
+def _after_line_ends(data: bytes, pos: int) -> int:
+    m = _LINE_ENDS.match(data, pos)
+    return pos if m is None else m.end()
+
+
+class _SippEntry(NamedTuple):
+    when: float
+    transport: str
+    sent: bool
+    raw: bytes
+    #: the line where the message starts (where the entry starts, for an error)
+    line: int
+    error: str = ""
 
 
 def read_sipp(path: Path, data: bytes) -> Trace:
@@ -195,102 +381,194 @@ def read_sipp(path: Path, data: bytes) -> Trace:
     ``UDP message sent (N bytes):`` or ``UDP message received [N] bytes :``, an empty
     line, then the N octets of the message. SIPp also logs ``Unexpected UDP message
     received:`` entries, with no time and no length: they take the time of the entry
-    before and run to the next dashed line."""
-    entries: list[tuple[float, str, bool, bytes, str]] = []
+    before and run to the next dashed line.
+
+    An entry that cannot be read -- not an entry, a bad date, a byte count that the next
+    entry does not follow (too small, too large, past the end of the file) -- is an error
+    record at its line, and reading goes on at the next dashed line."""
+    entries: list[_SippEntry] = []
     pos = 0
     line = 1
     size = len(data)
     when = 0.0
+    timed = False  # whether a good entry gave a time yet
     while pos < size:
-        if data[pos : pos + 1] in (b"\n", b"\r"):  # blank lines between entries
-            pos += 1
-            line += data[pos - 1 : pos] == b"\n"
+        blank = _after_line_ends(data, pos)
+        if blank > pos:  # blank lines between entries
+            line += data.count(b"\n", pos, blank)
+            pos = blank
             continue
         sep = _SIPP_SEPARATOR.match(data, pos)
+        entry: _SippEntry | None
         if sep is None:
-            raise CaptureError(
-                path,
-                f"line {line}",
-                f"expected a SIPp entry ('----- DATE TIME'), found {data[pos : pos + 30]!r}",
-            )
-        if sep.group(1) is not None:
-            when = _sipp_time(path, line, sep.group(1), sep.group(2))
-        line += 1
-        head = _SIPP_HEADER.match(data, sep.end())
-        unexpected = _SIPP_UNEXPECTED.match(data, sep.end())
-        if head is None and unexpected is None:
-            raise CaptureError(
-                path,
-                f"line {line}",
-                "expected 'UDP message sent (N bytes):' "
-                f"or 'received [N] bytes :', found "
-                f"{data[sep.end() : sep.end() + 40]!r}",
-            )
-        line += 1
-        start = (head or unexpected).end()  # type: ignore[union-attr]
-        if data[start : start + 1] == b"\r":
-            start += 1
-        if data[start : start + 1] != b"\n":
-            raise CaptureError(path, f"line {line}", "expected an empty line before the message")
-        start += 1
-        line += 1
-        if head is not None:
-            transport, sent = head.group(1), head.group(2) == b"sent"
-            length = int(head.group(3) or head.group(4))
-            raw = data[start : start + length]
-            if len(raw) < length:
-                raise CaptureError(
-                    path,
-                    f"line {line}",
-                    f"the file ends inside a message: {len(raw)} of the {length} octets announced",
-                )
+            found = data[pos : pos + 30]
+            reason = f"expected a SIPp entry ('----- DATE TIME'), found {found!r}"
+            entry, end, resume = _SippEntry(when, "udp", False, b"", line, reason), -1, pos
         else:
-            assert unexpected is not None
-            transport, sent = unexpected.group(1), False
-            following = _SIPP_NEXT.search(data, start)
-            length = (following.start() + 1 if following else size) - start
-            raw = data[start : start + length]
-            raw = raw[:-1] if raw.endswith((b"\r\n\n", b"\n\n")) else raw
-        duplicate = head is None and entries and entries[-1][3] == raw
-        if not duplicate:  # SIPp logs an unexpected message twice: received, then unexpected
-            entries.append(
-                (when, transport.decode().lower(), sent, raw, f"{path.name} line {line}")
-            )
-        pos = start + length
-        line += data.count(b"\n", start, pos)
-    local = sipp_local_address((sent, raw) for _w, _t, sent, raw, _p in entries) or "sipp:0"
+            previous = entries[-1] if entries else None
+            entry, end = _sipp_entry(data, sep, line, when, previous)
+            resume = sep.end()
+        if end < 0:  # on at the next dashed line
+            following = _SIPP_NEXT.search(data, resume)
+            end = following.start() + 1 if following else size
+        if entry is not None:
+            if not entry.error:
+                if not timed:  # the entries before it that had no time take its time
+                    timed = True
+                    entries = [e._replace(when=entry.when) for e in entries]
+                when = entry.when
+            entries.append(entry)
+        line += data.count(b"\n", pos, end)
+        pos = end
+    local = sipp_local_address((e.sent, e.raw) for e in entries if not e.error) or "sipp:0"
     trace = Trace(path, "sipp", local=local)
-    for when, transport, sent, raw, where in entries:
-        reliable = "udp" if transport == "udp" else "tcp"
-        src, dst = (local, "peer") if sent else ("peer", local)
-        trace.records.append(Record(when, src, dst, reliable, raw, where))
+    name = shown(path.name)
+    add = trace.records.append
+    for e in entries:
+        where = f"{name} line {e.line}"
+        if e.error:
+            add(Record(e.when, "", "", "udp", b"", where, e.error, e.line))
+            continue
+        reliable = "udp" if e.transport == "udp" else "tcp"
+        src, dst = (local, "peer") if e.sent else ("peer", local)
+        add(Record(e.when, src, dst, reliable, e.raw, where, "", e.line))
     return trace
 
 
-def _sipp_time(path: Path, line: int, day: bytes, clock: bytes) -> float:
+def _sipp_entry(
+    data: bytes, sep: re.Match[bytes], line: int, when: float, previous: _SippEntry | None
+) -> tuple[_SippEntry | None, int]:
+    """The entry whose dashed line ``sep`` matched at ``line``, and where the next entry
+    starts; an entry with ``error`` and -1 when it cannot be read; None for an
+    ``Unexpected`` entry that repeats the message before it (SIPp logs such a message
+    twice: received, then unexpected)."""
+    size = len(data)
+    if sep.group(1) is not None:
+        stamp = _sipp_time(sep.group(1), sep.group(2))
+        if isinstance(stamp, str):
+            return _sipp_failed(when, line, stamp)
+        when = stamp
+    head = _SIPP_HEADER.match(data, sep.end())
+    unexpected = _SIPP_UNEXPECTED.match(data, sep.end())
+    if head is None and unexpected is None:
+        found = data[sep.end() : sep.end() + 40]
+        return _sipp_failed(
+            when,
+            line,
+            f"expected 'UDP message sent (N bytes):' or 'received [N] bytes :', found {found!r}",
+            line + 1,
+        )
+    start = (head or unexpected).end()  # type: ignore[union-attr]
+    if data[start : start + 1] == b"\r":
+        start += 1
+    if data[start : start + 1] != b"\n":
+        return _sipp_failed(when, line, "expected an empty line before the message", line + 2)
+    start += 1
+    at = line + 3  # the line where the message starts
+    if head is not None:
+        transport, sent = head.group(1), head.group(2) == b"sent"
+        digits = head.group(3) or head.group(4)
+        if len(digits) > MAX_DIGITS:
+            return _sipp_failed(
+                when, line, f"a byte count of {len(digits)} digits (MAX_DIGITS is {MAX_DIGITS})", at
+            )
+        length = int(digits)
+        end = start + length
+        inside = _next_entry(data, start, min(end, size))
+        if inside >= 0:
+            return _sipp_failed(
+                when,
+                line,
+                f"the byte count {length} runs into the next entry ({inside - start} octets on)",
+                at,
+            )
+        if end > size:
+            return _sipp_failed(
+                when,
+                line,
+                f"the file ends inside a message: {size - start} of the {length} octets announced",
+                at,
+            )
+        after = _after_line_ends(data, end)
+        if after < size and _SIPP_SEPARATOR.match(data, after) is None:
+            return _sipp_failed(
+                when,
+                line,
+                f"the byte count {length} does not end the message: the next entry does not "
+                f"follow it (found {data[end : end + 20]!r})",
+                at,
+            )
+        raw = data[start:end]
+    else:
+        assert unexpected is not None
+        transport, sent = unexpected.group(1), False
+        following = _SIPP_NEXT.search(data, start)
+        end = following.start() + 1 if following else size
+        raw = data[start:end]
+        raw = raw[:-1] if raw.endswith((b"\r\n\n", b"\n\n")) else raw
+        if previous is not None and not previous.error and previous.raw == raw:
+            return None, end
+    return _SippEntry(when, transport.decode().lower(), sent, raw, at), end
+
+
+def _sipp_failed(when: float, line: int, reason: str, at: int = 0) -> tuple[_SippEntry | None, int]:
+    """An entry that cannot be read (at line ``at``, else ``line``): the caller goes on at
+    the next dashed line."""
+    return _SippEntry(when, "udp", False, b"", at or line, reason), -1
+
+
+def _next_entry(data: bytes, start: int, end: int) -> int:
+    """Where a SIPp entry (a dashed line, then its header line) starts within
+    ``data[start:end]``, or -1: a byte count too large runs into it."""
+    pos = start
+    while True:
+        found = _SIPP_NEXT.search(data, pos, end)
+        if found is None:
+            return -1
+        sep = _SIPP_SEPARATOR.match(data, found.start() + 1)
+        if sep is not None and (
+            _SIPP_HEADER.match(data, sep.end()) or _SIPP_UNEXPECTED.match(data, sep.end())
+        ):
+            return found.start() + 1
+        pos = found.end()
+
+
+def _sipp_time(day: bytes, clock: bytes) -> float | str:
+    """The time of a SIPp entry (local time, as SIPp writes it), or why it is unusable."""
+    text = f"{day.decode()} {clock[:40].decode()}"
     try:
-        return datetime.fromisoformat(f"{day.decode()} {clock.decode()}").timestamp()
-    except ValueError:
-        raise CaptureError(path, f"line {line}", f"bad date {day!r} {clock!r}") from None
+        value = datetime.fromisoformat(text).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return f"bad date {text!r}"
+    if not _in_time(value):
+        return _bad_time(value)
+    return value
 
 
+_HOST_PORT: Final = rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._\-]+)(?::([0-9]{1,5}))?"
 _VIA_SENT_BY: Final = re.compile(
-    rb"^(?:Via|v)[ \t]*:[ \t]*SIP/2\.0/[A-Za-z]+[ \t]+(\[[^\]]+\]|[^\s;:,]+)(?::(\d+))?",
+    rb"^(?:Via|v)[ \t]*:[ \t]*SIP/2\.0/[A-Za-z]+[ \t]+" + _HOST_PORT,
     re.IGNORECASE | re.MULTILINE,
 )
-_CONTACT_HOST: Final = re.compile(
-    rb"^(?:Contact|m)[ \t]*:[^\r\n<]*<?sips?:(?:[^@>\s]*@)?(\[[^\]]+\]|[^\s;:>]+)(?::(\d+))?",
-    re.IGNORECASE | re.MULTILINE,
+_CONTACT_VALUE: Final = re.compile(
+    rb"^(?:Contact|m)[ \t]*:([^\r\n]*)", re.IGNORECASE | re.MULTILINE
 )
-_REQUEST_URI_HOST: Final = re.compile(
-    rb"^[!-~]+ sips?:(?:[^@\s]*@)?(\[[^\]]+\]|[^\s;:?]+)(?::(\d+))?[^\s]* SIP/2\.0\r?\n"
-)
+_SIP_URI_HOST: Final = re.compile(rb"sips?:(?:[^@>\s]*@)?" + _HOST_PORT, re.IGNORECASE)
+
+
+def _uri_host(text: bytes) -> re.Match[bytes] | None:
+    """The host and port of the first SIP or SIPS URI in ``text`` (matched once, at the
+    first ``sip:``: a line of many is read in linear time)."""
+    lower = text.lower()
+    starts = [at for at in (lower.find(b"sip:"), lower.find(b"sips:")) if at >= 0]
+    return _SIP_URI_HOST.match(text, min(starts)) if starts else None
 
 
 def sipp_local_address(entries: Iterable[tuple[bool, bytes]]) -> str | None:
     """The address of a SIPp instance, from what it logged: the sent-by of the top Via
     of a request it sent (RFC 3261 §18.1.1: the transport puts its own address there),
-    else the Contact of a response it sent, else the Request-URI of a request it got."""
+    else the Contact of a response it sent, else the Request-URI of a request it got.
+    Hosts are a hostname, an IPv4 address or an IPv6 reference (RFC 3261 §25.1)."""
     logged = list(entries)
     for sent, raw in logged:
         if sent and raw[:8] != b"SIP/2.0 ":
@@ -299,14 +577,18 @@ def sipp_local_address(entries: Iterable[tuple[bool, bytes]]) -> str | None:
                 return _hostport(m)
     for sent, raw in logged:
         if sent and raw[:8] == b"SIP/2.0 ":
-            m = _CONTACT_HOST.search(raw)
+            contact = _CONTACT_VALUE.search(raw)
+            m = _uri_host(contact.group(1)) if contact is not None else None
             if m is not None:
                 return _hostport(m)
     for sent, raw in logged:
         if not sent:
-            m = _REQUEST_URI_HOST.match(raw)
-            if m is not None:
-                return _hostport(m)
+            first = raw.split(b"\n", 1)[0]
+            parts = first.removesuffix(b"\r").split(b" ")
+            if len(parts) == 3 and parts[2] == b"SIP/2.0" and parts[0]:
+                m = _SIP_URI_HOST.match(parts[1])
+                if m is not None:
+                    return _hostport(m)
     return None
 
 
@@ -327,85 +609,176 @@ def jsonl_line(t: float, src: str, dst: str, raw: bytes | str, transport: str = 
     return json.dumps(item, ensure_ascii=True)
 
 
-_JSON: Final = json.JSONDecoder()
+class _JsonLimit(ValueError):
+    """A JSON number with more digits than `MAX_DIGITS`."""
 
 
-def _text_lines(path: Path, data: bytes) -> list[str]:
-    """The lines of a JSONL file as text (UTF-8; the first line that is not says so)."""
-    try:
-        return data.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        pass
-    lines = []
-    for number, line in enumerate(data.split(b"\n"), 1):
-        try:
-            lines.append(line.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
-    return lines
+def _json_int(text: str) -> int:
+    if len(text) > MAX_DIGITS + 1:  # (a sign)
+        raise _JsonLimit(
+            f"a number of {len(text)} digits, more than the limit of {MAX_DIGITS} "
+            "(sipfsm.check.wire.MAX_DIGITS)"
+        )
+    return int(text)
 
 
-def _json_object(path: Path, number: int, line: str) -> dict[str, Any]:
-    """One line of a JSONL file as a JSON object (else a `CaptureError` naming the line)."""
+_JSON: Final = json.JSONDecoder(parse_int=_json_int)
+#: A JSON string (the brackets inside one are text), and what is left once they are gone.
+_JSON_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS: Final = re.compile(r"[^\[\]{}]+")
+
+
+def _json_depth(line: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (its strings aside)."""
+    depth = deepest = 0
+    for c in _NOT_BRACKETS.sub("", _JSON_STRING.sub("", line)):
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _json_record(line: str) -> dict[str, Any] | str:
+    """One line of a JSONL file as a JSON object, or why it is not one."""
+    if line.count("[") + line.count("{") > MAX_JSON_DEPTH:  # (cheap: most lines have few)
+        depth = _json_depth(line)
+        if depth > MAX_JSON_DEPTH:
+            return (
+                f"JSON nested {depth} deep, more than the limit of {MAX_JSON_DEPTH} "
+                "(MAX_JSON_DEPTH)"
+            )
     try:
         item, end = _JSON.raw_decode(line, len(line) - len(line.lstrip()))
-    except json.JSONDecodeError as exc:
-        raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
+    except _JsonLimit as exc:
+        return f"not JSON: {exc}"
+    except ValueError as exc:  # json.JSONDecodeError
+        return f"not JSON ({exc})"
+    except RecursionError:  # (MAX_JSON_DEPTH keeps it away; a guard all the same)
+        return "JSON nested too deep for Python's JSON reader"
     if end != len(line) and not line[end:].isspace():
-        raise CaptureError(path, f"line {number}", f"not JSON (extra data at column {end + 1})")
+        return f"not JSON (extra data at column {end + 1})"
     if type(item) is not dict:
-        raise CaptureError(path, f"line {number}", "expected a JSON object")
+        return "expected a JSON object"
     return cast(dict[str, Any], item)
 
 
+def _address(value: object) -> bool:
+    """Whether a JSONL ``src`` / ``dst`` is usable: printable, no white space, at most
+    `MAX_ADDRESS` characters."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= MAX_ADDRESS
+        and value.isprintable()
+        and " " not in value
+    )
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, str, str]]:
+    """The lines of a JSONL file as text, numbered from 1, each with why it is not UTF-8
+    ("" if it is); a byte-order mark at the start is skipped. Line by line, each decoded
+    on its own: no copy of the whole file as text (a big buffer is fresh memory the system
+    must hand over page by page; a line's is reused)."""
+    for number, octets in enumerate(io.BytesIO(data), 1):
+        if number == 1 and octets.startswith(_BOM):
+            octets = octets[len(_BOM) :]
+        try:
+            yield number, octets.decode("utf-8"), ""
+        except UnicodeDecodeError as exc:
+            yield number, "", f"not UTF-8 (octet {exc.start} of the line)"
+
+
 def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
-    """The records of a JSONL trace (`jsonl_line`), in file order."""
+    """The records of a JSONL trace (`jsonl_line`), in file order; a line that is not such
+    a record is an error record with its line number and the reason."""
     return iter(_jsonl_records(path, data))
 
 
 def _jsonl_records(path: Path, data: bytes) -> list[Record]:
-    decode = _JSON.raw_decode  # `_json_object`, inlined: this runs for every message
-    name = path.name
+    decode = _JSON.raw_decode  # `_json_record`, inlined: this runs for every message
+    name = shown(path.name)
     records: list[Record] = []
     add = records.append
+    last = 0.0  # the time of the last good record (an error record takes it)
+    addresses: set[str] = set()  # the src and dst seen valid (a trace names few)
+    low, high = -MAX_TIME, MAX_TIME
     # line by line, each decoded on its own: no copy of the whole file as text (a big
     # buffer is fresh memory the system must hand over page by page; a line's is reused)
     for number, octets in enumerate(io.BytesIO(data), 1):
+        if number == 1 and octets.startswith(_BOM):
+            octets = octets[len(_BOM) :]
         try:
             line = octets.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
-        if line.isspace():
-            continue
-        try:
-            item, end = decode(line, 0 if line[0] == "{" else len(line) - len(line.lstrip()))
-        except json.JSONDecodeError as exc:
-            raise CaptureError(path, f"line {number}", f"not JSON ({exc})") from None
-        rest = len(line) - end  # (most often the line's own end: nothing to look at)
-        if rest and not (rest == 1 and line[end] == "\n") and not line[end:].isspace():
-            raise CaptureError(path, f"line {number}", f"not JSON (extra data at column {end + 1})")
-        if type(item) is not dict:
-            raise CaptureError(path, f"line {number}", "expected a JSON object")
-        t = item.get("t")
-        src = item.get("src")
-        dst = item.get("dst")
-        raw = item.get("raw")
-        transport = item.get("transport", "udp")
-        if type(t) is not float and (not isinstance(t, (int, float)) or isinstance(t, bool)):
-            raise CaptureError(path, f"line {number}", "'t' must be a number of seconds")
-        if type(src) is not str or type(dst) is not str or type(raw) is not str:
-            for key, value in (("src", src), ("dst", dst), ("raw", raw)):
-                if not isinstance(value, str):
-                    raise CaptureError(path, f"line {number}", f"{key!r} must be a string")
-        if transport != "udp" and transport != "tcp":
-            raise CaptureError(path, f"line {number}", "'transport' must be 'udp' or 'tcp'")
-        assert isinstance(raw, str) and isinstance(src, str) and isinstance(dst, str)
-        try:
-            octets = raw.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            octets = raw.encode("utf-8", "surrogatepass")
-        add(Record(float(t), src, dst, transport, octets, f"{name} line {number}"))
+            error = f"not UTF-8 (octet {exc.start} of the line)"
+        else:
+            if line.isspace() or not line:
+                continue
+            error = ""
+            item: Any = None
+            # (no bracket but the object's own: nothing nests; else `_json_record` counts)
+            if line.find("[") < 0 and line.find("{", 1) < 0 and line[0] == "{":
+                try:
+                    item, end = decode(line, 0)
+                except ValueError:
+                    item = None
+                else:
+                    rest = len(line) - end  # (most often the line's own end: nothing to look at)
+                    if rest and not (rest == 1 and line[end] == "\n") and not line[end:].isspace():
+                        item = None
+            if type(item) is not dict:
+                found = _json_record(line)
+                if type(found) is str:
+                    error = found
+                else:
+                    item = found
+            if not error:
+                t = item.get("t")
+                src = item.get("src")
+                dst = item.get("dst")
+                raw = item.get("raw")
+                transport = item.get("transport", "udp")
+                if type(t) is not float and (type(t) is not int):
+                    error = "'t' must be a number of seconds"
+                elif not low <= t <= high:
+                    error = _bad_time(t)
+                elif type(src) is not str or (src not in addresses and not _known(addresses, src)):
+                    error = _bad_address("src")
+                elif type(dst) is not str or (dst not in addresses and not _known(addresses, dst)):
+                    error = _bad_address("dst")
+                elif type(raw) is not str:
+                    error = "'raw' must be a string"
+                elif transport != "udp" and transport != "tcp":
+                    error = "'transport' must be 'udp' or 'tcp'"
+                else:
+                    try:
+                        encoded = raw.encode("utf-8", "surrogateescape")
+                    except UnicodeEncodeError:
+                        encoded = raw.encode("utf-8", "surrogatepass")
+                    last = float(t)
+                    where = f"{name} line {number}"
+                    add(Record(last, src, dst, transport, encoded, where, "", number))
+                    continue
+        add(Record(last, "", "", "udp", b"", f"{name} line {number}", error, number))
+    _fill_times(records)
     return records
+
+
+def _known(addresses: set[str], address: str) -> bool:
+    """Whether ``address`` is usable (`_address`); kept in ``addresses`` if so."""
+    if not _address(address):
+        return False
+    if len(addresses) < 10_000:
+        addresses.add(address)
+    return True
+
+
+def _bad_address(key: str) -> str:
+    return (
+        f"{key!r} must be a string of 1 to {MAX_ADDRESS} printable characters without "
+        "white space (HOST:PORT)"
+    )
 
 
 # -- simulator traces ----------------------------------------------------------------------
@@ -414,13 +787,12 @@ def _jsonl_records(path: Path, data: bytes) -> list[Record]:
 def _is_sim(data: bytes) -> bool:
     """Whether a JSONL file is a simulator trace: its first record has ``kind`` and ``seq``
     (a message of the plain JSONL form has ``raw``, ``src`` and ``dst`` instead)."""
-    for line in data[:65536].split(b"\n"):
+    for _number, line, error in _lines(data[:65536]):
+        if error:
+            return False  # the JSONL reader says what is wrong with it
         if not line.strip():
             continue
-        try:
-            item, _end = _JSON.raw_decode(line.decode("utf-8").strip())
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return False  # the JSONL reader says what is wrong with it
+        item = _json_record(line)
         return type(item) is dict and "kind" in item and "seq" in item
     return False
 
@@ -438,18 +810,24 @@ def _via_transport(raw: str) -> str:
     return "tcp" if m is not None and m.group(1).upper() != "UDP" else "udp"
 
 
-def _field(path: Path, number: int, item: dict[str, Any], key: str, kind: type) -> Any:
+class _BadLine(Exception):
+    """A line of a simulator trace that cannot be used (its reason)."""
+
+
+def _field(item: dict[str, Any], key: str, kind: type) -> Any:
     value = item.get(key)
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise CaptureError(path, f"line {number}", f"{key!r} must be a number of seconds")
+        if type(value) is not float and type(value) is not int:
+            raise _BadLine(f"{key!r} must be a number of seconds")
+        if not _in_time(value):
+            raise _BadLine(_bad_time(value))
         return float(value)
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CaptureError(path, f"line {number}", f"{key!r} must be a whole number")
+        if type(value) is not int:
+            raise _BadLine(f"{key!r} must be a whole number")
         return value
-    if not isinstance(value, str):
-        raise CaptureError(path, f"line {number}", f"{key!r} must be a string")
+    if type(value) is not str:
+        raise _BadLine(f"{key!r} must be a string")
     return value
 
 
@@ -458,148 +836,251 @@ def read_sim(path: Path, data: bytes) -> Trace:
     record is one message, a ``deliver`` record one arrival of the message its ``ref``
     names; records of other kinds (``lost``, ``duplicate``, ``timer``, ``state`` ...) only
     tell how far the trace goes. The transport of a message is its record's
-    ``"transport"`` when given, else the one its top Via names."""
+    ``"transport"`` when given, else the one its top Via names.
+
+    A line that cannot be used -- not a JSON object, a field of the wrong type, a time
+    that is not finite, a delivery of a send not before it or at an earlier time -- is an
+    error record (an unparseable message, in file order with the sends), seen by no one;
+    a delivery of a send that was such a line is skipped (that send is counted already)."""
     trace = Trace(path, "sim", observations=[])
     observations: list[tuple[int, float, int]] = []
     records = trace.records
     sends: dict[int, int] = {}
     elements: dict[str, None] = {}
-    end = 0.0
-    name = path.name
-    for number, line in enumerate(_text_lines(path, data), 1):
-        if not line or line.isspace():
+    end: float | None = None
+    latest: float | None = None
+    name = shown(path.name)
+    for number, line, error in _lines(data):
+        where = f"{name} line {number}"
+        if not error and (not line or line.isspace()):
             continue
-        item = _json_object(path, number, line)
-        t = _field(path, number, item, "t", float)
-        kind = _field(path, number, item, "kind", str)
-        end = max(end, t)
+        try:
+            if error:
+                raise _BadLine(error)
+            item = _json_record(line)
+            if type(item) is str:
+                raise _BadLine(item)
+            assert type(item) is dict
+            t = _field(item, "t", float)
+            kind = _field(item, "kind", str)
+            pos = -1
+            if kind == "send":
+                seq = _field(item, "seq", int)
+                sends[seq] = len(records)  # (a bad send is an error record: skip its deliveries)
+                src = _field(item, "src", str)
+                dst = _field(item, "dst", str)
+                raw = _field(item, "raw", str)
+                if not _address(src) or not _address(dst):
+                    raise _BadLine(_bad_address("src" if not _address(src) else "dst"))
+                transport = item.get("transport") or _via_transport(raw)
+                if transport not in ("udp", "tcp"):
+                    raise _BadLine("'transport' must be 'udp' or 'tcp'")
+            elif kind == "deliver":
+                ref = _field(item, "ref", int)
+                pos = sends.get(ref, -1)
+                if pos < 0:
+                    raise _BadLine(f"a deliver record of send {ref}, which is not before it")
+                sent = records[pos]
+                if not sent.error and (item.get("dst", sent.dst) != sent.dst or t < sent.time):
+                    raise _BadLine(
+                        f"a delivery of send {ref} to {repr(item.get('dst'))[:40]} at {t:g} s, "
+                        f"which was sent to {sent.dst!r} at {sent.time:g} s"
+                    )
+        except _BadLine as bad:
+            at = latest if latest is not None else 0.0
+            observations.append((len(records), at, SENDER))
+            records.append(Record(at, "", "", "udp", b"", where, str(bad), number))
+            continue
+        end = t if end is None else max(end, t)
+        if latest is not None and t < latest:
+            trace.out_of_order += 1
+            if len(trace.disorder) < MAX_LISTED:
+                message = len(records) if kind == "send" else -1
+                trace.disorder.append(Disorder(message, where, t, latest))
+        elif latest is None:
+            latest = t
+            for early, (p, _t, who) in enumerate(observations):  # error lines before it
+                observations[early] = (p, t, who)
+                records[p] = records[p]._replace(time=t)
+        else:
+            latest = max(latest, t)
         if kind == "send":
-            seq = _field(path, number, item, "seq", int)
-            src = _field(path, number, item, "src", str)
-            dst = _field(path, number, item, "dst", str)
-            raw = _field(path, number, item, "raw", str)
-            transport = item.get("transport") or _via_transport(raw)
-            if transport not in ("udp", "tcp"):
-                raise CaptureError(path, f"line {number}", "'transport' must be 'udp' or 'tcp'")
             try:
                 octets = raw.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
                 octets = raw.encode("utf-8", "surrogatepass")
-            sends[seq] = len(records)
             observations.append((len(records), t, SENDER))
-            records.append(Record(t, src, dst, transport, octets, f"{name} line {number}"))
+            records.append(Record(t, src, dst, transport, octets, where, "", number))
             elements.setdefault(src)
             elements.setdefault(dst)
-        elif kind == "deliver":
-            ref = _field(path, number, item, "ref", int)
-            pos = sends.get(ref)
-            if pos is None:
-                raise CaptureError(
-                    path,
-                    f"line {number}",
-                    f"a deliver record of send {ref}, which is not before it",
-                )
-            sent = records[pos]
-            if item.get("dst", sent.dst) != sent.dst or t < sent.time:
-                raise CaptureError(
-                    path,
-                    f"line {number}",
-                    f"a delivery of send {ref} to {item.get('dst')!r} at {t:g} s, which was "
-                    f"sent to {sent.dst!r} at {sent.time:g} s",
-                )
+        elif kind == "deliver" and not records[pos].error:  # (else: its send is counted)
             observations.append((pos, t, RECEIVER))
-    if any(b[1] < a[1] for a, b in itertools.pairwise(observations)):
-        observations.sort(key=operator.itemgetter(1))  # stable: the trace's order at a tie
-        order = [pos for pos, _t, who in observations if who == SENDER]
-        renumber = {old: new for new, old in enumerate(order)}
-        trace.records = [records[old] for old in order]
-        observations = [(renumber[pos], t, who) for pos, t, who in observations]
+    observations.sort(key=_OBSERVED)  # stable: the trace's order at a tie
     trace.observations = observations
     trace.elements = tuple(elements)
     trace.end = end
     return trace
 
 
+_OBSERVED: Final = operator.itemgetter(1)
+
+
 # -- pcap / pcapng -----------------------------------------------------------------------------
 
-Packet = tuple[float, int, bytes, str, int]  # time, link type, octets, where, orig length
+
+class _Frame(NamedTuple):
+    """One packet record of a capture file, or (``error`` set) one that cannot be read."""
+
+    time: float
+    linktype: int
+    octets: bytes
+    #: the packet's number in the file (from 1); for an error that is no packet, the
+    #: number of the packets before it
+    number: int
+    #: the byte offset of its record or block
+    offset: int
+    orig: int
+    error: str = ""
+    #: where an error is: ``byte N (packet M)``, or ``byte N`` when it is no packet's
+    place: str = ""
 
 
-def _pcap_packets(path: Path, data: bytes) -> Iterator[Packet]:
-    if len(data) < 24:
-        raise CaptureError(path, "byte 0", f"the pcap header needs 24 octets, {len(data)} given")
+def _broken(number: int, offset: int, reason: str, packet: bool = True) -> _Frame:
+    place = f"byte {offset} (packet {number})" if packet else f"byte {offset}"
+    return _Frame(0.0, -1, b"", number, offset, 0, reason, place)
+
+
+def _pcap_frames(path: Path, data: bytes) -> Iterator[_Frame]:
+    """The packet records of a pcap file. Its records carry no marker to find the next
+    one by: once one is cut short, or announces more than `MAX_SNAPLEN` octets, the rest
+    of the file is one error frame."""
+    size = len(data)
+    if size < 24:
+        raise CaptureError(path, "byte 0", f"the pcap header needs 24 octets, {size} given")
     order, unit = _PCAP_MAGICS[data[:4]]
     linktype = struct.unpack_from(order + "I", data, 20)[0] & 0x0FFFFFFF
     pos = 24
     number = 0
     record = struct.Struct(order + "IIII")
-    while pos < len(data):
+    while pos < size:
         number += 1
-        if pos + 16 > len(data):
-            raise CaptureError(
-                path, f"byte {pos} (packet {number})", "the file ends inside a packet record header"
+        if pos + 16 > size:
+            yield _broken(
+                number,
+                pos,
+                f"the file ends inside a packet record header ({size - pos} of 16 octets)",
             )
+            return
         sec, frac, incl, orig = record.unpack_from(data, pos)
-        pos += 16
-        if pos + incl > len(data):
-            raise CaptureError(
-                path,
-                f"byte {pos} (packet {number})",
-                f"the file ends inside a packet: {len(data) - pos} of {incl} octets",
+        if incl > MAX_SNAPLEN:
+            yield _broken(
+                number,
+                pos,
+                f"a packet record of {incl} octets, more than any snapshot length "
+                f"({MAX_SNAPLEN}, MAX_SNAPLEN): the rest of the file ({size - pos} octets) "
+                "cannot be framed",
             )
-        yield sec + frac * unit, linktype, data[pos : pos + incl], f"packet {number}", orig
-        pos += incl
+            return
+        if pos + 16 + incl > size:
+            yield _broken(
+                number,
+                pos,
+                f"the file ends inside a packet: {size - pos - 16} of {incl} octets",
+            )
+            return
+        yield _Frame(
+            sec + frac * unit, linktype, data[pos + 16 : pos + 16 + incl], number, pos, orig
+        )
+        pos += 16 + incl
 
 
-def _pcapng_packets(path: Path, data: bytes) -> Iterator[Packet]:
+def _pcapng_frames(path: Path, data: bytes) -> Iterator[_Frame]:
+    """The packets of a pcapng file. A block that cannot be framed (its length bad, or
+    cut short) ends the file in one error frame; a packet block that is too short, names
+    an interface not declared, or has a time out of range is an error frame of its own.
+    A malformed interface description block is an error frame too, and its packets are
+    skipped as those of a link type that is not decoded."""
+    size = len(data)
     pos = 0
     number = 0
     order = "<"
     interfaces: list[tuple[int, float]] = []
-    while pos < len(data):
-        if pos + 12 > len(data):
-            raise CaptureError(path, f"byte {pos}", "the file ends inside a pcapng block header")
-        kind = data[pos : pos + 4]
-        if kind == _PCAPNG_MAGIC:
+    while pos < size:
+        if pos + 12 > size:
+            yield _broken(number, pos, "the file ends inside a pcapng block header", False)
+            return
+        if data[pos : pos + 4] == _PCAPNG_MAGIC:
             magic = data[pos + 8 : pos + 12]
             if magic == b"\x4d\x3c\x2b\x1a":
                 order = "<"
             elif magic == b"\x1a\x2b\x3c\x4d":
                 order = ">"
             else:
-                raise CaptureError(path, f"byte {pos + 8}", "bad pcapng byte-order magic")
+                yield _broken(
+                    number, pos, "bad pcapng byte-order magic: the rest cannot be framed", False
+                )
+                return
             interfaces = []
         block_type, length = struct.unpack_from(order + "II", data, pos)
         if length < 12 or length % 4:
-            raise CaptureError(path, f"byte {pos}", f"bad pcapng block length {length}")
-        if pos + length > len(data):
-            raise CaptureError(
-                path,
-                f"byte {pos}",
-                f"the file ends inside a pcapng block: {len(data) - pos} of {length} octets",
+            yield _broken(
+                number, pos, f"bad pcapng block length {length}: the rest cannot be framed", False
             )
+            return
+        if pos + length > size:
+            yield _broken(
+                number,
+                pos,
+                f"the file ends inside a pcapng block: {size - pos} of {length} octets",
+                False,
+            )
+            return
+        if struct.unpack_from(order + "I", data, pos + length - 4)[0] != length:
+            yield _broken(
+                number,
+                pos,
+                f"the pcapng block's two lengths differ ({length} at its start): the rest "
+                "cannot be framed",
+                False,
+            )
+            return
         body = data[pos + 8 : pos + length - 4]
         if block_type == 1:  # Interface Description Block
-            linktype = struct.unpack_from(order + "H", body, 0)[0]
-            interfaces.append((linktype, _if_tsresol(body[8:], order)))
+            if len(body) < 8:
+                interfaces.append((-1, 1e-6))
+                reason = f"an interface description block of {len(body)} octets (8 at least)"
+                yield _broken(number, pos, reason, False)
+            else:
+                linktype = struct.unpack_from(order + "H", body, 0)[0]
+                interfaces.append((linktype, _if_tsresol(body[8:], order)))
         elif block_type in (6, 2):  # Enhanced Packet Block, obsolete Packet Block
             number += 1
-            if block_type == 6:
-                iface, high, low, cap, orig = struct.unpack_from(order + "IIIII", body, 0)
+            if len(body) < 20:
+                yield _broken(number, pos, f"a packet block of {len(body)} octets (20 at least)")
             else:
-                iface, _drops, high, low, cap, orig = struct.unpack_from(order + "HHIIII", body, 0)
-            if iface >= len(interfaces):
-                raise CaptureError(
-                    path, f"byte {pos} (packet {number})", f"packet of undeclared interface {iface}"
-                )
-            linktype, unit = interfaces[iface]
-            octets = body[20 : 20 + cap]
-            yield ((high << 32) | low) * unit, linktype, octets, f"packet {number}", orig
+                if block_type == 6:
+                    iface, high, low, cap, orig = struct.unpack_from(order + "IIIII", body, 0)
+                else:
+                    iface, _drops, high, low, cap, orig = struct.unpack_from(
+                        order + "HHIIII", body, 0
+                    )
+                if iface >= len(interfaces):
+                    yield _broken(number, pos, f"packet of undeclared interface {iface}")
+                else:
+                    linktype, unit = interfaces[iface]
+                    when = ((high << 32) | low) * unit
+                    if _in_time(when):
+                        yield _Frame(when, linktype, body[20 : 20 + cap], number, pos, orig)
+                    else:
+                        yield _broken(number, pos, _bad_time(when))
         elif block_type == 3:  # Simple Packet Block: no timestamp
             number += 1
-            orig = struct.unpack_from(order + "I", body, 0)[0]
-            linktype = interfaces[0][0] if interfaces else 1
-            yield 0.0, linktype, body[4 : 4 + orig], f"packet {number}", orig
+            if len(body) < 4:
+                yield _broken(number, pos, f"a simple packet block of {len(body)} octets")
+            else:
+                orig = struct.unpack_from(order + "I", body, 0)[0]
+                linktype = interfaces[0][0] if interfaces else 1
+                yield _Frame(0.0, linktype, body[4 : 4 + orig], number, pos, orig)
         pos += length
 
 
@@ -609,7 +1090,7 @@ def _if_tsresol(options: bytes, order: str) -> float:
         code, size = struct.unpack_from(order + "HH", options, pos)
         if code == 0:
             break
-        if code == 9 and size >= 1:
+        if code == 9 and size >= 1 and pos + 4 < len(options):
             value = options[pos + 4]
             return float(2 ** -(value & 0x7F) if value & 0x80 else 10 ** -(value & 0x7F))
         pos += 4 + ((size + 3) & ~3)
@@ -636,40 +1117,60 @@ def _network_layer(linktype: int, octets: bytes) -> Any:
     return None
 
 
+#: What dpkt raises on octets it cannot decode (a frame that is not one we can read is
+#: not SIP as far as we can tell).
+_UNDECODABLE: Final = (dpkt.UnpackError, struct.error, IndexError, ValueError, KeyError)
+
+
 def _host(raw: bytes) -> str:
     if len(raw) == 4:
         return ".".join(str(b) for b in raw)
     return f"[{ipaddress.IPv6Address(raw)}]"
 
 
+_FragmentKey = tuple[bytes, bytes, int, int]
+
+
 class _Fragments:
-    """IPv4 reassembly (RFC 791): fragments keyed by source, destination, id, protocol."""
+    """IPv4 reassembly (RFC 791): fragments keyed by source, destination, id, protocol;
+    at most `MAX_FRAGMENTS` for one datagram."""
 
     def __init__(self) -> None:
-        self.pending: dict[tuple[bytes, bytes, int, int], dict[int, bytes]] = {}
-        self.total: dict[tuple[bytes, bytes, int, int], int] = {}
+        self.pending: dict[_FragmentKey, dict[int, bytes]] = {}
+        self.total: dict[_FragmentKey, int] = {}
+        self.dropped: set[_FragmentKey] = set()
 
-    def add(self, ip: Any) -> bytes | None:
+    def add(self, ip: Any) -> bytes | str | None:
+        """The whole datagram once its last fragment came; a reason (once) when it comes
+        in too many fragments; else None."""
         key = (ip.src, ip.dst, ip.id, ip.p)
+        if key in self.dropped:
+            return None
         offset = (ip._flags_offset & dpkt.ip.IP_OFFMASK) * 8
         payload = bytes(ip)[ip.hl * 4 : ip.len]
         parts = self.pending.setdefault(key, {})
+        if offset not in parts and len(parts) >= MAX_FRAGMENTS:
+            del self.pending[key]
+            self.total.pop(key, None)
+            self.dropped.add(key)
+            return f"an IPv4 datagram in more than {MAX_FRAGMENTS} fragments (MAX_FRAGMENTS)"
         parts[offset] = payload
         if not ip._flags_offset & dpkt.ip.IP_MF:
             self.total[key] = offset + len(payload)
         total = self.total.get(key)
-        if total is None:
+        if total is None or sum(map(len, parts.values())) < total:
             return None
-        joined = b""
+        joined = bytearray()
         for start in sorted(parts):
             if start > len(joined):
                 return None
-            joined = joined[:start] + parts[start]
+            del joined[start:]
+            joined += parts[start]
         if len(joined) < total:
             return None
         del self.pending[key]
         del self.total[key]
-        return joined[:total]
+        return bytes(joined[:total])
 
 
 @dataclass(slots=True)
@@ -680,38 +1181,60 @@ class _Stream:
     dst: str
     next_seq: int | None = None
     buffer: bytearray = field(default_factory=bytearray)
-    times: list[tuple[int, float, str]] = field(default_factory=list)  # (offset, time, where)
+    #: where each appended segment starts in the stream, and its time, place and number
+    offsets: list[int] = field(default_factory=list)
+    times: list[tuple[float, str, int]] = field(default_factory=list)
+    #: the first of them still needed (those before end before ``consumed``)
+    first: int = 0
     consumed: int = 0  # octets framed so far (stream offset of buffer[0])
-    pending: dict[int, tuple[bytes, float, str]] = field(default_factory=dict)
+    pending: dict[int, tuple[bytes, float, str, int]] = field(default_factory=dict)
     synced: bool = False
     broken: str = ""
+    #: how far the buffer was searched for a line end or the end of a header section
+    #: (the search goes on from there when more comes: a message in many small segments
+    #: is searched once, not once per segment)
+    scanned: int = 0
+    #: whether the header section searched so far has a CRLF (then no bare LF ends it)
+    crlf: bool = False
 
 
 def read_capture(path: Path, data: bytes) -> Iterator[Record]:
-    """The SIP messages of a pcap or pcapng capture, UDP and TCP, IPv4 and IPv6."""
-    packets = (
-        _pcapng_packets(path, data) if data[:4] == _PCAPNG_MAGIC else _pcap_packets(path, data)
-    )
+    """The SIP messages of a pcap or pcapng capture, UDP and TCP, IPv4 and IPv6, as they
+    are complete (a TCP message when its last segment comes; `_capture_records` puts them
+    in file order); what cannot be read as error records."""
+    frames = _pcapng_frames(path, data) if data[:4] == _PCAPNG_MAGIC else _pcap_frames(path, data)
+    name = shown(path.name)
     fragments = _Fragments()
     streams: dict[tuple[str, str], _Stream] = {}
-    for when, linktype, octets, where, orig in packets:
+    last = 0.0  # the time of the last good packet (an error record takes it)
+    for when, linktype, octets, number, _offset, orig, error, place in frames:
+        if error:
+            yield Record(last, "", "", "udp", b"", f"{name} {place}", error, number)
+            continue
+        last = when
+        where = f"{name} packet {number}"
         try:
             ip = _network_layer(linktype, octets)
-        except (dpkt.UnpackError, struct.error, IndexError):
+        except _UNDECODABLE:
             continue  # not a frame we can decode: not SIP as far as we can tell
         if not isinstance(ip, dpkt.ip.IP | dpkt.ip6.IP6):
             continue
-        if isinstance(ip, dpkt.ip.IP) and (ip._flags_offset & (dpkt.ip.IP_MF | dpkt.ip.IP_OFFMASK)):
-            whole = fragments.add(ip)
-            if whole is None:
-                continue
-            try:
+        try:
+            if isinstance(ip, dpkt.ip.IP) and (
+                ip._flags_offset & (dpkt.ip.IP_MF | dpkt.ip.IP_OFFMASK)
+            ):
+                whole = fragments.add(ip)
+                if whole is None:
+                    continue
+                if isinstance(whole, str):
+                    yield Record(when, "", "", "udp", b"", where, whole, number)
+                    continue
                 segment: Any = (dpkt.udp.UDP if ip.p == 17 else dpkt.tcp.TCP)(whole)
-            except (dpkt.UnpackError, struct.error):
-                continue
-        else:
-            segment = ip.data
-        src_host, dst_host = _host(ip.src), _host(ip.dst)
+            else:
+                segment = ip.data
+            src_host, dst_host = _host(ip.src), _host(ip.dst)
+        except _UNDECODABLE:
+            continue
         if isinstance(segment, dpkt.udp.UDP):
             payload = bytes(segment.data)
             if not looks_like_sip(payload):
@@ -725,8 +1248,9 @@ def read_capture(path: Path, data: bytes) -> Iterator[Record]:
                 f"{dst_host}:{segment.dport}",
                 "udp",
                 payload,
-                f"{path.name} {where}",
+                where,
                 error,
+                number,
             )
         elif isinstance(segment, dpkt.tcp.TCP):
             src = f"{src_host}:{segment.sport}"
@@ -734,12 +1258,26 @@ def read_capture(path: Path, data: bytes) -> Iterator[Record]:
             stream = streams.get((src, dst))
             if stream is None:
                 stream = streams[(src, dst)] = _Stream(src, dst)
-            yield from _tcp_segment(stream, segment, when, f"{path.name} {where}")
+            yield from _tcp_segment(stream, segment, when, where, number)
     for stream in streams.values():
         yield from _tcp_flush(stream)
 
 
-def _tcp_segment(stream: _Stream, seg: Any, when: float, where: str) -> Iterator[Record]:
+_POS: Final = operator.attrgetter("pos")
+
+
+def _capture_records(path: Path, data: bytes) -> list[Record]:
+    """`read_capture`'s records in file order: by the packet where each starts."""
+    records = list(read_capture(path, data))
+    if any(b.pos < a.pos for a, b in itertools.pairwise(records)):
+        records.sort(key=_POS)  # stable: stream order within one packet
+    _fill_times(records)
+    return records
+
+
+def _tcp_segment(
+    stream: _Stream, seg: Any, when: float, where: str, number: int
+) -> Iterator[Record]:
     payload = bytes(seg.data)
     seq = seg.seq
     if seg.flags & dpkt.tcp.TH_SYN:
@@ -752,53 +1290,75 @@ def _tcp_segment(stream: _Stream, seg: Any, when: float, where: str) -> Iterator
     if seq != stream.next_seq:
         ahead = (seq - stream.next_seq) & 0xFFFFFFFF
         if ahead < 0x80000000:  # a later segment: keep it until the gap is filled
-            stream.pending[seq] = (payload, when, where)
+            stream.pending[seq] = (payload, when, where, number)
             return
         behind = (stream.next_seq - seq) & 0xFFFFFFFF
         if behind >= len(payload):
             return  # a retransmission of octets we have
         payload = payload[behind:]
-    _tcp_append(stream, payload, when, where)
+    _tcp_append(stream, payload, when, where, number)
     while stream.next_seq in stream.pending:
-        data, at, place = stream.pending.pop(stream.next_seq)
-        _tcp_append(stream, data, at, place)
+        data, at, place, count = stream.pending.pop(stream.next_seq)
+        _tcp_append(stream, data, at, place, count)
     yield from _tcp_frame(stream)
 
 
-def _tcp_append(stream: _Stream, payload: bytes, when: float, where: str) -> None:
+def _tcp_append(stream: _Stream, payload: bytes, when: float, where: str, number: int) -> None:
     assert stream.next_seq is not None
-    stream.times.append((stream.consumed + len(stream.buffer), when, where))
+    stream.offsets.append(stream.consumed + len(stream.buffer))
+    stream.times.append((when, where, number))
     stream.buffer += payload
     stream.next_seq = (stream.next_seq + len(payload)) & 0xFFFFFFFF
 
 
-def _time_at(stream: _Stream, offset: int) -> tuple[float, str]:
-    found = stream.times[0]
-    for entry in stream.times:
-        if entry[0] > offset:
-            break
-        found = entry
-    return found[1], found[2]
+def _time_at(stream: _Stream, offset: int) -> tuple[float, str, int]:
+    """The time, place and packet number of the segment that holds stream ``offset``."""
+    at = bisect.bisect_right(stream.offsets, offset, stream.first) - 1
+    return stream.times[max(at, stream.first)]
+
+
+def _head_end(stream: _Stream) -> tuple[int, int]:
+    """`sipfsm.check.wire.find_header_end` of the stream's buffer, searching only what was
+    not searched before."""
+    buf = stream.buffer
+    end = buf.find(b"\r\n\r\n", max(0, stream.scanned - 3))
+    if end >= 0:
+        return end, end + 4
+    if not stream.crlf:  # a bare LF ends the header section only if no CRLF came before
+        lf = buf.find(b"\n\n", max(0, stream.scanned - 1))
+        if buf.find(b"\r\n", max(0, stream.scanned - 1), lf if lf >= 0 else len(buf)) >= 0:
+            stream.crlf = True
+        elif lf >= 0:
+            return lf, lf + 2
+    stream.scanned = len(buf)
+    return -1, -1
 
 
 def _tcp_frame(stream: _Stream) -> Iterator[Record]:
     """Cut complete messages off the front of the stream (RFC 3261 §18.3)."""
     buf = stream.buffer
     while buf:
-        skip = len(buf) - len(buf.lstrip(b"\r\n"))  # keep-alive CRLFs (RFC 5626 §3.5.1)
-        if skip:
-            _tcp_consume(stream, skip)
+        ends = _LINE_ENDS.match(buf)  # keep-alive CRLFs (RFC 5626 §3.5.1)
+        if ends is not None:
+            _tcp_consume(stream, ends.end())
             continue
         if not stream.synced:
             if not looks_like_sip(bytes(buf[:1024])):
-                line_end = buf.find(b"\n")
+                line_end = buf.find(b"\n", stream.scanned)
                 if line_end < 0:
+                    stream.scanned = len(buf)
                     return
                 _tcp_consume(stream, line_end + 1)  # resynchronise on a start line
                 continue
             stream.synced = True
-        head_end, body_start = find_header_end(bytes(buf[:65536]))
+        head_end, body_start = _head_end(stream)
         if head_end < 0:
+            if len(buf) > MAX_MESSAGE_SIZE:
+                yield from _tcp_break(
+                    stream,
+                    f"no empty line ends the header section within {MAX_MESSAGE_SIZE} octets "
+                    "(MAX_MESSAGE_SIZE)",
+                )
             return
         try:
             length = content_length(bytes(buf[:head_end]))
@@ -814,24 +1374,27 @@ def _tcp_frame(stream: _Stream) -> Iterator[Record]:
             return
         if len(buf) < body_start + length:
             return
-        when, where = _time_at(stream, stream.consumed)
-        yield Record(when, stream.src, stream.dst, "tcp", bytes(buf[: body_start + length]), where)
+        when, where, number = _time_at(stream, stream.consumed)
+        raw = bytes(buf[: body_start + length])
+        yield Record(when, stream.src, stream.dst, "tcp", raw, where, "", number)
         _tcp_consume(stream, body_start + length)
 
 
 def _tcp_consume(stream: _Stream, count: int) -> None:
     del stream.buffer[:count]
     stream.consumed += count
-    start = stream.consumed
-    keep = [t for t in stream.times if t[0] >= start]
-    earlier = [t for t in stream.times if t[0] < start]
-    if earlier:
-        keep.insert(0, (start, earlier[-1][1], earlier[-1][2]))
-    stream.times = keep
+    stream.scanned = 0
+    stream.crlf = False
+    first = max(bisect.bisect_right(stream.offsets, stream.consumed, stream.first) - 1, 0)
+    if first > 64 and first * 2 > len(stream.offsets):  # forget what is long framed
+        del stream.offsets[:first]
+        del stream.times[:first]
+        first = 0
+    stream.first = first
 
 
 def _tcp_break(stream: _Stream, reason: str) -> Iterator[Record]:
-    when, where = _time_at(stream, stream.consumed)
+    when, where, number = _time_at(stream, stream.consumed)
     yield Record(
         when,
         stream.src,
@@ -840,6 +1403,7 @@ def _tcp_break(stream: _Stream, reason: str) -> Iterator[Record]:
         bytes(stream.buffer),
         where,
         f"{reason}; the rest of this TCP stream cannot be framed",
+        number,
     )
     stream.broken = reason
     stream.buffer.clear()
@@ -852,7 +1416,7 @@ def _tcp_flush(stream: _Stream) -> Iterator[Record]:
     if stream.pending:
         first = min(stream.pending)
         gap = (first - (stream.next_seq or first)) & 0xFFFFFFFF
-        _data, when, where = stream.pending[first]
+        _data, when, where, number = stream.pending[first]
         rest = b"".join(stream.pending[k][0] for k in sorted(stream.pending))
         if looks_like_sip(rest) or stream.buffer:
             yield Record(
@@ -863,10 +1427,11 @@ def _tcp_flush(stream: _Stream) -> Iterator[Record]:
                 bytes(stream.buffer) + rest,
                 where,
                 f"the TCP stream misses {gap} octets before this segment",
+                number,
             )
         return
     if stream.buffer.strip(b"\r\n") and stream.synced:
-        when, where = _time_at(stream, stream.consumed)
+        when, where, number = _time_at(stream, stream.consumed)
         yield Record(
             when,
             stream.src,
@@ -875,22 +1440,33 @@ def _tcp_flush(stream: _Stream) -> Iterator[Record]:
             bytes(stream.buffer),
             where,
             f"the capture ends inside a message ({len(stream.buffer)} octets framed so far)",
+            number,
         )
 
 
 __all__ = [
     "FORMATS",
+    "MAX_ADDRESS",
+    "MAX_FILE_SIZE",
+    "MAX_FRAGMENTS",
+    "MAX_JSON_DEPTH",
+    "MAX_LISTED",
+    "MAX_SNAPLEN",
+    "MAX_TIME",
     "RECEIVER",
     "SENDER",
     "CaptureError",
+    "Disorder",
     "Record",
     "Trace",
     "detect",
     "jsonl_line",
     "read",
     "read_capture",
+    "read_file",
     "read_jsonl",
     "read_sim",
     "read_sipp",
+    "shown",
     "sipp_local_address",
 ]

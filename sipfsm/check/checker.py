@@ -49,11 +49,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sipfsm.check.capture import SENDER, Record, Trace, read
+from sipfsm.check.capture import MAX_FILE_SIZE, SENDER, Record, Trace, read, shown
 from sipfsm.check.wire import WireError, parse
 from sipfsm.decl.instance import Instance
 from sipfsm.decl.language import PROFILES, Guard, MachineDecl
@@ -223,6 +223,7 @@ _INF: Final = float("inf")
 _TIME: Final = attrgetter("time")
 _SRC: Final = attrgetter("src")
 _DST: Final = attrgetter("dst")
+_MESSAGE: Final = itemgetter("message")
 #: Messages parsed before they are replayed (`Checker._replay_captured`).
 _BATCH: Final = 512
 
@@ -287,6 +288,11 @@ class CheckReport:
     messages: int = 0
     parsed: int = 0
     unparseable: list[dict[str, Any]] = field(default_factory=list)
+    #: messages whose time is earlier than that of a message before them in their file
+    #: (the replay puts them in time order; their numbers stay their places in the file)
+    out_of_order: int = 0
+    #: the first `sipfsm.check.capture.MAX_LISTED` of them in each file
+    out_of_order_messages: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     transactions: list[TransactionReport] = field(default_factory=list)
     dialogs: list[DialogReport] = field(default_factory=list)
@@ -304,6 +310,7 @@ class CheckReport:
             "messages": self.messages,
             "parsed": self.parsed,
             "unparseable": len(self.unparseable),
+            "out_of_order": self.out_of_order,
             "profile": self.profile,
             "files": self.files,
             "transactions": [t.to_json() for t in self.transactions],
@@ -311,6 +318,7 @@ class CheckReport:
             "violations": [v.to_json() for v in self.violations],
             "unmatched": self.unmatched,
             "unparseable_messages": self.unparseable,
+            "out_of_order_messages": self.out_of_order_messages,
         }
 
     def to_text(self) -> str:
@@ -321,8 +329,19 @@ class CheckReport:
         ]
         for f in self.files:
             lines.append(
-                f"  {f['path']} ({f['format']}): messages {f['first']}-{f['last']}, "
-                f"endpoints {', '.join(f['endpoints']) or '-'}"
+                f"  {shown(f['path'])} ({f['format']}): messages {f['first']}-{f['last']}, "
+                f"endpoints {', '.join(map(shown, f['endpoints'])) or '-'}"
+            )
+            if f["out_of_order"]:
+                lines.append(
+                    f"  {f['out_of_order']} out of time order in {shown(f['path'])}, replayed "
+                    "in time order (numbered in file order)"
+                )
+        for o in self.out_of_order_messages:
+            which = f"message {o['message']}" if o["message"] else "record"
+            lines.append(
+                f"  {which} out of time order ({o['where']}): at {o['time']} s, after "
+                f"{o['after']} s"
             )
         for t in self.transactions:
             lines.append(
@@ -331,17 +350,21 @@ class CheckReport:
             )
         for d in self.dialogs:
             lines.append(
-                f"  {d.id} {d.endpoint} {d.role} dialog {d.call_id} "
-                f"({d.local_tag}/{d.remote_tag}): {' > '.join(d.path)}"
+                f"  {d.id} {d.endpoint} {d.role} dialog {shown(d.call_id)} "
+                f"({shown(d.local_tag)}/{shown(d.remote_tag)}): {' > '.join(d.path)}"
             )
+        # (what comes from a trace is shown escaped when it is not printable: each entry
+        # stays on its line, and no terminal escape gets through)
         for u in self.unparseable:
-            lines.append(f"  message {u['message']} unparseable ({u['where']}): {u['reason']}")
+            lines.append(
+                f"  message {u['message']} unparseable ({u['where']}): {shown(u['reason'])}"
+            )
         for u in self.unmatched:
             lines.append(f"  message {u['message']} unmatched: {u['reason']}")
         if self.violations:
             lines.append(f"{len(self.violations)} deviation(s):")
             for v in self.violations:
-                lines.append(f"  message {v.message} [{v.rule}] {v.rfc}: {v.text}")
+                lines.append(f"  message {v.message} [{v.rule}] {v.rfc}: {shown(v.text)}")
         else:
             lines.append("no deviation")
         return "\n".join(lines)
@@ -575,6 +598,16 @@ class Checker:
         else:
             unsure = self._replay_observed(trace, sides, names)
         report.messages = base + len(trace.records)
+        for late in trace.disorder:
+            report.out_of_order_messages.append(
+                {
+                    "message": base + late.record + 1 if late.record >= 0 else None,
+                    "where": late.where,
+                    "time": late.time,
+                    "after": late.after,
+                }
+            )
+        report.out_of_order += trace.out_of_order
         end = max(map(_TIME, trace.records), default=0.0)
         if trace.end is not None:
             end = max(end, trace.end)
@@ -587,6 +620,9 @@ class Checker:
                 report.unmatched.append(
                     {"message": item.index, "reason": self._why_unmatched(item, views, names)}
                 )
+        # (replayed in time order, listed in file order)
+        report.unmatched.sort(key=_MESSAGE)
+        report.unparseable.sort(key=_MESSAGE)
         for side in sides.values():
             self._report_side(side)
         report.files.append(
@@ -596,6 +632,7 @@ class Checker:
                 "first": first,
                 "last": report.messages,
                 "endpoints": sorted(views),
+                "out_of_order": trace.out_of_order,
             }
         )
 
@@ -639,7 +676,7 @@ class Checker:
         """One capture point: each message is seen by its sender and its receiver at its
         time. Returns the messages no transaction or dialog had taken when they came."""
         matched = self._matched
-        index = self.report.messages
+        base = index = self.report.messages
         unsure: list[_Item] = []
         framed = trace.format in ("pcap", "pcapng")
         # (`_process`, inlined: this runs twice for every message; the methods are called
@@ -647,13 +684,20 @@ class Checker:
         #: an address as the trace writes it -> (its name in the report, its side if checked)
         ends: dict[str, tuple[str, _Side | None]] = {}
         records = trace.records
+        # in time order: `Trace.order` when the file is not (a message keeps its number)
+        order = trace.order
         # Parsed a batch at a time, then replayed: each loop keeps its own code and data in
         # the processor's caches (measured: parsing costs half as much again when every
         # message is parsed between two replay steps).
         for start in range(0, len(records), _BATCH):
             batch: list[tuple[_Item, _Side | None, _Side | None]] = []
-            for record in records[start : start + _BATCH]:
-                index += 1
+            for pos in range(start, min(start + _BATCH, len(records))):
+                if order is None:
+                    index += 1
+                    record = records[pos]
+                else:
+                    index = base + order[pos] + 1
+                    record = records[order[pos]]
                 src = ends.get(record.src)
                 if src is None:
                     name = names.get(record.src) or _endpoint(record.src)
@@ -728,8 +772,8 @@ class Checker:
         if wanted not in endpoints:
             raise TraceError(
                 trace.path,
-                f"--as {as_addr} is none of its endpoints: "
-                f"{', '.join(sorted(endpoints)) or 'none'}",
+                f"--as {shown(as_addr)} is none of its endpoints: "
+                f"{', '.join(map(shown, sorted(endpoints))) or 'none'}",
             )
         return {wanted}
 
@@ -774,6 +818,7 @@ class Checker:
             return {trace.local}
         records = trace.records
         written = {*map(_SRC, records), *map(_DST, records)}
+        written.discard("")  # (records that could not be read)
         return {names.get(a) or _endpoint(a) for a in written}
 
     @staticmethod
@@ -1821,7 +1866,7 @@ class TraceError(SipFsmError):
     """A trace that cannot be checked as asked (for example ``--as`` names no endpoint)."""
 
     def __init__(self, path: Path | str, what: str) -> None:
-        super().__init__(f"{path}: {what}")
+        super().__init__(f"{shown(path)}: {what}")
 
 
 def check_files(
@@ -1829,18 +1874,21 @@ def check_files(
     fmt: str = "auto",
     as_addr: str | None = None,
     profile: str = "rfc6026",
+    max_file_size: int = MAX_FILE_SIZE,
     **options: float,
 ) -> CheckReport:
     """Read and check trace files; see the module docstring. Raises a `SipFsmError`
-    (naming the file and position) for an unusable file. ``options``: ``t1``, ``t2``,
-    ``t4`` (seconds) and ``tolerance`` / ``tolerance_rel`` for the timer comparisons."""
+    (naming the file and position) for an unusable file (`sipfsm.check.capture.read`;
+    ``max_file_size`` octets at most); what cannot be read of a usable one is counted
+    unparseable. ``options``: ``t1``, ``t2``, ``t4`` (seconds) and ``tolerance`` /
+    ``tolerance_rel`` for the timer comparisons."""
     checker = Checker(profile, **options)
     # The replay keeps many small objects alive until the end; the cyclic collector would
     # rescan them again and again (measured: a third of the time on 100,000 messages).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return checker.check((read(p, fmt) for p in paths), as_addr)
+        return checker.check((read(p, fmt, max_file_size) for p in paths), as_addr)
     finally:
         if collecting:
             gc.enable()
