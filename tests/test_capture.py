@@ -703,7 +703,7 @@ def _hostile_sipp(draw: st.DrawFn) -> bytes:
         if kind == "count":
             log = bytearray(
                 re.sub(
-                    rb"\((\d+) bytes\)",
+                    rb"\((\d{1,9}) bytes\)",
                     lambda m: b"(%d bytes)" % max(0, int(m.group(1)) + draw(st.integers(-60, 60))),
                     bytes(log),
                     count=1,
