@@ -695,7 +695,8 @@ def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
     return iter(_jsonl_records(path, data))
 
 
-def _jsonl_records(path: Path, data: bytes) -> list[Record]:
+# complex on purpose (C901): each field of a line checked in turn, inlined for speed
+def _jsonl_records(path: Path, data: bytes) -> list[Record]:  # noqa: C901
     decode = _JSON.raw_decode  # `_json_record`, inlined: this runs for every message
     name = shown(path.name)
     records: list[Record] = []
@@ -831,7 +832,8 @@ def _field(item: dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def read_sim(path: Path, data: bytes) -> Trace:
+# complex on purpose (C901): each kind of trace record, and each way a line can be bad
+def read_sim(path: Path, data: bytes) -> Trace:  # noqa: C901
     """A trace of ``sipfsm simulate`` (`sipfsm.sim.trace.TraceRecord` lines). A ``send``
     record is one message, a ``deliver`` record one arrival of the message its ``ref``
     names; records of other kinds (``lost``, ``duplicate``, ``timer``, ``state`` ...) only

@@ -481,7 +481,7 @@ _CODES: Final = {
     "content-length": _LENGTH,
     "contact": _CONTACT,
     "date": _DATE,
-    **{name: _NUMBER for name in ("max-forwards", "expires", "min-expires", "rseq", "rack")},
+    **dict.fromkeys(("max-forwards", "expires", "min-expires", "rseq", "rack"), _NUMBER),
 }
 
 #: Header fields whose value is a number (`check_number`).
