@@ -668,10 +668,13 @@ def sim_check(tmp_path: Path, name: str, **options: Any) -> tuple[SimResult, Che
     return result, check_files([path], profile=result.profile)
 
 
-#: every built-in scenario under each transport and profile it lists
+#: every built-in scenario under each transport and profile it lists; not yet those with
+#: a proxy: the checker replays every element as a user agent, and a proxy is none (RFC
+#: 3261 §16: its transactions are hop by hop, it has no dialog)
 SIM_CASES = [
     (entry.name, transport, profile)
     for entry in library()
+    if all(e.role == "ua" for e in load(entry.name).elements)
     for transport in load(entry.name).transports
     for profile in load(entry.name).profiles
 ]

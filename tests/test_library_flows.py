@@ -51,7 +51,9 @@ MINE = (
     "4xx-6026-accepted-absorbs-retransmission",
     "4xx-3261-retransmission-after-2xx",
 )
-FLOWS = ("rfc3665-3.1", "4xx-486-busy", *MINE)
+#: the flows through proxies (RFC 3261 §16)
+PROXIED = ("rfc3665-3.8", "rfc3665-3.9", "rfc3665-3.10", "rfc3665-3.11")
+FLOWS = ("rfc3665-3.1", "4xx-486-busy", *MINE, *PROXIED)
 ENGINES = ("table", "transitions")
 
 
@@ -200,6 +202,7 @@ def test_every_library_flow_lists_udp_and_only_the_timer_flows_leave_out_tcp() -
         "4xx-lost-ack-timer-g-h",
         "4xx-6026-accepted-absorbs-retransmission",
         "4xx-3261-retransmission-after-2xx",
+        "rfc3665-3.10",  # the INVITE retransmitted to a silent UA (RFC 3665 §3.10)
     }
     assert all("udp" in transports(name) for name in FLOWS)
 

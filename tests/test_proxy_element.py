@@ -119,5 +119,38 @@ def test_every_2xx_of_two_forks_is_forwarded_rfc3261_16_7() -> None:
     assert got.count(("alice", "200")) == 2
 
 
+def test_a_2xx_retransmission_after_the_branch_ended_is_forwarded_statelessly_rfc3261_16_7(
+) -> None:
+    # RFC 3261: the INVITE client transaction ends with its 2xx (§17.1.1.2); a 2xx sent
+    # again then matches no client transaction and is forwarded statelessly (§16.7)
+    proxy, log = _proxy("rfc3261", parallel=False)
+    proxy.receive(INVITE, "alice")
+    [_, to_bob] = _sends(log)
+    assert isinstance(to_bob.message, Request)
+    ok = response_to(to_bob.message, 200, to_tag="b")
+    proxy.receive(ok, "bob")
+    assert ("alice", "200") in [(s.dst, _what(s.message)) for s in _sends(log)]
+    proxy.receive(ok, "bob")
+    assert [(s.dst, _what(s.message), s.machine) for s in _sends(log)] == [
+        ("alice", "200", "stateless")]
+
+
+def test_a_cancel_after_the_context_ended_is_forwarded_statelessly_rfc3261_16_10() -> None:
+    # §16.10: "If a response context is not found" the CANCEL is forwarded statelessly; a
+    # context ends with its final response, while its server transaction may live on
+    proxy, log = _proxy(parallel=False)
+    proxy.receive(INVITE, "alice")
+    [_, to_bob] = _sends(log)
+    assert isinstance(to_bob.message, Request)
+    proxy.receive(response_to(to_bob.message, 486, to_tag="b"), "bob")
+    [_ack, to_carol] = _sends(log)
+    assert isinstance(to_carol.message, Request)
+    proxy.receive(response_to(to_carol.message, 486, to_tag="c"), "carol")
+    _sends(log)
+    proxy.receive(cancel_for(INVITE), "alice")
+    [send] = _sends(log)
+    assert (_what(send.message), send.machine) == ("CANCEL", "stateless")
+
+
 def _what(message: Request | Response) -> str:
     return message.method if isinstance(message, Request) else str(message.status)

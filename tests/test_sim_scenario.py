@@ -125,6 +125,8 @@ def test_names_come_from_the_model_dialog_states_and_invariants() -> None:
         "491-without-pending",
         "send-after-terminated",
         "leaked-transaction",
+        "proxy-final-response",
+        "response-without-branch",
     }
 
 
@@ -141,11 +143,39 @@ MALFORMED = [
     ("duplicate key", BASE + "script: {}\nscript: {}\n", 7, "script", "appears twice"),
     ("bad name", "name: 'a b'\ntitle: t\nelements: {a: {}}\n", 1, "name", "is not a scenario name"),
     (
-        "a proxy",
-        BASE.replace("bob: {}", "bob: {role: proxy}"),
-        5,
-        "elements.bob.role",
-        "not simulated yet",
+        "an outbound proxy that is a UA",
+        BASE.replace("alice: {}", "alice: {outbound_proxy: bob}"),
+        4,
+        "elements.alice.outbound_proxy",
+        "'bob' is not another proxy element",
+    ),
+    (
+        "a location target that is no element",
+        BASE + "  p1: {role: proxy, location: {bob: [bob, carol]}}\n",
+        6,
+        "elements.p1.location.bob[1]",
+        "'carol' is not another element",
+    ),
+    (
+        "a forking that is neither",
+        BASE + "  p1: {role: proxy, forking: serial}\n",
+        6,
+        "elements.p1.forking",
+        "unknown forking 'serial'",
+    ),
+    (
+        "a UA key on a proxy",
+        BASE + "  p1: {role: proxy, auto_answer: false}\n",
+        6,
+        "elements.p1.auto_answer",
+        "unknown key 'auto_answer'",
+    ),
+    (
+        "a script for a proxy",
+        BASE + "  p1: {role: proxy}\nscript:\n  p1:\n    - {at: 0, send: INVITE}\n",
+        8,
+        "script.p1",
+        "a proxy has no script",
     ),
     ("unknown profile", BASE + "profile: rfc2543\n", 6, "profile", "unknown profile"),
     (

@@ -29,6 +29,7 @@ __all__ = [
     "CoreError",
     "DialogId",
     "ServerTransactionView",
+    "address_of",
     "dialog_id",
     "find_cancelled",
     "handle_cancel",
@@ -36,6 +37,18 @@ __all__ = [
     "matches_cancel",
     "respond_unmatched",
 ]
+
+
+def address_of(uri_or_host: str) -> str:
+    """The simulator address of a URI's, Contact's, Route's or sent-by's host: its first
+    label (``sip:bob@bob.example.com``, ``<sip:p1.example.com;lr>`` and ``bob.example.com``
+    name ``bob``, ``p1``, ``bob``), as the simulator names its elements."""
+    text = uri_or_host.strip().strip("<>")
+    if ":" in text and not text.split(":", 1)[0].replace(".", "").isdigit():
+        text = text.split(":", 1)[1]
+    host = text.split("@", 1)[-1]
+    host = host.split(";", 1)[0].split(">", 1)[0]
+    return host.split(".", 1)[0]
 
 
 class CoreError(SipFsmError, ValueError):

@@ -200,7 +200,7 @@ class Tx:
 class Call:
     """A dialog set (one initial INVITE) and the element at the other end."""
 
-    __slots__ = ("dset", "id", "labels", "local_tag", "peer")
+    __slots__ = ("dset", "id", "labels", "local_tag", "peer", "targets")
 
     def __init__(self, call_id: str, dset: DialogSet, peer: str, local_tag: str) -> None:
         self.id = call_id
@@ -208,6 +208,13 @@ class Call:
         self.peer = peer
         self.local_tag = local_tag
         self.labels: dict[int, str] = {}
+        #: remote tag -> the dialog's remote target (the Contact URI of the response that
+        #: made it, RFC 3261 §12.1.2), when it is not the peer's own URI (a proxy forked)
+        self.targets: dict[str, str] = {}
+
+    def target(self, remote_tag: str) -> str:
+        """The remote target URI of the dialog with ``remote_tag`` (§12.1.1, §12.1.2)."""
+        return self.targets.get(remote_tag) or f"sip:{self.peer}@{self.peer}.example.com"
 
     def label(self, inst: DialogInstance) -> str:
         found = self.labels.get(id(inst))
@@ -282,6 +289,7 @@ class Endpoint:
         "held_byes",
         "host",
         "machines",
+        "outbound_proxy",
         "profile",
         "reject_code",
         "retransmits",
@@ -305,6 +313,7 @@ class Endpoint:
         reject_code: int = 480,
         retry_491: bool = True,
         call_id_owner: bool | None = None,
+        outbound_proxy: str = "",
     ) -> None:
         self._name = name
         self.host = f"{name}.example.com"
@@ -316,6 +325,9 @@ class Endpoint:
         self.reject_code = reject_code
         self.retry_491 = retry_491
         self.call_id_owner = call_id_owner
+        #: where out-of-dialog requests (but REGISTER) go, the Request-URI naming the peer
+        #: (RFC 3261 §8.1.2: an outbound proxy); such a request carries a Contact
+        self.outbound_proxy = outbound_proxy
         # the seeds of the UA's dialog sets: the run's seed, the UA's place and the call's
         # number packed into one integer (distinct per run, UA and call, below 256
         # elements and 2**20 calls). A dialog seeds its generator with it only if it ever
@@ -559,6 +571,7 @@ class Endpoint:
             # a CANCEL's responses are none of the dialog's (RFC 5407 Appendix C: "CANCEL
             # does not have any influence on the UAC's dialog state")
             if tx.call is not None and response.method != "CANCEL":
+                _learn_target(tx.call, response)
                 if not (type(event) is ResponseReceived and event.message is response):
                     event = ResponseReceived(response)  # else the same value, shown again
                 self._dialog(tx.call, event)
@@ -761,6 +774,7 @@ class Endpoint:
         self.note(
             f"{response.summary()} matches no transaction: to the UA core", "RFC 3261 §18.1.2"
         )
+        _learn_target(call, response)
         self._dialog(call, ResponseReceived(response))
 
     def _request(self, request: Request, src: str) -> None:
@@ -795,7 +809,9 @@ class Endpoint:
         elif request.to_tag or request.method == "BYE":
             answers = core.respond_unmatched(request)
         elif request.method == "INVITE":
-            call = self._new_call(request.call_id, src, request, received=True)
+            contact = request.header("Contact")  # §12.1.1: the remote target
+            peer = core.address_of(contact) if contact else src
+            call = self._new_call(request.call_id, peer, request, received=True)
             try:
                 routed = self._dialog_handle(call, received)
             except LocalProtocolError as exc:
@@ -912,6 +928,8 @@ class Endpoint:
             )
         if 400 <= code <= 499 and not omit_required:
             headers = headers + self._required_headers(code, headers, request)
+        if 100 < code < 300 and request.method == "INVITE" and request.header("Contact"):
+            headers = (*headers, ("Contact", f"<{self.uri}>"))  # §12.1.1: the remote target
         response = response_to(
             request,
             code,
@@ -1070,7 +1088,7 @@ class Endpoint:
             call, inst = found
             request = Request(
                 method,
-                uri=peer_uri,
+                uri=call.target(inst.remote_tag),  # §12.2.1.1: the remote target
                 call_id=inst.call_id,
                 cseq=(inst.local_cseq or 0) + 1,
                 from_tag=inst.local_tag,
@@ -1092,6 +1110,9 @@ class Endpoint:
             call_id = f"{self._next_call_id()}-{self._name}@{self.host}"
         if method == "REGISTER":
             self._registrations[peer] = (call_id, cseq)
+        hop = peer if method == "REGISTER" else self.outbound_proxy or peer
+        if hop != peer and method == "INVITE":  # §8.1.1.8: where the callee reaches us
+            headers = (*headers, ("Contact", f"<{self.uri}>"))
         request = Request(
             method,
             uri=uri,
@@ -1108,12 +1129,23 @@ class Endpoint:
             call = self._new_call(call_id, peer, request, received=False)
             self._send_in_call(call, request)
             return
-        self._tx_create(machine_for(method, "client"), TURequest(request), peer, None, request)
+        self._tx_create(machine_for(method, "client"), TURequest(request), hop, None, request)
+
+    def _hop(self, call: Call, request: Request) -> str:
+        """Where a request of ``call`` goes: in a dialog, its remote target (§12.2.1.1);
+        outside one, the outbound proxy if there is one (§8.1.2), else the peer."""
+        if request.to_tag:
+            return core.address_of(call.target(request.to_tag))
+        return self.outbound_proxy or call.peer
 
     def _send_in_call(self, call: Call, request: Request) -> None:
         routed = self._dialog_handle(call, MessageSent(request))  # may refuse (§14.1 ...)
         self._tx_create(
-            machine_for(request.method, "client"), TURequest(request), call.peer, call, request
+            machine_for(request.method, "client"),
+            TURequest(request),
+            self._hop(call, request),
+            call,
+            request,
         )
         self._dialog_actions(call, routed)
 
@@ -1147,10 +1179,12 @@ class Endpoint:
                 sent_by=self.host,
             )
             cancel = cancel_for(invite)
-            self._tx_create("nict", TURequest(cancel), peer, None, cancel)
+            hop = self.outbound_proxy or peer
+            self._tx_create("nict", TURequest(cancel), hop, None, cancel)
             return
         for tx in reversed(list(self.txs.values())):
-            if tx.machine == "ict" and tx.peer == peer and not tx.ended:
+            to = tx.call.peer if tx.call is not None else tx.peer
+            if tx.machine == "ict" and to == peer and not tx.ended:
                 self._tx_handle(tx, TUCancel())
                 return
         if self._recording:
@@ -1165,9 +1199,8 @@ class Endpoint:
             offer_in_2xx = bool(response.body) and invite is not None and not invite.body
             ack = Request(
                 "ACK",
-                uri=invite.uri
-                if invite is not None
-                else f"sip:{call.peer}@{call.peer}.example.com",
+                uri=call.targets.get(response.to_tag)  # §12.2.1.1: the remote target
+                or (invite.uri if invite is not None else call.target(response.to_tag)),
                 call_id=response.call_id,
                 cseq=response.cseq,
                 from_tag=response.from_tag,
@@ -1180,7 +1213,9 @@ class Endpoint:
             retx = False
         else:
             retx = True
-        self._c.send(call.peer, ack, retransmission=retx, machine="ua-core", tx="ack")
+        self._c.send(
+            self._hop(call, ack), ack, retransmission=retx, machine="ua-core", tx="ack"
+        )
         self._dialog_core(call, MessageSent(ack))
 
     def _invite_of(self, call: Call, response: Response) -> Request | None:
@@ -1204,7 +1239,7 @@ class Endpoint:
             return
         request = Request(
             "BYE",
-            uri=f"sip:{call.peer}@{call.peer}.example.com",
+            uri=call.target(inst.remote_tag),
             call_id=inst.call_id,
             cseq=(inst.local_cseq or 0) + 1,
             from_tag=inst.local_tag,
@@ -1226,7 +1261,7 @@ class Endpoint:
             return
         self.byes.add(id(inst))
         self.note("UA core ends the session with a BYE", rfc)
-        self._tx_create("nict", TURequest(request), call.peer, call, request)
+        self._tx_create("nict", TURequest(request), self._hop(call, request), call, request)
         self._dialog_actions(call, routed)
 
     def _retry(self, call: Call, tag: str, refused: Request | None) -> None:
@@ -1245,6 +1280,13 @@ class Endpoint:
         except LocalProtocolError as exc:
             if self._recording:
                 self.note(f"retry of {refused.method} not sent: {exc}", "RFC 3261 §14.1")
+
+
+def _learn_target(call: Call, response: Response) -> None:
+    """RFC 3261 §12.1.2: a response that makes a dialog gives its remote target (Contact)."""
+    contact = response.header("Contact") if response.to_tag and response.status > 100 else None
+    if contact:
+        call.targets[response.to_tag] = contact.strip("<>")
 
 
 def _action_text(action: Action) -> str:

@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Final, cast
 
+from sipfsm.elements.core import address_of
 from sipfsm.elements.endpoint import Machines
 from sipfsm.elements.host import Host
-from sipfsm.elements.matching import Matcher, machine_for
+from sipfsm.elements.matching import Matcher, machine_for, transaction_key
 from sipfsm.engine.model import engine as build
 from sipfsm.engine.runtime import Engine, Starts, handle_event, start_instance
 from sipfsm.machines.proxy import ProxyInstance, branch_of
@@ -46,6 +47,7 @@ from sipfsm.values.events import (
     TUCancel,
     TURequest,
     TUResponse,
+    describe,
     timer_fired,
 )
 from sipfsm.values.frozen import replace
@@ -67,20 +69,10 @@ Location = dict[str, tuple[tuple[str, float], ...]]
 _STATELESS: Final = "stateless"
 
 
-def address_of(uri_or_host: str) -> str:
-    """The simulator address of a URI's or sent-by's host: its first label."""
-    text = uri_or_host.strip("<>")
-    if ":" in text and not text.split(":", 1)[0].replace(".", "").isdigit():
-        text = text.split(":", 1)[1]
-    host = text.split("@", 1)[-1]
-    host = host.split(";", 1)[0].split(">", 1)[0]
-    return host.split(".", 1)[0]
-
-
 class _Tx:
     """One transaction of the proxy: its instance, peer and context."""
 
-    __slots__ = ("ctx", "engine", "id", "inst", "machine", "peer", "request")
+    __slots__ = ("ctx", "engine", "id", "inst", "machine", "peer", "request", "sent")
 
     def __init__(self, tx_id: str, machine: str, engine: Engine, inst: Any, peer: str,
                  ctx: _Context | None) -> None:
@@ -91,6 +83,7 @@ class _Tx:
         self.peer = peer
         self.ctx = ctx
         self.request: Request = inst.request
+        self.sent: list[Message] = []  # what it sent (a message sent again is a retransmission)
 
 
 class _Context:
@@ -110,7 +103,9 @@ class Proxy:
     """A stateful proxy: ``name`` makes its host (``NAME.example.com``, its Via sent-by and
     Record-Route); ``location`` its location service; ``parallel`` whether targets of
     different q-values are tried in parallel too; ``record_route`` whether it stays on the
-    path of the dialog (§16.6 step 4)."""
+    path of the dialog (§16.6 step 4); ``outbound`` the element every request it forwards
+    is sent to, whatever its Request-URI (a next-hop proxy of local policy, §16.6 step 7;
+    empty: the Request-URI's host)."""
 
     def __init__(
         self,
@@ -121,6 +116,7 @@ class Proxy:
         parallel: bool = True,
         record_route: bool = False,
         engine: str = "table",
+        outbound: str = "",
     ) -> None:
         self.name = name
         self.host = f"{name}.example.com"
@@ -129,6 +125,7 @@ class Proxy:
         self.location: Location = dict(location or {})
         self.parallel = parallel
         self.record_route = record_route
+        self.outbound = outbound
         self.context_engine = build("proxy", machines.profile, machines.timing, engine)
         self.client: Matcher[_Tx] = Matcher()
         self.server: Matcher[_Tx] = Matcher()
@@ -139,6 +136,35 @@ class Proxy:
 
     def start(self, host: Host) -> None:
         self._host = host
+
+    def final_state(self) -> dict[str, Any]:
+        """The transactions and response contexts still there (JSON-ready)."""
+        return {
+            "dialog": "none",
+            "dialogs": {},
+            "transactions": {t.id: t.inst.state for t in self.txs.values()},
+            "contexts": {c.id: c.inst.state for c in self.contexts.values()},
+        }
+
+    def live_transactions(self) -> list[str]:
+        """Every transaction and response context that has not ended: each branch ends
+        (§16.7: a context ends with its final response upstream)."""
+        out = [f"{t.id} ({t.request.summary()}) in {t.inst.state}" for t in self.txs.values()]
+        out.extend(
+            f"proxy {c.id} with branches {', '.join(sorted(c.branches)) or 'none'} in "
+            f"{c.inst.state}"
+            for c in self.contexts.values()
+        )
+        return out
+
+    def _record(self, machine: str, tx: str, before: str, after: str, event: Event,
+                actions: list[Action]) -> None:
+        """A ``state`` record of one step of a machine (what the ladder shows)."""
+        if self._host.recording:
+            self._host.record(
+                "state", machine=machine, tx=tx, state_before=before, state_after=after,
+                text=describe(event), actions=tuple(_action_text(a) for a in actions),
+            )
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -191,8 +217,10 @@ class Proxy:
             return
         if request.method == "CANCEL":
             target = self.server.find_cancelled(request)
-            if target is None or target.ctx is None:
-                self._stateless(request)  # §16.10: no context, forwarded statelessly
+            if target is None or target.ctx is None or target.ctx.id not in self.contexts:
+                # §16.10: no response context (none, or it ended with its final response):
+                # forwarded statelessly
+                self._stateless(request)
                 return
             cancel_tx = self._new_server(request, src, target.ctx)
             if cancel_tx is not None:
@@ -217,9 +245,10 @@ class Proxy:
         except ProtocolError:
             return None
         self._n += 1
-        tx = _Tx(f"{machine}{self._n}", machine, eng, inst, src, ctx)
+        tx = _Tx(f"{machine}-{self._n}", machine, eng, inst, src, ctx)
         self.txs[tx.id] = tx
         self.server.add(request, tx)
+        self._record(machine, tx.id, "", inst.state, RequestReceived(request), actions)
         self._carry(tx, actions)
         return tx
 
@@ -258,16 +287,24 @@ class Proxy:
     # -- running the machines --------------------------------------------------------------
 
     def _tx(self, tx: _Tx, event: Event) -> None:
+        before = tx.inst.state
         try:
             actions = handle_event(tx.engine, tx.inst, event)
-        except ProtocolError:
-            return  # a host discards what the transaction has no arrow for
+        except ProtocolError as exc:
+            # a host discards what the transaction has no arrow for
+            self._host.record("discard", machine=tx.machine, tx=tx.id, text=str(exc))
+            return
+        self._record(tx.machine, tx.id, before, tx.inst.state, event, actions)
         self._carry(tx, actions)
 
     def _carry(self, tx: _Tx, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, SendMessage):
-                self._host.send(tx.peer, action.message, machine=tx.machine, tx=tx.id)
+                m = action.message
+                retransmission = m in tx.sent
+                if not retransmission:
+                    tx.sent.append(m)
+                self._host.send(tx.peer, m, retransmission, machine=tx.machine, tx=tx.id)
             elif isinstance(action, StartTimer):
                 self._host.set_timer(("tx", tx.id, action.name), action.seconds)
             elif isinstance(action, StopTimer):
@@ -279,7 +316,14 @@ class Proxy:
         ctx = tx.ctx
         what = said.what
         if what == "terminated":
+            # destroyed (§17): a later response or retransmission matches it no more (a
+            # 2xx after the INVITE client transaction ended is forwarded statelessly under
+            # rfc3261, §16.7, and dropped under rfc6026)
             self.txs.pop(tx.id, None)
+            matcher = self.server if tx.machine.endswith("st") else self.client
+            key = transaction_key(tx.request)
+            if matcher.find_key(key) is tx:
+                matcher.forget(key)
             return
         if ctx is None or tx is ctx.server or not tx.machine.endswith("ct"):
             return
@@ -300,11 +344,12 @@ class Proxy:
         eng = self.machines.transactions[machine]
         inst, actions = eng.create(TURequest(request))
         self._n += 1
-        tx = _Tx(f"{machine}{self._n}", machine, eng, inst, peer, ctx)
+        tx = _Tx(f"{machine}-{self._n}", machine, eng, inst, peer, ctx)
         self.txs[tx.id] = tx
         self.client.add(request, tx)
         if ctx is not None:
             ctx.branches[request.branch] = tx
+        self._record(machine, tx.id, "", inst.state, TURequest(request), actions)
         self._carry(tx, actions)
         return tx
 
@@ -314,17 +359,24 @@ class Proxy:
             found = inst.branches.get(branch_of(event))
             if found is not None and found.done:
                 return  # a branch already done (a Timer C 408) has nothing more to say
+        before = "" if start else inst.state
         try:
             if start:
                 actions = start_instance(cast(Starts, self.context_engine), inst, event)
             else:
                 actions = handle_event(self.context_engine, inst, event)
-        except ProtocolError:
+        except ProtocolError as exc:
+            self._host.record("discard", machine="proxy", tx=ctx.id, text=str(exc))
             return
+        self._record("proxy", ctx.id, before, inst.state, event, actions)
         for action in actions:
             self._decided(ctx, action)
-        if inst.state in ("terminated", "rejected"):
-            self.contexts.pop(ctx.id, None)
+        if inst.state in ("terminated", "rejected") and ctx.id in self.contexts:
+            del self.contexts[ctx.id]
+            # its transactions may live on (Timer D, K ...); nothing of the context is
+            # needed by then, and letting go of them leaves no reference cycle
+            ctx.server = None
+            ctx.branches = {}
 
     def _decided(self, ctx: _Context, action: Action) -> None:
         if isinstance(action, Respond):
@@ -343,7 +395,8 @@ class Proxy:
             self._host.cancel_timer(("ctx", ctx.id, action.name))
         elif isinstance(action, ToTU) and isinstance(action.message, Request):
             if action.what == "forward":
-                self._new_client(action.message, address_of(action.message.uri), ctx)
+                hop = self.outbound or address_of(action.message.uri)
+                self._new_client(action.message, hop, ctx)
             elif action.what in ("cancel", "abandon"):
                 branch = ctx.branches.get(action.message.branch)
                 if branch is not None:
@@ -370,3 +423,18 @@ class Proxy:
                 return
         if self.profile == "rfc3261":
             self._host.send(address_of(response.sent_by), response, machine=_STATELESS)
+
+
+def _action_text(action: Action) -> str:
+    """A short text of an action for the trace."""
+    if isinstance(action, SendMessage):
+        return f"send {action.message.summary()}"
+    if isinstance(action, StartTimer):
+        return f"start Timer {action.name} ({action.seconds:g} s)"
+    if isinstance(action, StopTimer):
+        return f"stop Timer {action.name}"
+    if isinstance(action, ToTU):
+        return f"{action.what} {action.message.summary()}" if action.message else action.what
+    if isinstance(action, Respond):
+        return f"respond {action.status} to {action.request.method}"
+    return type(action).__name__

@@ -16,7 +16,18 @@ messages (so a machine that broke a rule is caught by something other than itsel
 * ``send-after-terminated`` -- no message comes from a transaction that has ended (RFC
   3261 §17: a Terminated transaction is destroyed).
 * ``leaked-transaction`` -- every transaction ends: none is left when the clock runs out
-  (RFC 3261 §17.1, §17.2: each machine's last state is Terminated).
+  (RFC 3261 §17.1, §17.2: each machine's last state is Terminated); at a proxy, every
+  branch (client transaction) and response context too (§16.7).
+
+At a stateful proxy (RFC 3261 §16; the run names its proxies):
+
+* ``one-final-response`` allows the 2xx responses a proxy forwards from other branches
+  after the first (§16.7 step 5: every 2xx is forwarded), and only those.
+* ``proxy-final-response`` -- each request a proxy receives (but ACK) gets a final response
+  from it upstream (§16.7 step 9, §16.10: a CANCEL's 200), by the end of the run.
+* ``response-without-branch`` -- a proxy forwards a response only if it came back on a
+  branch the proxy opened (the top Via its own, with a branch it sent), and forwards it to
+  the element of the next Via (§16.7 steps 1 and 3).
 """
 
 from __future__ import annotations
@@ -44,6 +55,14 @@ INVARIANTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "send-after-terminated": ("RFC 3261 §17", "no message from a terminated transaction"),
     "leaked-transaction": ("RFC 3261 §17.1, §17.2", "every transaction ends"),
+    "proxy-final-response": (
+        "RFC 3261 §16.7, §16.10",
+        "a proxy answers every request it receives (but ACK) with a final response",
+    ),
+    "response-without-branch": (
+        "RFC 3261 §16.7",
+        "a proxy forwards only responses of its own branches, to the next Via",
+    ),
 }
 
 
@@ -54,11 +73,31 @@ class Invariants:
     """The books of one run. The network calls `on_send`/`on_deliver`; elements call
     `report` for what only they can see; the run calls `leaked` at the end."""
 
-    __slots__ = ("_finals", "_offers", "_pending", "_received_invites", "recorder", "violations")
+    __slots__ = (
+        "_branches",
+        "_finals",
+        "_offers",
+        "_pending",
+        "_proxy_requests",
+        "_proxy_responses",
+        "_received_invites",
+        "proxies",
+        "recorder",
+        "violations",
+    )
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, proxies: frozenset[str] = frozenset()) -> None:
         self.recorder = recorder
+        self.proxies = proxies
         self.violations: list[InvariantViolation] = []
+        # (proxy, branch): the branches of the requests each proxy sent
+        self._branches: set[tuple[str, str]] = set()
+        # (proxy, branch, sent-by, method, CSeq) of each request a proxy received -> whether
+        # the proxy sent a final response to it
+        self._proxy_requests: dict[tuple[str, str, str, str, int], bool] = {}
+        # a response as a proxy received it (its fields once the top Via is taken off) ->
+        # the branch of the top Via it came with
+        self._proxy_responses: dict[tuple[object, ...], str] = {}
         # (element, transaction) -> the first final response it sent
         self._finals: dict[tuple[str, ...], Response] = {}
         # our INVITE/UPDATE requests without a final response yet: (method, CSeq)
@@ -90,8 +129,12 @@ class Invariants:
                 self._pending.setdefault((src, message.call_id), set()).add(
                     (message.method, message.cseq)
                 )
+            if src in self.proxies:
+                self._branches.add((src, message.branch))
             return
         status = message.status
+        if src in self.proxies:
+            self._proxy_sent(src, dst, message)
         if status < 200:
             return
         # the server transaction, as the element names it (a transaction destroyed and
@@ -103,7 +146,10 @@ class Invariants:
         )
         first = self._finals.get(key)
         if first is not None:  # a retransmission, or a second final response
-            if first is not message and not (status < 300 and first == message):
+            forwarded_2xx = src in self.proxies and status < 300 and first.status < 300
+            if first is not message and not (status < 300 and first == message) and not (
+                forwarded_2xx
+            ):
                 self.report(
                     src,
                     "one-final-response",
@@ -135,7 +181,43 @@ class Invariants:
         ):
             self._offers.setdefault((src, message.call_id), set()).add(message.cseq)
 
+    def _proxy_sent(self, src: str, dst: str, response: Response) -> None:
+        """A proxy sent ``response``: a final one answers the request it received; one it
+        forwards came back on a branch of its own, and goes to the next Via."""
+        key = (src, response.branch, response.sent_by, response.method, response.cseq)
+        if response.status >= 200 and key in self._proxy_requests:
+            self._proxy_requests[key] = True
+        came_on = self._proxy_responses.get(
+            _response_key(src, response, response.branch, response.sent_by)
+        )
+        if came_on is None:
+            return  # the proxy's own response (100, 200 to CANCEL, 408, 480, 483 ...)
+        if (src, came_on) not in self._branches:
+            self.report(
+                src,
+                "response-without-branch",
+                f"{response.summary()} {response.status} forwarded to {dst}, but it came "
+                f"back on branch {came_on}, which {src} never sent",
+            )
+        elif dst != response.sent_by.split(".", 1)[0]:
+            self.report(
+                src,
+                "response-without-branch",
+                f"{response.summary()} {response.status} forwarded to {dst}, not to the "
+                f"element of its next Via ({response.sent_by})",
+            )
+
     def on_deliver(self, dst: str, message: Message) -> None:
+        if dst in self.proxies:
+            if isinstance(message, Request):
+                if message.method != "ACK":
+                    key = (dst, message.branch, message.sent_by, message.method, message.cseq)
+                    self._proxy_requests.setdefault(key, False)
+            elif message.vias and message.sent_by.split(".", 1)[0] == dst:
+                sent_by, branch = message.vias[0]  # what it is once forwarded (§16.7 step 3)
+                self._proxy_responses[_response_key(dst, message, branch, sent_by)] = (
+                    message.branch
+                )
         if isinstance(message, Request):
             if message.method == "INVITE":
                 self._received_invites.setdefault(
@@ -156,3 +238,30 @@ class Invariants:
     def leaked(self, element: str, transactions: list[str]) -> None:
         for tx in transactions:
             self.report(element, "leaked-transaction", f"{tx} had not ended when the run ended")
+
+    def unanswered(self) -> None:
+        """The end of the run: every request a proxy received has had its final response."""
+        for (proxy, branch, _, method, cseq), answered in self._proxy_requests.items():
+            if not answered:
+                self.report(
+                    proxy,
+                    "proxy-final-response",
+                    f"{method} (CSeq {cseq}, branch {branch}) got no final response from "
+                    f"{proxy}",
+                )
+
+
+def _response_key(
+    proxy: str, response: Response, branch: str, sent_by: str
+) -> tuple[object, ...]:
+    """A response at ``proxy`` with the top Via (``sent_by``, ``branch``) it is sent with."""
+    return (
+        proxy,
+        response.status,
+        response.method,
+        response.call_id,
+        response.cseq,
+        response.to_tag,
+        branch,
+        sent_by,
+    )

@@ -32,6 +32,7 @@ from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants, InvariantViolation
 from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.network import Network, link_stream, network_words
+from sipfsm.sim.proxy import proxy_element
 from sipfsm.sim.recorder import Recorder, WireMessage
 from sipfsm.sim.scenario import (
     ElementSpec,
@@ -78,10 +79,9 @@ ElementFactory = Callable[
     [ElementSpec, tuple[Step, ...], Machines, int, int, list[RunError]], Element
 ]
 
-#: How each ``role`` of a scenario's elements is built. A stateful proxy (RFC 3261 §16)
-#: is one more entry (and one more role in `sipfsm.sim.scenario`); the engine, network
-#: and run do not change.
-ELEMENTS: dict[str, ElementFactory] = {"ua": _user_agent}
+#: How each ``role`` of a scenario's elements is built: a user agent, or a stateful proxy
+#: (RFC 3261 §16, `sipfsm.sim.proxy`); the engine, network and run do not change.
+ELEMENTS: dict[str, ElementFactory] = {"ua": _user_agent, "proxy": proxy_element}
 
 
 @lru_cache(maxsize=32)
@@ -119,6 +119,7 @@ class _Plan:
         "names",
         "paths",
         "patterns",
+        "proxies",
         "scenario",
         "steps",
         "verdicts",
@@ -129,6 +130,7 @@ class _Plan:
         self.scenario = sc
         self.names = sc.element_names
         self.steps = {spec.name: sc.steps_of(spec.name) for spec in sc.elements}
+        self.proxies = frozenset(spec.name for spec in sc.elements if spec.role == "proxy")
         self.expected_rules = frozenset(e.rule for e in sc.expect if e.kind == "violation")
         # every pattern of a seen, not_seen or order expectation, each with its own index
         self.patterns: list[MessagePattern] = []
@@ -418,7 +420,7 @@ def simulate(  # noqa: C901
     machines = _machines(profile, transport, sc.t1, sc.t2, sc.t4, engine)
     loop = EventLoop(seed)
     recorder = Recorder(loop, record, transport)
-    invariants = Invariants(recorder)
+    invariants = Invariants(recorder, plan.proxies)
     errors: list[RunError] = []
     names = plan.names
     steps = plan.steps
@@ -457,6 +459,7 @@ def simulate(  # noqa: C901
         if live:
             invariants.leaked(name, live)
         final[name] = agent.final_state()
+    invariants.unanswered()
     violations = invariants.violations
     wire = network.log
     result = SimResult(  # positional, in the order of the fields (many runs, each one call)

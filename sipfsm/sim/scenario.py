@@ -308,17 +308,30 @@ def _first(a: float | None, b: float | None) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ElementSpec:
-    """A user agent. ``call_id_owner`` overrides who generated the Call-ID (RFC 3261
-    §14.1; by default the caller); ``retry_491`` makes the TU retry a re-INVITE/UPDATE
-    refused with 491 when the dialog's glare timer fires (§14.1 "SHOULD"); ``auto_answer``
-    answers unscripted non-INVITE requests and re-INVITEs with 200."""
+    """A user agent (``role`` ``ua``) or a stateful proxy (``proxy``, RFC 3261 §16).
+
+    A UA: ``call_id_owner`` overrides who generated the Call-ID (RFC 3261 §14.1; by
+    default the caller); ``retry_491`` makes the TU retry a re-INVITE/UPDATE refused with
+    491 when the dialog's glare timer fires (§14.1 "SHOULD"); ``auto_answer`` answers
+    unscripted non-INVITE requests and re-INVITEs with 200; ``outbound_proxy`` the proxy
+    its out-of-dialog requests go to (§8.1.2).
+
+    A proxy: ``location`` its location service (§16.5: an address-of-record's element
+    name -> its targets' element names with q-values); ``sequential`` tries targets
+    highest q first (equal q in parallel) instead of all in parallel (§16.6);
+    ``record_route`` inserts a Record-Route (§16.6 step 4); ``outbound_proxy`` the proxy
+    every request it forwards goes to next (local policy, §16.6 step 7)."""
 
     name: str
-    role: Literal["ua"] = "ua"
+    role: Literal["ua", "proxy"] = "ua"
     call_id_owner: bool | None = None
     retry_491: bool = True
     auto_answer: bool = True
     reject_code: int = 480
+    outbound_proxy: str = ""
+    location: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    sequential: bool = False
+    record_route: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,6 +645,66 @@ class _V:
 
 # -- the scenario grammar ------------------------------------------------------------------
 
+
+def _proxy_spec(v: _V, spec: Any, path: Path_, name: str) -> ElementSpec:
+    """``{role: proxy, location: {AOR: [TARGET | {target: T, q: Q}, ...]}, forking:
+    parallel | sequential, record_route: BOOL, outbound_proxy: PROXY}``."""
+    data = v.mapping(spec, path, _PROXY)
+    location: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    if "location" in data:
+        loc = data["location"]
+        raw = v.mapping(loc, (*path, "location"), tuple(loc) if isinstance(loc, dict) else ())
+        for aor, targets in raw.items():
+            where: Path_ = (*path, "location", aor)
+            found: list[tuple[str, float]] = []
+            for i, t in enumerate(v.seq(targets, where, "targets")):
+                if isinstance(t, dict):
+                    item = v.mapping(t, (*where, i), ("target", "q"), ("target",))
+                    q = v.number(item["q"], (*where, i, "q"), high=1.0) if "q" in item else 1.0
+                    found.append((v.text(item["target"], (*where, i, "target")), q))
+                else:
+                    found.append((v.text(t, (*where, i)), 1.0))
+            location.append((v.text(aor, where), tuple(found)))
+    forking = (
+        v.choice(data["forking"], (*path, "forking"), ("parallel", "sequential"), "forking")
+        if "forking" in data
+        else "parallel"
+    )
+    return ElementSpec(
+        name,
+        role="proxy",
+        location=tuple(location),
+        sequential=forking == "sequential",
+        record_route=v.flag(data["record_route"], (*path, "record_route"))
+        if "record_route" in data
+        else False,
+        outbound_proxy=v.text(data["outbound_proxy"], (*path, "outbound_proxy"))
+        if "outbound_proxy" in data
+        else "",
+    )
+
+
+def _check_proxies(v: _V, elements: list[ElementSpec]) -> None:
+    """An outbound proxy names a proxy; a location target names a user agent or proxy."""
+    names = tuple(e.name for e in elements)
+    proxies = tuple(e.name for e in elements if e.role == "proxy")
+    for e in elements:
+        path: Path_ = ("elements", e.name)
+        if e.outbound_proxy and (e.outbound_proxy not in proxies or e.outbound_proxy == e.name):
+            raise v.doc.error(
+                (*path, "outbound_proxy"),
+                f"{e.outbound_proxy!r} is not another proxy element",
+                ", ".join(p for p in proxies if p != e.name) or "no proxy",
+            )
+        for aor, targets in e.location:
+            for i, (target, _) in enumerate(targets):
+                if target not in names or target == e.name:
+                    raise v.doc.error(
+                        (*path, "location", aor, i),
+                        f"{target!r} is not another element",
+                        ", ".join(n for n in names if n != e.name),
+                    )
+
 _TOP = (
     "name",
     "title",
@@ -647,7 +720,8 @@ _TOP = (
     "script",
     "expect",
 )
-_ELEMENT = ("role", "call_id_owner", "retry_491", "auto_answer", "reject_code")
+_ELEMENT = ("role", "call_id_owner", "retry_491", "auto_answer", "reject_code", "outbound_proxy")
+_PROXY = ("role", "location", "forking", "record_route", "outbound_proxy")
 _LINK = ("delay", "loss", "duplicate", "reorder", "reorder_delay", "drop")
 _PATTERN = ("request", "response", "status", "method", "cseq", "in_dialog", "body")
 _WIRE = ("from", "to", "lost", "retransmission")
@@ -1152,14 +1226,13 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:  # noqa: C901
                 f"{ename!r} is not an element name",
                 "a letter, then letters, digits, '_' or '-' (at most 32)",
             )
+        role = "ua"
+        if isinstance(spec, dict) and "role" in spec:
+            role = v.choice(spec["role"], (*path, "role"), ("ua", "proxy"), "role")
+        if role == "proxy":
+            elements.append(_proxy_spec(v, spec, path, ename))
+            continue
         data = v.mapping({} if spec is None else spec, path, _ELEMENT)
-        if "role" in data:
-            role = data["role"]
-            if role == "proxy":
-                raise doc.error(
-                    (*path, "role"), "a proxy (RFC 3261 §16) is not simulated yet", "ua"
-                )
-            v.choice(role, (*path, "role"), ("ua",), "role")
         elements.append(
             ElementSpec(
                 ename,
@@ -1175,9 +1248,13 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:  # noqa: C901
                 reject_code=v.integer(data["reject_code"], (*path, "reject_code"), 300, 699)
                 if "reject_code" in data
                 else 480,
+                outbound_proxy=v.text(data["outbound_proxy"], (*path, "outbound_proxy"))
+                if "outbound_proxy" in data
+                else "",
             )
         )
     names = tuple(e.name for e in elements)
+    _check_proxies(v, elements)
     network = _network(v, top["network"], names) if "network" in top else NetworkSpec()
     if network.has_drops and "tcp" in transports and not network.drops_on_tcp:
         raise doc.error(
@@ -1201,6 +1278,11 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:  # noqa: C901
                     ("script", ename), f"no element is named {ename!r}", ", ".join(names)
                 )
         for ename, items in script.items():
+            if ename in names and next(e for e in elements if e.name == ename).role == "proxy":
+                raise doc.error(
+                    ("script", ename), "a proxy has no script: its location service decides",
+                    ", ".join(e.name for e in elements if e.role == "ua"),
+                )
             for i, item in enumerate(v.seq(items, ("script", ename), "steps")):
                 steps.append(_step(v, item, ("script", ename, i), ename, i, names))
     expect = (

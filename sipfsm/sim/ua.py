@@ -156,6 +156,7 @@ class UserAgent(Agent):
             reject_code=spec.reject_code,
             retry_491=spec.retry_491,
             call_id_owner=spec.call_id_owner,
+            outbound_proxy=spec.outbound_proxy,
         )
 
     @property

@@ -1,0 +1,136 @@
+"""Proxies in the simulator (sipfsm/sim/proxy.py, the ``role: proxy`` grammar of
+sipfsm/sim/scenario.py, the proxy invariants of sipfsm/sim/invariants.py).
+
+What is checked: a proxy element's settings parse into its location service (q-values,
+sequential forking, record-routing, a next-hop proxy); a UA with an outbound proxy sends
+its out-of-dialog requests there with the callee's Request-URI and a Contact, and the
+callee's dialog requests go straight to that Contact when no proxy record-routes (RFC 3261
+§8.1.2, §12.1.1, §12.2.1.1); the invariants of a proxy: a proxy forwards a response only
+if it came back on a branch it opened, to the next Via (§16.7 steps 1, 3), answers every
+request but ACK with a final response (§16.7 step 9), and may forward several 2xx from
+one server transaction (§16.7 step 5) but no other second final response.
+"""
+
+from __future__ import annotations
+
+from conftest import make_request
+
+from sipfsm.sim.engine import EventLoop
+from sipfsm.sim.invariants import Invariants
+from sipfsm.sim.proxy import location_of
+from sipfsm.sim.recorder import Recorder
+from sipfsm.sim.run import simulate
+from sipfsm.sim.scenario import parse
+from sipfsm.values.message import Request, pop_via, push_via, response_to
+
+FLOW = """
+name: proxied
+title: t
+elements:
+  alice: {role: ua, outbound_proxy: p1}
+  p1:
+    role: proxy
+    forking: sequential
+    record_route: false
+    location:
+      bob: [{target: bob, q: 1.0}, {target: carol, q: 0.5}]
+  bob: {role: ua}
+  carol: {role: ua}
+network:
+  default: {delay: 0.05}
+script:
+  alice:
+    - {at: 0, send: INVITE, to: bob, offer: true}
+  bob:
+    - {on: {request: INVITE, in_dialog: false}, respond: 486}
+  carol:
+    - {on: {request: INVITE, in_dialog: false}, after: 1, respond: 200}
+    - {on: {request: ACK}, after: 1, send: BYE, to: alice}
+expect:
+  - {no_violations: true}
+"""
+
+
+def test_a_proxy_element_parses_into_its_location_service_rfc3261_16_5() -> None:
+    sc = parse(FLOW)
+    p1 = sc.element("p1")
+    assert (p1.role, p1.sequential, p1.record_route) == ("proxy", True, False)
+    assert location_of(p1) == {
+        "sip:bob@bob.example.com": (
+            ("sip:bob@bob.example.com", 1.0),
+            ("sip:carol@carol.example.com", 0.5),
+        )
+    }
+    assert sc.element("alice").outbound_proxy == "p1"
+
+
+def test_sequential_forking_through_the_outbound_proxy_then_direct_rfc3261_16_6() -> None:
+    r = simulate(parse(FLOW))
+    assert r.passed, (r.violations, r.errors)
+    hops = [(w.src, w.dst, getattr(w.message, "method", ""), getattr(w.message, "status", 0))
+            for w in r.wire if not w.retransmission]
+    invite = next(w.message for w in r.wire if w.src == "alice")
+    assert isinstance(invite, Request)
+    # §8.1.2: the outbound proxy gets the request; the Request-URI names the callee
+    assert (invite.uri, invite.header("Contact")) == (
+        "sip:bob@bob.example.com", "<sip:alice@alice.example.com>")
+    # §16.6: the 0.5 target is tried only after the 1.0 one failed
+    assert hops.index(("p1", "carol", "INVITE", 0)) > hops.index(
+        ("bob", "p1", "INVITE", 486))
+    # §12.2.1.1: without Record-Route, the ACK and BYE go to the remote target (Contact)
+    assert ("alice", "carol", "ACK", 0) in hops
+    bye = next(
+        w.message for w in r.wire if w.src == "carol" and w.message.summary() == "BYE (CSeq 1)"
+    )
+    assert isinstance(bye, Request) and bye.uri == "sip:alice@alice.example.com"
+    assert ("carol", "alice", "BYE", 0) in hops
+    assert r.final_states["alice"]["dialogs"] == {"dialog-1": "morgue"}
+
+
+INVITE = make_request("INVITE", uri="sip:bob@bob.example.com", call_id="c", from_tag="a",
+                      branch="z9hG4bKa1", sent_by="alice.example.com")
+
+
+def _books() -> Invariants:
+    return Invariants(Recorder(EventLoop()), frozenset({"p1"}))
+
+
+def test_a_response_of_no_branch_of_the_proxy_is_not_forwarded_rfc3261_16_7() -> None:
+    inv = _books()
+    inv.on_deliver("p1", INVITE)
+    out = push_via(INVITE, "p1.example.com", "z9hG4bKp1")
+    inv.on_send("p1", "bob", out)
+    stray = response_to(push_via(INVITE, "p1.example.com", "z9hG4bKother"), 486, to_tag="b")
+    inv.on_deliver("p1", stray)
+    inv.on_send("p1", "alice", pop_via(stray))
+    assert [v.rule for v in inv.violations] == ["response-without-branch"]
+    inv = _books()
+    inv.on_deliver("p1", INVITE)
+    inv.on_send("p1", "bob", out)
+    busy = response_to(out, 486, to_tag="b")
+    inv.on_deliver("p1", busy)
+    inv.on_send("p1", "carol", pop_via(busy))  # not the element of the next Via
+    assert [v.rule for v in inv.violations] == ["response-without-branch"]
+
+
+def test_a_proxy_answers_every_request_it_receives_rfc3261_16_7() -> None:
+    inv = _books()
+    inv.on_deliver("p1", INVITE)
+    inv.on_send("p1", "alice", response_to(INVITE, 100))
+    inv.unanswered()
+    assert [v.rule for v in inv.violations] == ["proxy-final-response"]
+    inv = _books()
+    inv.on_deliver("p1", INVITE)
+    inv.on_send("p1", "alice", response_to(INVITE, 480, to_tag="p"), tx="ist-1")
+    inv.unanswered()
+    assert inv.violations == []
+
+
+def test_a_proxy_forwards_every_2xx_but_no_other_second_final_rfc3261_16_7() -> None:
+    inv = _books()
+    inv.on_send("p1", "alice", response_to(INVITE, 200, to_tag="b"), tx="ist-1")
+    inv.on_send("p1", "alice", response_to(INVITE, 200, to_tag="c"), tx="ist-1")
+    assert inv.violations == []
+    inv.on_send("p1", "alice", response_to(INVITE, 486, to_tag="d"), tx="ist-1")
+    assert [v.rule for v in inv.violations] == ["one-final-response"]
+
