@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sipfsm.decl.instance import Instance
 from sipfsm.decl.language import PROFILES
 from sipfsm.decl.timers import Timing
-from sipfsm.elements.dialogs import DialogSet
+from sipfsm.elements.dialogs import END_FORK, DialogSet
 from sipfsm.engine.reference import TransitionsMachine
 from sipfsm.engine.runtime import TableMachine
 from sipfsm.machines import dialog
@@ -1303,7 +1303,8 @@ def test_dialog_set_second_2xx_with_a_new_tag_confirms_a_new_dialog_rfc5407_fig6
     s.handle(ResponseReceived(answer(INVITE, 200, ANSWER, tag=BOB)))
     s.handle(MessageSent(ack_for()))
     ok = answer(INVITE, 200, ANSWER, tag=CAROL)
-    assert s.handle(ResponseReceived(ok)) == [(CAROL, ToTU("send_ack", ok))]
+    # ACKed, then ended: the UA keeps the first session (RFC 3261 §13.2.2.4)
+    assert s.handle(ResponseReceived(ok)) == [(CAROL, ToTU("send_ack", ok)), (CAROL, END_FORK)]
     assert {t: d.state for t, d in s.dialogs.items()} == {BOB: "established", CAROL: "moratorium"}
     s.handle(MessageSent(ack_for(to_tag=CAROL)))
     s.handle(MessageSent(from_alice("BYE", 2, to_tag=CAROL)))

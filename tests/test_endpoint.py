@@ -276,3 +276,27 @@ def test_early_dialogs_of_other_forks_live_64_t1_after_the_first_2xx_rfc3261_13_
     assert dialogs_by_tag(endpoint) == {"b1": "established", "b2": "early"}
     clock.run_until(32.4)  # 64*T1 after the first 2xx: the INVITE transaction is completed
     assert dialogs_by_tag(endpoint) == {"b1": "established", "b2": "morgue"}
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_two_forks_answer_2xx_with_no_provisional_the_second_gets_a_bye_rfc3261_13_2_2_4(
+    profile: str,
+) -> None:
+    endpoint = Endpoint("alice", Machines(profile, Timing(), "table"), TransactionUser())
+    log = ActionLog()
+    endpoint.start(log)
+    clock = Clock(endpoint, log)
+    endpoint.send_request("INVITE", "bob", body=True)
+    invite_sent = next(a.message for a in clock.take() if isinstance(a, Send))
+    assert isinstance(invite_sent, Request)
+    for t, tag in ((0.3, "b1"), (0.4, "b2")):  # both 2xx first: no 1xx named a tag before
+        clock.run_until(t)
+        log.time = t
+        endpoint.receive(response_to(invite_sent, 200, to_tag=tag), "proxy")
+        clock.take()
+    requests = [
+        (a.message.method, a.message.to_tag)
+        for a in clock.actions
+        if isinstance(a, Send) and isinstance(a.message, Request) and not a.retransmission
+    ]
+    assert requests == [("INVITE", ""), ("ACK", "b1"), ("ACK", "b2"), ("BYE", "b2")]

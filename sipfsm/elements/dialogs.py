@@ -256,10 +256,11 @@ class DialogSet:
             else:
                 first = dialogs.get("")
                 if first is not None and first.state == "preparative":
-                    return self._deliver("", first, event)
-                if not remote or resp.status == 100:
+                    routed = self._deliver("", first, event)  # the first tag: its own dialog
+                elif not remote or resp.status == 100:
                     return []  # a tagless provisional after the first tag: nothing to tell
-                routed = self._fork(remote, event)
+                else:
+                    routed = self._fork(remote, event)
             if resp.status >= 200:
                 routed.extend(self._another_fork(remote))
             return routed
