@@ -136,3 +136,29 @@ def test_choosing_twice_in_one_process_keeps_the_first_choice() -> None:
         "print(repr(n.choose()), n.describe().split(':')[0])"
     )
     assert run_python(code, SIPFSM_PURE="1") == "'chosen already' pure Python"
+
+
+def test_no_interpreted_module_subclasses_a_compiled_class() -> None:
+    """A class the build leaves interpreted cannot derive from a compiled one (mypyc refuses
+    it at import, on the compiled build only), unless that class allows it (``mypyc_attr(
+    allow_interpreted_subclasses=True)``: Host, TransactionUser). Read from the source, so
+    the pure run catches it too."""
+    import ast
+
+    root = Path(native.__file__).parents[2]
+    compiled: dict[str, bool] = {}  # class name -> allows interpreted subclasses
+    for path in native.COMPILED:
+        for node in ast.parse((root / path).read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef):
+                compiled[node.name] = "allow_interpreted_subclasses" in ast.unparse(node)
+    wrong = []
+    for path in sorted((root / "sipfsm").rglob("*.py")):
+        if path.relative_to(root).as_posix() in native.COMPILED:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+                    if compiled.get(name) is False:
+                        wrong.append(f"{path.relative_to(root)}: {node.name}({name})")
+    assert wrong == []

@@ -5,25 +5,23 @@ page docs/ua-core.md lists them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
-
-from sipfsm.values.frozen import Frozen
 
 __all__ = ["DUTIES", "Duty"]
 
 
 
-class Duty(Frozen):
+@dataclass(frozen=True, slots=True)
+class Duty:
     """A duty RFC 3261 gives the UA core outside the transactions and the dialog: its
-    section, who has it (``UAC``, ``UAS`` or ``UA``), when, and what the Endpoint does."""
+    section, who has it (``UAC``, ``UAS`` or ``UA``), when, and what the Endpoint does.
+    (Data read by the docs, never per message: a dataclass, not a compiled value.)"""
 
-    __slots__ = ("rfc", "who", "when", "what")  # noqa: RUF023 (in the order of __init__)
-
-    def __init__(self, rfc: str, who: str, when: str, what: str) -> None:
-        self.rfc: Final = rfc
-        self.who: Final = who
-        self.when: Final = when
-        self.what: Final = what
+    rfc: str
+    who: str
+    when: str
+    what: str
 
 
 #: What the Endpoint does that no machine declares, each with its section (docs/ua-core.md).
