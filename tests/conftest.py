@@ -16,6 +16,7 @@ declarations: the tests are the independent check of sipfsm/machines/transaction
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import time
@@ -35,10 +36,14 @@ from sipfsm.sim.scenario import MessagePattern
 from sipfsm.values.events import (
     Action,
     Event,
+    MessageSent,
     ReportOutcome,
     RequestReceived,
     ResponseReceived,
     TimerFired,
+    TransactionEnded,
+    TransportError,
+    TUCancel,
     TURequest,
     TUResponse,
 )
@@ -375,3 +380,125 @@ PATTERNS = st.builds(
     lost=st.sampled_from([None, True, False]),
     retransmission=st.sampled_from([None, True, False]),
 )
+
+
+# -- hostile calls of the engines' API (docs/limits.md, "The Python API") ----------------------
+
+#: Anything at all: what a caller may pass where an event, an instance or a field belongs.
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.binary(max_size=8),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.tuples(st.text(max_size=3), st.integers()),
+    st.builds(object),
+    st.just(INVITE),
+    st.just(Instance()),
+)
+_METHODS = st.sampled_from(["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "PRACK"])
+
+
+def _field(valid: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """A message field: mostly a valid value, sometimes junk."""
+    return st.one_of(valid, valid, valid, JUNK)
+
+
+#: Requests and responses whose fields are valid, or junk of any type.
+HOSTILE_MESSAGES = st.one_of(
+    st.builds(
+        Request,
+        _field(_METHODS),
+        cseq=_field(st.integers(1, 3)),
+        to_tag=_field(st.sampled_from(["", UAS_TAG])),
+        call_id=_field(st.just("987asjd97y7atg")),
+        headers=_field(st.just(())),
+        body=_field(st.sampled_from(["", "v=0"])),
+    ),
+    st.builds(
+        Response,
+        _field(st.sampled_from([100, 180, 200, 202, 481, 487, 491, 500, 603, 99, 700])),
+        _field(st.just("Reason")),
+        _field(_METHODS),
+        cseq=_field(st.integers(1, 3)),
+        to_tag=_field(st.sampled_from(["", UAS_TAG])),
+        from_tag=_field(st.just("88sja8x")),
+        body=_field(st.sampled_from(["", "v=0"])),
+    ),
+)
+
+#: Events of every class, carrying valid or junk contents, and junk where an event belongs.
+HOSTILE_EVENTS = st.one_of(
+    JUNK,
+    st.builds(RequestReceived, st.one_of(HOSTILE_MESSAGES, JUNK)),
+    st.builds(ResponseReceived, st.one_of(HOSTILE_MESSAGES, JUNK)),
+    st.builds(TURequest, st.one_of(HOSTILE_MESSAGES, JUNK)),
+    st.builds(TUResponse, st.one_of(HOSTILE_MESSAGES, JUNK)),
+    st.builds(MessageSent, st.one_of(HOSTILE_MESSAGES, JUNK)),
+    st.builds(TimerFired, st.one_of(st.sampled_from(["A", "B", "D", "E", "F", "G", "H"]), JUNK)),
+    st.builds(TransportError, _field(st.just(""))),
+    st.builds(TUCancel),
+    st.builds(
+        TransactionEnded, _field(_METHODS), _field(st.integers(1, 3)), _field(st.just("client"))
+    ),
+)
+
+MACHINE_IDS = ("ict", "nict", "ist", "nist", "dialog")
+
+
+def hostile_calls(kind: str, data: st.DataObject) -> None:
+    """Drive every machine's engine of ``kind`` with hostile calls: ``create`` of anything,
+    ``handle`` of any instance (its own, another machine's, one never started, junk) with any
+    event. A call returns a list of actions or raises a `SipFsmError` or a `TypeError` (the
+    documented errors: `WrongType` is both); anything else fails the test."""
+    from sipfsm.values.errors import SipFsmError
+
+    machine = data.draw(st.sampled_from(MACHINE_IDS), label="machine")
+    profile = data.draw(st.sampled_from(PROFILES), label="profile")
+    own = _hostile_engine(machine, profile, kind)
+    other = _hostile_engine(data.draw(st.sampled_from(MACHINE_IDS)), profile, kind)
+    instances: list[object] = []
+    for event in data.draw(st.lists(HOSTILE_EVENTS, max_size=6), label="creations"):
+        try:
+            inst, actions = own.create(event)  # type: ignore[arg-type]
+        except (SipFsmError, TypeError):
+            continue
+        assert isinstance(actions, list)
+        assert inst.machine_id == machine
+        instances.append(inst)
+    for event in data.draw(st.lists(CREATIONS, max_size=2), label="other creations"):
+        with contextlib.suppress(SipFsmError, TypeError):
+            instances.append(other.create(event)[0])
+    choices = st.one_of(JUNK, st.sampled_from(instances)) if instances else JUNK
+    for _ in range(data.draw(st.integers(0, 12), label="calls")):
+        inst = data.draw(choices, label="instance")
+        event = data.draw(st.one_of(HOSTILE_EVENTS, CREATIONS), label="event")
+        before = getattr(inst, "state", None)
+        try:
+            actions = own.handle(inst, event)  # type: ignore[arg-type]
+        except (SipFsmError, TypeError) as exc:
+            assert "\n" not in str(exc)
+            if isinstance(inst, Instance) and inst.machine_id != machine:
+                assert inst.state == before  # another machine's instance is left alone
+            continue
+        assert isinstance(actions, list)
+        assert getattr(inst, "machine_id", None) == machine
+
+
+#: Events that create instances of some machine (the dialog's initial INVITE among them).
+CREATIONS = st.sampled_from(
+    [TURequest(INVITE), TURequest(BYE), RequestReceived(INVITE), RequestReceived(BYE),
+     MessageSent(INVITE)]
+)
+
+_ENGINES: dict[tuple[str, str, str], Engine] = {}
+
+
+def _hostile_engine(machine: str, profile: str, kind: str) -> Engine:
+    key = (machine, profile, kind)
+    if key not in _ENGINES:
+        _ENGINES[key] = engine(machine, profile, kind=kind)
+    return _ENGINES[key]

@@ -7,16 +7,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import INVITE, received
+from conftest import FUZZ_EXAMPLES, INVITE, JUNK, received
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sipfsm.decl.instance import Instance
 from sipfsm.decl.language import PROFILES
-from sipfsm.decl.timers import Timing
+from sipfsm.decl.timers import Timing, TimingError
 from sipfsm.engine import model
 from sipfsm.engine.model import MACHINES, declare
 from sipfsm.engine.runtime import TableMachine
 from sipfsm.machines import transaction
-from sipfsm.values.errors import UnknownName
+from sipfsm.values.errors import SipFsmError, UnknownName, WrongType
 from sipfsm.values.events import SendMessage, StartTimer, TURequest
 
 TRANSACTIONS = ("ict", "nict", "ist", "nist")
@@ -182,3 +184,60 @@ def test_every_row_outcome_and_state_of_every_machine_cites_its_rfc_section(
     cited = [r.rfc for r in (*decl.creations, *decl.transitions)]
     cited += [o.rfc for s in decl.states for o in s.outcomes] + [s.rfc for s in decl.states]
     assert [c for c in cited if not cite.match(c)] == []
+
+
+# -- hostile arguments (docs/limits.md, "The Python API") -------------------------------------
+
+
+def test_an_engine_takes_a_timing_or_nothing() -> None:
+    with pytest.raises(WrongType, match=r"timing: expected a sipfsm.decl.timers.Timing"):
+        model.engine("ict", timing="udp")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"t1": None},
+        {"t1": True},
+        {"t2": "4"},
+        {"t4": float("inf")},
+        {"t1": float("nan")},
+        {"t1": 0},
+    ],
+    ids=repr,
+)
+def test_timing_takes_positive_finite_seconds_rfc3261_17(values: dict[str, object]) -> None:
+    with pytest.raises(TimingError, match="must be positive, finite numbers of seconds"):
+        Timing(**values)  # type: ignore[arg-type]
+    assert issubclass(TimingError, SipFsmError)
+
+
+def test_outcomes_of_a_state_that_is_not_a_name_is_an_unknown_state() -> None:
+    with pytest.raises(UnknownName, match=r"unknown state of ict \[\]"):
+        model.outcomes("ict", [])  # type: ignore[arg-type]
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    machine=st.one_of(JUNK, st.sampled_from(MACHINES)),
+    profile=st.one_of(JUNK, st.sampled_from(PROFILES)),
+    state=st.one_of(JUNK, st.sampled_from(["calling", "trying", "early"])),
+    transport=st.one_of(JUNK, st.sampled_from(["udp", "tcp"])),
+    t1=st.one_of(JUNK, st.floats(0.01, 10)),
+    kind=st.one_of(JUNK, st.sampled_from(model.ENGINES)),
+)
+def test_hostile_registry_calls_raise_only_sipfsm_errors(
+    machine: object, profile: object, state: object, transport: object, t1: object, kind: object
+) -> None:
+    calls = (
+        lambda: model.declare(machine, profile),  # type: ignore[arg-type]
+        lambda: model.outcomes(machine, state, profile),  # type: ignore[arg-type]
+        lambda: model.timing_for(transport, t1),  # type: ignore[arg-type]
+        lambda: model.engine(machine, profile, kind=kind),  # type: ignore[arg-type]
+    )
+    for call in calls:
+        try:
+            call()
+        except SipFsmError as exc:
+            assert "\n" not in str(exc)

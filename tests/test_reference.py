@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from conftest import make_request
+from conftest import FUZZ_EXAMPLES, hostile_calls, make_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transitions import Machine
@@ -800,3 +800,15 @@ def test_leaving_a_sub_state_by_a_parents_row_stops_the_sub_states_timers(kind: 
     assert inst.state == "mortal"
     assert StopTimer("H") in actions
     assert inst.timers == {"J": 32.0}
+
+
+# -- hostile calls (docs/limits.md, "The Python API"; the table engine's in test_runtime.py) ----
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(data=st.data())
+def test_hostile_calls_of_the_transitions_engine_raise_only_documented_errors(
+    data: st.DataObject,
+) -> None:
+    hostile_calls("transitions", data)

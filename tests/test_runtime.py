@@ -23,6 +23,7 @@ from conftest import (
     BYE,
     CANCEL,
     CREATE,
+    FUZZ_EXAMPLES,
     INVITE,
     PATHS,
     PROFILES,
@@ -32,8 +33,10 @@ from conftest import (
     ack_of,
     at,
     from_tu,
+    hostile_calls,
     make_request,
     received,
+    reply,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -55,11 +58,19 @@ from sipfsm.engine.runtime import (
     start_instance,
 )
 from sipfsm.machines.transaction import TRANSACTION_MACHINES
-from sipfsm.values.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from sipfsm.values.errors import (
+    ForeignInstance,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    SipFsmError,
+    WrongType,
+)
 from sipfsm.values.events import (
     Event,
     MessageSent,
     RequestReceived,
+    ResponseReceived,
     StartTimer,
     StopTimer,
     TimerFired,
@@ -71,6 +82,7 @@ from sipfsm.values.events import (
     TUResponse,
     describe,
 )
+from sipfsm.values.message import Request, Response
 
 TIMER_NAMES = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "Trying", "Z")
 
@@ -479,6 +491,7 @@ def test_instance_starts_empty_with_only_its_declared_fields() -> None:
         "ack": None,
         "cancel_requested": False,
         "last_response": None,
+        "machine_id": "",
         "request": None,
         "sending": None,
         "state": "",
@@ -542,3 +555,108 @@ def test_handle_event_and_start_instance_feed_either_engine_alike() -> None:
     assert runs[0][0] == "accepted"
     with pytest.raises(ProtocolError, match="ict"):
         handle_event(engine("ict"), Instance(), received(INVITE, 200))
+
+
+# -- hostile calls: the API refuses what it cannot use, naming it (docs/limits.md) -------------
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+@pytest.mark.parametrize("junk", [None, "INVITE", 5, INVITE, Instance()], ids=repr)
+def test_create_of_what_is_not_an_event_is_wrong_type_naming_it(kind: str, junk: object) -> None:
+    with pytest.raises(WrongType, match=r"ict: the event: expected one of RequestReceived"):
+        engine("ict", kind=kind).create(junk)  # type: ignore[arg-type]
+    assert issubclass(WrongType, TypeError) and issubclass(WrongType, SipFsmError)
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+@pytest.mark.parametrize(
+    ("event", "text"),
+    [
+        (TURequest(None), r"TURequest.message: expected a Request, got None \(NoneType\)"),  # type: ignore[arg-type]
+        (TURequest(reply(INVITE, 180)), r"TURequest.message: expected a Request, got Response"),  # type: ignore[arg-type]
+        (TURequest(Request(None)), r"Request.method: expected a text \(str\), got None"),  # type: ignore[arg-type]
+        (TURequest(Request("INVITE", cseq="1")), r"Request.cseq: expected a whole number"),  # type: ignore[arg-type]
+        (TimerFired(None), r"TimerFired.name: expected a text \(str\), got None"),  # type: ignore[arg-type]
+    ],
+)
+def test_create_of_an_event_carrying_the_wrong_type_names_the_field(
+    kind: str, event: Event, text: str
+) -> None:
+    with pytest.raises(WrongType, match=text):
+        engine("ict", kind=kind).create(event)
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        "x",
+        ResponseReceived(None),  # type: ignore[arg-type]
+        ResponseReceived(INVITE),  # type: ignore[arg-type]
+        ResponseReceived(Response([], "x", "INVITE")),  # type: ignore[arg-type]
+        ResponseReceived(Response(180, "x", [])),  # type: ignore[arg-type]
+        TimerFired([]),  # type: ignore[arg-type]
+        TimerFired(7),  # type: ignore[arg-type]
+        MessageSent("x"),  # type: ignore[arg-type]
+    ],
+    ids=repr,
+)
+def test_handle_of_a_wrong_event_is_wrong_type_and_changes_nothing(
+    kind: str, event: object
+) -> None:
+    d = at("ict", "calling", kind=kind)
+    d(received(INVITE, 180))  # the step of a valid 180 is known: junk must not reuse it
+    timers = d.timers
+    with pytest.raises(WrongType, match=r"^ict: "):
+        d(event)  # type: ignore[arg-type]
+    assert (d.state, d.timers) == ("proceeding", timers)
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+@pytest.mark.parametrize("junk", [None, "proceeding", 1, object()], ids=repr)
+def test_handle_of_what_is_not_an_instance_is_wrong_type(kind: str, junk: object) -> None:
+    with pytest.raises(WrongType, match="ict: the instance: expected an instance of Instance"):
+        engine("ict", kind=kind).handle(junk, received(INVITE, 180))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+def test_an_engine_refuses_another_machines_instance_where_state_names_match(kind: str) -> None:
+    # an IST instance in Proceeding: the ICT has a Proceeding too, and used to drive it
+    ist = at("ist", "proceeding", kind=kind)
+    with pytest.raises(ForeignInstance, match="belongs to the 'ist' machine, not to ict"):
+        engine("ict", kind=kind).handle(ist.inst, received(INVITE, 180))
+    assert (ist.state, ist.timers) == ("proceeding", at("ist", "proceeding").timers)
+    with pytest.raises(ForeignInstance):
+        engine("ict", kind=kind).start(ist.inst, TURequest(INVITE))
+    assert ist.inst.machine_id == "ist"
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+def test_an_instance_never_started_is_a_local_protocol_error(kind: str) -> None:
+    inst = Instance("proceeding")  # built by hand, never started
+    with pytest.raises(LocalProtocolError, match="the instance was never started"):
+        engine("ict", kind=kind).handle(inst, received(INVITE, 180))
+    assert inst.state == "proceeding"
+
+
+@pytest.mark.parametrize("kind", ["table", "transitions"])
+def test_start_takes_only_the_instances_its_factory_makes(kind: str) -> None:
+    with pytest.raises(WrongType, match="dialog: the instance: expected an instance of Dialog"):
+        engine("dialog", kind=kind).start(Instance(), TURequest(INVITE))
+
+
+def test_create_and_start_mark_the_instance_with_its_machine() -> None:
+    for kind in ("table", "transitions"):
+        for machine, event in CREATE.items():
+            inst, _ = engine(machine, kind=kind).create(event)
+            assert inst.machine_id == machine
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(data=st.data())
+def test_hostile_calls_of_the_table_engine_raise_only_documented_errors(
+    data: st.DataObject,
+) -> None:
+    hostile_calls("table", data)

@@ -41,6 +41,9 @@ class Instance:
     client INVITE transaction built for a 3xx-6xx, re-passed to the transport for each
     retransmission of that response (RFC 3261 §17.1.1.2); ``sending`` the `SendMessage` of
     the request, built when it is first sent and passed again on each retransmission.
+    ``machine_id`` is the id of the machine whose engine started it (``""`` until an
+    engine's ``create`` or ``start`` does): an engine refuses another machine's instance
+    (`sipfsm.values.errors.ForeignInstance`) and one never started.
     """
 
     #: Every field, for comparing two instances field by field (no ``__slots__``: the
@@ -49,6 +52,7 @@ class Instance:
         "ack",
         "cancel_requested",
         "last_response",
+        "machine_id",
         "request",
         "sending",
         "state",
@@ -57,6 +61,7 @@ class Instance:
 
     def __init__(self, state: str = "") -> None:
         self.state = state
+        self.machine_id = ""
         self.timers: dict[str, float] = {}
         self.request: Request | None = None
         self.last_response: Response | None = None

@@ -331,7 +331,7 @@ class MachineDecl:
     def state(self, name: str) -> StateDecl:
         try:
             return self._state_index[name]
-        except KeyError:
+        except (KeyError, TypeError):  # (TypeError: an unhashable name)
             from sipfsm.values.errors import UnknownName
 
             raise UnknownName("state", name, [s.name for s in self.states], self.id) from None

@@ -6,11 +6,13 @@ declaration and the base values T1, T2 and T4 (`Timing`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from sipfsm.decl.language import TimerDecl, Transport
+from sipfsm.values.errors import SipFsmError, shown
 
 T1_DEFAULT = 0.5
 T2_DEFAULT = 4.0
@@ -95,8 +97,8 @@ TIMERS: Mapping[str, TimerDecl] = MappingProxyType(
 )
 
 
-class TimingError(ValueError):
-    pass
+class TimingError(SipFsmError, ValueError):
+    """A `Timing` whose base values or transport cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +111,17 @@ class Timing:
     transport: Transport = "udp"
 
     def __post_init__(self) -> None:
-        if not (self.t1 > 0 and self.t2 > 0 and self.t4 > 0):
+        values: tuple[object, ...] = (self.t1, self.t2, self.t4)
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < math.inf
+            for v in values
+        ):
             raise TimingError(
-                f"T1, T2 and T4 must be positive, got {self.t1}, {self.t2}, {self.t4}"
+                "T1, T2 and T4 must be positive, finite numbers of seconds, got "
+                + ", ".join(shown(v) for v in values)
             )
-        if self.transport not in ("udp", "tcp"):
-            raise TimingError(f"transport must be 'udp' or 'tcp', got {self.transport!r}")
+        if not isinstance(self.transport, str) or self.transport not in ("udp", "tcp"):
+            raise TimingError(f"transport must be 'udp' or 'tcp', got {shown(self.transport)}")
 
     @property
     def reliable(self) -> bool:

@@ -12,7 +12,7 @@ from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl, Outcome
 from sipfsm.decl.timers import Timing
 from sipfsm.engine.runtime import Engine, TableMachine
 from sipfsm.machines import transaction
-from sipfsm.values.errors import UnknownName
+from sipfsm.values.errors import UnknownName, WrongType
 
 EngineName = Literal["table", "transitions"]
 ENGINES: tuple[EngineName, ...] = ("table", "transitions")
@@ -68,6 +68,8 @@ def engine(
     built on the `transitions` library. Both take the same events and give the same
     actions."""
     decl = declare(machine, profile)
+    if timing is not None and not isinstance(timing, Timing):
+        raise WrongType("timing", timing, "a sipfsm.decl.timers.Timing (or None)")
     timing = timing or Timing()
     factory = instance_factory(machine)
     if kind == "table":

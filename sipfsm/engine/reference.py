@@ -99,6 +99,8 @@ from sipfsm.decl.timers import DEFAULT_TIMING, Timing
 from sipfsm.engine.runtime import (
     Classifier,
     apply_transition,
+    check_event,
+    check_instance,
     creation_row,
     guards_failed,
     protocol_error,
@@ -247,6 +249,8 @@ class TransitionsMachine:
         self.decl = decl
         self.timing = timing
         self.factory = factory
+        #: the class of the instances ``factory`` makes (what `start` takes)
+        self.instance_type: type = type(factory())
         self.classifier = Classifier(decl)
         self.nested = is_nested(decl)
         self._names = _Names(library_names(decl))
@@ -277,18 +281,26 @@ class TransitionsMachine:
     # -- the Engine interface ---------------------------------------------------------------
 
     def create(self, event: Event) -> tuple[Instance, list[Action]]:
+        check_event(self.decl, event)
         inst = self.factory()
         return inst, self.start(inst, event)
 
     def start(self, inst: Instance, event: Event) -> list[Action]:
         """Enter the initial state through the creation row that ``event`` triggers; the
-        library places the instance there as ``add_model`` would (``set_state``)."""
+        library places the instance there as ``add_model`` would (``set_state``). The
+        instance is then this machine's (`Instance.machine_id`)."""
+        check_instance(self.decl, self.instance_type, inst, started=False)
+        check_event(self.decl, event)
         row = creation_row(self.decl, self.classifier, event, inst)
         inst.request = getattr(event, "message", None)
         self.machine.set_state(self._names.library[row.dest], self._model(inst))
+        inst.machine_id = self.decl.id
         return apply_transition(self.decl, inst, row, event, self.timing)
 
     def handle(self, inst: Instance, event: Event) -> list[Action]:
+        # (what the table engine checks, all of it every time: this engine is the reference)
+        check_instance(self.decl, self.instance_type, inst, event)
+        check_event(self.decl, event)
         if isinstance(event, TimerFired) and event.name not in inst.timers:
             return []  # a stale timer: stopped, or its state left (see sipfsm.values.events)
         state = inst.state

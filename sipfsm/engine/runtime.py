@@ -29,7 +29,15 @@ from sipfsm.decl.instance import (
 from sipfsm.decl.language import MachineDecl, Outcome, Transition, Trigger
 from sipfsm.decl.timers import DEFAULT_TIMING, Timing
 from sipfsm.engine.codegen import Compiled, RowFunction, compile_row
-from sipfsm.values.errors import LocalProtocolError, ProtocolError, RemoteProtocolError, UnknownName
+from sipfsm.values.errors import (
+    ForeignInstance,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    UnknownName,
+    WrongType,
+    shown,
+)
 from sipfsm.values.events import (
     Action as RuntimeAction,
 )
@@ -48,7 +56,7 @@ from sipfsm.values.events import (
     describe,
     message_of,
 )
-from sipfsm.values.message import Response, status_of
+from sipfsm.values.message import Request, Response, status_of
 
 
 class Engine(Protocol):
@@ -143,6 +151,109 @@ def protocol_error(
 ) -> ProtocolError:
     cls = LocalProtocolError if isinstance(event, LOCAL_EVENTS) else RemoteProtocolError
     return cls(decl.id, decl.profile, state, describe(event), reason)
+
+
+# -- what the engines take (both builds, both engines) -------------------------------------
+#
+# The compiled build checks the declared type of every argument a Python caller passes (an
+# event that is not one, a message of the wrong class); the pure-Python source does not, and
+# a wrong value used to surface as a KeyError or AttributeError from deep inside. These
+# checks make both builds refuse it alike, with a `WrongType` (a `TypeError`) that names
+# what was given. `create` and `start` check everything; the table engine's `handle`, the
+# hot path, checks the owner of the instance (one identity test) and the class of the
+# event's message (one isinstance), and the rest of the event the first time its kind is
+# seen in a state (`TableMachine._resolve`), which is when its fields are read.
+
+#: The message class each message-carrying event takes.
+_MESSAGE_CLASSES: Final[dict[type, tuple[type, ...]]] = {
+    RequestReceived: (Request,),
+    TURequest: (Request,),
+    ResponseReceived: (Response,),
+    TUResponse: (Response,),
+    MessageSent: (Request, Response),
+}
+_EVENT_NAMES: Final = ", ".join(cls.__name__ for cls in _KIND_OF)
+_TEXT_FIELDS: Final = ("call_id", "from_tag", "to_tag", "branch", "sent_by", "body")
+
+
+def check_event(decl: MachineDecl, event: object) -> None:
+    """Raise `WrongType` unless ``event`` is an event of `sipfsm.values.events` whose fields
+    have the types the engines read (a `Request` or `Response` of the right class, and its
+    fields; a timer's name ...)."""
+    kind = type(event)
+    if kind not in _KIND_OF:
+        raise WrongType(f"{decl.id}: the event", event, f"one of {_EVENT_NAMES}")
+    classes = _MESSAGE_CLASSES.get(kind)
+    if classes is not None:
+        message = message_of(event)
+        if not isinstance(message, (Request, Response)) or not isinstance(message, classes):
+            expected = " or ".join(f"a {c.__name__}" for c in classes)
+            raise WrongType(f"{decl.id}: {kind.__name__}.message", message, expected)
+        check_message(decl, message)
+    elif isinstance(event, TimerFired):
+        _expect_text(decl, "TimerFired.name", event.name)
+    elif isinstance(event, TransactionEnded):
+        _expect_text(decl, "TransactionEnded.method", event.method)
+        _expect_text(decl, "TransactionEnded.role", event.role)
+        _expect_number(decl, "TransactionEnded.cseq", event.cseq)
+    elif isinstance(event, TransportError):
+        _expect_text(decl, "TransportError.detail", event.detail)
+
+
+def check_message(decl: MachineDecl, message: Request | Response) -> None:
+    """Raise `WrongType` unless every field of ``message`` has its declared type."""
+    cls = type(message).__name__
+    _expect_text(decl, f"{cls}.method", message.method)
+    _expect_number(decl, f"{cls}.cseq", message.cseq)
+    for name in _TEXT_FIELDS:
+        _expect_text(decl, f"{cls}.{name}", getattr(message, name))
+    if isinstance(message, Response):
+        _expect_number(decl, "Response.status", message.status)
+        _expect_text(decl, "Response.reason", message.reason)
+    else:
+        _expect_text(decl, "Request.uri", message.uri)
+    headers: object = message.headers
+    if not isinstance(headers, tuple) or not all(
+        isinstance(h, tuple) and len(h) == 2 and isinstance(h[0], str) and isinstance(h[1], str)
+        for h in headers
+    ):
+        raise WrongType(f"{decl.id}: {cls}.headers", headers, "a tuple of (name, value) texts")
+
+
+def _expect_text(decl: MachineDecl, what: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise WrongType(f"{decl.id}: {what}", value, "a text (str)")
+
+
+def _expect_number(decl: MachineDecl, what: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(f"{decl.id}: {what}", value, "a whole number (int)")
+
+
+def check_instance(
+    decl: MachineDecl, kind: type, inst: object, event: object = None, started: bool = True
+) -> None:
+    """Raise unless ``inst`` is an instance (of ``kind``, the engine's factory's class) the
+    engine of ``decl`` may drive: `WrongType` for anything else, `ForeignInstance` for one
+    another machine started; when it must be ``started`` (``handle``), a
+    `LocalProtocolError` for one never started (its `Instance.machine_id` is empty)."""
+    if not isinstance(inst, kind):
+        raise WrongType(f"{decl.id}: the instance", inst, f"an instance of {kind.__name__}")
+    owner: object = getattr(inst, "machine_id", "")
+    if owner == decl.id:
+        return
+    if owner != "":
+        raise ForeignInstance(decl.id, shown(owner), inst)
+    if started:
+        check_event(decl, event)
+        raise LocalProtocolError(
+            decl.id,
+            decl.profile,
+            str(getattr(inst, "state", "")),
+            describe(event),
+            "the instance was never started (create(event) makes one, start(instance, "
+            "event) starts one)",
+        )
 
 
 def creation_row(
@@ -288,6 +399,10 @@ class TableMachine:
         self.decl = decl
         self.timing = timing
         self.factory = factory
+        #: the class of the instances ``factory`` makes (what `start` takes), and the id
+        #: an instance is marked with when started (`Instance.machine_id`)
+        self.instance_type: type = type(factory())
+        self._id = decl.id
         self.classifier = Classifier(decl)
         self.table: dict[tuple[str, str], tuple[Transition, ...]] = {}
         self.outcomes: dict[str, tuple[Outcome, ...]] = {}
@@ -364,10 +479,25 @@ class TableMachine:
         return inst, self.start(inst, event)
 
     def start(self, inst: Instance, event: Event) -> list[RuntimeAction]:
-        """Enter the initial state through the creation row that ``event`` triggers."""
-        key = _event_key("", event)
-        candidates = self._starts.get(key)
+        """Enter the initial state through the creation row that ``event`` triggers (the
+        instance is then this machine's: `Instance.machine_id`). The instance is checked
+        on every call, the event whenever its kind was not seen before (`check_event`)."""
+        owner: str | None
+        try:
+            owner = inst.machine_id
+        except AttributeError:  # (pure Python only: compiled, the argument is checked)
+            owner = None
+        if (owner != "" and owner != self._id) or not isinstance(inst, self.instance_type):
+            check_instance(self.decl, self.instance_type, inst, started=False)
+        key: tuple[Any, ...] | None
+        try:  # (the key names the classes of the event and of its message)
+            key = _event_key("", event)
+            candidates = self._starts.get(key)
+        except (AttributeError, TypeError):  # not an event as it should be: see below
+            key = candidates = None
         if candidates is None:
+            check_event(self.decl, event)  # (a kind of event not seen before: all of it)
+            key = _event_key("", event)
             trig = self.classifier.classify(event)
             rows = [row for row in self.decl.creations if row.trigger == trig]
             candidates = tuple(
@@ -385,42 +515,73 @@ class TableMachine:
             else:
                 inst.request = _message_of(event)
                 inst.state = row.dest
+                inst.machine_id = self._id
                 return function(inst, event)
         creation_row(self.decl, self.classifier, event, inst)  # raises the engine's error
         raise AssertionError("unreachable: creation_row found a row the table did not")
 
     def handle(self, inst: Instance, event: Event) -> list[RuntimeAction]:
+        owner: str | None
+        try:
+            owner = inst.machine_id
+        except AttributeError:  # (pure Python only: compiled, the argument is checked)
+            owner = None
+        if owner is not self._id and owner != self._id:
+            check_instance(self.decl, self.instance_type, inst, event)
         # (each kind tested on its own, so that the compiled build reads its fields
-        # directly rather than looking them up by name)
+        # directly rather than looking them up by name; the class of the message is checked,
+        # the rest of the event when its kind is first seen in the state: `_resolve`)
         key: tuple[Any, ...]
         if isinstance(event, TimerFired):
             name = event.name
-            if name not in inst.timers:
+            try:
+                running = name in inst.timers
+            except TypeError:  # (an unhashable name)
+                running = False
+            if not running:
+                if not isinstance(name, str):
+                    check_event(self.decl, event)
                 return []  # a stale timer: stopped, or its state left (see sipfsm.values.events)
             key = (inst.state, name)
         elif isinstance(event, MessageSent):
             sent = event.message
+            if not isinstance(sent, (Request, Response)):
+                check_event(self.decl, event)
             key = (inst.state, MessageSent, sent.method, status_of(sent))
         elif isinstance(event, RequestReceived):
-            key = (inst.state, RequestReceived, event.message.method)
+            request = event.message
+            if not isinstance(request, Request):
+                check_event(self.decl, event)
+            key = (inst.state, RequestReceived, request.method)
         elif isinstance(event, ResponseReceived):
             response = event.message
+            if not isinstance(response, Response):
+                check_event(self.decl, event)
             key = (inst.state, ResponseReceived, response.method, response.status)
         elif isinstance(event, TUResponse):
             response = event.message
+            if not isinstance(response, Response):
+                check_event(self.decl, event)
             key = (inst.state, TUResponse, response.method, response.status)
         elif isinstance(event, TURequest):
-            key = (inst.state, TURequest, event.message.method)
+            request = event.message
+            if not isinstance(request, Request):
+                check_event(self.decl, event)
+            key = (inst.state, TURequest, request.method)
         else:
             key = (inst.state, type(event))
-        step = self._steps.get(key)
+        try:
+            step = self._steps.get(key)
+        except TypeError:  # an unhashable field: `_resolve` says which
+            step = None
         if step is None:
             step = self._resolve(inst, event, key)
         return step(inst, event)
 
     def _resolve(self, inst: Instance, event: Event, key: tuple[Any, ...]) -> StepFunction:
-        """Classify an event not seen before in this state (or raise the engine's error),
-        and remember the step for its kind."""
+        """Check an event whose kind was not seen before in this state (`check_event`),
+        classify it (or raise the engine's error), and remember the step for its kind."""
+        check_event(self.decl, event)
         state = inst.state
         trig = self.classifier.classify(event)
         if trig is None:
@@ -475,15 +636,17 @@ def start_instance(engine: Starts, inst: Any, event: Event) -> list[RuntimeActio
 
 
 def _event_key(state: str, event: Event) -> tuple[Any, ...]:
-    """What the table engine remembers a step by (`TableMachine.handle` inlines it): the
-    classifier's answer depends on nothing else."""
+    """What the table engine remembers a creation by (`TableMachine.start`; ``handle``
+    builds its keys inline): the classifier's answer depends on nothing else. The class of
+    the message is part of it, so that an event carrying a message of the wrong class is
+    never taken for one already checked (`check_event`)."""
     cls = type(event)
     if cls is TimerFired:
         return (state, event.name)  # type: ignore[union-attr]
     message = message_of(event)
     if message is None:
         return (state, cls)
-    return (state, cls, message.method, status_of(message))
+    return (state, cls, type(message), message.method, status_of(message))
 
 
 __all__ = [
