@@ -19,7 +19,7 @@ from rich.table import Table
 from sipfsm.decl.language import PROFILES, TRANSPORTS, MachineDecl
 from sipfsm.engine import model, native
 from sipfsm.values import catalogue
-from sipfsm.values.errors import SipFsmError, UnknownName
+from sipfsm.values.errors import SipFsmError, UnknownName, printable
 
 PROFILE_OPT = click.option(
     "--profile",
@@ -48,7 +48,9 @@ def _emit(data: Any) -> None:
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"sipfsm: error: {message}", err=True)
+    """One line on standard error (whatever the message quotes: control characters are
+    written as escapes, `printable`), and exit status 2."""
+    click.echo(f"sipfsm: error: {printable(message)}", err=True)
     sys.exit(2)
 
 

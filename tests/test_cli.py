@@ -304,3 +304,28 @@ def test_version_says_which_build_runs_compiled_or_pure(
     assert " 0.1.0 (" in out
     assert native.describe() in out
     assert ("compiled (mypyc)" in out) == native.compiled()
+
+
+# -- hostile input: one line, exit 2, never a traceback (docs/limits.md) -----------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("simulate", "foo\nbar"),
+        ("sweep", "foo\nbar", "--runs", "1"),
+        ("simulate", "rfc3665-3.1", "--x\ny"),
+        ("show", "ict\n"),
+        ("simulate", "bad\nname.yaml"),
+        ("sweep", "rfc3665-3.1", "--loss", "0.1\n0.2"),
+        ("simulate", "\x1b[31mred\x1b[0m"),
+    ],
+    ids=repr,
+)
+def test_a_name_with_control_characters_is_echoed_escaped_on_one_line(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("sipfsm: error: ")
+    assert "\x1b" not in err and "\r" not in err

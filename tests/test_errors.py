@@ -8,11 +8,14 @@ import pytest
 from conftest import BYE, at, from_tu, received
 
 from sipfsm.values.errors import (
+    SHOWN_CHARS,
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
     SipFsmError,
     UnknownName,
+    printable,
+    shown,
 )
 from sipfsm.values.events import TransportError
 
@@ -119,3 +122,21 @@ def test_a_runaway_run_is_a_sipfsm_error_and_a_runtime_error_named_by_the_event_
     loop.schedule(0.0, again)
     with pytest.raises(RunawayError, match="more than 5 events by virtual time 5 s"):
         loop.run(limit=5)
+
+
+def test_printable_writes_control_characters_as_escapes_and_keeps_the_rest() -> None:
+    assert printable("bob") == "bob"
+    assert printable("RFC 3261 §9.2 — 取消") == "RFC 3261 §9.2 — 取消"
+    assert printable("a\nb\r\x00\x1b[31m\u2028") == "a\\nb\\r\\x00\\x1b[31m\\u2028"
+
+
+def test_shown_is_one_short_line_whatever_the_value() -> None:
+    class Hostile:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert shown("a\nb") == "'a\\nb'"
+    assert len(shown("x" * 10_000)) == SHOWN_CHARS and shown("x" * 10_000).endswith("...")
+    assert shown(Hostile()) == "<Hostile object>"
+    err = UnknownName("machine", "ict\n" * 1000, ("ict",))
+    assert "\n" not in str(err) and len(str(err)) < 200

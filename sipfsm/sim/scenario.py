@@ -30,7 +30,7 @@ import yaml
 from sipfsm.decl.language import PROFILES, TRANSPORTS
 from sipfsm.sim.engine import Stream
 from sipfsm.sim.invariants import INVARIANTS
-from sipfsm.values.errors import SipFsmError
+from sipfsm.values.errors import SipFsmError, printable
 from sipfsm.values.message import Message, Request
 
 __all__ = [
@@ -120,7 +120,7 @@ class ScenarioError(SipFsmError, ValueError):
         text = f"{where}: {path}: {what}" if path else f"{where}: {what}"
         if allowed:
             text += f" (allowed: {allowed})"
-        super().__init__(text)
+        super().__init__(printable(text))  # one line, whatever the file quotes
 
 
 # -- values -------------------------------------------------------------------------------
