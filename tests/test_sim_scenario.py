@@ -20,6 +20,7 @@ from conftest import make_request
 
 from sipfsm.engine.model import declare
 from sipfsm.sim.invariants import INVARIANTS
+from sipfsm.sim.limits import Limits
 from sipfsm.sim.scenario import (
     DIALOG_STATES,
     Delay,
@@ -421,3 +422,80 @@ def test_patterns_match_requests_and_responses_by_their_fields() -> None:
     assert MessagePattern(body=True).matches(invite) and not MessagePattern(body=True).matches(busy)
     assert MessagePattern(src="bob").matches_wire(busy, "bob", "alice", False, False)
     assert not MessagePattern(lost=True).matches_wire(busy, "bob", "alice", False, False)
+
+
+# -- hostile scenarios: every limit explicit, one error, never a traceback (docs/limits.md) -----
+
+SMALL = "name: x\ntitle: y\nelements: {alice: {}, bob: {}}\n"
+
+
+def laughs(levels: int) -> str:
+    """A billion-laughs document: each anchor lists the one before nine times."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return SMALL + "description:\n  " + "\n  ".join(lines) + "\n"
+
+
+def test_yaml_alias_bomb_is_refused_by_its_expanded_size_without_expanding_it() -> None:
+    with pytest.raises(ScenarioError, match=r"more than 100,000 values once its aliases") as e:
+        parse(laughs(10), "bomb.yaml")
+    assert "--limit yaml-nodes=N" in str(e.value) and e.value.limit
+    # the limit is the only thing in the way: raised, a smaller bomb is read (and refused
+    # for what it is: a list where a text belongs)
+    with pytest.raises(ScenarioError, match="description: expected a text"):
+        parse(laughs(5), "raised.yaml", Limits(yaml_nodes=100_000, yaml_aliases=1_000))
+
+
+def test_yaml_aliases_are_counted_against_their_limit() -> None:
+    text = SMALL + "x: &a 1\ny: [" + ", ".join(["*a"] * 300) + "]\n"
+    with pytest.raises(ScenarioError, match=r":5: more than 256 aliases .*--limit yaml-aliases"):
+        parse(text, "f.yaml")
+
+
+@pytest.mark.parametrize(
+    "value", ["[" * 5000 + "]" * 5000, "{a: " * 2000 + "1" + "}" * 2000], ids=["lists", "maps"]
+)
+def test_yaml_nesting_deeper_than_the_limit_is_refused_before_it_is_built(value: str) -> None:
+    with pytest.raises(ScenarioError, match=r"nest more than 32 deep .*--limit yaml-depth"):
+        parse(SMALL + "description: " + value + "\n", "deep.yaml")
+
+
+def test_a_yaml_value_that_contains_itself_is_refused() -> None:
+    with pytest.raises(ScenarioError, match=r"f.yaml:3: the alias \*e is inside the value"):
+        parse("name: x\ntitle: y\nelements: &e {alice: *e, bob: {}}\n", "f.yaml")
+
+
+def test_a_scenario_larger_than_the_size_limit_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"more than a scenario may be .*yaml-bytes"):
+        parse(SMALL + "description: '" + "x" * 1_100_000 + "'\n", "big.yaml")
+    big = tmp_path / "big.yaml"
+    big.write_text(SMALL + "#" * 2000 + "\n")
+    with pytest.raises(ScenarioError, match=r"more than 1,000 bytes .*yaml-bytes=1,000"):
+        load(big, Limits(yaml_bytes=1000))
+
+
+@pytest.mark.parametrize("name", ["/dev/zero", "/dev/null", "/tmp"])
+def test_a_scenario_file_must_be_a_regular_file(name: str) -> None:
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load(name)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("title: a\x01b", r"f.yaml:2: not valid YAML: the character '\\x01' is not allowed"),
+        ("title: a\x00b", r"the character '\\x00' is not allowed"),
+        ("duration: " + "1" * 5000, r"duration: not valid YAML: .* cannot be read as int"),
+        ("description: 2001-13-45", r"cannot be read as timestamp: month must be in 1..12"),
+        ("duration: !!float abc", r"'abc' cannot be read as float"),
+        ("duration: !!bool abc", r"'abc' cannot be read as bool"),
+    ],
+)
+def test_what_yaml_or_a_field_cannot_hold_is_one_error_naming_the_line(
+    text: str, message: str
+) -> None:
+    key = text.split(":")[0]
+    rest = [line for line in SMALL.splitlines() if not line.startswith(key + ":")]
+    with pytest.raises(ScenarioError, match=message) as e:
+        parse("\n".join([rest[0], text, *rest[1:]]) + "\n", "f.yaml")
+    assert "\n" not in str(e.value)

@@ -30,7 +30,8 @@ import yaml
 from sipfsm.decl.language import PROFILES, TRANSPORTS
 from sipfsm.sim.engine import Stream
 from sipfsm.sim.invariants import INVARIANTS
-from sipfsm.values.errors import SipFsmError, printable
+from sipfsm.sim.limits import DEFAULT_LIMITS, Limits
+from sipfsm.values.errors import SipFsmError, printable, shown
 from sipfsm.values.message import Message, Request
 
 __all__ = [
@@ -110,16 +111,29 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 class ScenarioError(SipFsmError, ValueError):
     """A scenario that cannot be run: where (file, line, path), what, and what is allowed."""
 
-    def __init__(self, file: str, line: int | None, path: str, what: str, allowed: str = ""):
+    def __init__(
+        self,
+        file: str,
+        line: int | None,
+        path: str,
+        what: str,
+        allowed: str = "",
+        *,
+        limit: str = "",
+    ):
         self.file = file
         self.line = line
         self.path = path
         self.what = what
         self.allowed = allowed
+        #: the limit the scenario reached and how to raise it (`Limits.hint`), if any
+        self.limit = limit
         where = f"{file}:{line}" if line else file
         text = f"{where}: {path}: {what}" if path else f"{where}: {what}"
         if allowed:
             text += f" (allowed: {allowed})"
+        if limit:
+            text += f" ({limit})"
         super().__init__(printable(text))  # one line, whatever the file quotes
 
 
@@ -478,26 +492,168 @@ def _path_text(path: Path_) -> str:
 
 
 class _Doc:
-    """The parsed document: values, and the line of every path."""
+    """The parsed document: values, and the line of every path.
 
-    def __init__(self, file: str, text: str) -> None:
+    Read within `Limits`: the text's size first; then one pass over the parser's events
+    (which nest in a list, not in Python's stack) measures how deeply the document nests,
+    counts its aliases and the values it holds once every alias is expanded, and refuses an
+    alias of a collection from inside itself (a recursive alias) -- all before PyYAML's
+    composer, which recurses once per level, builds anything. A billion-laughs document
+    (each alias repeating the one before) is refused by its expanded size without being
+    expanded. Whatever PyYAML cannot read -- a character YAML forbids, a tag it does not
+    know, a value its tag cannot be (``!!float abc``, a 5,000-digit number, the 45th of a
+    13th month) -- is a `ScenarioError` naming the line."""
+
+    def __init__(self, file: str, text: str, limits: Limits = DEFAULT_LIMITS) -> None:
         self.file = file
+        self.limits = limits
         self.lines: dict[Path_, int] = {}
-        loader = _Loader(text)
+        if not isinstance(text, str):
+            raise ScenarioError(file, None, "", f"expected YAML text, got {type(text).__name__}")
+        size = len(text) if len(text) * 4 <= limits.yaml_bytes else len(
+            text.encode("utf-8", "surrogatepass")
+        )
+        if size > limits.yaml_bytes:
+            raise ScenarioError(
+                file,
+                None,
+                "",
+                f"the scenario is {size:,} bytes, more than a scenario may be",
+                limit=limits.hint("yaml-bytes"),
+            )
+        self._text = text
+        self._built = 0
+        try:
+            self._measure(text)
+            loader = _Loader(text)
+        except yaml.MarkedYAMLError as exc:
+            raise self._yaml_error(exc) from None
+        except yaml.reader.ReaderError as exc:
+            raise self._reader_error(exc) from None
+        except yaml.YAMLError as exc:
+            raise ScenarioError(file, None, "", f"not valid YAML: {exc}") from None
         try:
             node = loader.get_single_node()
             self.data: Any = None if node is None else self._build(loader, node, ())
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark is not None else None
-            problem = exc.problem or exc.context or "syntax error"
-            raise ScenarioError(file, line, "", f"not valid YAML: {problem}") from None
+            raise self._yaml_error(exc) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(file, None, "", f"not valid YAML: {exc}") from None
         finally:
             loader.dispose()
 
+    def _yaml_error(self, exc: yaml.MarkedYAMLError) -> ScenarioError:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "syntax error"
+        return ScenarioError(self.file, line, "", f"not valid YAML: {problem}")
+
+    def _reader_error(self, exc: yaml.reader.ReaderError) -> ScenarioError:
+        position = exc.position if isinstance(exc.position, int) else 0
+        line = self._text.count("\n", 0, position) + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else "?"
+        return ScenarioError(
+            self.file,
+            line,
+            "",
+            f"not valid YAML: the character {character!r} is not allowed",
+            "printable characters, tab, line feed and carriage return (YAML 1.1 §5.1)",
+        )
+
+    def _measure(self, text: str) -> None:
+        """One pass over the parser's events: depth, aliases and expanded size within the
+        limits, and no recursive alias (see the class docstring)."""
+        limits = self.limits
+        loader = _Loader(text)
+        try:
+            depth = aliases = 0
+            sizes: dict[str, int] = {}  # anchor -> values it stands for, expanded
+            open_anchors: set[str] = set()  # anchors of collections not closed yet
+            stack: list[list[Any]] = [[0, None]]  # per open collection: [size, anchor]
+            while loader.check_event():
+                event: Any = loader.get_event()  # type: ignore[no-untyped-call]
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                added = 0
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > limits.yaml_depth:
+                        raise ScenarioError(
+                            self.file,
+                            line,
+                            "",
+                            f"mappings and lists nest more than {limits.yaml_depth} deep",
+                            limit=limits.hint("yaml-depth"),
+                        )
+                    stack.append([1, event.anchor])
+                    if event.anchor is not None:
+                        open_anchors.add(event.anchor)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+                    added, anchor = stack.pop()
+                    if anchor is not None:
+                        sizes[anchor] = added
+                        open_anchors.discard(anchor)
+                elif isinstance(event, yaml.ScalarEvent):
+                    added = 1
+                    if event.anchor is not None:
+                        sizes[event.anchor] = 1
+                elif isinstance(event, yaml.AliasEvent):
+                    aliases += 1
+                    if aliases > limits.yaml_aliases:
+                        raise ScenarioError(
+                            self.file,
+                            line,
+                            "",
+                            f"more than {limits.yaml_aliases} aliases (*name)",
+                            limit=limits.hint("yaml-aliases"),
+                        )
+                    if event.anchor in open_anchors:
+                        raise ScenarioError(
+                            self.file,
+                            line,
+                            "",
+                            f"the alias *{event.anchor} is inside the value its anchor "
+                            f"&{event.anchor} names: a value that contains itself",
+                        )
+                    added = sizes.get(str(event.anchor), 1)
+                if added:
+                    stack[-1][0] += added
+                    if stack[-1][0] > limits.yaml_nodes:
+                        raise ScenarioError(
+                            self.file,
+                            line,
+                            "",
+                            f"more than {limits.yaml_nodes:,} values once its aliases are "
+                            "expanded",
+                            limit=limits.hint("yaml-nodes"),
+                        )
+        finally:
+            loader.dispose()
+
+    def _scalar(self, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
+        """The value of a scalar node; one PyYAML cannot construct is a `ScenarioError`."""
+        try:
+            return loader.construct_object(node)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, OverflowError, ArithmeticError) as exc:
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            raise ScenarioError(
+                self.file,
+                node.start_mark.line + 1,
+                _path_text(path),
+                f"not valid YAML: {str(node.value)[:40]!r} cannot be read as {tag}: "
+                f"{str(exc)[:80]}",
+            ) from None
+
     def _build(self, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
+        self._built += 1  # (bounded by `_measure`; checked again here, cheaply)
+        if self._built > self.limits.yaml_nodes:
+            raise self.error(
+                path,
+                f"more than {self.limits.yaml_nodes:,} values once its aliases are expanded",
+                limit=self.limits.hint("yaml-nodes"),
+            )
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
@@ -507,7 +663,7 @@ class _Doc:
                     raise ScenarioError(
                         self.file, line, _path_text(path), "a key must be a plain name"
                     )
-                key = str(loader.construct_object(key_node))
+                key = str(self._scalar(loader, key_node, path))
                 if key in out:
                     raise ScenarioError(
                         self.file, line, _path_text((*path, key)), f"the key {key!r} appears twice"
@@ -518,7 +674,7 @@ class _Doc:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self._build(loader, item, (*path, i)) for i, item in enumerate(node.value)]
-        return loader.construct_object(node)
+        return self._scalar(loader, node, path)
 
     def line(self, path: Path_) -> int | None:
         while path:
@@ -527,8 +683,10 @@ class _Doc:
             path = path[:-1]
         return self.lines.get(())
 
-    def error(self, path: Path_, what: str, allowed: str = "") -> ScenarioError:
-        return ScenarioError(self.file, self.line(path), _path_text(path), what, allowed)
+    def error(self, path: Path_, what: str, allowed: str = "", limit: str = "") -> ScenarioError:
+        return ScenarioError(
+            self.file, self.line(path), _path_text(path), what, allowed, limit=limit
+        )
 
 
 # -- typed access -------------------------------------------------------------------------
@@ -1152,9 +1310,13 @@ def _expectation(v: _V, value: Any, path: Path_, names: tuple[str, ...]) -> Expe
 
 
 # complex on purpose (C901): one key of the scenario grammar after the other
-def parse(text: str, source: str = "<scenario>") -> Scenario:  # noqa: C901
-    """The scenario in YAML ``text``; ``source`` names it in errors (a file name)."""
-    doc = _Doc(source, text)
+def parse(text: str, source: str = "<scenario>", limits: Limits = DEFAULT_LIMITS) -> Scenario:  # noqa: C901
+    """The scenario in YAML ``text``; ``source`` names it in errors (a file name). The text
+    is read within ``limits`` (`sipfsm.sim.limits`: its size, nesting and aliases)."""
+    if not isinstance(limits, Limits):
+        raise ScenarioError(str(source), None, "", "limits must be a sipfsm.sim.limits.Limits")
+    source = str(source)
+    doc = _Doc(source, text, limits)
     v = _V(doc)
     if doc.data is None:
         raise ScenarioError(
@@ -1345,22 +1507,22 @@ def library() -> list[LibraryEntry]:
     return sorted(out, key=lambda e: _natural(e.name))
 
 
-def load(name_or_path: str | Path) -> Scenario:
-    """A built-in scenario by name (``rfc5407-3.3.1``) or a scenario file."""
+def load(name_or_path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Scenario:
+    """A built-in scenario by name (``rfc5407-3.3.1``) or a scenario file, read within
+    ``limits`` (`sipfsm.sim.limits`). A file must be a regular file: a device (``/dev/zero``)
+    or a pipe would be read for ever; no more than the size limit is read of it."""
+    if not isinstance(name_or_path, str | Path):
+        raise ScenarioError(
+            shown(name_or_path), None, "", "not a scenario name or path", "a str or a Path"
+        )
     text_name = str(name_or_path)
     path = Path(text_name)
     if (
         isinstance(name_or_path, Path)
         or text_name.endswith((".yaml", ".yml"))
-        or (("/" in text_name or "\\" in text_name) and path.exists())
+        or (("/" in text_name or "\\" in text_name) and _exists(path))
     ):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ScenarioError(text_name, None, "", "no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(text_name, None, "", f"cannot be read: {exc}") from None
-        return parse(text, text_name)
+        return parse(_read(path, text_name, limits), text_name, limits)
     files = dict(_library_files())
     if text_name not in files:
         names = sorted(files, key=_natural)
@@ -1371,4 +1533,44 @@ def load(name_or_path: str | Path) -> Scenario:
             "no built-in scenario or file of this name",
             ", ".join(names) + ", or a path to a .yaml file",
         )
-    return parse(files[text_name], f"library:{text_name}.yaml")
+    return parse(files[text_name], f"library:{text_name}.yaml", limits)
+
+
+def _read(path: Path, name: str, limits: Limits) -> str:
+    """The text of a scenario file: a regular file, at most ``limits.yaml_bytes`` long."""
+    try:
+        if not _exists(path):
+            raise ScenarioError(name, None, "", "no such file")
+        if not path.is_file():
+            raise ScenarioError(name, None, "", "not a regular file", "a .yaml file")
+        with path.open("rb") as handle:
+            data = handle.read(limits.yaml_bytes + 1)
+    except ScenarioError:
+        raise
+    except (OSError, ValueError) as exc:  # (ValueError: a NUL in the name)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScenarioError(name, None, "", f"cannot be read: {why}") from None
+    if len(data) > limits.yaml_bytes:
+        raise ScenarioError(
+            name,
+            None,
+            "",
+            f"the scenario is more than {limits.yaml_bytes:,} bytes",
+            limit=limits.hint("yaml-bytes"),
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            name, line, "", f"cannot be read: not UTF-8 (byte {exc.start})"
+        ) from None
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names something; a name the system refuses (too long, a NUL in
+    it) names nothing."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
