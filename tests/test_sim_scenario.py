@@ -12,15 +12,20 @@ name; a file loads by path; an unknown name lists what exists.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
-from conftest import make_request
+from conftest import FUZZ_EXAMPLES, make_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sipfsm.check.checker import check_files
 from sipfsm.engine.model import declare
 from sipfsm.sim.invariants import INVARIANTS
 from sipfsm.sim.limits import Limits
+from sipfsm.sim.run import simulate
 from sipfsm.sim.scenario import (
     DIALOG_STATES,
     Delay,
@@ -489,6 +494,11 @@ def test_a_scenario_file_must_be_a_regular_file(name: str) -> None:
         ("description: 2001-13-45", r"cannot be read as timestamp: month must be in 1..12"),
         ("duration: !!float abc", r"'abc' cannot be read as float"),
         ("duration: !!bool abc", r"'abc' cannot be read as bool"),
+        ('title: "a\\nb"', r"title: the character '\\n' is not allowed here"),
+        ('title: "\\ud800"', r"title: the character '\\ud800' is not allowed here"),
+        ('rfc: "\\e[31m"', r"rfc: the character '\\x1b' is not allowed here"),
+        ("duration: 1.0e+300", r"duration: 1e\+300 is out of range .*<= 1e\+06"),
+        ("timers: {t1: 2000000}", r"timers.t1: 2000000 is out of range"),
     ],
 )
 def test_what_yaml_or_a_field_cannot_hold_is_one_error_naming_the_line(
@@ -499,3 +509,117 @@ def test_what_yaml_or_a_field_cannot_hold_is_one_error_naming_the_line(
     with pytest.raises(ScenarioError, match=message) as e:
         parse("\n".join([rest[0], text, *rest[1:]]) + "\n", "f.yaml")
     assert "\n" not in str(e.value)
+
+
+def test_a_description_may_take_several_lines() -> None:
+    assert parse(SMALL + "description: |\n  one\n  two\n").description == "one\ntwo\n"
+
+
+def test_a_scenario_name_is_at_most_64_characters() -> None:
+    with pytest.raises(ScenarioError, match="at most 64 letters"):
+        parse(SMALL.replace("name: x", "name: " + "x" * 65))
+
+
+def step_with(headers: str, send: bool = True) -> str:
+    what = "at: 0, send: OPTIONS, to: bob" if send else "on: {request: OPTIONS}, respond: 200"
+    return SMALL + f"script:\n  alice:\n    - {{{what}, headers: {{{headers}}}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "rule"),
+    [
+        ("Content-Length", r"Content-Length: the transport writes it from the body"),
+        ("l", r"l \(Content-Length\): the transport writes it from the body \(RFC 3261 §18"),
+        ("CSeq", r"CSeq: the UA core writes it \(RFC 3261 §8.1.1.5\); a second one makes"),
+        ("cseq", r"cseq \(CSeq\): the UA core writes it"),
+        ("Via", r"Via: the transaction layer writes it \(RFC 3261 §8.1.1.7, §17.1.1.3\)"),
+        ("v", r"v \(Via\): the transaction layer"),
+        ("Call-ID", r"Call-ID: the UA core writes it \(RFC 3261 §8.1.1.4\)"),
+        ("i", r"i \(Call-ID\): the UA core"),
+        ("From", r"From: the UA core writes it \(RFC 3261 §8.1.1.3\)"),
+        ("To", r"To: the UA core writes it \(RFC 3261 §8.1.1.2\)"),
+        ("Max-Forwards", r"Max-Forwards: the UA core writes it \(RFC 3261 §8.1.1.6\)"),
+    ],
+)
+def test_a_script_cannot_set_a_header_field_the_ua_writes_rfc3261_8_1_1(
+    header: str, rule: str
+) -> None:
+    for send in (True, False):
+        with pytest.raises(ScenarioError, match=rf"headers\.{header}: a script cannot set {rule}"):
+            parse(step_with(f"{header}: '5'", send), "f.yaml")
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ("X^Y: a", r"'X\^Y' is not a header field name .*RFC 3261 §7.3.1"),
+        ('X-Foo: "a\\r\\nCSeq: 5 INVITE"', r"the character '\\r' is not allowed here"),
+        ("Contact: garbage", r"'garbage' is not a Contact value .*RFC 3261 §20.10"),
+        ("m: '<sip:a@b'", r"is not a Contact value"),
+        ("Date: today", r"'today' is not a Date .*RFC 3261 §20.17"),
+    ],
+)
+def test_header_fields_a_message_could_not_carry_are_refused(headers: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        parse(step_with(headers), "f.yaml")
+
+
+def test_a_to_tag_is_a_token_rfc3261_19_3() -> None:
+    text = SMALL + (
+        "script:\n  alice:\n    - {at: 0, send: BYE, to: bob, out_of_dialog: true, "
+        "to_tag: 'a;b=c'}\n"
+    )
+    with pytest.raises(ScenarioError, match=r"to_tag: 'a;b=c' is not a tag"):
+        parse(text)
+
+
+def test_contact_and_date_in_their_rfc_forms_are_taken() -> None:
+    sc = parse(step_with(
+        'Contact: "<sip:a@b.example.com>;expires=60, \\"A b\\" <sip:c@d>", '
+        'Date: "Sat, 13 Nov 2010 23:29:00 GMT", Expires: 60'
+    ))
+    assert dict(sc.script[0].headers)["Expires"] == "60"
+
+
+_HEADER_NAMES = st.one_of(
+    st.sampled_from(
+        ["Contact", "m", "Date", "Expires", "Allow", "Subject", "s", "Via", "CSeq", "l", "To",
+         "From", "f", "Call-ID", "Content-Length", "Max-Forwards", "Require", "Supported"]
+    ),
+    st.text(st.sampled_from("AZaz09-.!%*_+`'~^|:@ \t"), min_size=1, max_size=6),
+)
+_HEADER_VALUES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["<sip:a@b.example.com>", "sip:a@b", "*", '"A b" <sip:c@d>;expires=60',
+         "<sip:a@b>, <sip:c@d>", "Sat, 13 Nov 2010 23:29:00 GMT", "60", "1 INVITE", ""]
+    ),
+)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES // 3, deadline=None)
+@given(headers=st.dictionaries(_HEADER_NAMES, _HEADER_VALUES, min_size=1, max_size=3),
+       respond=st.booleans())
+def test_header_fields_a_scenario_accepts_give_messages_the_checker_parses(
+    headers: dict[str, str], respond: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # what the scenario takes must come out as SIP the trace checker reads: a header field
+    # the UA writes, or a malformed Contact or Date, made `check` call the simulator's own
+    # messages unparseable
+    fields = json.dumps(headers)
+    text = SMALL + "transports: [udp]\nscript:\n" + (
+        "  alice:\n    - {at: 0, send: OPTIONS, to: bob}\n"
+        f"  bob:\n    - {{on: {{request: OPTIONS}}, respond: 200, headers: {fields}}}\n"
+        if respond
+        else f"  alice:\n    - {{at: 0, send: OPTIONS, to: bob, headers: {fields}}}\n"
+    )
+    try:
+        scenario = parse(text, "f.yaml")
+    except ScenarioError as exc:
+        assert "\n" not in str(exc)
+        return
+    trace = tmp_path_factory.mktemp("trace") / "f.jsonl"
+    simulate(scenario).write_trace(trace)
+    report = check_files([trace], fmt="sim")
+    assert report.unparseable == [], (headers, report.unparseable)

@@ -101,6 +101,10 @@ DIALOG_STATES: tuple[str, ...] = (*_dialog_states(), "none")
 
 DEFAULT_DURATION = 300.0
 DEFAULT_DELAY = 0.05
+#: The largest number of seconds a scenario may give anywhere (a time, a delay, a duration,
+#: a timer): about eleven days of virtual time; larger values only overflow the timers
+#: derived from them (64*T1 ...).
+MAX_SECONDS = 1_000_000.0
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
@@ -734,12 +738,24 @@ class _V:
             raise self.doc.error(path, f"expected a list of {what}, got {_kind_of(value)}")
         return value
 
-    def text(self, value: Any, path: Path_, *, empty: bool = False) -> str:
+    def text(self, value: Any, path: Path_, *, empty: bool = False, lines: bool = False) -> str:
+        """A text of printable characters and tabs (and, with ``lines``, line feeds): a
+        control character would break the one-line output it is shown in, or the SIP
+        message it is written into."""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.doc.error(path, f"expected a text, got {_kind_of(value)}")
         out = str(value)
         if not out.strip() and not empty:
             raise self.doc.error(path, "must not be empty")
+        if not out.isprintable():
+            allowed = "\t\n" if lines else "\t"
+            bad = next((c for c in out if not c.isprintable() and c not in allowed), None)
+            if bad is not None:
+                raise self.doc.error(
+                    path,
+                    f"the character {bad!r} is not allowed here",
+                    "printable characters and tabs" + (" and line feeds" if lines else ""),
+                )
         return out
 
     def flag(self, value: Any, path: Path_) -> bool:
@@ -755,7 +771,7 @@ class _V:
         path: Path_,
         *,
         low: float = 0.0,
-        high: float = math.inf,
+        high: float = MAX_SECONDS,
         low_open: bool = False,
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
@@ -1101,15 +1117,91 @@ def _on(v: _V, value: Any, path: Path_) -> On:
     return On(pattern.kind, pattern)
 
 
+#: RFC 3261 §25.1 token: what a header field name (and a tag) is made of.
+_TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
+
+#: The header fields the simulated UA writes into every message itself (`sipfsm.values.
+#: message.to_wire`), by their lower-case names and compact forms (RFC 3261 §7.3.3): a
+#: script that gave one would make the message carry it twice, which the trace checker
+#: rightly calls unparseable (a second CSeq, Call-ID, From or To; two Content-Lengths), or
+#: contradict what the transaction layer matches on (a second Via).
+_SINGLE = "a second one makes the message invalid (RFC 3261 §7.3: it takes one value)"
+_WRITTEN_RULES: dict[str, str] = {
+    "Via": "the transaction layer writes it (RFC 3261 §8.1.1.7, §17.1.1.3); a second one "
+    "changes what the response is matched on",
+    "From": f"the UA core writes it (RFC 3261 §8.1.1.3); {_SINGLE}",
+    "To": f"the UA core writes it (RFC 3261 §8.1.1.2); {_SINGLE}",
+    "Call-ID": f"the UA core writes it (RFC 3261 §8.1.1.4); {_SINGLE}",
+    "CSeq": f"the UA core writes it (RFC 3261 §8.1.1.5); {_SINGLE}",
+    "Max-Forwards": "the UA core writes it (RFC 3261 §8.1.1.6)",
+    "Content-Length": "the transport writes it from the body (RFC 3261 §18.1.1, §20.14); "
+    "a second, different one makes the message invalid",
+}
+_WRITTEN: dict[str, str] = {
+    **{name.lower(): name for name in _WRITTEN_RULES},
+    "v": "Via", "f": "From", "t": "To", "i": "Call-ID", "l": "Content-Length",
+}  # fmt: skip
+
+#: RFC 3261 §20.17 (rfc1123-date in GMT), as the trace checker reads it.
+_DATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT"
+)
+#: One Contact value (RFC 3261 §20.10, §25.1), in the forms the simulator writes through:
+#: ``<URI>`` with an optional display name (tokens, or a quoted string without ``"<>,\\``),
+#: or a bare URI without ``;?,``; each followed by ``;name[=value]`` parameters.
+_CONTACT = re.compile(
+    r"\s*(?:(?:[A-Za-z0-9.!%*_+`'~-]+(?:[ \t]+[A-Za-z0-9.!%*_+`'~-]+)*|\"[^\"\\<>,]*\")?[ \t]*"
+    r"<[A-Za-z][A-Za-z0-9+.-]*:[^\s<>,\"]+>|[A-Za-z][A-Za-z0-9+.-]*:[^\s<>,;?\"]+)"
+    r"(?:[ \t]*;[ \t]*[A-Za-z0-9.!%*_+`'~-]+(?:[ \t]*=[ \t]*[A-Za-z0-9.!%*_+`'~:\[\]-]+)?)*\s*"
+)
+
+
 def _headers(v: _V, value: Any, path: Path_) -> tuple[tuple[str, str], ...]:
+    """A step's extra header fields. Names are RFC 3261 tokens; none may be one the UA
+    writes itself (`_WRITTEN`); values are one line of printable text; Contact and Date,
+    which the trace checker parses, must be in their RFC 3261 forms."""
     allowed = "a mapping {Name: value}"
     if not isinstance(value, dict):
         raise v.doc.error(path, f"expected header fields, got {_kind_of(value)}", allowed)
     out = []
     for name, raw in value.items():
-        if not re.fullmatch(r"[A-Za-z0-9!%'*+.^_`|~-]+", name):
-            raise v.doc.error((*path, name), f"{name!r} is not a header field name", allowed)
-        out.append((name, v.text(raw, (*path, name), empty=True)))
+        where = (*path, name)
+        if not _TOKEN.fullmatch(name):
+            raise v.doc.error(
+                where,
+                f"{shown(name)} is not a header field name",
+                "a token of letters, digits and -.!%*_+`'~ (RFC 3261 §7.3.1, §25.1)",
+            )
+        written = _WRITTEN.get(name.lower())
+        if written is not None:
+            what = written if written == name else f"{name} ({written})"
+            raise v.doc.error(
+                where,
+                f"a script cannot set {what}: {_WRITTEN_RULES[written]}",
+                "other header fields, e.g. Contact, Expires, Allow, Require, Session-Expires",
+            )
+        text = v.text(raw, where, empty=True)
+        canonical = name.lower()
+        if (
+            canonical in ("contact", "m")
+            and text.strip() != "*"
+            and not all(_CONTACT.fullmatch(part) for part in text.split(","))
+        ):
+            raise v.doc.error(
+                where,
+                f"{shown(text)} is not a Contact value",
+                "*, or comma-separated <sip:user@host> or sip:user@host, each with "
+                "optional ;name=value parameters (RFC 3261 §20.10)",
+            )
+        if canonical == "date" and not _DATE.fullmatch(text.strip()):
+            raise v.doc.error(
+                where,
+                f"{shown(text)} is not a Date",
+                "an RFC 1123 date in GMT, e.g. Sat, 13 Nov 2010 23:29:00 GMT "
+                "(RFC 3261 §20.17)",
+            )
+        out.append((name, text))
     return tuple(out)
 
 
@@ -1171,6 +1263,12 @@ def _step(v: _V, value: Any, path: Path_, element: str, index: int, names: tuple
         if new_call and method != "INVITE":
             raise v.doc.error((*path, "new_call"), "only an INVITE starts a call")
         to_tag = v.text(data["to_tag"], (*path, "to_tag")) if "to_tag" in data else ""
+        if to_tag and not _TOKEN.fullmatch(to_tag):
+            raise v.doc.error(
+                (*path, "to_tag"),
+                f"{shown(to_tag)} is not a tag",
+                "a token of letters, digits and -.!%*_+`'~ (RFC 3261 §19.3, §25.1)",
+            )
         if to_tag and not out_of_dialog:
             raise v.doc.error(
                 (*path, "to_tag"),
@@ -1328,16 +1426,18 @@ def parse(text: str, source: str = "<scenario>", limits: Limits = DEFAULT_LIMITS
         )
     top = v.mapping(doc.data, (), _TOP, required=("name", "title", "elements"))
     name = v.text(top["name"], ("name",))
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise doc.error(
             ("name",),
-            f"{name!r} is not a scenario name",
-            "letters, digits, '.', '_' and '-', e.g. rfc5407-3.3.1",
+            f"{shown(name)} is not a scenario name",
+            "at most 64 letters, digits, '.', '_' and '-', e.g. rfc5407-3.3.1",
         )
     title = v.text(top["title"], ("title",))
     rfc = v.text(top["rfc"], ("rfc",)) if "rfc" in top else ""
     description = (
-        v.text(top["description"], ("description",), empty=True) if "description" in top else ""
+        v.text(top["description"], ("description",), empty=True, lines=True)
+        if "description" in top
+        else ""
     )
 
     def names_list(key: str, choices: tuple[str, ...], what: str) -> tuple[str, ...]:
