@@ -6,9 +6,10 @@ lists the valid choices, and exit status 2.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,6 +37,14 @@ TRANSPORT_OPT = click.option(
     help="udp stands for any unreliable transport, tcp for any reliable one.",
 )
 JSON_OPT = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+LIMIT_OPT = click.option(
+    "--limit",
+    "limit_items",
+    multiple=True,
+    metavar="NAME=N",
+    help="Set a limit (repeatable): yaml-bytes, yaml-depth, yaml-aliases, yaml-nodes, events, "
+    "in-flight, runs, workers; see docs/limits.md.",
+)
 MACHINE_ARG = click.argument("machine", type=click.Choice(model.MACHINES), metavar="MACHINE")
 
 
@@ -433,24 +442,30 @@ def scenarios(as_json: bool) -> None:
 @click.option("--reuse/--no-reuse", default=True, show_default=True,
               help="With --runs: give a run whose loss draws come out as an earlier run's "
                    "that run's result (the same result); --no-reuse simulates every run.")
+@LIMIT_OPT
 @JSON_OPT
 def simulate(scenario: str, seed: int, runs: int, loss: float | None, transport: str | None,
              profile: str | None, engine: str, ladder: str, out_dir: Path | None,
-             reuse: bool, as_json: bool) -> None:
+             reuse: bool, limit_items: tuple[str, ...], as_json: bool) -> None:
     """Simulate a call flow: a built-in scenario by NAME (see `sipfsm scenarios`) or a YAML
-    FILE. Exit 1 when an expectation fails or an invariant is broken."""
+    FILE. Exit 1 when an expectation fails or an invariant is broken; 2 when the input
+    cannot be used or a run reaches a limit (--limit, docs/limits.md)."""
     from sipfsm.sim import run as sim
+    from sipfsm.sim.limits import DEFAULT_LIMITS
 
+    limits = DEFAULT_LIMITS.with_items(limit_items)
     if runs > 1:
-        summary = sim.run_many(scenario, runs, seed=seed, loss=loss, transport=transport,
-                               profile=profile, engine=engine, reuse=reuse)
+        with _run_progress(not as_json and sys.stderr.isatty(), runs) as advance:
+            summary = sim.run_many(scenario, runs, seed=seed, loss=loss, transport=transport,
+                                   profile=profile, engine=engine, reuse=reuse,
+                                   limits=limits, progress=advance)
         if as_json:
             _emit(summary.to_json())
         else:
             _print_summary(summary.to_json())
         sys.exit(0 if summary.failed == 0 else 1)
     result = sim.simulate(scenario, seed=seed, loss=loss, transport=transport,
-                          profile=profile, engine=engine)
+                          profile=profile, engine=engine, limits=limits)
     written = _write_flow(result, ladder, out_dir) if out_dir is not None else []
     if as_json:
         _emit(result.to_json())
@@ -459,6 +474,29 @@ def simulate(scenario: str, seed: int, runs: int, loss: float | None, transport:
             click.echo(_ladder(result, ladder))
         _print_result(result, written)
     sys.exit(0 if result.passed else 1)
+
+
+@contextlib.contextmanager
+def _run_progress(enabled: bool, total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar of runs done on standard error (``--json`` on stdout stays clean), or
+    nothing when ``enabled`` is false; yields what `run_many` calls with the runs done."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                  TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True)) as bar:
+        task = bar.add_task("simulate", total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 def _ladder(result: Any, fmt: str) -> str:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_sim_run import DOUBLING
 
 from sipfsm.cli import main
 from sipfsm.engine import model, native
@@ -329,3 +330,31 @@ def test_a_name_with_control_characters_is_echoed_escaped_on_one_line(
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("sipfsm: error: ")
     assert "\x1b" not in err and "\r" not in err
+
+
+def test_simulate_of_a_runaway_scenario_stops_at_its_limit_with_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenario = tmp_path / "doubling.yaml"
+    scenario.write_text(DOUBLING)
+    code, out, err = run(capsys, "simulate", str(scenario), "--limit", "in-flight=40")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert "more than 40 messages in flight" in err and "--limit in-flight=N" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("--runs", str(10**23)), "limit runs=10,000,000; raise it with --limit runs=N"),
+        (("--limit", "events"), "--limit: 'events' is not NAME=N"),
+        (("--limit", "events=0"), "--limit events: '0' is not a whole number >= 1"),
+        (("--runs", "3", "--limit", "runs=2"), "limit runs=2"),
+    ],
+)
+def test_simulate_limits_are_one_line_errors_with_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str
+) -> None:
+    code, out, err = run(capsys, "simulate", "rfc3665-3.1", *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and expected in err

@@ -32,10 +32,13 @@ from conftest import MESSAGES, PATTERNS, make_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sipfsm.sim.limits import Limits
 from sipfsm.sim.recorder import WireMessage
 from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
 from sipfsm.values.errors import UnknownName
+from sipfsm.values.errors import RunawayError, UnknownName
+from sipfsm.values.message import Response
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
 COMBOS = [(t, p) for t in ("udp", "tcp") for p in ("rfc6026", "rfc3261")]
@@ -646,3 +649,99 @@ def test_wire_messages_differing_only_in_their_tag_or_body_text_share_a_key() ->
     assert _wire_key(wire("t1", "v=0")) == _wire_key(wire("t2", "v=1"))
     assert _wire_key(wire("", "v=0")) != _wire_key(wire("t1", "v=0"))
     assert _wire_key(wire("t1", "")) != _wire_key(wire("t1", "v=0"))
+
+
+# -- runaway scenarios stop at their limits (docs/limits.md) -----------------------------------
+
+#: Both sides answer OPTIONS with two more: the messages double each round trip (this
+#: scenario ran for 400 s and reached 17.9 GB before runs had an in-flight limit).
+DOUBLING = """\
+name: doubling
+title: both sides answer OPTIONS with OPTIONS
+duration: 60
+elements: {alice: {}, bob: {}}
+script:
+  alice:
+    - {at: 0, send: OPTIONS, to: bob}
+    - {on: {request: OPTIONS}, send: OPTIONS, to: bob, repeat: true}
+    - {on: {request: OPTIONS}, send: OPTIONS, to: bob, repeat: true}
+  bob:
+    - {on: {request: OPTIONS}, send: OPTIONS, to: alice, repeat: true}
+    - {on: {request: OPTIONS}, send: OPTIONS, to: alice, repeat: true}
+"""
+
+#: One OPTIONS answers the other at once on links without delay: virtual time never moves.
+ZERO_DELAY_LOOP = """\
+name: zero-delay-loop
+title: an OPTIONS loop that takes no time
+network: {default: {delay: 0}}
+elements: {alice: {}, bob: {}}
+script:
+  alice:
+    - {at: 0, send: OPTIONS, to: bob}
+    - {on: {request: OPTIONS}, send: OPTIONS, to: bob, repeat: true}
+  bob:
+    - {on: {request: OPTIONS}, send: OPTIONS, to: alice, repeat: true}
+"""
+
+
+def test_messages_that_multiply_stop_at_the_in_flight_limit() -> None:
+    with pytest.raises(RunawayError, match=r"more than 10,000 messages in flight") as e:
+        simulate(parse(DOUBLING, "doubling.yaml"))
+    assert e.value.limit == "in-flight"
+    assert "doubling.yaml (seed 0)" in str(e.value)
+    assert "limit in-flight=10,000; raise it with --limit in-flight=N" in str(e.value)
+    with pytest.raises(RunawayError, match=r"more than 50 messages in flight"):
+        simulate(parse(DOUBLING), limits=Limits(in_flight=50))
+
+
+def test_a_loop_that_takes_no_time_stops_at_the_events_limit() -> None:
+    with pytest.raises(RunawayError, match=r"more than 2,000 events by virtual time 0 s") as e:
+        simulate(parse(ZERO_DELAY_LOOP), limits=Limits(events=2000))
+    assert e.value.limit == "events"
+    assert "limit events=2,000; raise it with --limit events=N" in str(e.value)
+    # max_events, when given, is the events limit (0: every check, then no event)
+    with pytest.raises(RunawayError, match=r"more than 0 events"):
+        simulate(parse(ZERO_DELAY_LOOP), max_events=0)
+
+
+def test_the_default_limits_leave_every_library_run_as_it_was() -> None:
+    biggest = max(
+        len(simulate(e.name, loss=0.3, seed=3, reuse=False).wire) for e in library()
+    )
+    assert biggest * 20 < Limits().in_flight  # far below: a flow never comes near
+
+
+def test_a_run_stopped_by_a_limit_frees_its_objects() -> None:
+    sc = parse(ZERO_DELAY_LOOP)
+    with pytest.raises(RunawayError):
+        simulate(sc, limits=Limits(events=500))
+    gc.collect()
+    gc.disable()
+    try:
+        with pytest.raises(RunawayError):
+            simulate(sc, limits=Limits(events=500), reuse=False)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0, left
+
+
+def test_more_runs_than_the_runs_limit_are_refused_before_any_runs() -> None:
+    with pytest.raises(ScenarioError, match=r"--runs: 100,000,000,000,000,000,000,000 runs .*"
+                       r"limit runs=10,000,000; raise it with --limit runs=N"):
+        run_many("rfc3665-3.1", 10**23)
+    with pytest.raises(ScenarioError, match=r"limit runs=5"):
+        run_many("rfc3665-3.1", 6, limits=Limits(runs=5))
+
+
+def test_run_many_reports_its_progress() -> None:
+    done: list[int] = []
+    run_many("rfc3665-3.1", 250, progress=done.append)
+    assert done == [100, 200, 250]
+
+
+@pytest.mark.parametrize("junk", [-1, 1.5, True, "10"], ids=repr)
+def test_max_events_is_a_whole_number(junk: object) -> None:
+    with pytest.raises(ScenarioError, match="max_events"):
+        simulate("rfc3665-3.1", max_events=junk)  # type: ignore[arg-type]

@@ -299,6 +299,13 @@ class EventLoop:
         if entry is not None:
             entry.cancel()
 
+    def clear(self) -> None:
+        """Cancel every scheduled entry and forget them (a run stopped at a limit lets go
+        of what they hold)."""
+        for entry in self._heap:
+            entry.cancel()
+        self._heap.clear()
+
     @property
     def pending(self) -> int:
         """How many callbacks are scheduled and not cancelled."""
@@ -323,8 +330,9 @@ class EventLoop:
             count += 1
             if count > most:  # (the entry stays due: a later run starts with it)
                 raise RunawayError(
-                    f"more than {limit} events by virtual time {time:g} s: the run does not "
-                    "settle (a timer or message loop)"
+                    f"more than {limit:,} events by virtual time {time:g} s: the run does not "
+                    "settle (a timer or message loop)",
+                    "events",
                 )
             _pop(heap)
             entry.live = False

@@ -25,6 +25,7 @@ from sipfsm.sim.engine import Entry, EventLoop, Stream, mix64, mix_words
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.recorder import Recorder, WireMessage
 from sipfsm.sim.scenario import DropRule, LinkSpec, NetworkSpec
+from sipfsm.values.errors import RunawayError
 from sipfsm.values.message import Message
 
 __all__ = ["Link", "Network"]
@@ -82,6 +83,7 @@ class _Arrival(Entry):
         network = self.network
         if network is not None:
             self.network = None
+            network.in_flight -= 1
             network._arrive(self.src, self.dst, self.message, self.ref)
 
     def cancel(self) -> None:
@@ -173,8 +175,10 @@ class Network:
         "_recorder",
         "decisions",
         "drops_on_tcp",
+        "in_flight",
         "log",
         "loss",
+        "max_in_flight",
         "names",
         "reliable",
         "seed",
@@ -193,6 +197,7 @@ class Network:
         transport: str = "udp",
         seed: int = 0,
         loss: float | None = None,
+        max_in_flight: int = 10_000,
     ) -> None:
         self.spec = spec
         self.names = names
@@ -211,6 +216,10 @@ class Network:
         #: what a run's path depends on when it draws nothing else (`only_loss_draws`;
         #: runs reused by their draws, sipfsm.sim.run)
         self.decisions: list[tuple[int, float, bool]] = []
+        #: messages on their way (an arrival scheduled, not yet delivered), and how many may
+        #: be at once: more is a `RunawayError` (each message causes more than one other)
+        self.in_flight = 0
+        self.max_in_flight = max_in_flight
 
     def link(self, src: str, dst: str) -> Link:
         found = self._links.get((src, dst))
@@ -299,6 +308,9 @@ class Network:
         if link.reliable:  # TCP keeps the order of a connection
             arrival = max(arrival, link.last_arrival)
             link.last_arrival = arrival
+        if self.in_flight >= self.max_in_flight:
+            self._runaway(now)
+        self.in_flight += 1
         loop.post(_Arrival(self, src, dst, message, ref), arrival - now)
         if link.duplicate and rng.random() < link.duplicate:
             entry.duplicated = True
@@ -312,10 +324,20 @@ class Network:
                     text="the network duplicated it",
                     ref=ref,
                 )
+            if self.in_flight >= self.max_in_flight:
+                self._runaway(now)
+            self.in_flight += 1
             loop.post(
                 _Arrival(self, src, dst, message, ref),
                 fixed if fixed is not None else link.delay.sample(rng),
             )
+
+    def _runaway(self, now: float) -> None:
+        raise RunawayError(
+            f"more than {self.max_in_flight:,} messages in flight at virtual time {now:g} s: "
+            "the run does not settle (each message causes more than one other)",
+            "in-flight",
+        )
 
     def _arrive(self, src: str, dst: str, message: Message, ref: int | None = None) -> None:
         self._invariants.on_deliver(dst, message)

@@ -30,6 +30,7 @@ from sipfsm.machines.dialog import random_sources as dialog_random_sources
 from sipfsm.sim.element import Agent, Context, Element, RunError
 from sipfsm.sim.engine import EventLoop, Stream
 from sipfsm.sim.invariants import Invariants, InvariantViolation
+from sipfsm.sim.limits import DEFAULT_LIMITS, Limits, hint
 from sipfsm.sim.memo import ByIdentity
 from sipfsm.sim.network import Network, link_stream, network_words
 from sipfsm.sim.proxy import proxy_element
@@ -47,7 +48,7 @@ from sipfsm.sim.scenario import (
 from sipfsm.sim.tu import message_key
 from sipfsm.sim.ua import Machines, UserAgent
 from sipfsm.sim.values import ExpectationResult, RunSummary, SimResult
-from sipfsm.values.errors import UnknownName
+from sipfsm.values.errors import RunawayError, UnknownName
 from sipfsm.values.message import Message
 
 __all__ = [
@@ -91,8 +92,8 @@ def _machines(
     return Machines(profile, timing_for(transport, t1, t2, t4), engine)
 
 
-def _resolve(scenario: Scenario | str | Path) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load(scenario)
+def _resolve(scenario: Scenario | str | Path, limits: Limits = DEFAULT_LIMITS) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load(scenario, limits)
 
 
 # -- what a run reads of its scenario, worked out once per Scenario object -------------------
@@ -363,23 +364,35 @@ def simulate(  # noqa: C901
     profile: str | None = None,
     engine: str = "table",
     record: bool = True,
-    max_events: int = 10_000_000,
+    max_events: int | None = None,
     reuse: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> SimResult:
     """Run ``scenario`` (a `Scenario`, a built-in name or a file) once.
 
     ``transport`` and ``profile`` default to the scenario's first transport and its
     profile, and must be among those it lists (where it makes sense); ``loss`` replaces
     every link's loss probability (UDP only: TCP loses nothing); ``engine`` is ``table`` or
-    ``transitions``. Bad options raise `ScenarioError` or `UnknownName`; a run that
-    schedules more than ``max_events`` events raises `RunawayError`.
+    ``transitions``. Bad options raise `ScenarioError` or `UnknownName`. The run is bounded
+    by ``limits`` (`sipfsm.sim.limits`): more than ``limits.events`` events (or
+    ``max_events``, when given: 0 stops at the first, after every check) or more than
+    ``limits.in_flight`` messages on their way at once raise `RunawayError`, naming the
+    limit and how to raise it.
 
     With ``reuse`` (the default), a run whose only randomness is its links' loss draws is
     kept, and a later run of the same scenario and options whose draws come out the same
     is not simulated again: it gets the kept result with its own seed (`_Paths`). The
     result is the same either way (tests/test_sim_run.py checks it over the library);
     ``reuse=False`` simulates every run."""
-    sc = _resolve(scenario)
+    if not isinstance(limits, Limits):
+        raise ScenarioError("simulate", None, "limits", "expected a sipfsm.sim.limits.Limits")
+    sc = _resolve(scenario, limits)
+    events = limits.events if max_events is None else max_events
+    if isinstance(events, bool) or not isinstance(events, int) or events < 0:
+        raise ScenarioError(
+            sc.source, None, "max_events", f"{events!r} is not a number of events",
+            "a whole number >= 0",
+        )
     transport = transport or sc.transports[0]
     if transport not in ("udp", "tcp"):
         raise UnknownName("transport", transport, ("udp", "tcp"))
@@ -406,7 +419,7 @@ def simulate(  # noqa: C901
     paths: _Paths | None = None
     drawn = 0
     if reuse:
-        options = (profile, transport, engine, loss, record, max_events)
+        options = (profile, transport, engine, loss, record, events, limits.in_flight)
         paths = plan.paths.get(options)
         if paths is None:
             paths = plan.paths[options] = _Paths()
@@ -447,12 +460,22 @@ def simulate(  # noqa: C901
         transport=transport,
         seed=seed,
         loss=loss,
+        max_in_flight=limits.in_flight,
     )
     for name, agent in agents.items():
         contexts[name] = Context(agent, loop, network, recorder, invariants)
-    for name, agent in agents.items():
-        agent.start(contexts[name])
-    loop.run(until=sc.duration, limit=max_events)
+    try:
+        for name, agent in agents.items():
+            agent.start(contexts[name])
+        loop.run(until=sc.duration, limit=events)
+    except RunawayError as exc:
+        loop.clear()
+        _close(contexts, agents)
+        value = events if exc.limit == "events" else limits.in_flight
+        raise RunawayError(
+            f"{sc.source} (seed {seed}): {exc} ({hint(exc.limit or 'events', value)})",
+            exc.limit,
+        ) from None
     final = {}
     for name, agent in agents.items():
         live = agent.live_transactions()
@@ -490,14 +513,18 @@ def simulate(  # noqa: C901
         and dialog_random_sources() == drawn
     ):
         paths.keep(network.decisions, _reissue(result, seed))
-    # let go of what refers back (an element and its context; the network's delivery
-    # callback and the elements): the run's objects are then freed as it returns, not
-    # left to the cycle collector
+    _close(contexts, agents)
+    return result
+
+
+def _close(contexts: dict[str, Context], agents: dict[str, Element]) -> None:
+    """Let go of what refers back (an element and its context; the network's delivery
+    callback and the elements): a run's objects are then freed as it returns (or stops at
+    a limit), not left to the cycle collector."""
     for context in contexts.values():
         context.close()
     agents.clear()
     contexts.clear()
-    return result
 
 
 def _check(
@@ -552,16 +579,30 @@ def run_many(
     profile: str | None = None,
     engine: str = "table",
     reuse: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Run ``scenario`` with seeds ``seed``, ``seed + 1`` ... (``runs`` of them, without
     recording a trace) and count how they ended: runs passed and failed, outcomes (each
     element's final dialog state), the 3xx-6xx status codes seen (in how many runs),
     violations by invariant, and each expectation's passes and failures. ``reuse`` as in
-    `simulate` (``False``: every run simulated)."""
-    sc = _resolve(scenario)
+    `simulate` (``False``: every run simulated); every run within ``limits``, and no more
+    than ``limits.runs`` of them. ``progress``, if given, is called with the number of runs
+    done every `PROGRESS_EVERY` runs and at the end."""
+    if not isinstance(limits, Limits):
+        raise ScenarioError("run_many", None, "limits", "expected a sipfsm.sim.limits.Limits")
+    sc = _resolve(scenario, limits)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ScenarioError(
             sc.source, None, "--runs", f"{runs!r} is not a number of runs", "a whole number >= 1"
+        )
+    if runs > limits.runs:
+        raise ScenarioError(
+            sc.source,
+            None,
+            "--runs",
+            f"{runs:,} runs are more than one command runs",
+            limit=limits.hint("runs"),
         )
     summary: RunSummary | None = None
     for i in range(runs):
@@ -574,11 +615,20 @@ def run_many(
             engine=engine,
             record=False,
             reuse=reuse,
+            limits=limits,
         )
+        if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
+            progress(i + 1)
         if summary is None:
             summary = RunSummary(
                 sc.name, runs, seed, result.transport, result.profile, engine, loss
             )
         summary.add(result)
     assert summary is not None
+    if progress is not None:
+        progress(runs)
     return summary
+
+
+#: How often `run_many` reports its progress (runs).
+PROGRESS_EVERY: Final = 100

@@ -111,8 +111,14 @@ class RemoteProtocolError(ProtocolError):
 
 
 class RunawayError(SipFsmError, RuntimeError):
-    """A simulated run scheduled more events than its limit: something loops without end
-    (`sipfsm.sim.engine.EventLoop.run`)."""
+    """A simulated run reached one of its limits: more events than it may run
+    (`sipfsm.sim.engine.EventLoop.run`) or more messages in flight at once
+    (`sipfsm.sim.network.Network`) -- something loops without end. ``limit`` names the
+    limit (``events``, ``in-flight``; `sipfsm.sim.limits`)."""
+
+    def __init__(self, message: str, limit: str = "") -> None:
+        self.limit = limit
+        super().__init__(message)
 
 
 class WireError(SipFsmError, ValueError):
