@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -547,38 +548,64 @@ def _print_summary(data: dict[str, Any]) -> None:
               help="Seeded simulations per parameter point.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes (default: every core).")
+              help="Processes (default: every core; no more than the cores unless "
+                   "--force-workers).")
+@click.option("--force-workers", is_flag=True,
+              help="Start --workers processes even if there are fewer cores (at most the "
+                   "workers limit).")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS|local",
               help="Run on a Dask cluster (pip install sipfsm[dask]).")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write a PNG or SVG chart of outcome rates.")
+@LIMIT_OPT
 @JSON_OPT
 def sweep(scenario: str, loss_range: str | None, transport: str | None,
           t1_range: str | None, runs: int, seed: int, workers: int | None,
-          dask_address: str | None, plot_file: Path | None, as_json: bool) -> None:
+          force_workers: bool, dask_address: str | None, plot_file: Path | None,
+          limit_items: tuple[str, ...], as_json: bool) -> None:
     """Monte-Carlo sweep: RUNS seeded simulations of a scenario at every point of the loss
     and T1 ranges, in parallel; the distribution of outcomes per point. Results are the same
-    for a seed whatever the number of workers."""
+    for a seed whatever the number of workers. Ctrl-C or SIGTERM stops it, and its workers
+    with it."""
     from sipfsm.sim import sweep as sweeping
+    from sipfsm.sim.limits import DEFAULT_LIMITS
 
+    limits = DEFAULT_LIMITS.with_items(limit_items)
+    if plot_file is not None:
+        sweeping.check_plot_path(plot_file)  # before the sweep, not after an hour of it
+    if workers is not None and dask_address is None:
+        width = sweeping.worker_count(workers, force_workers, limits)
+        if width < workers:
+            click.echo(f"sipfsm: note: --workers {workers:,}: {width} worker "
+                       f"process{'es' if width > 1 else ''}, one per core (--force-workers "
+                       f"starts more)", err=True)
     result = sweeping.sweep(
         scenario,
-        loss=sweeping.parse_range(loss_range) if loss_range is not None else None,
+        loss=sweeping.parse_range(loss_range, limits) if loss_range is not None else None,
         transport=transport,
-        t1=sweeping.parse_range(t1_range) if t1_range is not None else None,
+        t1=sweeping.parse_range(t1_range, limits) if t1_range is not None else None,
         runs=runs, seed=seed, workers=workers, dask=dask_address,
-        progress=not as_json and sys.stderr.isatty(),
+        progress=not as_json and sys.stderr.isatty(), force_workers=force_workers,
+        limits=limits,
     )
-    written = sweeping.plot(result, plot_file) if plot_file is not None else None
+    written = None
+    unwritten: SipFsmError | None = None
+    if plot_file is not None:
+        try:
+            written = sweeping.plot(result, plot_file)
+        except SipFsmError as exc:  # the results are shown all the same, then the error
+            unwritten = exc
     if as_json:
         data = result.to_json()
         if written is not None:
             data["plot"] = str(written)
         _emit(data)
-        return
-    _console().print(sweeping.table(result))
-    if written is not None:
-        click.echo(f"wrote {written}")
+    else:
+        _console().print(sweeping.table(result))
+        if written is not None:
+            click.echo(f"wrote {written}")
+    if unwritten is not None:
+        fail(str(unwritten))
 
 
 def _one_line(exc: click.ClickException) -> str:
@@ -592,16 +619,63 @@ def _one_line(exc: click.ClickException) -> str:
     return message
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: runs the CLI, turning every user error into one line and exit 2."""
+class Signalled(BaseException):
+    """A SIGTERM or SIGHUP, raised where the command is (a `BaseException`, as
+    `KeyboardInterrupt` is for SIGINT, so that no ``except Exception`` swallows it): the
+    command then unwinds as for Ctrl-C, and what it started -- a sweep's worker processes
+    -- is stopped on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
+
+
+def _raise_signalled(signum: int, frame: object) -> None:
+    raise Signalled(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Signalled` while the command runs (in the main thread;
+    elsewhere, as from a test's thread, nothing changes), and are restored after."""
+    kept: dict[int, Any] = {}
     try:
-        cli.main(
-            args=list(argv) if argv is not None else None, prog_name="sipfsm", standalone_mode=False
-        )
+        for name in ("SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                kept[number] = signal.signal(number, _raise_signalled)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
+
+
+def _interrupted(signum: int) -> NoReturn:
+    """One line, and the shell's status for a command a signal ended: 128 + its number."""
+    click.echo(f"sipfsm: error: interrupted ({signal.Signals(signum).name})", err=True)
+    sys.exit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: runs the CLI, turning every user error into one line and exit 2, and
+    an interruption (Ctrl-C, SIGTERM, SIGHUP) into one line and exit 128 + the signal's
+    number, after what the command started has stopped."""
+    try:
+        with _signals_unwind():
+            cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="sipfsm",
+                standalone_mode=False,
+            )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        fail("aborted")
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _interrupted(signal.SIGINT)
+    except Signalled as exc:
+        _interrupted(exc.signum)
     except click.ClickException as exc:
         fail(_one_line(exc))
     except SipFsmError as exc:

@@ -358,3 +358,34 @@ def test_simulate_limits_are_one_line_errors_with_exit_2(
     code, out, err = run(capsys, "simulate", "rfc3665-3.1", *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and expected in err
+
+
+def test_sweep_workers_past_the_cores_are_capped_with_a_note(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sipfsm.sim import sweep as sw
+
+    monkeypatch.setattr(sw, "cores", lambda: 1)
+    code, out, err = run(capsys, "sweep", "rfc3665-3.1", "--runs", "2", "--workers", "100000",
+                         "--json")
+    assert code == 0 and json.loads(out)["points"][0]["runs"] == 2
+    assert err == ("sipfsm: note: --workers 100,000: 1 worker process, one per core "
+                   "(--force-workers starts more)\n")
+
+
+def test_sweep_forced_workers_past_the_limit_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "sweep", "rfc3665-3.1", "--workers", "100000",
+                         "--force-workers")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "limit workers=64; raise it with --limit workers=N" in err
+
+
+def test_sweep_past_its_runs_or_points_limit_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv in (("--runs", str(10**23)), ("--loss", "0:1:0.00001")):
+        code, out, err = run(capsys, "sweep", "rfc3665-3.1", *argv)
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and "raise it with --limit" in err

@@ -15,11 +15,11 @@ from sipfsm.sim.limits import DEFAULT_LIMITS, LimitError, Limits
 def test_every_limit_has_a_name_a_default_and_a_field() -> None:
     assert Limits.names() == (
         "yaml-bytes", "yaml-depth", "yaml-aliases", "yaml-nodes", "events", "in-flight", "runs",
-        "workers",
+        "points", "workers",
     )  # fmt: skip
     expected = Limits(
         yaml_bytes=1_048_576, yaml_depth=32, yaml_aliases=256, yaml_nodes=100_000,
-        events=100_000, in_flight=10_000, runs=10_000_000, workers=64,
+        events=100_000, in_flight=10_000, runs=10_000_000, points=10_000, workers=64,
     )  # fmt: skip
     assert expected == DEFAULT_LIMITS
     assert pickle.loads(pickle.dumps(DEFAULT_LIMITS)) == DEFAULT_LIMITS  # sent to workers

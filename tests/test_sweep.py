@@ -3,8 +3,15 @@ in this process, in a process pool and on a Dask cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +19,11 @@ import pytest
 from conftest import optional
 from hypothesis import given
 from hypothesis import strategies as st
+from test_sim_run import DOUBLING
 
 from sipfsm.sim import sweep as sw
+from sipfsm.sim.limits import Limits
+from sipfsm.sim.scenario import parse as parse_scenario
 from sipfsm.sim.sweep import (
     RangeError,
     SchedulerError,
@@ -52,7 +62,7 @@ script:
 
 @pytest.fixture(scope="module")
 def pool_result() -> SweepResult:
-    return sweep("rfc3665-3.1", workers=2, **SMALL)  # type: ignore[arg-type]
+    return sweep("rfc3665-3.1", workers=2, force_workers=True, **SMALL)  # type: ignore[arg-type]
 
 
 # -- ranges ---------------------------------------------------------------------------------
@@ -262,3 +272,178 @@ def test_chunks_arriving_as_copies_reuse_the_runs_kept_by_earlier_chunks(
     later = sw._Chunk(pickle.loads(pickle.dumps(sc)), 0, 0.0, "udp", 5, 50, 100)
     sw._run_chunk(later)
     assert first > 0 and len(made) == first  # no loss: every later run is a kept one
+
+
+# -- workers never outlive the command (docs/limits.md) -----------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc: no psutil needed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still running (a zombie is not running: it has exited)."""
+    alive = []
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] != "Z":
+            alive.append(pid)
+    return alive
+
+
+def _sweep_then(signum: int) -> tuple[int, str, list[int]]:
+    """Start a long sweep with two worker processes in a child process, send it ``signum``
+    once its workers run, and return its exit status, its standard error and the workers
+    still running a moment later (each then killed, so that no test leaves one behind)."""
+    command = [sys.executable, "-m", "sipfsm.cli", "sweep", "rfc3665-3.1", "--runs", "400000",
+               "--loss", "0.3,0.6", "--workers", "2", "--force-workers"]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+            workers = _children(proc.pid)
+        assert len(workers) >= 2, "the sweep never started its workers"
+        time.sleep(0.5)  # (the workers are running chunks)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return proc.returncode, err.decode(), _alive(workers)
+    finally:
+        for pid in [*_alive(workers), *([proc.pid] if proc.poll() is None else [])]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            proc.communicate(timeout=5)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@needs_proc
+@pytest.mark.parametrize(
+    ("signum", "name"), [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")]
+)
+def test_a_sweep_interrupted_stops_its_workers_and_says_so_in_one_line(
+    signum: int, name: str
+) -> None:
+    status, err, alive = _sweep_then(signum)
+    assert alive == [], "worker processes outlived the sweep"
+    assert status == 128 + signum
+    assert err.strip() == f"sipfsm: error: interrupted ({name})"
+
+
+@needs_proc
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_sweep_killed_outright_takes_its_workers_with_it() -> None:
+    status, _, alive = _sweep_then(signal.SIGKILL)
+    assert status == -signal.SIGKILL
+    assert alive == []
+
+
+def test_workers_are_no_more_than_the_cores_unless_forced_and_never_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sw, "cores", lambda: 2)
+    assert sw.worker_count(None, False) == 2
+    assert sw.worker_count(100_000, False) == 2
+    assert sw.worker_count(1, False) == 1
+    assert sw.worker_count(8, True) == 8
+    with pytest.raises(SweepError, match=r"--workers: 100,000 worker processes .*limit workers=64"):
+        sw.worker_count(100_000, True)
+    assert sw.worker_count(100, True, Limits(workers=100)) == 100
+
+
+def test_a_sweep_starts_no_more_workers_than_it_has_chunks() -> None:
+    result = sweep("rfc3665-3.1", runs=1, workers=2, force_workers=True)
+    assert result.workers == 1  # one chunk: run here, no pool at all
+    assert sweep("rfc3665-3.1", runs=40, workers=2, force_workers=True).workers == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"runs": 10**23}, r"--runs: 100,000,000,000,000,000,000,000 runs at each of 1 points"),
+        ({"runs": 6_000_000, "loss": [0.0, 0.1]}, r"12,000,000 runs, more than one command runs"),
+        ({"loss": [0.1] * 200, "t1": [0.5] * 100}, r"make 20,000 points, .*limit points=10,000"),
+        ({"t1": [2e6]}, r"--t1: 2e\+06 must be > 0 and <= 1e\+06 seconds"),
+        ({"loss": 0.1}, r"--loss: expected a list of numbers, got 0.1"),
+    ],
+)
+def test_a_sweep_beyond_its_limits_is_refused_before_it_runs(
+    options: dict[str, object], says: str
+) -> None:
+    with pytest.raises(SweepError, match=says):
+        sweep("rfc3665-3.1", **options)  # type: ignore[arg-type]
+
+
+def test_a_range_beyond_the_points_limit_names_the_limit() -> None:
+    with pytest.raises(RangeError, match=r"more than 10,000 points \(limit points=10,000; raise"):
+        parse_range("0:1:0.00001")
+    assert len(parse_range("0:1:0.00001", Limits(points=200_000))) == 100_001
+
+
+def test_every_run_of_a_sweep_is_bounded_by_the_limits() -> None:
+    result = sweep(parse_scenario(DOUBLING), runs=3, workers=1, limits=Limits(in_flight=30))
+    point = result.points[0]
+    assert point.errors == 3
+    assert "more than 30 messages in flight" in point.failed[0][2]
+
+
+def test_a_peer_that_answers_but_is_no_scheduler_is_one_clear_error() -> None:
+    # its bytes, read as a Dask frame, asked numpy for 3 EiB: a MemoryError traceback
+    optional("distributed", "dask")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                peer, _ = server.accept()
+                with peer:
+                    peer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" * 3)
+                    peer.recv(65536)
+
+    threading.Thread(target=answer, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(SchedulerError, match="answers, but not as a Dask scheduler") as e:
+            sweep("rfc3665-3.1", runs=1, dask=f"tcp://127.0.0.1:{port}")
+    finally:
+        server.close()
+    assert "\n" not in str(e.value) and time.monotonic() - started < 30
+
+
+def test_a_scheduler_without_workers_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    optional("distributed", "dask")
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(sw, "DASK_WORKER_TIMEOUT", 0.5)
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
+        pytest.raises(SchedulerError, match=r"has no worker after 0.5 s") as e,
+    ):
+        sweep("rfc3665-3.1", runs=1, dask=cluster.scheduler_address)
+    assert "\n" not in str(e.value)

@@ -19,6 +19,7 @@ name               default      what it bounds
 ``events``         100,000      the events (message arrivals, timers) one run may run
 ``in-flight``      10,000       the messages on their way at once in one run
 ``runs``           10,000,000   the runs of one command (``--runs``, times the points)
+``points``         10,000       the parameter points of a sweep (a range, or loss x T1)
 ``workers``        64           the worker processes of a sweep (``--force-workers``)
 =================  ===========  =======================================================
 
@@ -42,6 +43,7 @@ YAML_NODES = 100_000
 EVENTS = 100_000
 IN_FLIGHT = 10_000
 RUNS = 10_000_000
+POINTS = 10_000
 WORKERS = 64
 
 
@@ -62,6 +64,7 @@ class Limits:
     events: int = EVENTS
     in_flight: int = IN_FLIGHT
     runs: int = RUNS
+    points: int = POINTS
     workers: int = WORKERS
 
     def __post_init__(self) -> None:

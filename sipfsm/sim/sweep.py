@@ -23,10 +23,14 @@ unreachable Dask scheduler -- raises a `sipfsm.values.errors.SipFsmError` with a
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import math
 import os
+import signal
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -38,9 +42,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sipfsm.sim.engine import RunawayError, derive_seed
+from sipfsm.sim.limits import DEFAULT_LIMITS, POINTS, Limits
 from sipfsm.sim.run import SimResult, simulate
-from sipfsm.sim.scenario import Scenario, load
-from sipfsm.values.errors import SipFsmError
+from sipfsm.sim.scenario import MAX_SECONDS, Scenario, load
+from sipfsm.values.errors import SipFsmError, printable, shown
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -62,8 +67,14 @@ __all__ = [
 
 #: How long to wait for a Dask scheduler before giving up (seconds).
 DASK_CONNECT_TIMEOUT = 5.0
-#: The most points a range may expand to (a typo such as ``0:1:1e-9`` is an error).
-MAX_POINTS = 10_000
+#: How long to wait for a Dask scheduler to have a worker before giving up (seconds).
+DASK_WORKER_TIMEOUT = 30.0
+#: The most points a range may expand to by default (a typo such as ``0:1:1e-9`` is an
+#: error): the ``points`` limit (`sipfsm.sim.limits`).
+MAX_POINTS = POINTS
+#: How long a worker process is given to stop when the sweep ends early (seconds), before
+#: it is killed.
+STOP_TIMEOUT = 2.0
 #: How many failed runs (run index and seed) each point keeps, to reproduce them.
 FAILED_KEPT = 10
 #: The largest chunk of runs one task carries (a progress step of well under a second).
@@ -136,11 +147,12 @@ def _number(text: str, whole: str) -> Decimal:
     return value
 
 
-def parse_range(text: str) -> list[float]:
+def parse_range(text: str, limits: Limits = DEFAULT_LIMITS) -> list[float]:
     """The values of a parameter range: ``"0:0.3:0.05"`` is 0, 0.05, ... 0.3 (the stop is
     included when it lands on a step; the arithmetic is decimal, so 0.15 is 0.15), ``"0.1"``
-    one value, ``"0,0.1,0.25"`` the values listed (each item may itself be a range).
-    Anything else raises `RangeError`."""
+    one value, ``"0,0.1,0.25"`` the values listed (each item may itself be a range); at
+    most ``limits.points`` of them. Anything else raises `RangeError`."""
+    most = limits.points
     if not isinstance(text, str) or not text.strip():
         raise RangeError(f"{text!r} is not a range ({_RANGE_FORMS})")
     values: list[Decimal] = []
@@ -160,23 +172,25 @@ def parse_range(text: str) -> list[float]:
         if stop < start:
             raise RangeError(f"{text!r} is not a range: the stop {stop} is below the start {start}")
         count = int((stop - start) / step) + 1
-        if len(values) + count > MAX_POINTS:
-            raise RangeError(f"{text!r} has more than {MAX_POINTS} points")
+        if len(values) + count > most:
+            raise RangeError(f"{text!r} has more than {most:,} points ({limits.hint('points')})")
         values.extend(start + i * step for i in range(count))
-    if len(values) > MAX_POINTS:
-        raise RangeError(f"{text!r} has more than {MAX_POINTS} points")
+    if len(values) > most:
+        raise RangeError(f"{text!r} has more than {most:,} points ({limits.hint('points')})")
     return [float(v) for v in values]
 
 
-def _check_values(values: Sequence[float], option: str, low: float, high: float | None) -> None:
+def _check_values(values: Sequence[float], option: str, *, probability: bool) -> None:
+    """Each value a finite number: a probability (0 to 1), else seconds (> 0, at most the
+    scenario's `MAX_SECONDS`)."""
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise RangeError(f"{option}: {v!r} is not a finite number")
-        if high is None:
-            if not v > low:
-                raise RangeError(f"{option}: {v:g} must be > {low:g}")
-        elif not low <= v <= high:
-            raise RangeError(f"{option}: {v:g} is not a probability (0 to 1)")
+            raise RangeError(f"{option}: {shown(v)} is not a finite number")
+        if probability:
+            if not 0.0 <= v <= 1.0:
+                raise RangeError(f"{option}: {v:g} is not a probability (0 to 1)")
+        elif not 0.0 < v <= MAX_SECONDS:
+            raise RangeError(f"{option}: {v:g} must be > 0 and <= {MAX_SECONDS:g} seconds")
 
 
 # -- seeds and tallies ---------------------------------------------------------------------
@@ -269,6 +283,7 @@ class _Chunk:
     seed: int
     start: int
     stop: int
+    limits: Limits = DEFAULT_LIMITS
 
 
 #: How many distinct scenarios a thread keeps one object of (`_shared`).
@@ -307,6 +322,7 @@ def _run_chunk(chunk: _Chunk) -> tuple[int, _Tally]:
                 loss=chunk.loss,
                 transport=chunk.transport,
                 record=False,  # the tally reads the wire and SimResult.counts, not the trace
+                limits=chunk.limits,
             )
         except SipFsmError as exc:  # a run the model cannot finish: counted, never fatal
             tally.crashed(run, seed, exc)
@@ -363,6 +379,9 @@ class SweepResult:
     seed: int
     swept: tuple[str, ...]  # "loss" and/or "t1": the parameters given more than one value
     points: tuple[PointResult, ...]
+    #: the worker processes (or Dask worker threads) that ran it: not part of the result,
+    #: which is the same whatever ran it
+    workers: int = field(default=1, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The ``sipfsm sweep --json`` document (identical for the same inputs, whatever
@@ -436,16 +455,43 @@ def _chunks(
     runs: int,
     seed: int,
     workers: int,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[_Chunk]:
     """Cut every point's runs into chunks: at least ~8 per worker (so the load evens out),
     at most `MAX_CHUNK` runs each. How the work is cut never changes the results."""
     total = len(configs) * runs
     size = max(1, min(MAX_CHUNK, math.ceil(total / (8 * workers))))
     return [
-        _Chunk(sc, point, loss, transport, seed, start, min(start + size, runs))
+        _Chunk(sc, point, loss, transport, seed, start, min(start + size, runs), limits)
         for point, (sc, loss) in enumerate(configs)
         for start in range(0, runs, size)
     ]
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(
+    requested: int | None, force: bool, limits: Limits = DEFAULT_LIMITS
+) -> int:
+    """How many worker processes a sweep starts for ``requested`` (``None``: one per core):
+    no more than the cores unless ``force``, and never more than ``limits.workers`` --
+    forced past it is a `SweepError`. (The sweep then starts no more than it has chunks.)"""
+    if requested is None:
+        return min(cores(), limits.workers)
+    if force:
+        if requested > limits.workers:
+            raise SweepError(
+                f"--workers: {requested:,} worker processes are more than a sweep starts "
+                f"({limits.hint('workers')})"
+            )
+        return requested
+    return min(requested, cores(), limits.workers)
 
 
 def _progress(enabled: bool, total: int, what: str) -> Any:
@@ -493,19 +539,66 @@ def _run_here(chunks: Sequence[_Chunk]) -> Results:
 
 
 def _run_pool(chunks: Sequence[_Chunk], workers: int) -> Results:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    """Run the chunks in a pool of ``workers`` processes. The workers never outlive the
+    sweep: when it ends early -- an error, Ctrl-C, a SIGTERM the command line turns into an
+    exception, or the generator closed -- they are terminated (killed if they do not stop
+    within `STOP_TIMEOUT`), not left to finish their chunks; and each worker dies with this
+    process should it be killed outright (`_worker_start`)."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+    )
+    done = False
+    try:
         pending: set[Future[tuple[int, _Tally]]] = {pool.submit(_run_chunk, c) for c in chunks}
         yield None
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        except BrokenProcessPool as exc:
-            raise SweepError(f"a worker process died during the sweep: {exc}") from None
-        finally:
-            for future in pending:
-                future.cancel()
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+        done = True
+    except BrokenProcessPool as exc:
+        raise SweepError(f"a worker process died during the sweep: {exc}") from None
+    finally:
+        if done:
+            pool.shutdown(wait=True)
+        else:
+            _stop_pool(pool)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started, terminate every worker, wait for them
+    (at most `STOP_TIMEOUT` in all) and kill any left."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for process in processes:
+        with suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+
+
+#: Linux's prctl(2) option: the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_start(parent: int) -> None:
+    """How every worker process starts: Ctrl-C is its parent's to handle (a terminal sends
+    SIGINT to the whole process group; the parent then stops the pool), SIGTERM does what
+    it does by default (a handler inherited from the parent is dropped), and on Linux the
+    worker is killed when its parent dies, however it dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with suppress(Exception):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def _dask_client(address: str, stack: ExitStack) -> Any:
@@ -518,6 +611,8 @@ def _dask_client(address: str, stack: ExitStack) -> Any:
             )
         )
         return stack.enter_context(client_class(cluster))
+    if not isinstance(address, str):
+        raise SchedulerError(f"--dask: {shown(address)} is not a scheduler address")
     try:
         client = client_class(address, timeout=DASK_CONNECT_TIMEOUT)
     except (ValueError, TypeError) as exc:
@@ -530,7 +625,22 @@ def _dask_client(address: str, stack: ExitStack) -> Any:
             f"cannot reach the Dask scheduler at {address!r} within "
             f"{DASK_CONNECT_TIMEOUT:g} s: {_first_line(exc)}"
         ) from None
-    return stack.enter_context(client)
+    except Exception as exc:  # a peer that answers but is not a scheduler: its bytes read as
+        # a Dask frame may ask for exabytes (numpy's MemoryError), or for nothing sensible
+        raise SchedulerError(
+            f"--dask: {address!r} answers, but not as a Dask scheduler: "
+            f"{type(exc).__name__}: {_first_line(exc)}"
+        ) from None
+    client = stack.enter_context(client)
+    try:
+        client.wait_for_workers(1, timeout=DASK_WORKER_TIMEOUT)
+    except Exception as exc:
+        raise SchedulerError(
+            f"the Dask scheduler at {address!r} has no worker after "
+            f"{DASK_WORKER_TIMEOUT:g} s: start one (dask worker {address}): "
+            f"{_first_line(exc)}"
+        ) from None
+    return client
 
 
 def _distributed() -> Any:
@@ -543,7 +653,7 @@ def _distributed() -> Any:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return printable(text.splitlines()[0])[:200] if text else type(exc).__name__
 
 
 def _dask_width(client: Any) -> int:
@@ -579,12 +689,14 @@ def _configs(
     return [(s, x) for s in t1_scenarios for x in losses]
 
 
-def _validate(sc: Scenario, loss: float | None, transport: str) -> None:
+def _validate(sc: Scenario, loss: float | None, transport: str, limits: Limits) -> None:
     """Let `simulate` check the scenario's options (transport, profile) once, here, so a
     bad one is one clear error rather than one per run. ``max_events=0`` stops the run at
     its first event, after every check."""
     with suppress(RunawayError):
-        simulate(sc, seed=0, loss=loss, transport=transport, record=False, max_events=0)
+        simulate(
+            sc, seed=0, loss=loss, transport=transport, record=False, max_events=0, limits=limits
+        )
 
 
 def sweep(
@@ -598,15 +710,23 @@ def sweep(
     workers: int | None = None,
     dask: str | None = None,
     progress: bool = False,
+    force_workers: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> SweepResult:
     """Run ``runs`` seeded simulations of ``scenario`` (a built-in name, a file or a
     `Scenario`) at every point of ``loss`` x ``t1`` (either may be ``None``: the scenario's
     own value) and count their outcomes (`OUTCOMES`).
 
     ``transport`` defaults to the scenario's first. ``workers`` is the number of processes
-    (default: one per core; 1 runs everything in this process); ``dask`` a scheduler
-    address or ``"local"``, which replaces the process pool. ``progress`` shows a progress
-    bar on stderr. The result depends only on the scenario, the parameters and ``seed``."""
+    (default: one per core; 1 runs everything in this process): no more than the cores
+    unless ``force_workers``, never more than ``limits.workers``, and no more than there
+    are chunks of work (`worker_count`; `SweepResult.workers` says how many ran). ``dask``
+    is a scheduler address or ``"local"``, which replaces the process pool. ``progress``
+    shows a progress bar on stderr. Every run is bounded by ``limits`` (`sipfsm.sim.limits`),
+    and the sweep by its ``runs`` (``runs`` times the points) and ``points`` limits. The
+    result depends only on the scenario, the parameters and ``seed``."""
+    if not isinstance(limits, Limits):
+        raise SweepError(f"limits: expected a sipfsm.sim.limits.Limits, got {shown(limits)}")
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise SweepError(f"--runs: {runs!r} is not a number of runs (a whole number >= 1)")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -615,30 +735,46 @@ def sweep(
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
         raise SweepError(f"--workers: {workers!r} is not a number of workers (>= 1)")
+    for option, values in (("--loss", loss), ("--t1", t1)):
+        if values is not None and not isinstance(values, list | tuple):
+            raise RangeError(f"{option}: expected a list of numbers, got {shown(values)}")
     if loss is not None:
         if not loss:
             raise RangeError("--loss: no value given")
-        _check_values(loss, "--loss", 0.0, 1.0)
+        _check_values(loss, "--loss", probability=True)
     if t1 is not None:
         if not t1:
             raise RangeError("--t1: no value given")
-        _check_values(t1, "--t1", 0.0, None)
-    sc = scenario if isinstance(scenario, Scenario) else load(scenario)
+        _check_values(t1, "--t1", probability=False)
+    count = (len(loss) if loss is not None else 1) * (len(t1) if t1 is not None else 1)
+    if count > limits.points:
+        raise RangeError(
+            f"--loss and --t1 make {count:,} points, more than a sweep runs "
+            f"({limits.hint('points')})"
+        )
+    if count * runs > limits.runs:
+        raise SweepError(
+            f"--runs: {runs:,} runs at each of {count:,} points are {count * runs:,} runs, more "
+            f"than one command runs ({limits.hint('runs')})"
+        )
+    width = worker_count(workers, force_workers, limits) if dask is None else 1
+    sc = scenario if isinstance(scenario, Scenario) else load(scenario, limits)
     transport = transport or sc.transports[0]
     configs = _configs(sc, loss, t1)
     for t1_sc in {id(s): s for s, _ in configs}.values():
-        _validate(t1_sc, configs[0][1], transport)
+        _validate(t1_sc, configs[0][1], transport, limits)
 
     tallies = [_Tally() for _ in configs]
     total = len(configs) * runs
     with ExitStack() as stack:
         if dask is not None:
             client = _dask_client(dask, stack)
-            chunks = _chunks(configs, transport, runs, seed, _dask_width(client))
+            width = _dask_width(client)
+            chunks = _chunks(configs, transport, runs, seed, width, limits)
             results = _run_dask(client, chunks)
         else:
-            width = workers or os.cpu_count() or 1
-            chunks = _chunks(configs, transport, runs, seed, width)
+            chunks = _chunks(configs, transport, runs, seed, width, limits)
+            width = min(width, len(chunks))
             results = _run_here(chunks) if width == 1 else _run_pool(chunks, width)
         stack.callback(results.close)  # stops the pool or the Dask tasks on an error
         next(results)  # started
@@ -668,7 +804,9 @@ def sweep(
         )
         for i, ((s, x), tally) in enumerate(zip(configs, tallies, strict=True))
     )
-    return SweepResult(sc.name, sc.title, transport, sc.profile, runs, seed, swept, points)
+    return SweepResult(
+        sc.name, sc.title, transport, sc.profile, runs, seed, swept, points, workers=width
+    )
 
 
 # -- the chart -------------------------------------------------------------------------------
@@ -676,14 +814,34 @@ def sweep(
 PLOT_FORMATS = (".png", ".svg")
 
 
+def check_plot_path(path: str | Path) -> Path:
+    """Where a chart can go: ``.png`` or ``.svg``, in a folder that exists or can be made and
+    is writable; else a `SweepError` (the command line checks before it sweeps)."""
+    path = Path(path)
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise SweepError(f"--plot: {str(path)!r} must end in .png or .svg")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SweepError(f"--plot: cannot write {str(path)!r}: {_os_why(exc)}") from None
+    if path.is_dir():
+        raise SweepError(f"--plot: cannot write {str(path)!r}: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise SweepError(f"--plot: cannot write {str(path)!r}: the folder is not writable")
+    return path
+
+
+def _os_why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def plot(result: SweepResult, path: str | Path) -> Path:
     """Draw each outcome's rate against the swept parameter (loss, else T1; one panel per
     T1 value when both are swept, a bar chart when nothing is) and write it to ``path``
     (``.png`` or ``.svg``). Uses matplotlib's Agg canvas directly (no pyplot, no global
-    backend). Returns the path."""
-    path = Path(path)
-    if path.suffix.lower() not in PLOT_FORMATS:
-        raise SweepError(f"--plot: {str(path)!r} must end in .png or .svg")
+    backend). Returns the path; a place it cannot be written is a `SweepError`."""
+    path = check_plot_path(path)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -725,6 +883,8 @@ def plot(result: SweepResult, path: str | Path) -> Path:
         ax.set_title(heading)
         if xs:
             ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as exc:
+        raise SweepError(f"--plot: cannot write {str(path)!r}: {_os_why(exc)}") from None
     return path
