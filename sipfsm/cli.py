@@ -53,6 +53,35 @@ def _console() -> Console:
     return Console(width=140, highlight=False)
 
 
+class Unwritable(SipFsmError):
+    """An output that cannot be written (`writing`): the option, the place, and why."""
+
+
+@contextlib.contextmanager
+def writing(option: str, place: Path) -> Iterator[None]:
+    """What writes ``place`` (the value of ``option``) inside: an `OSError` -- a folder that
+    cannot be made (under /proc), a file where a folder belongs, a full disk (/dev/full), a
+    missing parent -- becomes an `Unwritable` naming the option, the place and the
+    reason, which the command line shows as one line (exit 2)."""
+    try:
+        yield
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        other = exc.filename if exc.filename is not None else None
+        if other is not None and str(other) != str(place):
+            why += f" ({str(other)!r})"
+        raise Unwritable(f"{option}: cannot write {str(place)!r}: {why}") from None
+
+
+def _folder(option: str, place: Path) -> Path:
+    """A folder outputs go to: made (with its parents) now, before any work is done."""
+    with writing(option, place):
+        if place.exists() and not place.is_dir():
+            raise Unwritable(f"{option}: cannot write {str(place)!r}: not a folder")
+        place.mkdir(parents=True, exist_ok=True)
+    return place
+
+
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -235,13 +264,18 @@ def demo(out_dir: Path, docs_dir: Path, flows_dir: Path, as_json: bool) -> None:
     from sipfsm.render.docs import generate
     from sipfsm.sim import run as sim
 
-    written = render_all(out_dir) + summary.render_all(out_dir)
-    pages = generate(docs_dir)
+    for option, place in (("--out", out_dir), ("--docs", docs_dir), ("--flows", flows_dir)):
+        _folder(option, place)
+    with writing("--out", out_dir):
+        written = render_all(out_dir) + summary.render_all(out_dir)
+    with writing("--docs", docs_dir):
+        pages = generate(docs_dir)
     flows: list[dict[str, Any]] = []
     for entry in sim.library():
         result = sim.simulate(entry.name)
-        _write_flow(result, "text", flows_dir)
-        _write_flow(result, "svg", flows_dir)
+        with writing("--flows", flows_dir):
+            _write_flow(result, "text", flows_dir)
+            _write_flow(result, "svg", flows_dir)
         flows.append({"scenario": entry.name, "passed": result.passed,
                       "messages": len(result.wire), "violations": len(result.violations)})
     failed = [f["scenario"] for f in flows if not f["passed"]]
@@ -283,10 +317,11 @@ def render(machines: tuple[str, ...], profile: str, transport: str, fmt: str, ou
     """Draw MACHINEs (all by default) as diagrams derived from their declarations."""
     from sipfsm.render import diagram as rendering
 
-    written = [
-        rendering.render(m, profile, transport, fmt, out_dir, highlight)
-        for m in (machines or model.MACHINES)
-    ]
+    with writing("--out", _folder("--out", out_dir)):
+        written = [
+            rendering.render(m, profile, transport, fmt, out_dir, highlight)
+            for m in (machines or model.MACHINES)
+        ]
     if as_json:
         _emit({"written": [str(p) for p in written]})
     else:
@@ -328,10 +363,10 @@ def diff(machine: str, from_profile: str, to_profile: str, transport: str,
     from sipfsm.render.diagram import render_diff
 
     result = profile_diff(machine, from_profile, to_profile, transport)
-    written = (
-        render_diff(machine, from_profile, to_profile, "svg", out_dir, transport)
-        if out_dir is not None else None
-    )
+    written = None
+    if out_dir is not None:
+        with writing("--out", _folder("--out", out_dir)):
+            written = render_diff(machine, from_profile, to_profile, "svg", out_dir, transport)
     if as_json:
         data = result.as_json()
         if written is not None:
@@ -359,7 +394,8 @@ def export(machine: str, fmt: str, profile: str, transport: str, out_file: Path 
     if out_file is None:
         click.echo(text, nl=False)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        with writing("--out", out_file):
+            out_file.write_text(text, encoding="utf-8")
 
 
 #: `sipfsm.check.capture.FORMATS`, written out so that the CLI starts without loading the readers
@@ -465,15 +501,26 @@ def simulate(scenario: str, seed: int, runs: int, loss: float | None, transport:
         else:
             _print_summary(summary.to_json())
         sys.exit(0 if summary.failed == 0 else 1)
+    if out_dir is not None:
+        _folder("--out", out_dir)
     result = sim.simulate(scenario, seed=seed, loss=loss, transport=transport,
                           profile=profile, engine=engine, limits=limits)
-    written = _write_flow(result, ladder, out_dir) if out_dir is not None else []
+    written: list[Path] = []
+    unwritten: Unwritable | None = None
+    if out_dir is not None:
+        try:
+            with writing("--out", out_dir):
+                written = _write_flow(result, ladder, out_dir)
+        except Unwritable as exc:  # the result is shown all the same, then the error
+            unwritten = exc
     if as_json:
         _emit(result.to_json())
     else:
         if out_dir is None:
             click.echo(_ladder(result, ladder))
         _print_result(result, written)
+    if unwritten is not None:
+        fail(str(unwritten))
     sys.exit(0 if result.passed else 1)
 
 

@@ -389,3 +389,56 @@ def test_sweep_past_its_runs_or_points_limit_is_one_line_exit_2(
         code, out, err = run(capsys, "sweep", "rfc3665-3.1", *argv)
         assert code == 2 and out == ""
         assert err.count("\n") == 1 and "raise it with --limit" in err
+
+
+# -- outputs that cannot be written: one line, exit 2 (docs/limits.md) -----------------------
+
+linux_places = pytest.mark.skipif(
+    not (Path("/proc/self").is_dir() and Path("/dev/full").exists()), reason="/proc, /dev/full"
+)
+
+
+@linux_places
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (("simulate", "rfc3665-3.1", "--out", "/proc/sipfsm-no/flows"), "No such file"),
+        (("simulate", "rfc3665-3.1", "--out", "/dev/full"), "not a folder"),
+        (("export", "ict", "--out", "/dev/full"), "No space left on device"),
+        (("export", "ict", "--out", "/proc/sipfsm-no/ict.json"), "No such file"),
+        (("export", "ict", "--format", "dot", "--out", "MISSING/x/ict.dot"), "No such file"),
+        (("render", "ict", "--format", "dot", "--out", "/proc/sipfsm-no"), "No such file"),
+        (("render", "ict", "--format", "dot", "--out", "/dev/full"), "not a folder"),
+        (("diff", "ict", "--out", "/proc/sipfsm-no"), "No such file"),
+        (("diff", "ict", "--out", "/dev/full"), "not a folder"),
+        (("sweep", "rfc3665-3.1", "--runs", "1", "--plot", "/proc/sipfsm-no/r.png"), "No such"),
+        (("demo", "--flows", "/dev/full/x"), "Not a directory"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else v,
+)
+def test_an_output_that_cannot_be_written_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: tuple[str, ...],
+    says: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # (MISSING/ is relative: a folder that does not exist)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("sipfsm: error: --")
+    assert "cannot write" in err and says in err
+
+
+@linux_places
+def test_results_are_shown_before_the_output_that_cannot_be_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # /proc exists, so the folder is there; the files in it cannot be made
+    code, out, err = run(capsys, "simulate", "rfc3665-3.1", "--out", "/proc", "--json")
+    assert code == 2 and json.loads(out)["scenario"] == "rfc3665-3.1"
+    assert err.count("\n") == 1 and "--out: cannot write '/proc'" in err
+    code, out, err = run(capsys, "sweep", "rfc3665-3.1", "--runs", "2", "--workers", "1",
+                         "--plot", "/proc/rates.png", "--json")
+    assert code == 2 and json.loads(out)["points"][0]["runs"] == 2
+    assert err.count("\n") == 1 and "--plot: cannot write '/proc/rates.png'" in err
