@@ -32,6 +32,7 @@ from sipfsm.decl.timers import Timing
 from sipfsm.engine.model import declare, engine
 from sipfsm.engine.runtime import Engine
 from sipfsm.machines.proxy import ProxyInstance, branch_prefix, forwarded
+from sipfsm.sim.limits import Limits
 from sipfsm.sim.scenario import MessagePattern
 from sipfsm.values.events import (
     Action,
@@ -502,3 +503,125 @@ def _hostile_engine(machine: str, profile: str, kind: str) -> Engine:
     if key not in _ENGINES:
         _ENGINES[key] = engine(machine, profile, kind=kind)
     return _ENGINES[key]
+
+
+# -- hostile scenarios (docs/limits.md, "The simulator, sweeps and the other commands") --------
+
+#: Limits small enough that a hostile scenario is refused, or its run stopped, in
+#: milliseconds: what the fuzz tests read and run scenarios under.
+SMALL_LIMITS = Limits(yaml_bytes=50_000, yaml_depth=12, yaml_aliases=16, yaml_nodes=3_000,
+                      events=1_500, in_flight=60, runs=50, points=20, workers=2)  # fmt: skip
+
+
+_SEND = st.sampled_from(["INVITE", "BYE", "OPTIONS", "INFO", "MESSAGE", "UPDATE", "CANCEL"])
+_ON = st.sampled_from(["INVITE", "BYE", "OPTIONS", "INFO", "MESSAGE", "UPDATE", "ACK"])
+_CODES = st.sampled_from([100, 180, 200, 404, 481, 486, 487, 491, 500, 603])
+_SECONDS = st.sampled_from([0, 0, 0.01, 0.5, 2, 40])
+
+#: YAML values of every kind a scenario might be given where it expects something else.
+YAML_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=10),
+    st.sampled_from(["INVITE", "udp", "alice", "2xx", "on", "yes", "1e999", "", "~", "*"]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.sampled_from(["at", "on", "send", "to", "x"]), st.integers(), max_size=2),
+)
+
+
+@st.composite
+def _step(draw: st.DrawFn, other: str) -> dict[str, object]:
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return {"at": draw(_SECONDS), "send": draw(_SEND), "to": other}
+    if kind == 1:
+        return {"on": {"request": draw(_ON)}, "respond": draw(_CODES),
+                "repeat": draw(st.booleans())}  # fmt: skip
+    if kind == 2:  # an amplifier: a request answered by a request
+        return {"on": {"request": draw(_ON)}, "send": draw(_SEND), "to": other,
+                "after": draw(_SECONDS), "repeat": True}  # fmt: skip
+    return {"on": {"status": draw(_CODES), "method": draw(_ON)}, "send": draw(_SEND),
+            "to": other, "repeat": draw(st.booleans())}  # fmt: skip
+
+
+@st.composite
+def _document(draw: st.DrawFn) -> dict[str, object]:
+    """A scenario, mostly valid: two UAs, a network, scripts that may loop or multiply."""
+    return {
+        "name": "fuzz",
+        "title": "fuzz",
+        "duration": draw(st.sampled_from([1, 30, 300, 10**6])),
+        "elements": {"alice": {}, "bob": {}},
+        "network": {"default": {"delay": draw(_SECONDS), "loss": draw(st.sampled_from([0, 0.3])),
+                                "duplicate": draw(st.sampled_from([0, 0.5]))}},
+        "script": {
+            "alice": draw(st.lists(_step("bob"), max_size=4)),
+            "bob": draw(st.lists(_step("alice"), max_size=4)),
+        },
+        "expect": [{"no_violations": True}],
+    }  # fmt: skip
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _paths(item, (*path, i))
+    return found
+
+
+def _put(doc: object, path: tuple[object, ...], value: object) -> object:
+    if not path:
+        return value
+    parent: object = doc
+    for part in path[:-1]:
+        parent = parent[part]  # type: ignore[index]
+    parent[path[-1]] = value  # type: ignore[index]
+    return doc
+
+
+_CONTROL = st.sampled_from(
+    ["\x00", "\x01", "\x1b", "\x7f", "\r", "\t", "\u2028", "\ud800", "\ufeff"]
+)
+
+
+@st.composite
+def hostile_scenario_texts(draw: st.DrawFn) -> str:
+    """Scenario files a hostile user might write: a mostly valid scenario with values of
+    the wrong type put anywhere, then as YAML text with control characters, aliases (a
+    billion-laughs ladder among them), deep nesting or a cut in it."""
+    import yaml
+
+    doc: object = draw(_document())
+    for _ in range(draw(st.integers(0, 3))):
+        where = draw(st.sampled_from(_paths(doc)))
+        doc = _put(doc, where, draw(YAML_JUNK))
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    for _ in range(draw(st.integers(0, 2))):
+        mutation = draw(st.integers(0, 5))
+        if mutation == 0:  # a control character anywhere
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(_CONTROL) + text[at:]
+        elif mutation == 1:  # an alias ladder: each anchor repeats the one before
+            levels = draw(st.integers(1, 8))
+            ladder = ["a0: &a0 [lol, lol, lol, lol]"] + [
+                f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 4) + "]" for i in range(1, levels)
+            ]
+            text += "description:\n  " + "\n  ".join(ladder) + "\n"
+        elif mutation == 2:  # deep nesting
+            depth = draw(st.integers(5, 3000))
+            text += "description: " + "[" * depth + "]" * depth + "\n"
+        elif mutation == 3:  # a value that contains itself
+            text = text.replace("elements:", "elements: &self", 1) + "x: *self\n"
+        elif mutation == 4:  # cut short
+            text = text[: draw(st.integers(0, len(text)))]
+        else:  # a huge or odd number where a number belongs
+            text = text.replace("duration: ", "duration: " + draw(
+                st.sampled_from(["1" * 5000 + " #", "!!float x #", ".nan #", "1.0e+308 #"])
+            ), 1)  # fmt: skip
+    return text

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
+from conftest import FUZZ_EXAMPLES, hostile_scenario_texts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_sim_run import DOUBLING
 
 from sipfsm.cli import main
@@ -442,3 +449,61 @@ def test_results_are_shown_before_the_output_that_cannot_be_written(
                          "--plot", "/proc/rates.png", "--json")
     assert code == 2 and json.loads(out)["points"][0]["runs"] == 2
     assert err.count("\n") == 1 and "--plot: cannot write '/proc/rates.png'" in err
+
+
+# -- fuzzing the command line with hostile scenarios and options --------------------------------
+
+_SMALL = ("--limit", "events=1500", "--limit", "in-flight=60", "--limit", "runs=50",
+          "--limit", "points=20")  # fmt: skip
+_OPTION_VALUES = st.one_of(
+    st.sampled_from(["0", "1", "-1", "3", "0.5", "1e999", "nan", "", "udp", "tcp", "x"]),
+    st.text(max_size=6),
+    st.integers(-(10**30), 10**30).map(str),
+)
+_OPTIONS = {
+    "simulate": ["--seed", "--runs", "--loss", "--transport", "--profile", "--engine",
+                 "--ladder", "--limit"],
+    "sweep": ["--seed", "--runs", "--loss", "--t1", "--transport", "--limit"],
+}  # fmt: skip
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    command=st.sampled_from(["simulate", "sweep"]),
+    text=hostile_scenario_texts(),
+    by_name=st.sampled_from([None, "rfc3665-3.1", "no-such-flow", "a\nb", "/dev/zero"]),
+    options=st.lists(st.tuples(st.sampled_from(_OPTIONS["sweep"] + ["--engine", "--bogus"]),
+                               _OPTION_VALUES), max_size=3),
+    as_json=st.booleans(),
+)
+def test_the_command_line_given_hostile_input_exits_0_1_or_2_with_one_line_errors(
+    command: str,
+    text: str,
+    by_name: str | None,
+    options: list[tuple[str, str]],
+    as_json: bool,
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hostile.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        argv = [command, by_name or str(path)]
+        for option, value in options:
+            argv += [option, value]
+        argv += [*_SMALL, *(("--workers", "1") if command == "sweep" else ())]
+        argv += ["--json"] if as_json else []
+        out, err = io.StringIO(), io.StringIO()
+        started = time.monotonic()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(argv)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+        assert time.monotonic() - started < 20
+    assert code in (0, 1, 2), (argv, code, err.getvalue())
+    lines = [line for line in err.getvalue().splitlines() if not line.startswith("sipfsm: note:")]
+    if code == 2:
+        assert len(lines) == 1 and lines[0].startswith("sipfsm: error: "), (argv, lines)
+    else:
+        assert lines == [], (argv, lines)

@@ -23,12 +23,13 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import MESSAGES, PATTERNS, make_response
+from conftest import FUZZ_EXAMPLES, MESSAGES, PATTERNS, SMALL_LIMITS, hostile_scenario_texts, make_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
 from sipfsm.values.errors import UnknownName
 from sipfsm.values.errors import RunawayError, UnknownName
+from sipfsm.values.errors import RunawayError, SipFsmError, UnknownName
 from sipfsm.values.message import Response
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
@@ -745,3 +747,30 @@ def test_run_many_reports_its_progress() -> None:
 def test_max_events_is_a_whole_number(junk: object) -> None:
     with pytest.raises(ScenarioError, match="max_events"):
         simulate("rfc3665-3.1", max_events=junk)  # type: ignore[arg-type]
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    text=hostile_scenario_texts(),
+    seed=st.integers(0, 2**64),
+    transport=st.sampled_from([None, "udp", "tcp"]),
+    record=st.booleans(),
+)
+def test_a_hostile_scenario_runs_or_stops_at_its_limits_with_a_sipfsm_error(
+    text: str, seed: int, transport: str | None, record: bool
+) -> None:
+    try:
+        sc = parse(text, "hostile.yaml", SMALL_LIMITS)
+    except ScenarioError:
+        return
+    started = time.monotonic()
+    try:
+        result = simulate(sc, seed=seed, transport=transport, record=record, limits=SMALL_LIMITS)
+    except SipFsmError as exc:  # a RunawayError at a limit, or an option the scenario refuses
+        assert "\n" not in str(exc)
+        if isinstance(exc, RunawayError):
+            assert exc.limit in ("events", "in-flight") and "--limit" in str(exc)
+    else:
+        assert len(result.wire) <= SMALL_LIMITS.events * 2
+    assert time.monotonic() - started < 10

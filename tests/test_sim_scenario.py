@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
-from conftest import FUZZ_EXAMPLES, make_request
+from conftest import FUZZ_EXAMPLES, SMALL_LIMITS, hostile_scenario_texts, make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -623,3 +624,16 @@ def test_header_fields_a_scenario_accepts_give_messages_the_checker_parses(
     simulate(scenario).write_trace(trace)
     report = check_files([trace], fmt="sim")
     assert report.unparseable == [], (headers, report.unparseable)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(text=hostile_scenario_texts())
+def test_a_hostile_scenario_is_read_or_refused_in_one_line_within_the_limits(text: str) -> None:
+    started = time.monotonic()
+    try:
+        parse(text, "hostile.yaml", SMALL_LIMITS)
+    except ScenarioError as exc:
+        message = str(exc)
+        assert "\n" not in message and message.startswith("hostile.yaml")
+    assert time.monotonic() - started < 5
