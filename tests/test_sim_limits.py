@@ -5,11 +5,15 @@ error that reaches one names it and says how to raise it (docs/limits.md)."""
 from __future__ import annotations
 
 import pickle
+import re
+from pathlib import Path
 
 import pytest
 
 from sipfsm.sim import limits
 from sipfsm.sim.limits import DEFAULT_LIMITS, LimitError, Limits
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "limits.md"
 
 
 def test_every_limit_has_a_name_a_default_and_a_field() -> None:
@@ -60,3 +64,10 @@ def test_the_hint_names_the_limit_and_how_to_raise_it() -> None:
         "limit events=5; raise it with --limit events=N, or limits=Limits(events=N) in Python"
     )
     assert limits.hint("in-flight", 10_000).startswith("limit in-flight=10,000; ")
+def test_docs_limits_lists_every_limit_with_its_default() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name in Limits.names():
+        default = getattr(DEFAULT_LIMITS, name.replace("-", "_"))
+        row = re.search(rf"^\| `{name}` \| ([\d,]+) \|", text, re.MULTILINE)
+        assert row is not None, f"docs/limits.md has no row for {name}"
+        assert row.group(1) == f"{default:,}", name
