@@ -637,3 +637,31 @@ def test_a_hostile_scenario_is_read_or_refused_in_one_line_within_the_limits(tex
         message = str(exc)
         assert "\n" not in message and message.startswith("hostile.yaml")
     assert time.monotonic() - started < 5
+
+
+_PLAIN = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
+    st.sampled_from(["on", "yes", "2001-12-14", "1_000", "0x1F", ".inf", "~", "*a", "&b", "|"]),
+)  # fmt: skip
+_TREES = st.recursive(
+    _PLAIN,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=_TREES, shared=st.booleans(), flow=st.booleans())
+def test_the_document_is_read_as_pyyaml_reads_it(tree: object, shared: bool, flow: bool) -> None:
+    # the scenario reader composes the document itself (iteratively, within the limits):
+    # what it builds is what PyYAML's own composer builds, aliases included
+    import yaml
+
+    from sipfsm.sim.scenario import _Doc, _Loader
+
+    doc = {"a": tree, "b": tree} if shared else {"a": tree}  # shared: an anchor and an alias
+    text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
+    expected = yaml.load(text, Loader=_Loader)  # (_Loader is a SafeLoader)
+    assert _Doc("f.yaml", text).data == expected

@@ -514,6 +514,7 @@ class _Doc:
         self.lines: dict[Path_, int] = {}
         if not isinstance(text, str):
             raise ScenarioError(file, None, "", f"expected YAML text, got {type(text).__name__}")
+        # (its size in UTF-8 bytes: a text short enough is within the limit however it encodes)
         size = len(text) if len(text) * 4 <= limits.yaml_bytes else len(
             text.encode("utf-8", "surrogatepass")
         )
@@ -527,24 +528,20 @@ class _Doc:
             )
         self._text = text
         self._built = 0
+        loader: _Loader | None = None
         try:
-            self._measure(text)
             loader = _Loader(text)
+            node = self._compose(loader)
+            self.data: Any = None if node is None else self._build(loader, node, ())
         except yaml.MarkedYAMLError as exc:
             raise self._yaml_error(exc) from None
         except yaml.reader.ReaderError as exc:
             raise self._reader_error(exc) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(file, None, "", f"not valid YAML: {exc}") from None
-        try:
-            node = loader.get_single_node()
-            self.data: Any = None if node is None else self._build(loader, node, ())
-        except yaml.MarkedYAMLError as exc:
-            raise self._yaml_error(exc) from None
-        except yaml.YAMLError as exc:
-            raise ScenarioError(file, None, "", f"not valid YAML: {exc}") from None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
 
     def _yaml_error(self, exc: yaml.MarkedYAMLError) -> ScenarioError:
         mark = exc.problem_mark or exc.context_mark
@@ -564,75 +561,145 @@ class _Doc:
             "printable characters, tab, line feed and carriage return (YAML 1.1 §5.1)",
         )
 
-    def _measure(self, text: str) -> None:
-        """One pass over the parser's events: depth, aliases and expanded size within the
-        limits, and no recursive alias (see the class docstring)."""
+    def _compose(self, loader: _Loader) -> yaml.Node | None:
+        """The document's node graph, built from the parser's events as PyYAML's composer
+        builds it (tags resolved the same way, an alias the very node of its anchor) but
+        with the open collections in a list rather than on Python's stack, and within the
+        limits: nesting depth, aliases, and the values the document holds once every alias
+        is expanded -- counted, never expanded. An alias of a collection from inside itself
+        (a value that contains itself) is refused. ``None`` for an empty document."""
         limits = self.limits
-        loader = _Loader(text)
-        try:
-            depth = aliases = 0
-            sizes: dict[str, int] = {}  # anchor -> values it stands for, expanded
-            open_anchors: set[str] = set()  # anchors of collections not closed yet
-            stack: list[list[Any]] = [[0, None]]  # per open collection: [size, anchor]
-            while loader.check_event():
-                event: Any = loader.get_event()  # type: ignore[no-untyped-call]
-                line = event.start_mark.line + 1 if event.start_mark is not None else None
-                added = 0
-                if isinstance(event, yaml.CollectionStartEvent):
-                    depth += 1
-                    if depth > limits.yaml_depth:
-                        raise ScenarioError(
-                            self.file,
-                            line,
-                            "",
-                            f"mappings and lists nest more than {limits.yaml_depth} deep",
-                            limit=limits.hint("yaml-depth"),
-                        )
-                    stack.append([1, event.anchor])
-                    if event.anchor is not None:
-                        open_anchors.add(event.anchor)
-                elif isinstance(event, yaml.CollectionEndEvent):
-                    depth -= 1
-                    added, anchor = stack.pop()
-                    if anchor is not None:
-                        sizes[anchor] = added
-                        open_anchors.discard(anchor)
-                elif isinstance(event, yaml.ScalarEvent):
-                    added = 1
-                    if event.anchor is not None:
-                        sizes[event.anchor] = 1
-                elif isinstance(event, yaml.AliasEvent):
-                    aliases += 1
-                    if aliases > limits.yaml_aliases:
-                        raise ScenarioError(
-                            self.file,
-                            line,
-                            "",
-                            f"more than {limits.yaml_aliases} aliases (*name)",
-                            limit=limits.hint("yaml-aliases"),
-                        )
-                    if event.anchor in open_anchors:
-                        raise ScenarioError(
-                            self.file,
-                            line,
-                            "",
-                            f"the alias *{event.anchor} is inside the value its anchor "
-                            f"&{event.anchor} names: a value that contains itself",
-                        )
-                    added = sizes.get(str(event.anchor), 1)
-                if added:
-                    stack[-1][0] += added
-                    if stack[-1][0] > limits.yaml_nodes:
-                        raise ScenarioError(
-                            self.file,
-                            line,
-                            "",
-                            f"more than {limits.yaml_nodes:,} values once its aliases are "
-                            "expanded",
-                            limit=limits.hint("yaml-nodes"),
-                        )
-        finally:
-            loader.dispose()
+        get: Any = loader.get_event
+        resolve: Any = loader.resolve  # (untyped in PyYAML's stubs, as the marks' types are)
+        get()  # the stream's start
+        if loader.check_event(yaml.StreamEndEvent):
+            get()
+            return None
+        get()  # the document's start
+        anchors: dict[str, yaml.Node] = {}
+        sizes: dict[str, int] = {}  # anchor -> values it stands for, expanded
+        open_anchors: set[str] = set()  # anchors of collections not closed yet
+        # per open collection: [node, values it holds expanded, its anchor, a key waiting
+        # for its value (mappings)]
+        stack: list[list[Any]] = []
+        root: yaml.Node | None = None
+        aliases = 0
+        while root is None:
+            event: Any = get()
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            done: yaml.Node | None = None
+            size = 1
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > limits.yaml_aliases:
+                    raise ScenarioError(
+                        self.file,
+                        line,
+                        "",
+                        f"more than {limits.yaml_aliases} aliases (*name)",
+                        limit=limits.hint("yaml-aliases"),
+                    )
+                if event.anchor in open_anchors:
+                    raise ScenarioError(
+                        self.file,
+                        line,
+                        "",
+                        f"the alias *{event.anchor} is inside the value its anchor "
+                        f"&{event.anchor} names: a value that contains itself",
+                    )
+                if event.anchor not in anchors:
+                    raise ScenarioError(
+                        self.file, line, "", f"not valid YAML: found undefined alias "
+                        f"{event.anchor!r}",
+                    )
+                done = anchors[event.anchor]
+                size = sizes[event.anchor]
+            elif isinstance(event, yaml.ScalarEvent):
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                marks: tuple[Any, Any] = (event.start_mark, event.end_mark)
+                done = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
+                self._anchor(event.anchor, done, 1, anchors, sizes, line)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                if len(stack) >= limits.yaml_depth:
+                    raise ScenarioError(
+                        self.file,
+                        line,
+                        "",
+                        f"mappings and lists nest more than {limits.yaml_depth} deep",
+                        limit=limits.hint("yaml-depth"),
+                    )
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                kind = yaml.MappingNode if mapping else yaml.SequenceNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(kind, None, event.implicit)
+                start: Any = event.start_mark
+                node = kind(tag, [], start, None, flow_style=event.flow_style)
+                if event.anchor is not None:
+                    self._anchor(event.anchor, node, 0, anchors, sizes, line)
+                    open_anchors.add(event.anchor)
+                stack.append([node, 1, event.anchor, None])
+                continue
+            elif isinstance(event, yaml.CollectionEndEvent):
+                node, size, anchor, _ = stack.pop()
+                node.end_mark = event.end_mark
+                if anchor is not None:
+                    sizes[anchor] = size
+                    open_anchors.discard(anchor)
+                done = node
+            else:  # (the parser yields nothing else inside a document)
+                raise ScenarioError(self.file, line, "", "not valid YAML: unexpected content")
+            if not stack:
+                root = done
+                break
+            parent = stack[-1]
+            parent[1] += size
+            if parent[1] > limits.yaml_nodes:
+                raise ScenarioError(
+                    self.file,
+                    line,
+                    "",
+                    f"more than {limits.yaml_nodes:,} values once its aliases are expanded",
+                    limit=limits.hint("yaml-nodes"),
+                )
+            if isinstance(parent[0], yaml.MappingNode):
+                if parent[3] is None:
+                    parent[3] = done
+                else:
+                    parent[0].value.append((parent[3], done))
+                    parent[3] = None
+            else:
+                parent[0].value.append(done)
+        get()  # the document's end
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = get()
+            raise ScenarioError(
+                self.file,
+                event.start_mark.line + 1 if event.start_mark is not None else None,
+                "",
+                "not valid YAML: a scenario is one document, but another one follows",
+            )
+        return root
+
+    def _anchor(
+        self,
+        anchor: str | None,
+        node: yaml.Node,
+        size: int,
+        anchors: dict[str, yaml.Node],
+        sizes: dict[str, int],
+        line: int | None,
+    ) -> None:
+        if anchor is None:
+            return
+        if anchor in anchors:
+            raise ScenarioError(
+                self.file, line, "", f"not valid YAML: the anchor &{anchor} is given twice"
+            )
+        anchors[anchor] = node
+        sizes[anchor] = size
 
     def _scalar(self, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
         """The value of a scalar node; one PyYAML cannot construct is a `ScenarioError`."""
