@@ -667,10 +667,10 @@ def _one_line(exc: click.ClickException) -> str:
 
 
 class Signalled(BaseException):
-    """A SIGTERM or SIGHUP, raised where the command is (a `BaseException`, as
-    `KeyboardInterrupt` is for SIGINT, so that no ``except Exception`` swallows it): the
-    command then unwinds as for Ctrl-C, and what it started -- a sweep's worker processes
-    -- is stopped on the way out."""
+    """A SIGINT (Ctrl-C), SIGTERM or SIGHUP, raised where the command is (a
+    `BaseException`, as `KeyboardInterrupt` is, so that no ``except Exception`` swallows
+    it): the command unwinds, and what it started -- a sweep's worker processes -- is
+    stopped on the way out."""
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
@@ -683,11 +683,11 @@ def _raise_signalled(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _signals_unwind() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise `Signalled` while the command runs (in the main thread;
-    elsewhere, as from a test's thread, nothing changes), and are restored after."""
+    """SIGINT, SIGTERM and SIGHUP raise `Signalled` while the command runs (in the main
+    thread; elsewhere, as from a test's thread, nothing changes), and are restored after."""
     kept: dict[int, Any] = {}
     try:
-        for name in ("SIGTERM", "SIGHUP"):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             number = getattr(signal, name, None)
             if number is not None:
                 kept[number] = signal.signal(number, _raise_signalled)
@@ -701,8 +701,11 @@ def _signals_unwind() -> Iterator[None]:
 
 
 def _interrupted(signum: int) -> NoReturn:
-    """One line, and the shell's status for a command a signal ended: 128 + its number."""
-    click.echo(f"sipfsm: error: interrupted ({signal.Signals(signum).name})", err=True)
+    """One line, and the shell's status for a command a signal ended: 128 + its number.
+    (After a Ctrl-C the terminal shows ``^C``: the line starts on the next one.)"""
+    after_ctrl_c = signum == signal.SIGINT and sys.stderr.isatty()
+    click.echo(("\n" if after_ctrl_c else "") + "sipfsm: error: interrupted "
+               f"({signal.Signals(signum).name})", err=True)
     sys.exit(128 + signum)
 
 

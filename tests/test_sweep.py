@@ -350,7 +350,7 @@ def test_a_sweep_interrupted_stops_its_workers_and_says_so_in_one_line(
     status, err, alive = _sweep_then(signum)
     assert alive == [], "worker processes outlived the sweep"
     assert status == 128 + signum
-    assert err.strip() == f"sipfsm: error: interrupted ({name})"
+    assert err == f"sipfsm: error: interrupted ({name})\n"
 
 
 @needs_proc

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import itertools
 import math
 import os
 import signal
@@ -32,10 +33,10 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, nullcontext, suppress
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -539,30 +540,77 @@ def _run_here(chunks: Sequence[_Chunk]) -> Results:
 
 
 def _run_pool(chunks: Sequence[_Chunk], workers: int) -> Results:
-    """Run the chunks in a pool of ``workers`` processes. The workers never outlive the
-    sweep: when it ends early -- an error, Ctrl-C, a SIGTERM the command line turns into an
-    exception, or the generator closed -- they are terminated (killed if they do not stop
+    """Run the chunks in a pool of ``workers`` processes, a few per worker submitted at a
+    time (`_WINDOW`). The workers never outlive the sweep: when it ends early -- an error, a
+    stop signal, or the generator closed -- they are terminated (killed if they do not stop
     within `STOP_TIMEOUT`), not left to finish their chunks; and each worker dies with this
-    process should it be killed outright (`_worker_start`)."""
+    process should it be killed outright (`_worker_start`).
+
+    While the pool runs, a stop signal (SIGINT, SIGTERM, SIGHUP) is noted rather than
+    raised wherever the main thread happens to be (`_noted_signals`): raised inside
+    `concurrent.futures`' own locks, it could leave one held, and the command then hung on
+    its way out. The loop looks at what was noted every `_POLL` seconds, stops the pool,
+    and raises the signal again to its own handler."""
     pool = ProcessPoolExecutor(
         max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
     )
     done = False
+    with _noted_signals() as noted:  # (the pool is stopped before a noted signal is raised)
+        try:
+            waiting = iter(chunks)
+            pending: set[Future[tuple[int, _Tally]]] = {
+                pool.submit(_run_chunk, c) for c in itertools.islice(waiting, _WINDOW * workers)
+            }
+            yield None
+            while pending:
+                finished, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+                if noted:
+                    break
+                for chunk in itertools.islice(waiting, len(finished)):
+                    pending.add(pool.submit(_run_chunk, chunk))
+                for future in finished:
+                    yield future.result()
+            else:
+                done = True
+        except BrokenProcessPool as exc:
+            raise SweepError(f"a worker process died during the sweep: {exc}") from None
+        finally:
+            if done:
+                pool.shutdown(wait=True)
+            else:
+                _stop_pool(pool)
+    if not done:  # a stop signal was noted, and its handler did not stop the sweep
+        raise SweepError("the sweep was stopped by a signal")
+
+
+#: Chunks submitted per worker at a time, and how often the pool's loop looks for a noted
+#: stop signal (seconds).
+_WINDOW = 4
+_POLL = 0.2
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+@contextmanager
+def _noted_signals() -> Iterator[list[int]]:
+    """While the block runs (in the main thread), the stop signals a handler is set for are
+    noted in the list it yields instead of handled; when the block ends their handlers are
+    restored and the first noted signal is raised again, to be handled as it would have
+    been (the command line's handler, Python's KeyboardInterrupt, or the default action)."""
+    noted: list[int] = []
+    kept: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in _STOP_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is None or signal.getsignal(number) in (signal.SIG_IGN, None):
+                continue
+            kept[number] = signal.signal(number, lambda signum, frame: noted.append(signum))
     try:
-        pending: set[Future[tuple[int, _Tally]]] = {pool.submit(_run_chunk, c) for c in chunks}
-        yield None
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-        done = True
-    except BrokenProcessPool as exc:
-        raise SweepError(f"a worker process died during the sweep: {exc}") from None
+        yield noted
     finally:
-        if done:
-            pool.shutdown(wait=True)
-        else:
-            _stop_pool(pool)
+        for number, handler in kept.items():
+            signal.signal(number, handler)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
