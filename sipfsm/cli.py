@@ -44,7 +44,7 @@ LIMIT_OPT = click.option(
     multiple=True,
     metavar="NAME=N",
     help="Set a limit (repeatable): yaml-bytes, yaml-depth, yaml-aliases, yaml-nodes, events, "
-    "in-flight, runs, workers; see docs/limits.md.",
+    "in-flight, runs, points, workers; see docs/limits.md.",
 )
 MACHINE_ARG = click.argument("machine", type=click.Choice(model.MACHINES), metavar="MACHINE")
 
