@@ -35,6 +35,7 @@ from conftest import (
     from_tu,
     hostile_calls,
     make_request,
+    make_response,
     received,
     reply,
 )
@@ -82,7 +83,6 @@ from sipfsm.values.events import (
     TUResponse,
     describe,
 )
-from sipfsm.values.message import Request, Response
 
 TIMER_NAMES = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "Trying", "Z")
 
@@ -574,8 +574,8 @@ def test_create_of_what_is_not_an_event_is_wrong_type_naming_it(kind: str, junk:
     [
         (TURequest(None), r"TURequest.message: expected a Request, got None \(NoneType\)"),  # type: ignore[arg-type]
         (TURequest(reply(INVITE, 180)), r"TURequest.message: expected a Request, got Response"),  # type: ignore[arg-type]
-        (TURequest(Request(None)), r"Request.method: expected a text \(str\), got None"),  # type: ignore[arg-type]
-        (TURequest(Request("INVITE", cseq="1")), r"Request.cseq: expected a whole number"),  # type: ignore[arg-type]
+        (TURequest(make_request(None)), r"Request.method: expected a text \(str\), got None"),  # type: ignore[arg-type]
+        (TURequest(make_request("INVITE", cseq="1")), r"Request.cseq: expected a whole number"),  # type: ignore[arg-type]
         (TimerFired(None), r"TimerFired.name: expected a text \(str\), got None"),  # type: ignore[arg-type]
     ],
 )
@@ -594,8 +594,8 @@ def test_create_of_an_event_carrying_the_wrong_type_names_the_field(
         "x",
         ResponseReceived(None),  # type: ignore[arg-type]
         ResponseReceived(INVITE),  # type: ignore[arg-type]
-        ResponseReceived(Response([], "x", "INVITE")),  # type: ignore[arg-type]
-        ResponseReceived(Response(180, "x", [])),  # type: ignore[arg-type]
+        ResponseReceived(make_response([], "x", "INVITE")),  # type: ignore[arg-type]
+        ResponseReceived(make_response(180, "x", [])),  # type: ignore[arg-type]
         TimerFired([]),  # type: ignore[arg-type]
         TimerFired(7),  # type: ignore[arg-type]
         MessageSent("x"),  # type: ignore[arg-type]

@@ -29,7 +29,14 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FUZZ_EXAMPLES, MESSAGES, PATTERNS, SMALL_LIMITS, hostile_scenario_texts, make_response
+from conftest import (
+    FUZZ_EXAMPLES,
+    MESSAGES,
+    PATTERNS,
+    SMALL_LIMITS,
+    hostile_scenario_texts,
+    make_response,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,10 +44,7 @@ from sipfsm.sim.limits import Limits
 from sipfsm.sim.recorder import WireMessage
 from sipfsm.sim.run import SimResult, _wire_key, library, run_many, simulate
 from sipfsm.sim.scenario import MessagePattern, Scenario, ScenarioError, load, parse
-from sipfsm.values.errors import UnknownName
-from sipfsm.values.errors import RunawayError, UnknownName
 from sipfsm.values.errors import RunawayError, SipFsmError, UnknownName
-from sipfsm.values.message import Response
 
 STARTERS = ("rfc3665-3.1", "4xx-486-busy", "rfc5407-3.3.1")
 COMBOS = [(t, p) for t in ("udp", "tcp") for p in ("rfc6026", "rfc3261")]

@@ -558,6 +558,8 @@ def test_a_script_cannot_set_a_header_field_the_ua_writes_rfc3261_8_1_1(
         ("Contact: garbage", r"'garbage' is not a Contact value .*RFC 3261 §20.10"),
         ("m: '<sip:a@b'", r"is not a Contact value"),
         ("Date: today", r"'today' is not a Date .*RFC 3261 §20.17"),
+        ("Expires: ''", r"Expires: '' is not a number .*RFC 3261 §25.1"),
+        ("RAck: '1 two INVITE'", r"RAck: .* is not 'response-num CSeq-num Method'"),
     ],
 )
 def test_header_fields_a_message_could_not_carry_are_refused(headers: str, message: str) -> None:

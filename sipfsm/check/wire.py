@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from sipfsm.values.catalogue import COMPACT_FORMS
 from sipfsm.values.errors import WireError
-from sipfsm.values.headers import split_list
+from sipfsm.values.headers import MAX_DIGITS, check_number, split_list, too_many_digits
 from sipfsm.values.message import Message, Request, Response
 
 #: RFC 3261 §7.3.3 compact forms, plus the IANA-registered ones the catalogue does not use.
@@ -92,12 +92,6 @@ MAX_MESSAGE_SIZE: Final = 1 << 20
 MAX_HEADER_LINE: Final = 16_384
 #: Header fields of one message (lines once unfolded, the start line not counted).
 MAX_HEADERS: Final = 512
-#: Digits of a number in a header field -- CSeq, Content-Length, Max-Forwards, Expires,
-#: Min-Expires, RSeq, RAck -- leading zeros included. Every one of them has a range far
-#: below (the CSeq number is below 2**31, RFC 3261 §8.1.1.5; a Content-Length is at most the
-#: octets that follow, §18.3); a longer number is rejected before it is converted (Python
-#: converts no more than 4,300 digits at all, `sys.set_int_max_str_digits`).
-MAX_DIGITS: Final = 32
 _MANDATORY: Final = ("Via", "From", "To", "Call-ID", "CSeq")
 _CACHE_LIMIT: Final = 50_000
 
@@ -219,41 +213,6 @@ def _check_contact(value: str) -> None:
         parse_address(element, "Contact")
 
 
-def _too_many_digits(where: str, digits: str | bytes) -> WireError:
-    text = digits if isinstance(digits, str) else digits.decode("ascii")
-    return WireError(
-        f"{where}: a number of {len(text)} digits ({text[:12]}...), more than the limit of "
-        f"{MAX_DIGITS} (sipfsm.check.wire.MAX_DIGITS)"
-    )
-
-
-#: RFC 3261 §25.1 ``1*DIGIT`` (Max-Forwards, and Expires and Min-Expires as delta-seconds);
-#: RFC 3262 §7.1 RSeq ``response-num``, §7.2 RAck ``response-num LWS CSeq-num LWS Method``.
-_NUMBER_RE: Final = re.compile(r"[0-9]+")
-_RACK_RE: Final = re.compile(rf"([0-9]+)[ \t]+([0-9]+)[ \t]+{_TOKEN}")
-
-
-def check_number(name: str, value: str) -> None:
-    """A header field whose value is a number: Max-Forwards, Expires, Min-Expires (RFC 3261
-    §20.22, §20.19, §20.23: ``1*DIGIT``), RSeq (RFC 3262 §7.1) or RAck (§7.2: two numbers
-    and a method); at most `MAX_DIGITS` digits each. ``value`` stripped."""
-    if name.lower() == "rack":
-        m = _RACK_RE.fullmatch(value)
-        if m is None:
-            raise WireError(
-                f"RAck: {value[:40]!r} is not 'response-num CSeq-num Method' (RFC 3262 §7.2)"
-            )
-        numbers: tuple[str, ...] = (m.group(1), m.group(2))
-    else:
-        if _NUMBER_RE.fullmatch(value) is None:
-            section = "RFC 3262 §7.1" if name.lower() == "rseq" else "RFC 3261 §25.1"
-            raise WireError(f"{name}: {value[:40]!r} is not a number (1*DIGIT, {section})")
-        numbers = (value,)
-    for digits in numbers:
-        if len(digits) > MAX_DIGITS:
-            raise _too_many_digits(name, digits)
-
-
 _CSEQ_CACHE: dict[str, tuple[int, str]] = {}
 
 
@@ -267,7 +226,7 @@ def parse_cseq(value: str) -> tuple[int, str]:
         raise WireError(f"CSeq: {value[:40]!r} is not 'number method'")
     digits = m.group(1)
     if len(digits) > MAX_DIGITS:
-        raise _too_many_digits("CSeq", digits)
+        raise too_many_digits("CSeq", digits)
     number = int(digits)
     if number >= CSEQ_LIMIT:
         raise WireError(
@@ -328,7 +287,7 @@ def content_length(head: bytes) -> int | None:
                     "integer (RFC 3261 §20.14)"
                 )
             if len(text) > MAX_DIGITS:
-                raise _too_many_digits("Content-Length", text)
+                raise too_many_digits("Content-Length", text)
             number = int(text)
             if found is not None and found != number:
                 raise WireError("two different Content-Length values (RFC 3261 §20.14)")
@@ -760,7 +719,7 @@ def _body(data: bytes, start: int, lengths: list[str], stream: bool) -> str:
                 f"Content-Length: {text[:20]!r} is not a non-negative integer (RFC 3261 §20.14)"
             )
         if len(text) > MAX_DIGITS:
-            raise _too_many_digits("Content-Length", text)
+            raise too_many_digits("Content-Length", text)
         size = int(text)
         if size > available:
             raise WireError(

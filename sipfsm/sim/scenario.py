@@ -31,7 +31,8 @@ from sipfsm.decl.language import PROFILES, TRANSPORTS
 from sipfsm.sim.engine import Stream
 from sipfsm.sim.invariants import INVARIANTS
 from sipfsm.sim.limits import DEFAULT_LIMITS, Limits
-from sipfsm.values.errors import SipFsmError, printable, shown
+from sipfsm.values.errors import SipFsmError, WireError, printable, shown
+from sipfsm.values.headers import NUMBER_HEADERS, check_number
 from sipfsm.values.message import Message, Request
 
 __all__ = [
@@ -561,7 +562,8 @@ class _Doc:
             "printable characters, tab, line feed and carriage return (YAML 1.1 §5.1)",
         )
 
-    def _compose(self, loader: _Loader) -> yaml.Node | None:
+    # complex on purpose (C901): one branch per kind of parser event, as PyYAML's composer
+    def _compose(self, loader: _Loader) -> yaml.Node | None:  # noqa: C901
         """The document's node graph, built from the parser's events as PyYAML's composer
         builds it (tags resolved the same way, an alias the very node of its anchor) but
         with the open collections in a list rather than on Python's stack, and within the
@@ -1261,6 +1263,13 @@ def _headers(v: _V, value: Any, path: Path_) -> tuple[tuple[str, str], ...]:
                 "*, or comma-separated <sip:user@host> or sip:user@host, each with "
                 "optional ;name=value parameters (RFC 3261 §20.10)",
             )
+        if canonical in NUMBER_HEADERS:
+            try:
+                check_number(name, text.strip())
+            except WireError as exc:
+                raise v.doc.error(
+                    where, exc.reason, "a number (RFC 3261 §25.1; RAck: RFC 3262 §7.2)"
+                ) from None
         if canonical == "date" and not _DATE.fullmatch(text.strip()):
             raise v.doc.error(
                 where,
