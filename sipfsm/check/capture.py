@@ -651,9 +651,10 @@ def _json_record(line: str) -> dict[str, Any] | str:
             )
     try:
         item, end = _JSON.raw_decode(line, len(line) - len(line.lstrip()))
-    except _JsonLimit as exc:
-        return f"not JSON: {exc}"
-    except ValueError as exc:  # json.JSONDecodeError
+    except ValueError as exc:  # json.JSONDecodeError, or our _JsonLimit (one clause: mypyc
+        # typed `exc` as the first class for both clauses, and failed on a JSONDecodeError)
+        if isinstance(exc, _JsonLimit):
+            return f"not JSON: {exc}"
         return f"not JSON ({exc})"
     except RecursionError:  # (MAX_JSON_DEPTH keeps it away; a guard all the same)
         return "JSON nested too deep for Python's JSON reader"
