@@ -423,6 +423,16 @@ class MachineDecl:
 _Row = TypeVar("_Row", StateDecl, Transition, Ruling)
 
 
+def profile_of(name: str) -> Profile:
+    """``name`` as a `Profile`, or `UnknownName` listing the profiles."""
+    for p in PROFILES:
+        if p == name:
+            return p
+    from sipfsm.values.errors import UnknownName
+
+    raise UnknownName("profile", name, PROFILES)
+
+
 def select_profile(rows: tuple[_Row, ...], profile: str) -> tuple[_Row, ...]:
     """The rows (states, rulings) of a declaration that exist in ``profile``."""
     return tuple(r for r in rows if profile in r.profiles)
@@ -448,5 +458,6 @@ __all__ = [
     "Transition",
     "Transport",
     "Trigger",
+    "profile_of",
     "select_profile",
 ]

@@ -70,11 +70,11 @@ from sipfsm.decl.language import (
     Guard,
     MachineDecl,
     Outcome,
-    Profile,
     StateDecl,
     TimerDecl,
     Transition,
     Trigger,
+    profile_of,
     select_profile,
 )
 from sipfsm.decl.timers import Timing
@@ -785,7 +785,7 @@ def declare(profile: str = "rfc6026") -> MachineDecl:
         id=MACHINE_ID,
         title="stateful proxy response context",
         rfc="RFC 3261 §16",
-        profile=_profile(profile),
+        profile=profile_of(profile),
         figure=FIGURE,
         states=select_profile(STATES, profile),
         triggers=TRIGGERS,
@@ -796,13 +796,6 @@ def declare(profile: str = "rfc6026") -> MachineDecl:
     )
     _CACHE[profile] = decl
     return decl
-
-
-def _profile(name: str) -> Profile:
-    for p in PROFILES:
-        if p == name:
-            return p
-    raise UnknownName("profile", name, PROFILES)
 
 
 __all__ = [

@@ -27,11 +27,11 @@ from sipfsm.decl.language import (
     Guard,
     MachineDecl,
     Outcome,
-    Profile,
     Ruling,
     StateDecl,
     Transition,
     Trigger,
+    profile_of,
     select_profile,
 )
 from sipfsm.decl.timers import TIMERS
@@ -571,7 +571,7 @@ def declare(machine: str, profile: str = "rfc6026") -> MachineDecl:
         id=machine,
         title=title,
         rfc=rfc,
-        profile=_profile(profile),
+        profile=profile_of(profile),
         figure=figs[profile],
         states=kept_states,
         triggers=tuple(t for t in triggers if t.name in used),
@@ -583,13 +583,6 @@ def declare(machine: str, profile: str = "rfc6026") -> MachineDecl:
     )
     _CACHE[key] = decl
     return decl
-
-
-def _profile(name: str) -> Profile:
-    for p in PROFILES:
-        if p == name:
-            return p
-    raise UnknownName("profile", name, PROFILES)
 
 
 __all__ = ["ALL_PROFILES", "RULINGS", "TRANSACTION_MACHINES", "declare"]

@@ -30,7 +30,7 @@ Where the RFCs disagree or are silent, what the model does is data on the declar
 from __future__ import annotations
 
 from sipfsm.decl import figures
-from sipfsm.decl.language import PROFILES, MachineDecl, Profile, select_profile
+from sipfsm.decl.language import PROFILES, MachineDecl, profile_of, select_profile
 from sipfsm.machines.dialog.actions import GLARE_OTHER_STEPS, GLARE_OWNER_STEPS, glare_seconds
 from sipfsm.machines.dialog.failures import (
     FAILURE_EFFECTS,
@@ -80,7 +80,7 @@ def declare(profile: str = "rfc6026") -> MachineDecl:
         id=MACHINE_ID,
         title="INVITE dialog usage (dialog state machine)",
         rfc="RFC 5407 §2",
-        profile=_profile(profile),
+        profile=profile_of(profile),
         figure=figures.DIALOG_CALLER + "\n" + figures.DIALOG_CALLEE,
         states=select_profile(STATES, profile),
         triggers=TRIGGERS,
@@ -92,13 +92,6 @@ def declare(profile: str = "rfc6026") -> MachineDecl:
     )
     _CACHE[profile] = decl
     return decl
-
-
-def _profile(name: str) -> Profile:
-    for p in PROFILES:
-        if p == name:
-            return p
-    raise UnknownName("profile", name, PROFILES)
 
 
 __all__ = [
