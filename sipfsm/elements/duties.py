@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["DUTIES", "Duty"]
+__all__ = ["DUTIES", "TU_HOOKS", "Duty"]
 
 
 
@@ -119,3 +119,18 @@ DUTIES: Final[tuple[Duty, ...]] = (
         "(rfc3261 only)",
     ),
 )
+
+
+#: What the Endpoint tells its TU (`sipfsm.elements.endpoint.TransactionUser`, a method
+#: each) and when; the TU answers through the Endpoint (respond, send_request, cancel).
+TU_HOOKS: Final[tuple[tuple[str, str], ...]] = (
+    ("request", "a request reached the TU (with its server transaction, and whether the UA "
+     "core or the dialog already answered it)"),
+    ("ack", "an ACK for a 2xx reached the TU (RFC 3261 §13.3.1.4)"),
+    ("cancel", "a CANCEL was answered by the UA core (RFC 3261 §9.2)"),
+    ("response", "a response to one of the TU's requests"),
+    ("event", "a client transaction ended without a final response: timeout, "
+     "transport_error or cancelled"),
+    ("dialog", "a dialog entered a state the TU waits for (dialog_states)"),
+    ("error", "the endpoint refused what the TU or its own core asked for"),
+)  # fmt: skip

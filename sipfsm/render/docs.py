@@ -261,13 +261,9 @@ def catalogue_page() -> str:
 def ua_core_page() -> str:
     """The UA core (`sipfsm.elements.endpoint`): what it answers by itself and what it
     leaves to the TU, each with its RFC section."""
-    from sipfsm.elements.duties import DUTIES
-    from sipfsm.elements.endpoint import TransactionUser
+    from sipfsm.elements.duties import DUTIES, TU_HOOKS
 
-    asks = [
-        (name, " ".join((getattr(TransactionUser, name).__doc__ or "").split()))
-        for name in ("request", "ack", "cancel", "response", "event", "dialog", "error")
-    ]
+    asks = TU_HOOKS
     return "\n".join(
         [
             GENERATED,
