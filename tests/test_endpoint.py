@@ -145,6 +145,27 @@ def test_a_2xx_never_acked_ends_the_session_with_a_bye_rfc3261_13_3_1_4(profile:
     assert sent(clock.actions).count("200 INVITE (again)") >= 7  # T1, 2T1 ... up to T2
 
 
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_2xx_to_a_re_invite_never_acked_ends_the_dialog_with_a_bye_rfc3261_14_2(
+    profile: str,
+) -> None:
+    endpoint, log, _ = uas(profile=profile)
+    clock = Clock(endpoint, log)
+    endpoint.receive(invite(), ALICE)
+    ok = next(a.message for a in clock.take() if isinstance(a, Send))
+    ack = make_request("ACK", call_id=ok.call_id, cseq=1, from_tag="alice-tag", to_tag=ok.to_tag,
+                  branch=MAGIC_COOKIE + "ack1", sent_by="alice.example.com")  # fmt: skip
+    endpoint.receive(ack, ALICE)
+    log.time = 1.0
+    endpoint.receive(invite(cseq=2, branch="a2", to_tag=ok.to_tag), ALICE)  # the re-INVITE
+    clock.run_until(32.9)
+    assert "BYE" not in sent(clock.actions)
+    clock.run_until(40.0)
+    # "If a UAS generates a 2xx response and never receives an ACK, it SHOULD generate a
+    # BYE to terminate the dialog": 64*T1 after the 2xx to the re-INVITE
+    assert sent(clock.actions).count("BYE") == 1
+
+
 def test_a_bye_for_no_dialog_gets_481_from_the_core_rfc3261_12_2_2() -> None:
     endpoint, log, tu = uas()
     endpoint.receive(invite(method="BYE", to_tag="nobody", branch="b1", cseq=2), ALICE)

@@ -133,6 +133,26 @@ def test_491_while_our_offer_in_a_2xx_awaits_the_ack_rfc5407_3_1_5() -> None:
     assert rules(inv) == ["491-without-pending"]
 
 
+def test_the_ack_of_a_non_2xx_to_the_same_cseq_does_not_answer_the_offer_rfc3261_17_1_1_3() -> (
+    None
+):
+    # under rfc3261 a duplicated re-INVITE reaching the callee after its 2xx is a new request
+    # (RFC 6026 §3): its 500 is ACKed with the INVITE's branch, and that ACK carries no
+    # answer to the offer in the 2xx, whose own ACK has a branch of its own (§13.2.2.4)
+    inv = books()
+    no_offer = replace(REINVITE_A, body="")
+    inv.on_deliver("bob", no_offer)
+    inv.on_send("bob", "alice", response_to(no_offer, 200, body="v=0"), tx="ist-2")
+    inv.on_deliver("bob", no_offer)  # the duplicate, answered 500
+    inv.on_send("bob", "alice", response_to(no_offer, 500), tx="ist-3")
+    inv.on_deliver(
+        "bob", make_request("ACK", call_id=CALL, cseq=2, branch=no_offer.branch, sent_by="alice")
+    )
+    update = make_request("UPDATE", call_id=CALL, cseq=3, branch="z9hG4bKu", body="v=0")
+    inv.on_send("bob", "alice", response_to(update, 491), tx="nist-3")
+    assert rules(inv) == []  # bob's offer is still unanswered: 491 (RFC 3311 §5.2)
+
+
 def test_no_message_from_a_terminated_transaction_rfc3261_17() -> None:
     inv = books()
     inv.on_send("alice", "bob", INVITE, terminated=True, tx="ict-1")

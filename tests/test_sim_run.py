@@ -37,7 +37,7 @@ from conftest import (
     hostile_scenario_texts,
     make_response,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sipfsm.engine import native
@@ -389,6 +389,41 @@ def assert_sound(r: SimResult) -> None:
     assert [e for e in r.errors if e.where == "UA core"] == []
 
 
+#: Found by CI (seed 0, udp, rfc3261): a duplicated re-INVITE reaches Bob after his 2xx,
+#: which carried an offer, and is a new request under rfc3261 (RFC 6026 §3): its 500 is
+#: ACKed; the 2xx never is. Bob must go on answering Alice's UPDATE offers with 491 (RFC 3311
+#: §5.2), and end the dialog with a BYE 64*T1 after the 2xx (RFC 3261 §14.2).
+DUPLICATED_REINVITE: dict[str, Any] = {
+    "name": "random",
+    "title": "random",
+    "elements": {"alice": {}, "bob": {}},
+    "network": {
+        "default": {
+            "delay": {"uniform": [0, 0.01]},
+            "loss": 0.05,
+            "duplicate": 0.05,
+            "reorder": 0.1,
+        }
+    },
+    "script": {
+        "alice": [
+            {"on": {"request": "INVITE", "in_dialog": False}, "repeat": True, "after": 0.0,
+             "respond": 200},
+            {"at": 1.0, "send": "INVITE", "to": "bob"},
+            {"at": 0.0, "send": "BYE", "to": "bob"},
+            {"at": 1.0, "send": "UPDATE", "to": "bob", "offer": True},
+            {"on": {"request": "OPTIONS"}, "after": 0.0, "respond": 200, "repeat": True},
+            {"at": 0, "send": "INVITE", "to": "bob", "offer": False},
+        ],
+        "bob": [
+            {"on": {"request": "INVITE", "in_dialog": False}, "repeat": True, "after": 0.0,
+             "respond": 200}
+        ],
+    },
+}  # fmt: skip
+
+
+@example(doc=DUPLICATED_REINVITE, seed=0, transport="udp", profile="rfc3261")
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     doc=scenarios(),

@@ -63,9 +63,9 @@ DUTIES: Final[tuple[Duty, ...]] = (
         "arrives or the dialog is gone (RFC 5407 §2)",
     ),
     Duty(
-        "RFC 3261 §13.3.1.4",
+        "RFC 3261 §13.3.1.4, §14.2",
         "UAS",
-        "no ACK came 64*T1 after the 2xx",
+        "no ACK came 64*T1 after the 2xx (to the initial INVITE or to a re-INVITE)",
         "ends the session with a BYE, under both profiles (unless the dialog already said "
         "so), held until the dialog leaves Moratorium (§15)",
     ),

@@ -1007,13 +1007,13 @@ class Endpoint:
             del self.retransmits[key]
             if self._recording:
                 self.note(f"no ACK for {r.response.summary()} after 64*T1", "RFC 3261 §13.3.1.4")
-            if (
-                r.call is not None
-                and inst is not None
-                and inst.state == "moratorium"
-                and r.response.cseq == inst.initial_cseq
-            ):
-                self._core_bye(r.call, inst.remote_tag, "RFC 3261 §13.3.1.4")
+            if r.call is not None and inst is not None:
+                if inst.state == "moratorium" and r.response.cseq == inst.initial_cseq:
+                    self._core_bye(r.call, inst.remote_tag, "RFC 3261 §13.3.1.4")
+                elif r.response.cseq != inst.initial_cseq:
+                    # "If a UAS generates a 2xx response and never receives an ACK, it
+                    # SHOULD generate a BYE to terminate the dialog" (the re-INVITE)
+                    self._core_bye(r.call, inst.remote_tag, "RFC 3261 §14.2")
             return
         if self._recording:
             ctx.record("timer", machine="ua-core", tx=r.tx, timer="2xx")

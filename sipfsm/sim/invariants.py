@@ -76,6 +76,7 @@ class Invariants:
     __slots__ = (
         "_branches",
         "_finals",
+        "_invite_branches",
         "_offers",
         "_pending",
         "_proxy_requests",
@@ -106,6 +107,9 @@ class Invariants:
         self._offers: dict[_Call, set[int]] = {}
         # (element, Call-ID, CSeq) -> whether the INVITE we received carried a body
         self._received_invites: dict[tuple[str, str, int], bool] = {}
+        # (element, Call-ID, CSeq) -> the branch of that INVITE: the ACK of a non-2xx final
+        # response shares it (RFC 3261 §17.1.1.3), the ACK of a 2xx has its own (§13.2.2.4)
+        self._invite_branches: dict[tuple[str, str, int], str] = {}
 
     def report(self, element: str, rule: str, text: str, rfc: str = "") -> None:
         rfc = rfc or INVARIANTS[rule][0]
@@ -220,12 +224,13 @@ class Invariants:
                 )
         if isinstance(message, Request):
             if message.method == "INVITE":
-                self._received_invites.setdefault(
-                    (dst, message.call_id, message.cseq), bool(message.body)
-                )
+                key = (dst, message.call_id, message.cseq)
+                self._received_invites.setdefault(key, bool(message.body))
+                self._invite_branches.setdefault(key, message.branch)
             elif message.method == "ACK":
                 offers = self._offers.get((dst, message.call_id))
-                if offers:
+                invite = self._invite_branches.get((dst, message.call_id, message.cseq))
+                if offers and message.branch != invite:  # the ACK of the 2xx
                     offers.discard(message.cseq)
             return
         if message.status >= 200 and message.method in ("INVITE", "UPDATE"):
