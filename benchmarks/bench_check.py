@@ -11,7 +11,7 @@ JSONL format with both endpoints checked. From the same run and one core, each t
 parser's memo caches emptied before every round so each starts cold:
 
 * ``read``: `sipfsm.check.capture.read` alone (the JSONL file into records);
-* ``parse``: the baseline -- `sipfsm.check.wire.parse` alone over the same raw messages;
+* ``parse``: the baseline -- `sipfsm.values.wire.parse` alone over the same raw messages;
 * ``check``: `sipfsm.check.checker.check_files` end to end (read the file, parse, match, replay
   both endpoints' transactions and dialogs through the model, rules), and its ratio to
   ``parse``;
@@ -46,8 +46,8 @@ from common import goal_line, machine_line
 
 from sipfsm.check.capture import jsonl_line, read
 from sipfsm.check.checker import check_files
-from sipfsm.check.wire import clear_caches, parse
 from sipfsm.engine import native
+from sipfsm.values.wire import clear_caches, parse
 
 #: One basic call as SIPp 3.6.1 sent it (uac and uas scenarios, loopback), CRLF ends.
 SIPP_CALL = [

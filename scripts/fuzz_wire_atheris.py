@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of the SIP parser (`sipfsm.check.wire.parse`) with atheris.
+"""Coverage-guided fuzzing of the SIP parser (`sipfsm.values.wire.parse`) with atheris.
 
 Optional, and not part of the test suite (docs/limits.md, "The checker"): atheris is not a
 dependency of sipfsm. To run it::
@@ -28,8 +28,7 @@ import atheris
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sipfsm.check import wire  # noqa: E402
-from sipfsm.values import headers  # noqa: E402
+from sipfsm.values import headers, wire  # noqa: E402
 
 # (`instrument_imports` sees nothing here: sipfsm's own import hook, which picks the source
 # or the compiled build, loads the modules; the functions are instrumented once loaded)

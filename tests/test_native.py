@@ -114,8 +114,8 @@ def test_a_module_edited_after_its_build_makes_the_build_stale(tmp_path: Path) -
 
 
 def test_a_missing_extension_beside_built_ones_makes_the_build_stale(tmp_path: Path) -> None:
-    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"check/wire": None})
-    assert native.stale(package) == ["check/wire.py has no extension"]
+    package = package_with(tmp_path, dict.fromkeys(stems(), 200) | {"values/wire": None})
+    assert native.stale(package) == ["values/wire.py has no extension"]
     assert native.extension_of(package / "check" / "wire.py") is None
     checker = package / "check" / "checker.py"
     assert native.extension_of(checker) == package / "check" / f"checker{SUFFIX}"

@@ -1,4 +1,4 @@
-"""sipfsm.check.wire: SIP text to Request/Response, or a WireError naming the rule broken.
+"""sipfsm.values.wire: SIP text to Request/Response, or a WireError naming the rule broken.
 
 The RFC 4475 torture messages are extracted from the RFC text itself (§3.1.1 valid,
 §3.1.2 invalid), minding its page breaks and the <allOneLine>, <hex> and <repeat>
@@ -20,7 +20,8 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.check.wire import (
+from sipfsm.values.message import Request, Response
+from sipfsm.values.wire import (
     CSEQ_LIMIT,
     MAX_DIGITS,
     MAX_HEADER_LINE,
@@ -33,7 +34,6 @@ from sipfsm.check.wire import (
     parse_address,
     parse_via,
 )
-from sipfsm.values.message import Request, Response
 
 RFC4475 = Path(__file__).resolve().parent / "data" / "rfc" / "rfc4475.txt"
 _PAGE_BREAK = re.compile(r"\n+Sparks, et al\.[^\n]*\[Page \d+\]\n\f\nRFC 4475[^\n]*\n+")
@@ -339,7 +339,7 @@ def _reason(raw: bytes, stream: bool = False) -> str:
 def test_a_cseq_of_thousands_of_digits_is_rejected_by_the_digit_limit() -> None:
     raw = LWSDISP.replace(b"CSeq: 60 OPTIONS", b"CSeq: " + b"9" * 5000 + b" OPTIONS")
     assert "CSeq: a number of 5000 digits" in _reason(raw)
-    assert "sipfsm.check.wire.MAX_DIGITS" in _reason(raw)
+    assert "sipfsm.values.wire.MAX_DIGITS" in _reason(raw)
 
 
 def test_a_cseq_over_2_31_minus_1_is_invalid_rfc3261_8_1_1_5() -> None:
@@ -381,7 +381,7 @@ def test_a_message_over_the_size_limit_is_rejected_naming_the_limit() -> None:
     body = b"x" * (MAX_MESSAGE_SIZE + 1 - len(LWSDISP))
     raw = LWSDISP + body  # a datagram's trailing octets count
     assert len(raw) == MAX_MESSAGE_SIZE + 1
-    assert "sipfsm.check.wire.MAX_MESSAGE_SIZE" in _reason(raw)
+    assert "sipfsm.values.wire.MAX_MESSAGE_SIZE" in _reason(raw)
     assert parse(raw[:-1]).call_id.startswith("lwsdisp")
 
 
@@ -395,10 +395,10 @@ def test_too_many_header_fields_are_rejected_naming_the_limit() -> None:
 
 def test_a_header_line_over_the_length_limit_is_rejected_also_once_unfolded() -> None:
     long_line = b"Subject: " + b"s" * MAX_HEADER_LINE
-    assert "sipfsm.check.wire.MAX_HEADER_LINE" in _reason(_with_header(LWSDISP, long_line))
+    assert "sipfsm.values.wire.MAX_HEADER_LINE" in _reason(_with_header(LWSDISP, long_line))
     half = b"s" * (MAX_HEADER_LINE // 2)
     folded = b"Subject: " + half + b"\r\n " + half  # each line short, unfolded too long
-    assert "sipfsm.check.wire.MAX_HEADER_LINE" in _reason(_with_header(LWSDISP, folded))
+    assert "sipfsm.values.wire.MAX_HEADER_LINE" in _reason(_with_header(LWSDISP, folded))
     assert parse(_with_header(LWSDISP, b"Subject: " + half))
     long_uri = LWSDISP.replace(b"OPTIONS sip:", b"OPTIONS sip:" + b"u" * MAX_HEADER_LINE, 1)
     assert "MAX_HEADER_LINE" in _reason(long_uri)

@@ -1,6 +1,6 @@
 """Layer 6, the trace checker: real traces judged by the model.
 
-The SIP parser (`wire`), the readers of SIPp logs, pcap/pcapng and JSONL (`capture`), and
+The readers of SIPp logs, pcap/pcapng and JSONL (`capture`), and
 the replay of every endpoint through the model with its rules and report (`checker`).
 
 Imports: the layers below (`values` ... `elements`) and this package; never `sim` or

@@ -59,14 +59,14 @@ from typing import Any, Final, NamedTuple, cast
 
 import dpkt
 
-from sipfsm.check.wire import (
+from sipfsm.values.errors import SipFsmError
+from sipfsm.values.wire import (
     MAX_DIGITS,
     MAX_MESSAGE_SIZE,
     WireError,
     content_length,
     looks_like_sip,
 )
-from sipfsm.values.errors import SipFsmError
 
 FORMATS: Final[tuple[str, ...]] = ("auto", "sipp", "pcap", "jsonl", "sim")
 
@@ -617,7 +617,7 @@ def _json_int(text: str) -> int:
     if len(text) > MAX_DIGITS + 1:  # (a sign)
         raise _JsonLimit(
             f"a number of {len(text)} digits, more than the limit of {MAX_DIGITS} "
-            "(sipfsm.check.wire.MAX_DIGITS)"
+            "(sipfsm.values.wire.MAX_DIGITS)"
         )
     return int(text)
 
@@ -1321,7 +1321,7 @@ def _time_at(stream: _Stream, offset: int) -> tuple[float, str, int]:
 
 
 def _head_end(stream: _Stream) -> tuple[int, int]:
-    """`sipfsm.check.wire.find_header_end` of the stream's buffer, searching only what was
+    """`sipfsm.values.wire.find_header_end` of the stream's buffer, searching only what was
     not searched before."""
     buf = stream.buffer
     end = buf.find(b"\r\n\r\n", max(0, stream.scanned - 3))

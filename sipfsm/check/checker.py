@@ -54,7 +54,6 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from sipfsm.check.capture import MAX_FILE_SIZE, SENDER, Record, Trace, read, shown
-from sipfsm.check.wire import WireError, parse
 from sipfsm.decl.instance import Instance
 from sipfsm.decl.language import PROFILES, Guard, MachineDecl
 from sipfsm.decl.timers import TIMERS, Timing
@@ -89,6 +88,7 @@ from sipfsm.values.events import (
     timer_fired,
 )
 from sipfsm.values.message import Message, Request, Response
+from sipfsm.values.wire import WireError, parse
 
 # -- rules -------------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ COMPILED: tuple[str, ...] = (
     "sipfsm/elements/host.py",
     "sipfsm/elements/endpoint.py",
     "sipfsm/elements/matching.py",
-    "sipfsm/check/wire.py",
+    "sipfsm/values/wire.py",
     "sipfsm/check/capture.py",
     "sipfsm/check/checker.py",
     "sipfsm/sim/engine.py",

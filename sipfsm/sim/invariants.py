@@ -224,9 +224,9 @@ class Invariants:
                 )
         if isinstance(message, Request):
             if message.method == "INVITE":
-                key = (dst, message.call_id, message.cseq)
-                self._received_invites.setdefault(key, bool(message.body))
-                self._invite_branches.setdefault(key, message.branch)
+                invite_key = (dst, message.call_id, message.cseq)
+                self._received_invites.setdefault(invite_key, bool(message.body))
+                self._invite_branches.setdefault(invite_key, message.branch)
             elif message.method == "ACK":
                 offers = self._offers.get((dst, message.call_id))
                 invite = self._invite_branches.get((dst, message.call_id, message.cseq))

@@ -1,4 +1,4 @@
-"""Header values read the same way by the parser (`sipfsm.check.wire`) and the matchers
+"""Header values read the same way by the parser (`sipfsm.values.wire`) and the matchers
 (`sipfsm.elements.matching`): a list header split at its commas (RFC 3261 §7.3.1), and the
 top Via of a message.
 
@@ -73,7 +73,7 @@ def too_many_digits(where: str, digits: str | bytes) -> WireError:
     text = digits if isinstance(digits, str) else digits.decode("ascii")
     return WireError(
         f"{where}: a number of {len(text)} digits ({text[:12]}...), more than the limit of "
-        f"{MAX_DIGITS} (sipfsm.check.wire.MAX_DIGITS)"
+        f"{MAX_DIGITS} (sipfsm.values.wire.MAX_DIGITS)"
     )
 
 

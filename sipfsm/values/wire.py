@@ -552,7 +552,7 @@ def _split_head(data: bytes) -> tuple[str, int, str]:
     if len(data) > MAX_MESSAGE_SIZE:
         raise WireError(
             f"the message has {len(data)} octets, more than the limit of {MAX_MESSAGE_SIZE} "
-            "(sipfsm.check.wire.MAX_MESSAGE_SIZE)"
+            "(sipfsm.values.wire.MAX_MESSAGE_SIZE)"
         )
     head_end = data.find(b"\r\n\r\n")
     if head_end >= 0:
@@ -580,14 +580,14 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
     if len(lines) > MAX_HEADERS + 1:
         raise WireError(
             f"{len(lines) - 1} header fields, more than the limit of {MAX_HEADERS} "
-            "(sipfsm.check.wire.MAX_HEADERS)"
+            "(sipfsm.values.wire.MAX_HEADERS)"
         )
     if len(head) > MAX_HEADER_LINE:
         longest = max(map(len, lines))
         if longest > MAX_HEADER_LINE:
             raise WireError(
                 f"a line of {longest} characters in the header section, more than the limit "
-                f"of {MAX_HEADER_LINE} (sipfsm.check.wire.MAX_HEADER_LINE)"
+                f"of {MAX_HEADER_LINE} (sipfsm.values.wire.MAX_HEADER_LINE)"
             )
     start_line = lines[0]
     first = _START_CACHE.get(start_line)
