@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sipfsm.decl.timers import Timing
 from sipfsm.elements.endpoint import Endpoint, Machines, TransactionUser, Tx
 from sipfsm.elements.host import ActionLog, CancelTimer, Count, EndpointAction, Send, SetTimer
+from sipfsm.values.errors import LocalProtocolError
 from sipfsm.values.message import MAGIC_COOKIE, Request, Response, cancel_for, response_to
 
 ALICE = "alice"
@@ -244,6 +245,21 @@ def test_both_engines_drive_an_endpoint_to_the_same_actions(
     steps: list[str], profile: str, code: int | None
 ) -> None:
     assert run("table", profile, code, steps) == run("transitions", profile, code, steps)
+
+
+def test_an_invite_while_our_own_has_no_dialog_yet_is_refused_not_a_second_call_rfc3261_14_1(
+) -> None:
+    endpoint = Endpoint("alice", Machines("rfc6026", Timing(), "table"), TransactionUser())
+    log = ActionLog()
+    endpoint.start(log)
+    endpoint.send_request("INVITE", "bob", body=True)  # every response to it is lost
+    log.take()
+    with pytest.raises(LocalProtocolError, match=r"still in progress with no dialog yet"):
+        endpoint.send_request("INVITE", "bob", body=True)  # meant as a re-INVITE
+    assert sent(log.take()) == []
+    endpoint.send_request("INVITE", "bob", body=True, new_call=True)  # a second call, asked for
+    [second] = [a.message for a in log.take() if isinstance(a, Send)]
+    assert (second.method, second.cseq, second.to_tag) == ("INVITE", 1, "")
 
 
 # -- forking: RFC 3261 §13.2.2.4 under both profiles ---------------------------------------------

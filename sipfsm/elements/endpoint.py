@@ -1056,6 +1056,31 @@ class Endpoint:
                 return call, inst
         return None
 
+    def _refuse_second_call(self, peer: str) -> None:
+        """A TU's INVITE to ``peer`` while its own initial INVITE to ``peer`` is still in
+        progress with no dialog (every response lost, say) is not a new call: it meant a
+        re-INVITE, which needs a dialog (RFC 3261 §14.1). `new_call` asks for a second call."""
+        for call in reversed(self._peer_calls.get(peer, ())):
+            pending = [
+                tx.request
+                for tx in self.txs.values()
+                if tx.call is call
+                and tx.machine == "ict"
+                and tx.request is not None
+                and not tx.request.to_tag
+            ]
+            inst = call.main()
+            if pending and (inst is None or inst.state not in _LIVE):
+                raise LocalProtocolError(
+                    "UA core",
+                    self.profile,
+                    "(no dialog)",
+                    f"INVITE to {peer}",
+                    f"the INVITE to {peer} ({pending[0].summary()}) is still in "
+                    "progress with no dialog yet, so there is none to send a re-INVITE in "
+                    "(RFC 3261 §14.1); say new_call: true to start a second call",
+                )
+
     def send_request(
         self,
         method: str,
@@ -1073,6 +1098,8 @@ class Endpoint:
         found = None
         if not out_of_dialog and not new_call and method not in OUT_OF_DIALOG_ONLY:
             found = self._live_dialog(peer)
+        if found is None and method == "INVITE" and not (out_of_dialog or new_call or to_tag):
+            self._refuse_second_call(peer)
         if found is None and method in IN_DIALOG_ONLY and not out_of_dialog:
             raise LocalProtocolError(
                 "UA core",
