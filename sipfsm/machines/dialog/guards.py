@@ -9,56 +9,55 @@ with that in mind (a request's CSeq check, RFC 3261 §12.2.2, before its method'
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from sipfsm.decl.language import Guard
 from sipfsm.machines.dialog.failures import effect_of
 from sipfsm.machines.dialog.instance import DialogInstance, key_of, rack_of
-from sipfsm.values.events import MessageSent, TransactionEnded, message_of
-from sipfsm.values.message import Request, Response, status_of
+from sipfsm.values.events import MessageSent, RequestReceived, ResponseReceived, TransactionEnded
+from sipfsm.values.message import Message, Request, Response, status_of
+
+#: The events of the dialog's rows that carry a message: what it received, what it sent
+#: (RFC 5407 §2). Its other trigger is `TransactionEnded`.
+MessageEvent = RequestReceived | ResponseReceived | MessageSent
 
 # -- reading events ---------------------------------------------------------------------------
 
 
-def _msg(event: Any) -> Any:
-    return message_of(event)
+def _msg(event: MessageEvent) -> Message:
+    return event.message
 
 
-def _status(event: Any) -> int:
-    return status_of(message_of(event))
+def _status(event: MessageEvent) -> int:
+    return status_of(event.message)
 
 
-def _is_initial(ctx: DialogInstance, event: Any) -> bool:
+def _is_initial(ctx: DialogInstance, event: MessageEvent) -> bool:
     """Whether the message of ``event`` is a response to the initial INVITE, or its ACK (or
     its retransmission). Each side numbers its requests itself (RFC 3261 §12.2.1.1), so the
     callee's first re-INVITE may well carry the initial INVITE's CSeq number: the direction
     tells them apart. Requests of the initial INVITE go from caller to callee, its
     responses the other way."""
-    message = message_of(event)
+    message = event.message
     request = ctx.request  # the initial INVITE (`DialogInstance.initial_cseq`, inlined)
     initial_cseq = request.cseq if request is not None else -1
+    if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
+        return False
     # (each kind read on its own: the compiled build then reads the fields directly)
     if isinstance(message, Response):
-        if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
-            return False
         return isinstance(event, MessageSent) == (ctx.role == "callee")
-    if isinstance(message, Request):
-        if message.cseq != initial_cseq or message.method not in ("INVITE", "ACK"):
-            return False
-        return isinstance(event, MessageSent) == (ctx.role == "caller")
-    raise AttributeError(f"{type(event).__name__} carries no message")
+    return isinstance(event, MessageSent) == (ctx.role == "caller")
 
 
-def _is_initial_transaction(ctx: DialogInstance, event: Any) -> bool:
+def _is_initial_transaction(ctx: DialogInstance, event: TransactionEnded) -> bool:
     """Whether the `TransactionEnded` ``event`` is about the initial INVITE's transaction."""
     if event.method != "INVITE" or event.cseq != ctx.initial_cseq:
         return False
-    return bool(event.role == ("client" if ctx.role == "caller" else "server"))
+    return event.role == ("client" if ctx.role == "caller" else "server")
 
 
-def _provisional_with_tag(event: Any) -> bool:
+def _provisional_with_tag(event: MessageEvent) -> bool:
     """A 101-199 response with a To tag: it creates an early dialog (RFC 3261 §12.1)."""
-    message = _msg(event)
+    message = event.message
     return 101 <= status_of(message) <= 199 and bool(message.to_tag)
 
 
@@ -68,15 +67,44 @@ def _no_other_bye_or_invite(ctx: DialogInstance, event: TransactionEnded) -> boo
     return not any(t[1] in ("BYE", "INVITE") and t != ended for t in ctx.transactions)
 
 
+def _rack_unmatched(ctx: DialogInstance, event: MessageEvent) -> bool:
+    """No unacknowledged reliable provisional response matches the PRACK's RAck."""
+    message = event.message
+    rack = rack_of(message) if isinstance(message, Request) else None
+    return rack not in ctx.unacked_provisionals
+
+
 # -- the guards -------------------------------------------------------------------------------
+#
+# Each kind of guard is typed by what it reads, so mypy checks every guard's body: the state
+# of the dialog alone, a message event, or the end of a transaction. A row's trigger decides
+# the event its guards get (`sipfsm.machines.dialog.table`).
 
 
-def _guard(name: str, text: str, rfc: str, check: Callable[[Any, Any], bool]) -> Guard:
+def _guard(
+    name: str, text: str, rfc: str, check: Callable[[DialogInstance, MessageEvent], bool]
+) -> Guard:
     return Guard(name, text, rfc, check)
 
 
-CALLER = _guard("caller", "caller", "RFC 5407 §2 Figure 1", lambda ctx, _ev: ctx.role == "caller")
-CALLEE = _guard("callee", "callee", "RFC 5407 §2 Figure 2", lambda ctx, _ev: ctx.role == "callee")
+def _state_guard(
+    name: str, text: str, rfc: str, check: Callable[[DialogInstance, object], bool]
+) -> Guard:
+    return Guard(name, text, rfc, check)
+
+
+def _end_guard(
+    name: str, text: str, rfc: str, check: Callable[[DialogInstance, TransactionEnded], bool]
+) -> Guard:
+    return Guard(name, text, rfc, check)
+
+
+CALLER = _state_guard(
+    "caller", "caller", "RFC 5407 §2 Figure 1", lambda ctx, _ev: ctx.role == "caller"
+)
+CALLEE = _state_guard(
+    "callee", "callee", "RFC 5407 §2 Figure 2", lambda ctx, _ev: ctx.role == "callee"
+)
 INITIAL = _guard("initial", "to the initial INVITE", "RFC 5407 §2", _is_initial)
 NOT_INITIAL = _guard(
     "not_initial",
@@ -120,7 +148,7 @@ CSEQ_LOWER = _guard(
     "RFC 3261 §12.2.2",
     lambda ctx, ev: ctx.remote_cseq is not None and _msg(ev).cseq < ctx.remote_cseq,
 )
-OUR_INVITE_PENDING = _guard(
+OUR_INVITE_PENDING = _state_guard(
     "our_invite_pending",
     "our INVITE in progress",
     "RFC 3261 §14.2",
@@ -154,9 +182,9 @@ PRACK_UNMATCHED = _guard(
     "prack_unmatched",
     "no unacknowledged reliable 1xx matches the RAck",
     "RFC 3262 §3",
-    lambda ctx, ev: rack_of(_msg(ev)) not in ctx.unacked_provisionals,
+    _rack_unmatched,
 )
-MAY_SEND_BYE = _guard(
+MAY_SEND_BYE = _state_guard(
     "may_send_bye",
     "caller, or ACK received, or INVITE server transaction ended",
     "RFC 3261 §15",
@@ -166,7 +194,7 @@ MAY_SEND_BYE = _guard(
         or ("server", "INVITE", ctx.initial_cseq) not in ctx.transactions
     ),
 )
-NO_INVITE_IN_PROGRESS = _guard(
+NO_INVITE_IN_PROGRESS = _state_guard(
     "no_invite_in_progress",
     "no INVITE transaction in progress",
     "RFC 3261 §14.1",
@@ -194,7 +222,7 @@ ENDS_USAGE = _guard(
         and effect_of(_status(ev), _msg(ev).method).ends_invite_usage
     ),
 )
-TIMED_OUT = _guard(
+TIMED_OUT = _end_guard(
     "timed_out",
     "our request timed out; ends the INVITE usage",
     "RFC 3261 §12.2.1.2",
@@ -205,19 +233,19 @@ TIMED_OUT = _guard(
         and effect_of(None, ev.method).ends_invite_usage
     ),
 )
-INITIAL_TRANSACTION = _guard(
+INITIAL_TRANSACTION = _end_guard(
     "initial_transaction",
     "the initial INVITE's transaction",
     "RFC 5407 §2",
     _is_initial_transaction,
 )
-NO_ACK_CAME = _guard(
+NO_ACK_CAME = _end_guard(
     "no_ack_came",
     "callee's INVITE server transaction ended without ACK",
     "RFC 3261 §13.3.1.4",
     lambda ctx, ev: ctx.role == "callee" and _is_initial_transaction(ctx, ev),
 )
-LAST_TRANSACTION = _guard(
+LAST_TRANSACTION = _end_guard(
     "last_transaction",
     "no BYE or INVITE transaction left",
     "RFC 5407 Appendix D",
