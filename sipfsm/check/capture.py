@@ -685,9 +685,12 @@ def _lines(data: bytes) -> Iterator[tuple[int, str, str]]:
         if number == 1 and octets.startswith(_BOM):
             octets = octets[len(_BOM) :]
         try:
-            yield number, octets.decode("utf-8"), ""
+            text, reason = octets.decode("utf-8"), ""
         except UnicodeDecodeError as exc:
-            yield number, "", f"not UTF-8 (octet {exc.start} of the line)"
+            text, reason = "", f"not UTF-8 (octet {exc.start} of the line)"
+        # (yielded outside the handler: an error in the consumer, while this generator waits
+        # there, would otherwise carry the decoding error as its context in every traceback)
+        yield number, text, reason
 
 
 def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
