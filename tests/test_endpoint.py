@@ -337,3 +337,163 @@ def test_two_forks_answer_2xx_with_no_provisional_the_second_gets_a_bye_rfc3261_
         if isinstance(a, Send) and isinstance(a.message, Request) and not a.retransmission
     ]
     assert requests == [("INVITE", ""), ("ACK", "b1"), ("ACK", "b2"), ("BYE", "b2")]
+
+
+# -- route sets (RFC 3261 §12.1.1, §12.1.2, §12.2.1.1, §13.2.2.4) --------------------------------
+
+P1 = "<sip:p1.example.com;lr>"
+P2 = "<sip:p2.example.com;lr>"
+ALICE_CONTACT = ("Contact", "<sip:alice@alice.example.com>")
+
+
+def routes_of(message: Request | Response) -> tuple[str, ...]:
+    from sipfsm.values.routing import values
+
+    return values(message.headers, "Route")
+
+
+def uac_call(profile: str = "rfc6026") -> tuple[Endpoint, ActionLog, Request]:
+    """Alice (outbound proxy p1) has sent an INVITE to Bob; the INVITE, as sent."""
+    endpoint = Endpoint("alice", Machines(profile, Timing()), outbound_proxy="p1")
+    log = ActionLog()
+    endpoint.start(log)
+    endpoint.send_request("INVITE", "bob", body=True)
+    [sent_invite] = [a for a in log.take() if isinstance(a, Send)]
+    assert sent_invite.dst == "p1" and isinstance(sent_invite.message, Request)
+    return endpoint, log, sent_invite.message
+
+
+def sends(log: ActionLog) -> list[Send]:
+    return [a for a in log.take() if isinstance(a, Send)]
+
+
+def answer(request: Request, status: int, *headers: tuple[str, str]) -> Response:
+    contact = ("Contact", "<sip:bob@bob.example.com>")
+    return response_to(request, status, to_tag="bob-tag", headers=(contact, *headers))
+
+
+def test_the_ack_of_the_2xx_follows_the_record_route_reversed_rfc3261_12_1_2_13_2_2_4() -> None:
+    endpoint, log, inv = uac_call()
+    endpoint.receive(answer(inv, 200, ("Record-Route", f"{P2}, {P1}")), "p1")
+    [ack] = [s for s in sends(log) if isinstance(s.message, Request)]
+    assert isinstance(ack.message, Request) and ack.message.method == "ACK"
+    # §16.12.1.1: the Request-URI is the remote target, the Route the route set, sent to P1
+    assert ack.message.uri == "sip:bob@bob.example.com"
+    assert routes_of(ack.message) == (P1, P2)
+    assert ack.dst == "p1"
+
+
+def test_the_2xx_recomputes_the_route_set_of_an_early_dialog_rfc3261_13_2_2_4() -> None:
+    endpoint, log, inv = uac_call()
+    endpoint.receive(answer(inv, 180, ("Record-Route", P1)), "p1")
+    endpoint.receive(answer(inv, 200, ("Record-Route", P2), ("Record-Route", P1)), "p1")
+    [ack] = [s for s in sends(log) if isinstance(s.message, Request)]
+    assert isinstance(ack.message, Request) and routes_of(ack.message) == (P1, P2)
+
+
+def test_a_target_refresh_changes_the_remote_target_not_the_route_set_rfc3261_12_2() -> None:
+    endpoint, log, inv = uac_call()
+    endpoint.receive(answer(inv, 200, ("Record-Route", f"{P2}, {P1}")), "p1")
+    log.take()
+    endpoint.send_request("INVITE", "bob", body=True)  # a re-INVITE
+    [reinvite] = sends(log)
+    assert isinstance(reinvite.message, Request) and reinvite.message.to_tag == "bob-tag"
+    assert (reinvite.dst, reinvite.message.uri, routes_of(reinvite.message)) == (
+        "p1", "sip:bob@bob.example.com", (P1, P2))
+    # its 2xx names a new contact and another Record-Route: only the target follows (§12.2)
+    ok = response_to(reinvite.message, 200, to_tag="bob-tag", headers=(
+        ("Contact", "<sip:bob@bob2.example.com>"), ("Record-Route", "<sip:p9.example.com;lr>")))
+    endpoint.receive(ok, "p1")
+    [ack] = [s for s in sends(log) if isinstance(s.message, Request)]
+    assert isinstance(ack.message, Request)
+    assert (ack.dst, ack.message.uri, routes_of(ack.message)) == (
+        "p1", "sip:bob@bob2.example.com", (P1, P2))
+    endpoint.send_request("BYE", "bob", body=False)
+    [bye] = sends(log)
+    assert isinstance(bye.message, Request)
+    assert (bye.dst, bye.message.uri, routes_of(bye.message)) == (
+        "p1", "sip:bob@bob2.example.com", (P1, P2))
+
+
+def test_a_cancel_and_the_ack_of_a_non_2xx_go_where_their_invite_went_rfc3261_9_1_17_1_1_3(
+) -> None:
+    endpoint, log, inv = uac_call(profile="rfc3261")
+    endpoint.receive(answer(inv, 200, ("Record-Route", f"{P2}, {P1}")), "p1")
+    log.take()
+    endpoint.send_request("INVITE", "bob", body=True)
+    [reinvite] = sends(log)
+    assert isinstance(reinvite.message, Request)
+    endpoint.receive(response_to(reinvite.message, 180, to_tag="bob-tag"), "p1")
+    endpoint.cancel("bob")
+    [cancel] = sends(log)
+    assert isinstance(cancel.message, Request) and cancel.message.method == "CANCEL"
+    # the same Request-URI and Route as the re-INVITE, to the same place (§9.1)
+    assert (cancel.dst, cancel.message.uri, routes_of(cancel.message)) == (
+        reinvite.dst, reinvite.message.uri, routes_of(reinvite.message))
+    endpoint.receive(response_to(reinvite.message, 487, to_tag="bob-tag"), "p1")
+    [ack] = [s for s in sends(log) if isinstance(s.message, Request)]
+    assert isinstance(ack.message, Request) and ack.message.method == "ACK"
+    assert ack.message.branch == reinvite.message.branch  # the INVITE's transaction's ACK
+    assert (ack.dst, ack.message.uri, routes_of(ack.message)) == (
+        reinvite.dst, reinvite.message.uri, routes_of(reinvite.message))
+
+
+def received_invite(*headers: tuple[str, str]) -> Request:
+    return make_request(
+        "INVITE", uri="sip:bob@bob.example.com", call_id="c1@alice", from_tag="alice-tag",
+        branch=MAGIC_COOKIE + "p2x", sent_by="p2.example.com", headers=(ALICE_CONTACT, *headers),
+        body="v=0", vias=(("p1.example.com", MAGIC_COOKIE + "p1x"),
+                          ("alice.example.com", MAGIC_COOKIE + "a1")))
+
+
+def established(src: str, *headers: tuple[str, str]) -> tuple[Endpoint, ActionLog, Response]:
+    """Bob answered 200 to an INVITE with ``headers`` from ``src`` and got its ACK; his 200."""
+    endpoint, log, _ = uas(200)
+    endpoint.receive(received_invite(*headers), src)
+    [ok] = [s.message for s in sends(log) if isinstance(s.message, Response)
+            and s.message.status == 200]
+    assert isinstance(ok, Response)
+    endpoint.receive(make_request(
+        "ACK", uri="sip:bob@bob.example.com", call_id="c1@alice", from_tag="alice-tag",
+        to_tag=ok.to_tag, branch=MAGIC_COOKIE + "p2a", sent_by="p2.example.com"), src)
+    log.take()
+    return endpoint, log, ok
+
+
+def test_the_uas_copies_the_record_route_and_keeps_it_in_order_rfc3261_12_1_1() -> None:
+    rr = (("Record-Route", P2), ("Record-Route", P1))
+    endpoint, log, ok = established("p2", *rr)
+    # every Record-Route of the request, in order, as it was (§12.1.1)
+    assert tuple(h for h in ok.headers if h[0] == "Record-Route") == rr
+    endpoint.send_request("BYE", "alice", body=False)
+    [bye] = sends(log)
+    assert isinstance(bye.message, Request)
+    assert (bye.dst, bye.message.uri, routes_of(bye.message)) == (
+        "p2", "sip:alice@alice.example.com", (P2, P1))
+
+
+def test_a_strict_first_route_becomes_the_request_uri_of_the_bye_rfc3261_12_2_1_1() -> None:
+    endpoint, log, _ = established("p1", ("Record-Route", "<sip:p1.example.com>"))
+    endpoint.send_request("BYE", "alice", body=False)
+    [bye] = sends(log)
+    assert isinstance(bye.message, Request)
+    assert (bye.dst, bye.message.uri, routes_of(bye.message)) == (
+        "p1", "sip:p1.example.com", ("<sip:alice@alice.example.com>",))
+
+
+def test_requests_in_the_dialog_do_not_change_the_uas_route_set_rfc3261_12_2() -> None:
+    endpoint, log, ok = established("p2", ("Record-Route", f"{P2}, {P1}"))
+    reinvite = make_request(
+        "INVITE", uri="sip:bob@bob.example.com", call_id="c1@alice", cseq=2,
+        from_tag="alice-tag", to_tag=ok.to_tag, branch=MAGIC_COOKIE + "p2y",
+        sent_by="p2.example.com",
+        headers=(ALICE_CONTACT, ("Record-Route", "<sip:p9.example.com;lr>")), body="v=0")
+    endpoint.receive(reinvite, "p2")
+    endpoint.receive(make_request(
+        "ACK", uri="sip:bob@bob.example.com", call_id="c1@alice", cseq=2, from_tag="alice-tag",
+        to_tag=ok.to_tag, branch=MAGIC_COOKIE + "p2z", sent_by="p2.example.com"), "p2")
+    log.take()
+    endpoint.send_request("BYE", "alice", body=False)
+    [bye] = sends(log)
+    assert isinstance(bye.message, Request)
+    assert (bye.dst, routes_of(bye.message)) == ("p2", (P2, P1))

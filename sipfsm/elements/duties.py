@@ -34,6 +34,32 @@ DUTIES: Final[tuple[Duty, ...]] = (
         "every response to it names the same dialog",
     ),
     Duty(
+        "RFC 3261 §12.1.1",
+        "UAS",
+        "it sends a 101-299 to an INVITE",
+        "copies every Record-Route of the request into it, in order, as it was; keeps them "
+        "as the dialog's route set and the INVITE's Contact as its remote target",
+    ),
+    Duty(
+        "RFC 3261 §12.1.2, §13.2.2.4, §12.2",
+        "UAC",
+        "a 101-299 to the initial INVITE makes or confirms a dialog",
+        "takes its Record-Route, reversed, as the dialog's route set (and its Contact as "
+        "the remote target); the first 2xx recomputes it, and from then on it is fixed: a "
+        "2xx to a re-INVITE changes the remote target only",
+    ),
+    Duty(
+        "RFC 3261 §12.2.1.1, §8.1.2",
+        "UA",
+        "it sends a request in a dialog (a BYE, a re-INVITE, the ACK of a 2xx ...)",
+        "builds its Request-URI and Route from the remote target and the route set: the "
+        "remote target and Route = the route set when the first route has lr (loose); the "
+        "first route as Request-URI and the rest, then the remote target, as Route when it "
+        "has not (strict); sends it to the first route, else to the remote target. A "
+        "CANCEL and the ACK of a non-2xx go where their INVITE went, with its Route (§9.1, "
+        "§17.1.1.3)",
+    ),
+    Duty(
         "RFC 3261 §13.2.2.4",
         "UAC",
         "the dialog says a 2xx to INVITE needs its ACK (send_ack)",

@@ -69,6 +69,14 @@ from sipfsm.values.events import (
 )
 from sipfsm.values.frozen import replace
 from sipfsm.values.message import MAGIC_COOKIE, Message, Request, Response, cancel_for, response_to
+from sipfsm.values.routing import (
+    RECORD_ROUTE,
+    ROUTE,
+    dialog_request,
+    route_set_uac,
+    route_set_uas,
+    uri_of,
+)
 
 __all__ = ["Call", "Endpoint", "Machines", "TransactionUser", "Tx"]
 
@@ -200,21 +208,71 @@ class Tx:
 class Call:
     """A dialog set (one initial INVITE) and the element at the other end."""
 
-    __slots__ = ("dset", "id", "labels", "local_tag", "peer", "targets")
+    __slots__ = (
+        "caller",
+        "dset",
+        "fixed",
+        "id",
+        "invite_cseq",
+        "labels",
+        "local_tag",
+        "peer",
+        "routes",
+        "targets",
+    )
 
-    def __init__(self, call_id: str, dset: DialogSet, peer: str, local_tag: str) -> None:
+    def __init__(
+        self,
+        call_id: str,
+        dset: DialogSet,
+        peer: str,
+        local_tag: str,
+        caller: bool = True,
+        invite_cseq: int = 1,
+    ) -> None:
         self.id = call_id
         self.dset = dset
         self.peer = peer
         self.local_tag = local_tag
+        #: whether this UA sent the initial INVITE (the UAC of the dialogs), and its CSeq
+        self.caller = caller
+        self.invite_cseq = invite_cseq
         self.labels: dict[int, str] = {}
         #: remote tag -> the dialog's remote target (the Contact URI of the response that
         #: made it, RFC 3261 §12.1.2), when it is not the peer's own URI (a proxy forked)
         self.targets: dict[str, str] = {}
+        #: remote tag -> the dialog's route set (RFC 3261 §12.1.1, §12.1.2): Record-Route
+        #: values, the next hop first; ``fixed`` the dialogs whose route set no later
+        #: response recomputes (the UAS's from the start, the UAC's from the 2xx, §13.2.2.4)
+        self.routes: dict[str, tuple[str, ...]] = {}
+        self.fixed: set[str] = set()
 
     def target(self, remote_tag: str) -> str:
         """The remote target URI of the dialog with ``remote_tag`` (§12.1.1, §12.1.2)."""
         return self.targets.get(remote_tag) or f"sip:{self.peer}@{self.peer}.example.com"
+
+    def routed(
+        self, remote_tag: str, target: str = ""
+    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The Request-URI and the Route header field of a request in the dialog with
+        ``remote_tag`` (RFC 3261 §12.2.1.1): from its remote target (or ``target``) and its
+        route set, loose or strict."""
+        routes = self.routes.get(remote_tag)
+        remote = target or self.target(remote_tag)
+        if not routes:
+            return remote, ()
+        uri, values = dialog_request(remote, routes)
+        return uri, ((ROUTE, ", ".join(values)),)
+
+    def next_hop(self, remote_tag: str) -> str:
+        """Where a request in the dialog with ``remote_tag`` goes (RFC 3261 §8.1.2,
+        §12.2.1.1): the first element of its route set -- the first Route of a loose
+        route set, the Request-URI of a strict one, the same URI -- else its remote
+        target."""
+        routes = self.routes.get(remote_tag)
+        if routes:
+            return core.address_of(uri_of(routes[0]))
+        return core.address_of(self.target(remote_tag))
 
     def label(self, inst: DialogInstance) -> str:
         found = self.labels.get(id(inst))
@@ -572,6 +630,7 @@ class Endpoint:
             # does not have any influence on the UAC's dialog state")
             if tx.call is not None and response.method != "CANCEL":
                 _learn_target(tx.call, response)
+                _learn_route(tx.call, response)
                 if not (type(event) is ResponseReceived and event.message is response):
                     event = ResponseReceived(response)  # else the same value, shown again
                 self._dialog(tx.call, event)
@@ -775,6 +834,7 @@ class Endpoint:
             f"{response.summary()} matches no transaction: to the UA core", "RFC 3261 §18.1.2"
         )
         _learn_target(call, response)
+        _learn_route(call, response)
         self._dialog(call, ResponseReceived(response))
 
     def _request(self, request: Request, src: str) -> None:
@@ -812,6 +872,7 @@ class Endpoint:
             contact = request.header("Contact")  # §12.1.1: the remote target
             peer = core.address_of(contact) if contact else src
             call = self._new_call(request.call_id, peer, request, received=True)
+            _learn_uas_route(call, request, contact)
             try:
                 routed = self._dialog_handle(call, received)
             except LocalProtocolError as exc:
@@ -928,8 +989,14 @@ class Endpoint:
             )
         if 400 <= code <= 499 and not omit_required:
             headers = headers + self._required_headers(code, headers, request)
-        if 100 < code < 300 and request.method == "INVITE" and request.header("Contact"):
-            headers = (*headers, ("Contact", f"<{self.uri}>"))  # §12.1.1: the remote target
+        if 100 < code < 300 and request.method == "INVITE" and request.headers:
+            if request.header("Contact"):
+                headers = (*headers, ("Contact", f"<{self.uri}>"))  # §12.1.1: remote target
+            # §12.1.1: a response that may establish the dialog carries every Record-Route
+            # of the request, in order, as it was (RFC 3261 §16.6 step 4: its URIs say
+            # where in-dialog requests go)
+            if request.header(RECORD_ROUTE) is not None:
+                headers = (*headers, *(h for h in request.headers if _is_record_route(h[0])))
         response = response_to(
             request,
             code,
@@ -1040,7 +1107,7 @@ class Endpoint:
             call_id_owner=self.call_id_owner,
         )
         tag = self._tag() if received else request.from_tag
-        call = Call(str(n), dset, peer, tag)
+        call = Call(str(n), dset, peer, tag, not received, request.cseq)
         self.call_list.append(call)
         self._peer_calls.setdefault(peer, []).append(call)
         self.calls[(call_id, tag)] = call
@@ -1113,16 +1180,18 @@ class Endpoint:
         body_text = self._body("offer") if body else ""
         if found is not None:
             call, inst = found
+            # §12.2.1.1: the remote target and the route set make the Request-URI and Route
+            uri, route = call.routed(inst.remote_tag)
             request = Request(
                 method,
-                uri=call.target(inst.remote_tag),  # §12.2.1.1: the remote target
+                uri=uri,
                 call_id=inst.call_id,
                 cseq=(inst.local_cseq or 0) + 1,
                 from_tag=inst.local_tag,
                 to_tag=inst.remote_tag,
                 branch=self._branch(),
                 sent_by=self.host,
-                headers=headers,
+                headers=(*route, *headers) if route else headers,
                 body=body_text,
             )
             self._send_in_call(call, request)
@@ -1159,18 +1228,19 @@ class Endpoint:
         self._tx_create(machine_for(method, "client"), TURequest(request), hop, None, request)
 
     def _hop(self, call: Call, request: Request) -> str:
-        """Where a request of ``call`` goes: in a dialog, its remote target (§12.2.1.1);
-        outside one, the outbound proxy if there is one (§8.1.2), else the peer."""
+        """Where a request of ``call`` goes: in a dialog, the first element of its route
+        set, else its remote target (§12.2.1.1, §8.1.2); outside one, the outbound proxy if
+        there is one (§8.1.2), else the peer."""
         if request.to_tag:
-            return core.address_of(call.target(request.to_tag))
+            return call.next_hop(request.to_tag)
         return self.outbound_proxy or call.peer
 
-    def _send_in_call(self, call: Call, request: Request) -> None:
+    def _send_in_call(self, call: Call, request: Request, hop: str = "") -> None:
         routed = self._dialog_handle(call, MessageSent(request))  # may refuse (§14.1 ...)
         self._tx_create(
             machine_for(request.method, "client"),
             TURequest(request),
-            self._hop(call, request),
+            hop or self._hop(call, request),
             call,
             request,
         )
@@ -1184,7 +1254,8 @@ class Endpoint:
             self.note(f"sends CANCEL for {ict.request.summary()}", "RFC 3261 §9.1")
         if ict.call is not None:
             try:
-                self._send_in_call(ict.call, cancel)
+                # §9.1: the CANCEL goes where the request it cancels went
+                self._send_in_call(ict.call, cancel, ict.peer)
             except LocalProtocolError as exc:
                 self._error("UA core", str(exc))
             return
@@ -1224,16 +1295,23 @@ class Endpoint:
         if ack is None:
             invite = self._invite_of(call, response)
             offer_in_2xx = bool(response.body) and invite is not None and not invite.body
+            # §13.2.2.4: built as any request in the dialog (§12.2.1.1: the remote target
+            # and the route set make its Request-URI and Route)
+            uri, route = call.routed(
+                response.to_tag,
+                call.targets.get(response.to_tag)
+                or (invite.uri if invite is not None else call.target(response.to_tag)),
+            )
             ack = Request(
                 "ACK",
-                uri=call.targets.get(response.to_tag)  # §12.2.1.1: the remote target
-                or (invite.uri if invite is not None else call.target(response.to_tag)),
+                uri=uri,
                 call_id=response.call_id,
                 cseq=response.cseq,
                 from_tag=response.from_tag,
                 to_tag=response.to_tag,
                 branch=self._branch(),
                 sent_by=self.host,
+                headers=route,
                 body=self._body("answer") if offer_in_2xx else "",
             )
             self.acks[key] = ack
@@ -1264,15 +1342,17 @@ class Endpoint:
         inst = call.dset.dialogs.get(tag) or call.main()
         if inst is None or id(inst) in self.byes or inst.state not in _LIVE:
             return
+        uri, route = call.routed(inst.remote_tag)  # §12.2.1.1
         request = Request(
             "BYE",
-            uri=call.target(inst.remote_tag),
+            uri=uri,
             call_id=inst.call_id,
             cseq=(inst.local_cseq or 0) + 1,
             from_tag=inst.local_tag,
             to_tag=inst.remote_tag,
             branch=self._branch(),
             sent_by=self.host,
+            headers=route,
         )
         # this BYE stands for one held until now: showing it to the dialog may move the
         # dialog on, which must not release the held one too (one BYE per dialog)
@@ -1307,6 +1387,47 @@ class Endpoint:
         except LocalProtocolError as exc:
             if self._recording:
                 self.note(f"retry of {refused.method} not sent: {exc}", "RFC 3261 §14.1")
+
+
+def _is_record_route(name: str) -> bool:
+    return name.lower() == "record-route"
+
+
+def _learn_uas_route(call: Call, invite: Request, contact: str | None) -> None:
+    """RFC 3261 §12.1.1: the UAS's remote target is the Contact of the INVITE, its route
+    set the INVITE's Record-Route in order; neither later requests nor responses change
+    the route set (§12.2)."""
+    tag = invite.from_tag
+    if contact:
+        call.targets[tag] = uri_of(contact)
+    routes = route_set_uas(invite.headers) if invite.headers else ()
+    if routes:
+        call.routes[tag] = routes
+    call.fixed.add(tag)
+
+
+def _learn_route(call: Call, response: Response) -> None:
+    """RFC 3261 §12.1.2: a 101-299 to the initial INVITE that makes a dialog gives the
+    UAC its route set, the Record-Route reversed; the first 2xx recomputes it (§13.2.2.4),
+    and from then on it is fixed: a 2xx to a re-INVITE (a target refresh) changes the
+    remote target only (§12.2)."""
+    tag = response.to_tag
+    if (
+        not call.caller
+        or not tag
+        or response.cseq != call.invite_cseq
+        or response.method != "INVITE"
+        or not 100 < response.status < 300
+        or tag in call.fixed
+    ):
+        return
+    routes = route_set_uac(response.headers) if response.headers else ()
+    if routes:
+        call.routes[tag] = routes
+    else:
+        call.routes.pop(tag, None)
+    if response.status >= 200:
+        call.fixed.add(tag)
 
 
 def _learn_target(call: Call, response: Response) -> None:
