@@ -152,6 +152,15 @@ def test_an_invite_is_forwarded_with_100_trying_and_timer_c_rfc3261_16_6(kind: s
 
 
 @ENGINES
+def test_a_strict_router_s_record_route_has_no_lr_rfc3261_16_12_1_2(kind: str) -> None:
+    # an RFC 2543 proxy (not loose): what a loose router must route around (§16.6 step 6)
+    ctx = Context(kind, record_route="sip:p3.example.com", loose=False)
+    ctx.start()
+    [out] = ctx.forwards()
+    assert out.header("Record-Route") == "<sip:p3.example.com>"
+
+
+@ENGINES
 def test_a_non_invite_gets_no_100_trying_and_no_timer_c_rfc3261_16_2(kind: str) -> None:
     ctx = Context(kind)
     actions = ctx.start(make_request("OPTIONS", headers=(("Max-Forwards", "10"),)))

@@ -154,3 +154,145 @@ def test_a_cancel_after_the_context_ended_is_forwarded_statelessly_rfc3261_16_10
 
 def _what(message: Request | Response) -> str:
     return message.method if isinstance(message, Request) else str(message.status)
+
+
+# -- routing (RFC 3261 §16.4, §16.5, §16.6 steps 4, 6, 7, §16.12) --------------------------------
+
+
+def _router(name: str, **kw: object) -> tuple[Proxy, ActionLog]:
+    proxy = Proxy(name, Machines("rfc6026", Timing()), {}, **kw)  # type: ignore[arg-type]
+    log = ActionLog()
+    proxy.start(log)
+    return proxy, log
+
+
+def _forward(proxy: Proxy, log: ActionLog, request: Request, src: str) -> Send:
+    """What ``proxy`` sends on when given ``request`` (its 100 Trying aside)."""
+    proxy.receive(request, src)
+    [out] = [s for s in _sends(log) if isinstance(s.message, Request)]
+    return out
+
+
+def _shape(send: Send) -> tuple[str, str, tuple[str, ...]]:
+    from sipfsm.values.routing import values
+
+    message = send.message
+    assert isinstance(message, Request)
+    return send.dst, message.uri, values(message.headers, "Route")
+
+
+def _bye(uri: str, route: str, sent_by: str = "u2.domain.com", cseq: int = 1) -> Request:
+    return make_request("BYE", uri=uri, call_id="c9", cseq=cseq, from_tag="callee",
+                        to_tag="caller", branch=f"z9hG4bKbye{cseq}", sent_by=sent_by,
+                        headers=(("Route", route),) if route else ())
+
+
+def test_the_basic_trapezoid_bye_follows_the_route_set_rfc3261_16_12_1_1() -> None:
+    p1, log1 = _router("p1", record_route=True)
+    p2, log2 = _router("p2", record_route=True)
+    bye = _bye("sip:callee@u2.domain.com", "<sip:p1.example.com;lr>,<sip:p2.domain.com;lr>",
+               sent_by="u1.example.com")
+    # "P1 ... does see that it is the first value in the Route header field, so it removes
+    # that value, and forwards the request to P2"
+    out1 = _forward(p1, log1, bye, "u1")
+    assert _shape(out1) == ("p2", "sip:callee@u2.domain.com", ("<sip:p2.domain.com;lr>",))
+    # "It does see itself in the first Route header field value, so it removes it and
+    # forwards the following to u2.domain.com based on a DNS lookup against the Request-URI"
+    assert isinstance(out1.message, Request)
+    out2 = _forward(p2, log2, out1.message, "p1")
+    assert _shape(out2) == ("u2", "sip:callee@u2.domain.com", ())
+
+
+def test_a_strict_router_is_traversed_as_the_rfc_shows_rfc3261_16_12_1_2() -> None:
+    proxies = {n: _router(n, record_route=True, strict=n == "p3") for n in ("p1", "p2", "p3",
+                                                                           "p4")}
+    route = ("<sip:p4.example.com;lr>, <sip:p3.example.com>, <sip:p2.example.com;lr>, "
+             "<sip:p1.example.com;lr>")
+    message = _bye("sip:caller@u1.example.com", route)
+    src = "u2"
+    expected = [
+        # P4: its Route removed, the next without lr: reformatted for the strict router
+        ("p3", "sip:p3.example.com",
+         ("<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>", "<sip:caller@u1.example.com>")),
+        # "P3 is a strict router, so it forwards the following to P2"
+        ("p2", "sip:p2.example.com;lr", ("<sip:p1.example.com;lr>",
+                                         "<sip:caller@u1.example.com>")),
+        # "P2 sees the request-URI is a value it placed into a Record-Route header field"
+        ("p1", "sip:caller@u1.example.com", ("<sip:p1.example.com;lr>",)),
+        # "P1 notices itself in the topmost Route header field value, so it removes it"
+        ("u1", "sip:caller@u1.example.com", ()),
+    ]
+    for name, shape in zip(("p4", "p3", "p2", "p1"), expected, strict=True):
+        proxy, log = proxies[name]
+        out = _forward(proxy, log, message, src)
+        assert _shape(out) == shape, name
+        assert isinstance(out.message, Request)
+        message, src = out.message, name
+
+
+def test_each_record_route_goes_before_the_others_a_strict_one_without_lr_rfc3261_16_6_step_4(
+) -> None:
+    invite = make_request("INVITE", uri="sip:bob@bob.example.com", call_id="c8", from_tag="a",
+                          branch="z9hG4bKa8", sent_by="alice.example.com",
+                          headers=(("Record-Route", "<sip:p1.example.com;lr>"),))
+    from sipfsm.values.routing import values
+
+    for strict, mine in ((False, "<sip:p2.example.com;lr>"), (True, "<sip:p2.example.com>")):
+        proxy, log = _router("p2", record_route=True, strict=strict)
+        out = _forward(proxy, log, invite, "p1")
+        assert values(out.message.headers, "Record-Route") == (mine, "<sip:p1.example.com;lr>")
+
+
+def test_a_request_in_a_dialog_is_not_given_to_the_location_service_rfc3261_16_5() -> None:
+    # the remote target is a contact: forwarded as it is named, not forked to the AOR's
+    proxy, log = _proxy()
+    bye = _bye(AOR, "<sip:proxy.example.com;lr>")
+    assert _shape(_forward(proxy, log, bye, "alice")) == ("biloxi", AOR, ())
+    # outside a dialog the same Request-URI is an address-of-record (§16.5)
+    proxy.receive(INVITE, "alice")
+    assert [s.dst for s in _sends(log)] == ["alice", "bob", "carol"]
+
+
+def test_the_next_hop_of_local_policy_is_not_used_for_a_routed_request_rfc3261_16_6_step_6(
+) -> None:
+    p1, log = _router("p1", record_route=True, outbound="p2")
+    # Bob's BYE reached P1 by its Route: delivered by the Request-URI, not sent back to P2
+    bye = _bye("sip:alice@alice.example.com", "<sip:p1.example.com;lr>")
+    assert _shape(_forward(p1, log, bye, "p2")) == ("alice", "sip:alice@alice.example.com", ())
+    # a request with a Route to another proxy goes there
+    bye2 = _bye("sip:bob@bob.example.com", "<sip:p1.example.com;lr>, <sip:p3.example.com;lr>",
+                cseq=2)
+    assert _forward(p1, log, bye2, "alice").dst == "p3"
+    # the initial INVITE (outside a dialog, no Route) still goes to the outbound next hop
+    invite = make_request("INVITE", uri="sip:bob@bob.example.com", call_id="c7", from_tag="a",
+                          branch="z9hG4bKa7", sent_by="alice.example.com")
+    assert _forward(p1, log, invite, "alice").dst == "p2"
+
+
+def test_the_ack_of_a_2xx_is_routed_statelessly_by_its_route_rfc3261_16_11_16_12() -> None:
+    p2, log = _router("p2", record_route=True)
+    ack = make_request("ACK", uri="sip:bob@bob.example.com", call_id="c6", from_tag="a",
+                       to_tag="b", branch="z9hG4bKack6", sent_by="p1.example.com",
+                       headers=(("Route", "<sip:p2.example.com;lr>, <sip:p3.example.com>"),))
+    p2.receive(ack, "p1")
+    [out] = _sends(log)
+    # its own Route removed (§16.4), reformatted for the strict P3 (§16.6 step 6)
+    assert (_shape(out), out.machine) == (
+        ("p3", "sip:p3.example.com", ("<sip:bob@bob.example.com>",)), "stateless")
+
+
+def test_a_response_keeps_its_record_route_on_the_way_up_rfc3261_16_7_step_9() -> None:
+    proxy, log = _router("p2", record_route=True)
+    invite = make_request("INVITE", uri="sip:bob@bob.example.com", call_id="c5", from_tag="a",
+                          branch="z9hG4bKa5", sent_by="p1.example.com",
+                          headers=(("Record-Route", "<sip:p1.example.com;lr>"),),
+                          vias=(("alice.example.com", "z9hG4bKa0"),))
+    out = _forward(proxy, log, invite, "p1")
+    assert isinstance(out.message, Request)
+    rr = tuple(h for h in out.message.headers if h[0] == "Record-Route")
+    ok = response_to(out.message, 200, to_tag="b", headers=(
+        ("Contact", "<sip:bob@bob.example.com>"), *rr))
+    proxy.receive(ok, "bob")
+    [up] = [s for s in _sends(log) if isinstance(s.message, Response)]
+    # the proxy rewrites no Record-Route (§16.7 step 8 is a MAY) and removes none (step 9)
+    assert up.dst == "p1" and up.message.headers == ok.headers

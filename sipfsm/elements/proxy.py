@@ -9,10 +9,26 @@ here too:
 
 * the location service (§16.5): an address-of-record maps to targets with q-values, tried
   highest q first; equal q-values in parallel, or every target in parallel (``parallel``);
+* route information preprocessing (§16.4): a Request-URI this proxy put in a Record-Route
+  (a strict router sent the request) is replaced by the last Route, and a first Route
+  naming this proxy is removed, before anything else looks at the request;
+* a request inside a dialog (a To tag) is addressed to a remote target, a contact, not to
+  an address-of-record: its Request-URI is its only target (§16.5, §16.12 step 1), which
+  the location service is not asked about (the simulator's contacts and
+  addresses-of-record are the same URIs);
+* postprocessing routing and the next hop (§16.6 steps 6, 7; §16.12): a first Route
+  without ``lr`` (a strict router) becomes the Request-URI, the Request-URI the last Route,
+  and the request goes to its Request-URI; otherwise to its first Route, else to its
+  Request-URI. ``outbound`` (a next hop of local policy) is used only for a request
+  outside a dialog that has no Route (§16.6 step 6: not unless the next hop is known to
+  be a loose router);
+* ``strict``: an RFC 2543 strict router, to route around (§16.12.1.2): its Record-Route
+  has no ``lr``, and a request whose Request-URI names it gets the first Route as
+  Request-URI and goes there;
 * the ACK of a non-2xx is absorbed by the server transaction, hop by hop (§17.2.1; the
   client transaction ACKs downstream), the ACK of a 2xx and a CANCEL matching no context
-  are forwarded statelessly (§16.10, §16.11), routed by their Route header (loose routing,
-  §16.4, §16.12) or else their Request-URI;
+  are forwarded statelessly (§16.10, §16.11), routed as above (by their Route header, or
+  else their Request-URI; never by ``outbound``);
 * a response matching no client transaction is forwarded statelessly under ``rfc3261`` and
   dropped under ``rfc6026`` (RFC 6026 §7.3, `sipfsm.machines.proxy.PROFILE_DIFFERENCES`).
 
@@ -60,6 +76,15 @@ from sipfsm.values.message import (
     push_via,
     response_to,
 )
+from sipfsm.values.routing import (
+    ROUTE,
+    next_hop,
+    request_uri,
+    strict_reformat,
+    uri_of,
+    values,
+    with_values,
+)
 
 __all__ = ["Location", "Proxy", "address_of"]
 
@@ -103,9 +128,11 @@ class Proxy:
     """A stateful proxy: ``name`` makes its host (``NAME.example.com``, its Via sent-by and
     Record-Route); ``location`` its location service; ``parallel`` whether targets of
     different q-values are tried in parallel too; ``record_route`` whether it stays on the
-    path of the dialog (§16.6 step 4); ``outbound`` the element every request it forwards
-    is sent to, whatever its Request-URI (a next-hop proxy of local policy, §16.6 step 7;
-    empty: the Request-URI's host)."""
+    path of the dialog (§16.6 step 4); ``outbound`` the element every request outside a
+    dialog without a Route that it forwards is sent to, whatever its Request-URI (a
+    next-hop proxy of local policy, §16.6 steps 6, 7; empty: the Request-URI's host);
+    ``strict`` makes it an RFC 2543 strict router (§16.12.1.2), else it routes loosely
+    (§16.4, §16.6 step 6)."""
 
     def __init__(
         self,
@@ -117,6 +144,7 @@ class Proxy:
         record_route: bool = False,
         engine: str = "table",
         outbound: str = "",
+        strict: bool = False,
     ) -> None:
         self.name = name
         self.host = f"{name}.example.com"
@@ -126,6 +154,9 @@ class Proxy:
         self.parallel = parallel
         self.record_route = record_route
         self.outbound = outbound
+        self.strict = strict
+        #: the URI this proxy puts in a Record-Route (§16.6 step 4), without parameters
+        self.route_uri = f"sip:{self.host}"
         self.context_engine = build("proxy", machines.profile, machines.timing, engine)
         self.client: Matcher[_Tx] = Matcher()
         self.server: Matcher[_Tx] = Matcher()
@@ -212,6 +243,8 @@ class Proxy:
         if tx is not None:  # a retransmission, or the ACK of a non-2xx (absorbed, §17.2.1)
             self._tx(tx, RequestReceived(request))
             return
+        received = request  # what the server transaction keeps
+        request = self._preprocess(request)  # §16.4: what the core works on
         if request.method == "ACK":
             self._stateless(request)  # the ACK of a 2xx (§16.11)
             return
@@ -222,19 +255,21 @@ class Proxy:
                 # forwarded statelessly
                 self._stateless(request)
                 return
-            cancel_tx = self._new_server(request, src, target.ctx)
+            cancel_tx = self._new_server(received, src, target.ctx)
             if cancel_tx is not None:
                 self._context(target.ctx, RequestReceived(request))
             return
         self._n += 1
         inst = ProxyInstance(
             sent_by=self.host,
-            groups=self.targets(request),
-            record_route=f"sip:{self.host}" if self.record_route else "",
+            # §16.5: a request in a dialog goes to its remote target, as it names it
+            groups=((request.uri,),) if request.to_tag else self.targets(request),
+            record_route=self.route_uri if self.record_route else "",
+            loose=not self.strict,
         )
         ctx = _Context(f"ctx{self._n}", inst)
         self.contexts[ctx.id] = ctx
-        ctx.server = self._new_server(request, src, ctx)
+        ctx.server = self._new_server(received, src, ctx)
         self._context(ctx, RequestReceived(request), start=True)
 
     def _new_server(self, request: Request, src: str, ctx: _Context) -> _Tx | None:
@@ -252,16 +287,60 @@ class Proxy:
         self._carry(tx, actions)
         return tx
 
+    # -- routing (§16.4, §16.6 steps 6 and 7, §16.12) -------------------------------------
+
+    def _names_me(self, uri: str) -> bool:
+        """Whether ``uri`` is one this proxy put in a Record-Route (§16.4): its host, no
+        user part, whatever its parameters."""
+        return uri.split("?", 1)[0].split(";", 1)[0] == self.route_uri
+
+    def _preprocess(self, request: Request) -> Request:
+        """Route information preprocessing (§16.4): a Request-URI this proxy put in a
+        Record-Route (a strict router sent it here) is replaced by the last Route, which is
+        removed; then a first Route naming this proxy is removed. A strict router (RFC
+        2543, §16.12.1.2) instead takes the first Route as the Request-URI when the
+        Request-URI names it."""
+        if not request.headers:
+            return request
+        routes = values(request.headers, ROUTE)
+        if not routes:
+            return request
+        uri = request.uri
+        if self.strict:
+            if self._names_me(uri):
+                uri, routes = request_uri(routes[0]), routes[1:]
+        else:
+            if self._names_me(uri):
+                uri, routes = uri_of(routes[-1]), routes[:-1]
+            if routes and address_of(uri_of(routes[0])) == self.name:
+                routes = routes[1:]
+        return replace(request, uri=uri, headers=with_values(request.headers, ROUTE, routes))
+
+    def _postprocess(self, request: Request, policy: bool = True) -> tuple[Request, str]:
+        """The request as it is sent and the element it goes to (§16.6 steps 6, 7): before
+        a strict router (a first Route without ``lr``) the Request-URI becomes the last
+        Route and that route the Request-URI, where the request goes; otherwise it goes to
+        its first Route, else (``outbound``, with ``policy``, for a request outside a
+        dialog) to the next hop of local policy, else to its Request-URI. A strict router
+        sends every request to its Request-URI."""
+        routes = values(request.headers, ROUTE) if request.headers else ()
+        if policy and self.outbound and not routes and not request.to_tag:
+            return request, self.outbound
+        if self.strict:
+            return request, address_of(request.uri)
+        uri, routes_out, reformatted = strict_reformat(request.uri, routes)
+        if reformatted:
+            request = replace(
+                request, uri=uri, headers=with_values(request.headers, ROUTE, routes_out)
+            )
+        return request, address_of(next_hop(uri, routes_out, reformatted))
+
     def _stateless(self, request: Request) -> None:
-        """Forward a request without a transaction (§16.11): by its top Route if it names
-        another element (loose routing, §16.4: a Route naming this proxy is removed first),
-        else by its Request-URI; Max-Forwards decremented, a Via of this proxy pushed."""
+        """Forward a request without a transaction (§16.11), routed as any (§16.4 was done
+        on receipt; §16.6 steps 6, 7, never to ``outbound``); Max-Forwards decremented, a
+        Via of this proxy pushed."""
+        request, hop = self._postprocess(request, policy=False)
         headers = list(request.headers)
-        routes = [i for i, (n, _) in enumerate(headers) if n.lower() == "route"]
-        if routes and address_of(headers[routes[0]][1]) == self.name:
-            del headers[routes[0]]
-            routes = [i for i, (n, _) in enumerate(headers) if n.lower() == "route"]
-        hop = address_of(headers[routes[0]][1]) if routes else address_of(request.uri)
         hops = request.header("Max-Forwards")
         value = str((70 if hops is None else int(hops)) - 1)
         headers = [(n, value) if n.lower() == "max-forwards" else (n, v) for n, v in headers]
@@ -395,8 +474,8 @@ class Proxy:
             self._host.cancel_timer(("ctx", ctx.id, action.name))
         elif isinstance(action, ToTU) and isinstance(action.message, Request):
             if action.what == "forward":
-                hop = self.outbound or address_of(action.message.uri)
-                self._new_client(action.message, hop, ctx)
+                request, hop = self._postprocess(action.message)  # §16.6 steps 6, 7
+                self._new_client(request, hop, ctx)
             elif action.what in ("cancel", "abandon"):
                 branch = ctx.branches.get(action.message.branch)
                 if branch is not None:

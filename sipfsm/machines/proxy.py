@@ -179,7 +179,9 @@ class ProxyInstance(Instance):
 
     ``sent_by`` is the proxy's Via sent-by; ``groups`` the target set, in groups processed
     one after another (the targets of a group in parallel); ``record_route`` the URI put
-    in a Record-Route (empty: none); ``supported`` the option tags the proxy understands
+    in a Record-Route (empty: none), with the ``lr`` parameter §16.6 step 4 requires
+    unless ``loose`` is false (an RFC 2543 strict router, which a loose router must route
+    around, §16.6 step 6); ``supported`` the option tags the proxy understands
     (Proxy-Require, §16.3 step 5)."""
 
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -199,11 +201,13 @@ class ProxyInstance(Instance):
         groups: tuple[tuple[str, ...], ...] = (("sip:bob@192.0.2.4",),),
         record_route: str = "",
         supported: frozenset[str] = frozenset(),
+        loose: bool = True,
     ) -> None:
         super().__init__(state)
         self.sent_by = sent_by
         self.groups = list(groups)
         self.record_route = record_route
+        self.loose = loose
         self.supported = supported
         self.branches: dict[str, Branch] = {}
         self.responses: list[Response] = []
@@ -255,14 +259,16 @@ def looped(inst: ProxyInstance, request: Request) -> bool:
 
 
 def forwarded(inst: ProxyInstance, request: Request, target: str, branch: str) -> Request:
-    """The copy of ``request`` forwarded to ``target`` (§16.6 steps 1-8): Request-URI
+    """The copy of ``request`` forwarded to ``target`` (§16.6 steps 1-5 and 8): Request-URI
     rewritten, Max-Forwards decremented (70 when it had none), Record-Route added when
-    configured, a Via of this proxy on top."""
+    configured, a Via of this proxy on top. The element that runs the context
+    postprocesses its routing and picks the next hop (steps 6 and 7)."""
     hops = max_forwards(request)
     value = str((70 if hops is None else hops) - 1)
     headers: list[tuple[str, str]] = []
     if inst.record_route:
-        headers.append(("Record-Route", f"<{inst.record_route};lr>"))
+        lr = ";lr" if inst.loose else ""
+        headers.append(("Record-Route", f"<{inst.record_route}{lr}>"))
     replaced = False
     for name, text in request.headers:
         if name.lower() == "max-forwards":
