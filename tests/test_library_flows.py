@@ -192,6 +192,43 @@ def test_library_flow_gives_the_same_trace_with_both_engines(
     assert table.errors == other.errors == []
 
 
+#: the flows whose dialogs follow a route set through record-routing proxies (RFC 3261
+#: §12.2.1.1, §16.12); under loss they meet what proxies do not yet handle under loss (a
+#: 2xx retransmission, a non-INVITE whose branch timed out), so only the engines' agreement
+#: is asked of them there
+ROUTED = ("rfc3665-3.2", "rfc3261-16.12.1.2")
+ROUTED_COMBOS = [
+    (name, t, p) for name in ROUTED for t in load(name).transports for p in load(name).profiles
+]
+
+
+@pytest.mark.parametrize(("name", "transport", "profile"), ROUTED_COMBOS)
+def test_dialog_requests_follow_the_route_set_under_both_engines_rfc3261_12_2_1_1(
+    name: str, transport: str, profile: str
+) -> None:
+    for engine in ENGINES:
+        r = simulate(name, transport=transport, profile=profile, engine=engine)
+        assert r.passed, ([e.text for e in r.expectations if not e.passed], r.violations)
+        assert r.violations == [] and r.errors == []
+    lossy = [
+        simulate(name, transport=transport, profile=profile, seed=3, loss=0.3, engine=engine)
+        for engine in ENGINES
+    ]
+    assert list(lossy[0].trace_lines()) == list(lossy[1].trace_lines())
+
+
+def test_no_request_of_a_record_routed_dialog_bypasses_a_proxy_rfc3261_16_6_step_4() -> None:
+    r = simulate("rfc3261-16.12.1.2")
+    uas = {"alice", "bob"}
+    in_dialog = [w for w in r.wire if isinstance(w.message, Request) and w.message.to_tag]
+    assert {w.message.method for w in in_dialog} == {"ACK", "BYE"}
+    # every hop of every request in the dialog has a proxy at one end at least
+    assert all(not {w.src, w.dst} <= uas for w in in_dialog)
+    # and each of the four proxies saw the ACK and the BYE
+    for proxy in ("p1", "p2", "p3", "p4"):
+        assert {w.message.method for w in in_dialog if w.dst == proxy} == {"ACK", "BYE"}
+
+
 def test_every_library_flow_lists_udp_and_only_the_timer_flows_leave_out_tcp() -> None:
     udp_only = {
         name

@@ -134,3 +134,31 @@ def test_a_proxy_forwards_every_2xx_but_no_other_second_final_rfc3261_16_7() -> 
     inv.on_send("p1", "alice", response_to(INVITE, 486, to_tag="d"), tx="ist-1")
     assert [v.rule for v in inv.violations] == ["one-final-response"]
 
+
+
+def test_a_proxy_routes_loosely_or_strictly_as_its_element_says_rfc3261_16_12_1_2() -> None:
+    import pytest
+
+    from sipfsm.decl.timers import Timing
+    from sipfsm.elements.endpoint import Machines
+    from sipfsm.sim.proxy import SimProxy
+    from sipfsm.sim.scenario import ScenarioError
+
+    strict = FLOW.replace("record_route: false", "record_route: true\n    routing: strict")
+    spec = parse(strict).element("p1")
+    assert (spec.record_route, spec.strict_routing) == (True, True)
+    assert SimProxy(spec, Machines("rfc6026", Timing())).proxy.strict
+    assert not parse(FLOW).element("p1").strict_routing  # loose by default (§16.6 step 4)
+    with pytest.raises(ScenarioError, match=r"elements\.p1\.routing: .*loose, strict"):
+        parse(FLOW.replace("record_route: false", "routing: sideways"), "bad.yaml")
+
+
+def test_with_record_routing_the_dialog_requests_pass_the_proxy_rfc3261_16_6_step_4() -> None:
+    r = simulate(parse(FLOW.replace("record_route: false", "record_route: true")))
+    assert r.passed, (r.violations, r.errors)
+    hops = [(w.src, w.dst, getattr(w.message, "method", "")) for w in r.wire
+            if not w.retransmission and isinstance(w.message, Request)]
+    # the ACK of Carol's 2xx and her BYE go through P1 (the route set, §12.2.1.1)
+    assert ("alice", "p1", "ACK") in hops and ("p1", "carol", "ACK") in hops
+    assert ("carol", "p1", "BYE") in hops and ("p1", "alice", "BYE") in hops
+    assert ("alice", "carol", "ACK") not in hops and ("carol", "alice", "BYE") not in hops

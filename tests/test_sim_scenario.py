@@ -340,6 +340,20 @@ MALFORMED = [
         "expect[0].order",
         "at least two",
     ),
+    (
+        "a Request-URI of a response",
+        BASE + "expect:\n  - {seen: {status: 200, uri: 'sip:a@b'}}\n",
+        7,
+        "expect[0].seen.uri",
+        "a response has no Request-URI",
+    ),
+    (
+        "a Route that is no list",
+        BASE + "expect:\n  - {seen: {request: BYE, route: '<sip:p1;lr>'}}\n",
+        7,
+        "expect[0].seen.route",
+        "expected a list",
+    ),
 ]
 
 
@@ -428,6 +442,28 @@ def test_patterns_match_requests_and_responses_by_their_fields() -> None:
     assert MessagePattern(body=True).matches(invite) and not MessagePattern(body=True).matches(busy)
     assert MessagePattern(src="bob").matches_wire(busy, "bob", "alice", False, False)
     assert not MessagePattern(lost=True).matches_wire(busy, "bob", "alice", False, False)
+
+
+def test_patterns_match_the_request_uri_route_and_record_route_rfc3261_12_2_1_1() -> None:
+    from sipfsm.values.message import response_to
+
+    bye = make_request("BYE", uri="sip:alice@alice.example.com", to_tag="a", headers=(
+        ("Route", "<sip:p2.example.com;lr>, <sip:p1.example.com;lr>"),))
+    ok = response_to(make_request("INVITE"), 200, headers=(
+        ("Record-Route", "<sip:p2.example.com;lr>"), ("Record-Route", "<sip:p1.example.com;lr>")))
+    both = ("<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>")
+    assert MessagePattern(uri="sip:alice@alice.example.com", route=both).matches(bye)
+    assert not MessagePattern(route=both[:1]).matches(bye)
+    assert not MessagePattern(route=()).matches(bye) and MessagePattern(route=()).matches(ok)
+    assert MessagePattern(record_route=both).matches(ok)
+    assert not MessagePattern(uri="sip:alice@alice.example.com").matches(ok)
+    pattern = parse(
+        BASE + "expect:\n  - {seen: {request: BYE, uri: 'sip:alice@alice.example.com', "
+        "route: ['<sip:p2.example.com;lr>', '<sip:p1.example.com;lr>']}}\n"
+    ).expect[0].pattern
+    assert pattern is not None and pattern.route == both
+    assert "Route: <sip:p2.example.com;lr>, <sip:p1.example.com;lr>" in pattern.describe()
+    assert "no Record-Route" in MessagePattern(record_route=()).describe()
 
 
 # -- hostile scenarios: every limit explicit, one error, never a traceback (docs/limits.md) -----

@@ -53,6 +53,7 @@ class SimProxy:
             record_route=spec.record_route,
             engine=machines.engine,
             outbound=spec.outbound_proxy,
+            strict=spec.strict_routing,
         )
 
     @property

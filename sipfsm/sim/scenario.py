@@ -34,6 +34,7 @@ from sipfsm.sim.limits import DEFAULT_LIMITS, Limits
 from sipfsm.values.errors import SipFsmError, WireError, printable, shown
 from sipfsm.values.headers import NUMBER_HEADERS, check_number
 from sipfsm.values.message import Message, Request
+from sipfsm.values.routing import RECORD_ROUTE, ROUTE, values
 
 __all__ = [
     "DIALOG_STATES",
@@ -174,7 +175,9 @@ class MessagePattern:
     """Which messages a rule, a step or an expectation is about. Every field left ``None``
     matches anything. ``method`` is a request's method or a response's CSeq method;
     ``status`` an inclusive range; ``in_dialog`` whether the To header has a tag; ``body``
-    whether the message carries a session description (an offer or an answer). ``src``,
+    whether the message carries a session description (an offer or an answer); ``uri``
+    a request's Request-URI; ``route`` and ``record_route`` the values of its Route and
+    Record-Route header fields, in order (empty: none; RFC 3261 §12.2.1.1, §16.6). ``src``,
     ``dst``, ``lost`` and ``retransmission`` are about the wire and are read by
     expectations only (`matches_wire`)."""
 
@@ -188,6 +191,9 @@ class MessagePattern:
     dst: str | None = None
     lost: bool | None = None
     retransmission: bool | None = None
+    uri: str | None = None
+    route: tuple[str, ...] | None = None
+    record_route: tuple[str, ...] | None = None
 
     def matches(self, message: Message) -> bool:
         is_request = isinstance(message, Request)
@@ -205,7 +211,15 @@ class MessagePattern:
             return False
         if self.in_dialog is not None and bool(message.to_tag) != self.in_dialog:
             return False
-        return self.body is None or bool(message.body) == self.body
+        if self.body is not None and bool(message.body) != self.body:
+            return False
+        if self.uri is not None and (not is_request or message.uri != self.uri):  # type: ignore[union-attr]
+            return False
+        if self.route is not None and values(message.headers, ROUTE) != self.route:
+            return False
+        return self.record_route is None or (
+            values(message.headers, RECORD_ROUTE) == self.record_route
+        )
 
     def matches_wire(
         self, message: Message, src: str, dst: str, lost: bool, retransmission: bool
@@ -243,6 +257,11 @@ class MessagePattern:
             extra.append("in a dialog" if self.in_dialog else "outside a dialog")
         if self.body is not None:
             extra.append("with a body" if self.body else "without a body")
+        if self.uri is not None:
+            extra.append(f"Request-URI {self.uri}")
+        for name, found in ((ROUTE, self.route), (RECORD_ROUTE, self.record_route)):
+            if found is not None:
+                extra.append(f"{name}: {', '.join(found)}" if found else f"no {name}")
         if self.retransmission is not None:
             extra.append("retransmitted" if self.retransmission else "not a retransmission")
         if self.lost is not None:
@@ -339,7 +358,9 @@ class ElementSpec:
     name -> its targets' element names with q-values); ``sequential`` tries targets
     highest q first (equal q in parallel) instead of all in parallel (§16.6);
     ``record_route`` inserts a Record-Route (§16.6 step 4); ``outbound_proxy`` the proxy
-    every request it forwards goes to next (local policy, §16.6 step 7)."""
+    every request outside a dialog without a Route that it forwards goes to next (local
+    policy, §16.6 steps 6, 7); ``strict_routing`` makes it an RFC 2543 strict router
+    (``routing: strict``, §16.12.1.2) instead of a loose one (§16.4, §16.6 step 6)."""
 
     name: str
     role: Literal["ua", "proxy"] = "ua"
@@ -351,6 +372,7 @@ class ElementSpec:
     location: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     sequential: bool = False
     record_route: bool = False
+    strict_routing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -891,7 +913,8 @@ class _V:
 
 def _proxy_spec(v: _V, spec: Any, path: Path_, name: str) -> ElementSpec:
     """``{role: proxy, location: {AOR: [TARGET | {target: T, q: Q}, ...]}, forking:
-    parallel | sequential, record_route: BOOL, outbound_proxy: PROXY}``."""
+    parallel | sequential, record_route: BOOL, outbound_proxy: PROXY, routing: loose |
+    strict}``."""
     data = v.mapping(spec, path, _PROXY)
     location: list[tuple[str, tuple[tuple[str, float], ...]]] = []
     if "location" in data:
@@ -924,6 +947,10 @@ def _proxy_spec(v: _V, spec: Any, path: Path_, name: str) -> ElementSpec:
         outbound_proxy=v.text(data["outbound_proxy"], (*path, "outbound_proxy"))
         if "outbound_proxy" in data
         else "",
+        strict_routing=v.choice(data["routing"], (*path, "routing"), ("loose", "strict"), "routing")
+        == "strict"
+        if "routing" in data
+        else False,
     )
 
 
@@ -964,9 +991,20 @@ _TOP = (
     "expect",
 )
 _ELEMENT = ("role", "call_id_owner", "retry_491", "auto_answer", "reject_code", "outbound_proxy")
-_PROXY = ("role", "location", "forking", "record_route", "outbound_proxy")
+_PROXY = ("role", "location", "forking", "record_route", "outbound_proxy", "routing")
 _LINK = ("delay", "loss", "duplicate", "reorder", "reorder_delay", "drop")
-_PATTERN = ("request", "response", "status", "method", "cseq", "in_dialog", "body")
+_PATTERN = (
+    "request",
+    "response",
+    "status",
+    "method",
+    "cseq",
+    "in_dialog",
+    "body",
+    "uri",
+    "route",
+    "record_route",
+)
 _WIRE = ("from", "to", "lost", "retransmission")
 _ON = (*_PATTERN, "event", "dialog")
 _STEP = (
@@ -1052,7 +1090,33 @@ def _pattern(
         if "retransmission" in data
         else None
     )
-    return MessagePattern(kind, method, status, cseq, in_dialog, body, src, dst, lost, retx)
+    uri = v.text(data["uri"], (*path, "uri")) if "uri" in data else None
+    if uri is not None and kind == "response":
+        raise v.doc.error((*path, "uri"), "a response has no Request-URI", "request: METHOD")
+    route, record_route = (
+        tuple(
+            v.text(item, (*path, key, i))
+            for i, item in enumerate(v.seq(data[key], (*path, key), "header field values"))
+        )
+        if key in data
+        else None
+        for key in ("route", "record_route")
+    )
+    return MessagePattern(
+        kind,
+        method,
+        status,
+        cseq,
+        in_dialog,
+        body,
+        src,
+        dst,
+        lost,
+        retx,
+        uri,
+        route,
+        record_route,
+    )
 
 
 def _delay(v: _V, value: Any, path: Path_) -> Delay:
