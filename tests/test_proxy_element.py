@@ -4,6 +4,8 @@ responses given to a `Proxy` on an `ActionLog`, what it sends read back (RFC 326
 from __future__ import annotations
 
 from conftest import make_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sipfsm.decl.timers import Timing
 from sipfsm.elements.endpoint import Machines
@@ -296,3 +298,49 @@ def test_a_response_keeps_its_record_route_on_the_way_up_rfc3261_16_7_step_9() -
     [up] = [s for s in _sends(log) if isinstance(s.message, Response)]
     # the proxy rewrites no Record-Route (§16.7 step 8 is a MAY) and removes none (step 9)
     assert up.dst == "p1" and up.message.headers == ok.headers
+
+
+_MACHINES = Machines("rfc6026", Timing())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=5), st.booleans())
+def test_a_dialog_request_crosses_loose_and_strict_routers_to_its_target_rfc3261_16_12(
+    strict: list[bool], from_callee: bool
+) -> None:
+    """Any mix of loose and strict record-routing proxies: a request built from the route
+    set (§12.2.1.1) visits every proxy in route order and reaches the remote target with
+    it as the Request-URI and no Route left (§16.4, §16.6 step 6, §16.12; RFC 2543 strict
+    routers pop the first Route into the Request-URI)."""
+    from sipfsm.values.routing import dialog_request, next_hop, uri_of, values
+
+    names = [f"p{i + 1}" for i in range(len(strict))]
+    proxies: dict[str, tuple[Proxy, ActionLog]] = {}
+    for name, s in zip(names, strict, strict=True):
+        proxy = Proxy(name, _MACHINES, {}, record_route=True, strict=s)
+        log = ActionLog()
+        proxy.start(log)
+        proxies[name] = (proxy, log)
+    # the Record-Route the INVITE collected, p1 (next to the caller) last (§16.6 step 4)
+    record_route = [f"<sip:{n}.example.com{'' if s else ';lr'}>"
+                    for n, s in zip(names, strict, strict=True)][::-1]
+    # the callee's route set is it in order (§12.1.1), the caller's reversed (§12.1.2)
+    routes = tuple(record_route if from_callee else record_route[::-1])
+    target, ua = ("sip:alice@alice.example.com", "alice") if from_callee else (
+        "sip:bob@bob.example.com", "bob")
+    uri, route = dialog_request(target, routes)
+    message = make_request("BYE", uri=uri, call_id="c4", from_tag="x", to_tag="y",
+                           branch="z9hG4bKua4", sent_by="ua.example.com",
+                           headers=(("Route", ", ".join(route)),) if route else ())
+    dst = address_of(next_hop(uri, route, strict_first=bool(routes) and uri != target))
+    visited = []
+    src = "ua"
+    while dst != ua:
+        assert dst in proxies and len(visited) <= len(names), visited
+        visited.append(dst)
+        proxy, log = proxies[dst]
+        out = _forward(proxy, log, message, src)
+        assert isinstance(out.message, Request)
+        message, src, dst = out.message, dst, out.dst
+    assert visited == [address_of(uri_of(r)) for r in routes]
+    assert message.uri == target and values(message.headers, "Route") == ()
