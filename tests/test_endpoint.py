@@ -497,3 +497,34 @@ def test_requests_in_the_dialog_do_not_change_the_uas_route_set_rfc3261_12_2() -
     [bye] = sends(log)
     assert isinstance(bye.message, Request)
     assert (bye.dst, routes_of(bye.message)) == ("p2", (P2, P1))
+
+
+def test_a_pre_existing_route_set_names_the_outbound_proxy_rfc3261_8_1_1_1_12_1_2(
+) -> None:
+    endpoint = Endpoint("alice", Machines("rfc6026", Timing()), outbound_proxy="p1",
+                        outbound_route=True)
+    log = ActionLog()
+    endpoint.start(log)
+    endpoint.send_request("INVITE", "bob", body=True)
+    [inv] = sends(log)
+    assert isinstance(inv.message, Request)
+    # the Request-URI names the callee, the Route the outbound proxy, where it goes (§8.1.2)
+    assert (inv.dst, inv.message.uri, routes_of(inv.message)) == (
+        "p1", "sip:bob@bob.example.com", ("<sip:p1.example.com;lr>",))
+    endpoint.cancel("bob")
+    endpoint.receive(answer(inv.message, 180), "p1")
+    [cancel] = sends(log)
+    assert isinstance(cancel.message, Request)  # §9.1: the CANCEL keeps the INVITE's Route
+    assert (cancel.dst, routes_of(cancel.message)) == ("p1", ("<sip:p1.example.com;lr>",))
+    # a dialog made without Record-Route has an empty route set, which "overrides any
+    # pre-existing route set" (§12.1.2): its ACK goes to the remote target, with no Route
+    endpoint2 = Endpoint("alice", Machines("rfc6026", Timing()), outbound_proxy="p1",
+                         outbound_route=True)
+    endpoint2.start(log)
+    endpoint2.send_request("INVITE", "bob", body=True)
+    [inv2] = sends(log)
+    assert isinstance(inv2.message, Request)
+    endpoint2.receive(answer(inv2.message, 200), "p1")
+    [ack] = [s for s in sends(log) if isinstance(s.message, Request)]
+    assert isinstance(ack.message, Request)
+    assert (ack.dst, routes_of(ack.message)) == ("bob", ())

@@ -341,6 +341,13 @@ MALFORMED = [
         "at least two",
     ),
     (
+        "a route to no outbound proxy",
+        "name: x\ntitle: t\nelements:\n  alice: {outbound_route: true}\n  bob: {}\n",
+        4,
+        "elements.alice.outbound_route",
+        "needs an outbound proxy",
+    ),
+    (
         "a Request-URI of a response",
         BASE + "expect:\n  - {seen: {status: 200, uri: 'sip:a@b'}}\n",
         7,

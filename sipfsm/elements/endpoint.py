@@ -348,6 +348,7 @@ class Endpoint:
         "host",
         "machines",
         "outbound_proxy",
+        "outbound_route",
         "profile",
         "reject_code",
         "retransmits",
@@ -372,6 +373,7 @@ class Endpoint:
         retry_491: bool = True,
         call_id_owner: bool | None = None,
         outbound_proxy: str = "",
+        outbound_route: bool = False,
     ) -> None:
         self._name = name
         self.host = f"{name}.example.com"
@@ -386,6 +388,9 @@ class Endpoint:
         #: where out-of-dialog requests (but REGISTER) go, the Request-URI naming the peer
         #: (RFC 3261 §8.1.2: an outbound proxy); such a request carries a Contact
         self.outbound_proxy = outbound_proxy
+        #: whether the outbound proxy is a pre-existing route set of one URI (RFC 3261
+        #: §8.1.1.1, §8.1.2: RECOMMENDED), a Route in those requests; else local policy
+        self.outbound_route = outbound_route
         # the seeds of the UA's dialog sets: the run's seed, the UA's place and the call's
         # number packed into one integer (distinct per run, UA and call, below 256
         # elements and 2**20 calls). A dialog seeds its generator with it only if it ever
@@ -1209,6 +1214,10 @@ class Endpoint:
         hop = peer if method == "REGISTER" else self.outbound_proxy or peer
         if hop != peer and method == "INVITE":  # §8.1.1.8: where the callee reaches us
             headers = (*headers, ("Contact", f"<{self.uri}>"))
+        if hop != peer and self.outbound_route:
+            # §8.1.1.1: the pre-existing route set (the outbound proxy, a loose router) is
+            # the Route, the Request-URI still the callee's (§12.2.1.1 applied outside a dialog)
+            headers = ((ROUTE, f"<sip:{hop}.example.com;lr>"), *headers)
         request = Request(
             method,
             uri=uri,

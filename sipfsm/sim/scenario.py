@@ -352,7 +352,8 @@ class ElementSpec:
     default the caller); ``retry_491`` makes the TU retry a re-INVITE/UPDATE refused with
     491 when the dialog's glare timer fires (§14.1 "SHOULD"); ``auto_answer`` answers
     unscripted non-INVITE requests and re-INVITEs with 200; ``outbound_proxy`` the proxy
-    its out-of-dialog requests go to (§8.1.2).
+    its out-of-dialog requests go to (§8.1.2), named in a Route when ``outbound_route``
+    (a pre-existing route set, §8.1.1.1).
 
     A proxy: ``location`` its location service (§16.5: an address-of-record's element
     name -> its targets' element names with q-values); ``sequential`` tries targets
@@ -369,6 +370,7 @@ class ElementSpec:
     auto_answer: bool = True
     reject_code: int = 480
     outbound_proxy: str = ""
+    outbound_route: bool = False
     location: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     sequential: bool = False
     record_route: bool = False
@@ -990,7 +992,15 @@ _TOP = (
     "script",
     "expect",
 )
-_ELEMENT = ("role", "call_id_owner", "retry_491", "auto_answer", "reject_code", "outbound_proxy")
+_ELEMENT = (
+    "role",
+    "call_id_owner",
+    "retry_491",
+    "auto_answer",
+    "reject_code",
+    "outbound_proxy",
+    "outbound_route",
+)
 _PROXY = ("role", "location", "forking", "record_route", "outbound_proxy", "routing")
 _LINK = ("delay", "loss", "duplicate", "reorder", "reorder_delay", "drop")
 _PATTERN = (
@@ -1653,8 +1663,17 @@ def parse(text: str, source: str = "<scenario>", limits: Limits = DEFAULT_LIMITS
                 outbound_proxy=v.text(data["outbound_proxy"], (*path, "outbound_proxy"))
                 if "outbound_proxy" in data
                 else "",
+                outbound_route=v.flag(data["outbound_route"], (*path, "outbound_route"))
+                if "outbound_route" in data
+                else False,
             )
         )
+        if elements[-1].outbound_route and not elements[-1].outbound_proxy:
+            raise doc.error(
+                (*path, "outbound_route"),
+                "a route to the outbound proxy needs an outbound proxy",
+                "outbound_proxy: PROXY, or no outbound_route",
+            )
     names = tuple(e.name for e in elements)
     _check_proxies(v, elements)
     network = _network(v, top["network"], names) if "network" in top else NetworkSpec()

@@ -157,6 +157,7 @@ class UserAgent(Agent):
             retry_491=spec.retry_491,
             call_id_owner=spec.call_id_owner,
             outbound_proxy=spec.outbound_proxy,
+            outbound_route=spec.outbound_route,
         )
 
     @property
