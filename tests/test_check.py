@@ -512,6 +512,35 @@ def test_forked_early_dialogs_each_have_their_path_rfc5407_appendix_e(tmp_path: 
     ]
 
 
+@pytest.mark.parametrize("profile", ["rfc3261", "rfc6026"])
+def test_a_later_2xx_of_another_fork_confirms_its_early_dialog_rfc3261_13_2_2_4(
+    tmp_path: Path, profile: str
+) -> None:
+    """The UAC core considers its INVITE transaction completed 64*T1 after the first 2xx
+    (RFC 3261 §13.2.2.4; under rfc6026 the transaction's Timer M): until then the early
+    dialog of another fork lives, and that fork's 2xx confirms it; the UA ACKs it and ends
+    it with a BYE. Under rfc3261 the INVITE client transaction ends on the first 2xx, and
+    the replay tells the dialogs only 64*T1 later, as the Endpoint does
+    (`sipfsm.elements.core.invite_completed_at`)."""
+    lines = [
+        (0.0, A, B, req("INVITE")),
+        (0.01, B, A, resp(180, to_tag="tc")),
+        (0.02, B, A, resp(200, to_tag="tb")),
+        (0.03, A, B, req("ACK", to_tag="tb", branch="z9hG4bKack")),
+        (1.0, B, A, resp(200, to_tag="tc")),
+        (1.01, A, B, req("ACK", to_tag="tc", branch="z9hG4bKack2")),
+        (1.02, A, B, req("BYE", cseq=2, to_tag="tc", branch="z9hG4bKbye")),
+        (1.03, B, A, resp(200, "BYE", cseq=2, to_tag="tc", branch="z9hG4bKbye")),
+        (40.0, A, B, req("OPTIONS", branch="z9hG4bKo", call_id="c2")),
+    ]
+    report = check_files([trace(tmp_path, lines, "tcp")], as_addr=A, profile=profile)
+    assert report.violations == [], report.to_text()
+    assert [(d.remote_tag, d.path) for d in report.dialogs] == [
+        ("tc", ["preparative", "early", "moratorium", "established", "mortal", "morgue"]),
+        ("tb", ["preparative", "moratorium", "established"]),
+    ]
+
+
 @pytest.mark.parametrize(
     ("status", "missing"), [(423, "Min-Expires"), (401, "WWW-Authenticate"), (405, "Allow")]
 )

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipfsm.decl.instance import Instance
+from sipfsm.decl.timers import Timing
 from sipfsm.elements.core import (
     CoreError,
     DialogId,
@@ -20,6 +21,7 @@ from sipfsm.elements.core import (
     find_cancelled,
     handle_cancel,
     has_final_response,
+    invite_completed_at,
     matches_cancel,
     respond_unmatched,
 )
@@ -200,3 +202,12 @@ def test_unmatched_cancel_and_out_of_dialog_requests_are_refused_clearly() -> No
         respond_unmatched(CANCEL)
     with pytest.raises(CoreError, match="no To tag: it is outside any dialog"):
         respond_unmatched(OPTIONS)
+
+
+def test_an_accepted_invite_is_completed_64_t1_after_its_first_2xx_rfc3261_13_2_2_4() -> None:
+    timing = Timing(0.5, 4.0, 5.0, "udp")
+    assert invite_completed_at("rfc3261", 2.0, timing) == 2.0 + 64 * 0.5
+    assert invite_completed_at("rfc3261", 0.0, Timing(0.1, 4.0, 5.0, "tcp")) == pytest.approx(6.4)
+    assert invite_completed_at("rfc3261", -1.0, timing) == -1.0  # no 2xx: its end is its end
+    # RFC 6026 §8.4: the transaction itself waits (Timer M), so its end is the completion
+    assert invite_completed_at("rfc6026", 2.0, timing) == -1.0

@@ -212,7 +212,11 @@ class TimerReplay(DialogReplay):
         if timer is not None:
             del call.timers[timer]
             dset, tag, dialog_timer = timer
-            self._dialog(dset, timer_fired(dialog_timer), at, 0, tag=tag)
+            ended = dset.pending_ends.pop(dialog_timer, None)
+            if ended is not None:  # (`_flush_ended`: RFC 3261 §13.2.2.4)
+                self._dialog(dset, ended, at, 0)
+            else:
+                self._dialog(dset, timer_fired(dialog_timer), at, 0, tag=tag)
         elif tx is not None:
             self._fire(tx, name, at)
         else:

@@ -25,6 +25,7 @@ from sipfsm.check.rules import (
 from sipfsm.check.state import DialogRecord, Glare, ReplayCall, ReplaySet, ReplayTx, Side
 from sipfsm.decl.language import PROFILES
 from sipfsm.decl.timers import Timing
+from sipfsm.elements import core
 from sipfsm.elements.dialogs import DialogEngine, DialogSet, Routed
 from sipfsm.elements.matching import (
     TransactionKey,
@@ -59,6 +60,8 @@ class DialogReplay:
             raise UnknownName("profile", profile, PROFILES)
         self.profile = profile
         self.timings = {t: Timing(t1, t2, t4, t) for t in ("udp", "tcp")}
+        #: the timing 64*T1 is taken from (the same on every transport)
+        self._t64 = self.timings["udp"]
         #: the tolerances asked for (None: per trace, `_tolerances`)
         self.tolerance = tolerance
         self.tolerance_rel = tolerance_rel
@@ -211,9 +214,18 @@ class DialogReplay:
             self._ended = []
             for tx, at in ended:
                 dset = tx.dset
-                if dset is not None:
-                    event = TransactionEnded(tx.method, tx.cseq, tx.role)
-                    self._dialog(dset, event, at, 0)
+                if dset is None:
+                    continue
+                event = TransactionEnded(tx.method, tx.cseq, tx.role)
+                done = core.invite_completed_at(self.profile, tx.accepted_at, self._t64)
+                if done >= 0:  # RFC 3261 §13.2.2.4: the UAC core waits (as the Endpoint does)
+                    name = f"64*T1 (CSeq {tx.cseq})"
+                    dset.pending_ends[name] = event
+                    call = dset.call
+                    call.timers[(dset, "", name)] = done
+                    call.due = min(call.due, done + self.tol_abs)
+                    continue
+                self._dialog(dset, event, at, 0)
 
     def _new_set(self, side: Side, call: ReplayCall, transport: str) -> ReplaySet:
         dset = ReplaySet(side.name, call, DialogSet(self._dialog_engine(transport)))

@@ -476,6 +476,8 @@ class MessageReplay(TimerReplay):
                     self._expect(tx, "ack", now + self.tol_abs, response, item.index)
             elif kind is ToTU and action.what == "response":
                 passed = True
+        if passed and tx.accepted_at < 0 and tx.machine == "ict" and 200 <= status < 300:
+            tx.accepted_at = now  # (RFC 3261 §13.2.2.4: `_flush_ended`)
         if passed and dset is not None:
             routed = self._dialog(dset, event, now, item.index, remote=response.to_tag)
             self._ack_asked(tx, routed, response, item)

@@ -19,6 +19,7 @@ from sipfsm.elements.matching import (
 )
 from sipfsm.engine.runtime import Engine
 from sipfsm.machines.dialog import DialogInstance
+from sipfsm.values.events import TransactionEnded
 from sipfsm.values.message import Message, Request
 
 # -- replay state --------------------------------------------------------------------------------
@@ -71,6 +72,8 @@ class ReplayTx(Instance):
         #: (status, To tag) -- a few, so a tuple
         self.fed: tuple[tuple[int, str], ...] = ()
         self.acked = False
+        #: when an INVITE client transaction passed up its first 2xx (-1: not yet)
+        self.accepted_at = -1.0
         self.final_index = 0
         self.last_index = 0
         self.start = 0.0
@@ -118,6 +121,10 @@ class ReplaySet:
         self.last_index = 0
         #: remote tag -> the §14.1 retry the dialog waits for (its glare timer runs)
         self.glare: dict[str, Glare] = {}
+        #: the ends of INVITE client transactions its dialogs hear of later (RFC 3261
+        #: §13.2.2.4, `sipfsm.elements.core.invite_completed_at`), by the name of the timer
+        #: in the call's timers that tells them
+        self.pending_ends: dict[str, TransactionEnded] = {}
 
 
 class Glare:

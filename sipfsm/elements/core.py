@@ -12,6 +12,9 @@ dialog layer (`sipfsm.machines.dialog`) uses them for requests that match no dia
 * `respond_unmatched`: a request whose To tag matches no dialog gets 481 (§12.2.2), a BYE
   that matches no dialog gets 481 even without tags (§15.1.2), an ACK is absorbed (an ACK
   is never answered, §17.1.1.3).
+* `invite_completed_at`: RFC 3261 §13.2.2.4 -- when the UAC core considers an INVITE
+  client transaction that got a 2xx completed (64*T1 after the first 2xx, under
+  ``rfc3261``), which is when its dialogs hear of its end.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from sipfsm.decl.timers import Timing
 from sipfsm.elements import matching
 from sipfsm.elements.matching import DialogId
 from sipfsm.values.errors import SipFsmError
@@ -34,6 +38,7 @@ __all__ = [
     "find_cancelled",
     "handle_cancel",
     "has_final_response",
+    "invite_completed_at",
     "matches_cancel",
     "respond_unmatched",
 ]
@@ -169,3 +174,18 @@ def respond_unmatched(request: Request) -> list[Respond]:
         f"{request.summary()} has no To tag: it is outside any dialog "
         "(RFC 3261 §8.2), not an unmatched in-dialog request"
     )
+
+
+def invite_completed_at(profile: str, accepted_at: float, timing: Timing) -> float:
+    """RFC 3261 §13.2.2.4: "the UAC core considers the INVITE transaction completed 64*T1
+    seconds after the reception of the first 2xx response". Under ``rfc3261`` the INVITE
+    client transaction itself ends on that 2xx, so its dialogs hear of its end
+    (``TransactionEnded``) only then: until then the early dialogs of other forks live, and
+    a late 2xx confirms its dialog. The time of that completion for an INVITE client
+    transaction that passed up its first 2xx at ``accepted_at``; -1.0 when the
+    transaction's own end is its completion (no 2xx: ``accepted_at`` < 0; or ``rfc6026``,
+    whose Timer M waits in the transaction itself). The `sipfsm.elements.endpoint.Endpoint`
+    and the trace checker's replay both follow it."""
+    if accepted_at < 0 or profile != "rfc3261":
+        return -1.0
+    return accepted_at + timing.value("64*T1")

@@ -613,13 +613,9 @@ class Endpoint:
         if tx.call is not None and tx.request is not None:
             role = "client" if tx.client else "server"
             ended = TransactionEnded(tx.request.method, tx.request.cseq, role)
-            if tx.accepted_at >= 0 and self.profile == "rfc3261":
-                # RFC 3261 §13.2.2.4: "the UAC core considers the INVITE transaction
-                # completed 64*T1 seconds after the reception of the first 2xx response";
-                # until then the early dialogs of other forks live, and a 2xx from one
-                # confirms it (RFC 6026 makes this Timer M of the transaction itself)
-                wait = tx.accepted_at + self.timing.value("64*T1") - self._c.now
-                self._c.set_timer(("invite-done", tx.call, ended), max(wait, 0.0))
+            done = core.invite_completed_at(self.profile, tx.accepted_at, self.timing)
+            if done >= 0:  # RFC 3261 §13.2.2.4: 64*T1 after the first 2xx (rfc3261 only)
+                self._c.set_timer(("invite-done", tx.call, ended), max(done - self._c.now, 0.0))
                 return
             self._dialog_core(tx.call, ended)
 
