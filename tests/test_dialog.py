@@ -1360,6 +1360,18 @@ def test_dialog_set_routes_the_callees_dialog_and_learns_its_local_tag() -> None
     assert s.dialog(ALICE).state == "mortal"
 
 
+def test_dialog_set_tracks_the_transactions_its_dialogs_took_rfc5407_appendix_c() -> None:
+    s = DialogSet(seed=3)
+    s.start(RequestReceived(INVITE))
+    assert s.tracks("server", "INVITE", 1)  # the callee's INVITE server transaction
+    assert not s.tracks("client", "INVITE", 1)
+    s.handle(MessageSent(answer(INVITE, 200, ANSWER)))
+    s.handle(RequestReceived(ack_for()))
+    s.handle(RequestReceived(from_alice("BYE", 2)))
+    assert s.tracks("server", "BYE", 2)
+    assert not s.tracks("server", "CANCEL", 1)  # a CANCEL never is a dialog's
+
+
 def test_dialog_set_glare_timer_is_routed_to_the_dialog_running_it() -> None:
     s = caller_set(seed=9)
     s.handle(ResponseReceived(answer(INVITE, 200, tag=BOB)))

@@ -246,15 +246,9 @@ class DialogReplay:
 
     @staticmethod
     def _tracks(dset: ReplaySet, role: str, request: Request) -> bool:
-        """Whether a dialog of the set took ``request`` as one of its transactions (the
-        dialog machine's own bookkeeping): then its responses and its end are the
-        dialog's business too."""
-        wanted = (role, request.method, request.cseq)
-        # (a loop, not any() over a generator: this runs for every new transaction)
-        for inst in dset.set.dialogs.values():  # noqa: SIM110
-            if wanted in inst.transactions:
-                return True
-        return False
+        """Whether a dialog of the set took ``request`` as one of its transactions
+        (`sipfsm.elements.dialogs.DialogSet.tracks`, as the Endpoint asks it)."""
+        return dset.set.tracks(role, request.method, request.cseq)
 
     def _fire_early(self, call: ReplayCall, now: float) -> bool:
         """Fire the call's timers due within their tolerance (`TimerReplay._fire_early`)."""

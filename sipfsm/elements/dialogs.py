@@ -147,6 +147,18 @@ class DialogSet:
                 "dialog (remote tag)", tag, sorted(self.dialogs), MACHINE_ID
             ) from None
 
+    def tracks(self, role: str, method: str, cseq: int) -> bool:
+        """Whether a dialog of the set took the request (``method``, ``cseq``) of the
+        ``role`` side (``client``: sent, ``server``: received) as one of its transactions
+        (`DialogInstance.transactions`): then the transaction's responses and its end are
+        the dialog's business too. A CANCEL never is (RFC 5407 Appendix C)."""
+        wanted = (role, method, cseq)
+        # (a loop, not any() over a generator: this runs for every new transaction)
+        for inst in self.dialogs.values():  # noqa: SIM110
+            if wanted in inst.transactions:
+                return True
+        return False
+
     def handle(self, event: object, tag: str | None = None) -> list[Routed]:
         """Route ``event`` to the dialog whose remote tag is ``tag``, or by the message it
         carries. Anything that is not an input of a dialog is refused with a protocol

@@ -903,8 +903,7 @@ class Endpoint:
 
     @staticmethod
     def _tracked(call: Call, request: Request) -> bool:
-        side = ("server", request.method, request.cseq)
-        return any(side in d.transactions for d in call.dset.dialogs.values())
+        return call.dset.tracks("server", request.method, request.cseq)
 
     @staticmethod
     def _in_dialog(call: Call, request: Request) -> bool:
