@@ -35,6 +35,7 @@ from sipfsm.values.events import (
     TUResponse,
     timer_fired,
 )
+from sipfsm.values.headers import split_list
 from sipfsm.values.message import Message, Request, Response
 
 
@@ -134,7 +135,14 @@ class MessageReplay(TimerReplay):
     ) -> None:
         """Show a new request of the endpoint to its dialogs: an initial INVITE creates a
         dialog set (the caller's, RFC 5407 §2 Figure 1); a request with a To tag, or a
-        CANCEL, goes to the set of its From tag. Other requests are outside any dialog."""
+        CANCEL, goes to the set of its From tag. Other requests are outside any dialog, and
+        so is a request the endpoint forwarded (below)."""
+        if _forwarded(request):
+            # more than one Via: the endpoint forwarded it (RFC 3261 §16.6 step 8; a UAC's
+            # own request has one, §8.1.1.7). Its client transaction is a proxy's, and a
+            # proxy has no dialog: the UAC core's duties (the ACK of a 2xx, §13.2.2.4) are
+            # the UA's at the end, never the proxy's (§16.7).
+            return
         now = item.time
         if request.method == "INVITE" and not request.to_tag:
             dset = self._new_set(side, call, item.transport)
@@ -186,7 +194,7 @@ class MessageReplay(TimerReplay):
                 invite.expects = [
                     e for e in invite.expects if e[0] != "ack2xx" or e[2].to_tag != ack.to_tag
                 ]
-        dset = self._find_set(call, ack.from_tag)
+        dset = self._find_set(call, ack.from_tag) if not _forwarded(ack) else None
         if dset is not None:
             self._dialog(dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
 
@@ -502,3 +510,17 @@ _TU_CANCEL: Final = TUCancel()
 
 def _same_response(a: Message, b: Response) -> bool:
     return type(a) is Response and a.status == b.status and a.to_tag == b.to_tag
+
+
+def _forwarded(request: Request) -> bool:
+    """Whether ``request`` has more than one Via: its sender forwarded it (a proxy pushes
+    its own on top, RFC 3261 §16.6 step 8; a UAC sends its request with one, §8.1.1.7)."""
+    if request.vias:
+        return True
+    seen = 0
+    for name, value in request.headers:
+        if name.lower() == "via":
+            seen += len(split_list(value))
+            if seen > 1:
+                return True
+    return False
