@@ -728,9 +728,7 @@ ALL_SIM_CASES = [
 #: agent, and a proxy is none (RFC 3261 §16: its transactions are hop by hop, it has no
 #: dialog); only the requests it forwards (more than one Via) are known to be a proxy's
 #: and have no dialog, the ones it receives still make a callee's (docs/checker.md)
-SIM_CASES = [
-    case for case in ALL_SIM_CASES if all(e.role == "ua" for e in load(case[0]).elements)
-]
+SIM_CASES = [case for case in ALL_SIM_CASES if all(e.role == "ua" for e in load(case[0]).elements)]
 
 
 def test_simulator_trace_is_read_with_each_endpoint_at_its_own_time_rfc5407_3_3_1(
