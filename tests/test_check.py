@@ -541,24 +541,102 @@ def test_a_later_2xx_of_another_fork_confirms_its_early_dialog_rfc3261_13_2_2_4(
     ]
 
 
+def _from_b(message: str) -> str:
+    """``message`` with From and To swapped: a request of B's in the dialog (its To tag
+    "fa"), or a response to one."""
+    return message.replace(
+        "From: <sip:a@10.0.0.1>;tag=tb\r\nTo: <sip:b@10.0.0.2>;tag=fa",
+        "From: <sip:b@10.0.0.2>;tag=tb\r\nTo: <sip:a@10.0.0.1>;tag=fa",
+    )
+
+
+P = "10.0.0.3:5060"  # a stateful proxy between A and B
+
+
+def _below(branch: str, sent_by: str = A) -> str:
+    """The Via under the proxy's in what it forwards (RFC 3261 §16.6 step 8)."""
+    return f"Via: SIP/2.0/UDP {sent_by};branch={branch}\r\n"
+
+
+def _through_p(ack_to: str) -> list[tuple[float, str, str, str]]:
+    """A's INVITE forwarded by P to B, B's 200 forwarded back, and A's ACK sent to
+    ``ack_to``: straight to B, or to P (which record-routed, §16.12) and forwarded."""
+    lines = [
+        (0.0, A, P, req("INVITE", branch="z9hG4bKa1")),
+        (0.01, P, B, req("INVITE", branch="z9hG4bKp1", sent_by=P, extra=_below("z9hG4bKa1"))),
+        (
+            0.02,
+            B,
+            P,
+            resp(200, to_tag="tb", branch="z9hG4bKp1", sent_by=P, extra=_below("z9hG4bKa1")),
+        ),
+        (0.03, P, A, resp(200, to_tag="tb", branch="z9hG4bKa1")),
+        (0.04, A, ack_to, req("ACK", to_tag="tb", branch="z9hG4bKack")),
+    ]
+    if ack_to == P:
+        ack = req("ACK", to_tag="tb", branch="z9hG4bKpa", sent_by=P, extra=_below("z9hG4bKack"))
+        lines.append((0.05, P, B, ack))
+    return lines
+
+
 def test_a_proxy_owes_no_ack_for_a_2xx_it_forwarded_rfc3261_16_7(tmp_path: Path) -> None:
     """P forwards A's INVITE (its Via on top of A's: RFC 3261 §16.6 step 8) and B's 200
-    back; A ACKs the 2xx straight to B's Contact (§13.2.2.4). P, checked, sent no ACK: a
-    request with more than one Via is a forwarded one, and the ACK of a 2xx is the UAC's,
+    back; A ACKs the 2xx straight to B's Contact (§13.2.2.4). P, checked, sent no ACK: an
+    INVITE with more than one Via is a forwarded one, and the ACK of a 2xx is the UAC's,
     never the proxy's (§16.7)."""
-    p = "10.0.0.3:5060"
-    two_vias = "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa1\r\n"
-    lines = [
-        (0.0, A, p, req("INVITE", branch="z9hG4bKa1")),
-        (0.01, p, B, req("INVITE", branch="z9hG4bKp1", sent_by=p, extra=two_vias)),
-        (0.02, B, p, resp(200, to_tag="tb", branch="z9hG4bKp1", sent_by=p, extra=two_vias)),
-        (0.03, p, A, resp(200, to_tag="tb", branch="z9hG4bKa1")),
-        (0.04, A, B, req("ACK", to_tag="tb", branch="z9hG4bKack")),
-        (1.0, A, p, req("OPTIONS", branch="z9hG4bKo", call_id="c2")),
-    ]
-    report = check_files([trace(tmp_path, lines, "tcp")], as_addr=p)
+    lines = [*_through_p(ack_to=B), (1.0, A, P, req("OPTIONS", branch="z9hG4bKo", call_id="c2"))]
+    report = check_files([trace(tmp_path, lines)], as_addr=P)
     assert report.violations == [], report.to_text()
-    assert [d.role for d in report.dialogs] == ["callee"]  # (what it received: below)
+
+
+def _from_b(message: str) -> str:
+    """``message`` with From and To swapped: B's request in the dialog, or its response."""
+    return message.replace(
+        "From: <sip:a@10.0.0.1>;tag=tb\r\nTo: <sip:b@10.0.0.2>;tag=fa",
+        "From: <sip:b@10.0.0.2>;tag=tb\r\nTo: <sip:a@10.0.0.1>;tag=fa",
+    )
+
+
+def test_a_proxy_forwards_the_callees_bye_with_the_callers_answer_rfc3261_16_12(
+    tmp_path: Path,
+) -> None:
+    """A proxy that record-routed (§16.12) forwards B's BYE to A and A's 200 back: the
+    answer is A's, which P's replay accepts (its dialogs are those of both ends: the
+    caller's, of the INVITE it forwarded, takes B's BYE; the callee's, A's 200)."""
+    bye = {"from_tag": "tb", "to_tag": "fa", "method": "BYE"}
+    start = "BYE sip:a@10.0.0.1 SIP/2.0"
+    lines = [
+        *_through_p(ack_to=P),
+        (1.0, B, P, _from_b(msg(start, branch="z9hG4bKb2", sent_by=B, **bye))),
+        (
+            1.01,
+            P,
+            A,
+            _from_b(msg(start, branch="z9hG4bKp2", sent_by=P, extra=_below("z9hG4bKb2", B), **bye)),
+        ),
+        (
+            1.02,
+            A,
+            P,
+            _from_b(
+                msg(
+                    "SIP/2.0 200 OK",
+                    branch="z9hG4bKp2",
+                    sent_by=P,
+                    extra=_below("z9hG4bKb2", B),
+                    **bye,
+                )
+            ),
+        ),
+        (1.03, P, B, _from_b(msg("SIP/2.0 200 OK", branch="z9hG4bKb2", sent_by=B, **bye))),
+        (40.0, A, P, req("OPTIONS", branch="z9hG4bKo", call_id="c2")),
+    ]
+    report = check_files([trace(tmp_path, lines)], as_addr=P)
+    assert report.violations == [], report.to_text()
+    assert [(d.role, d.path[-1]) for d in report.dialogs] == [
+        ("callee", "morgue"),
+        ("caller", "morgue"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -726,8 +804,8 @@ ALL_SIM_CASES = [
 ]
 #: not yet those with a proxy under loss: the checker replays every element as a user
 #: agent, and a proxy is none (RFC 3261 §16: its transactions are hop by hop, it has no
-#: dialog); only the requests it forwards (more than one Via) are known to be a proxy's
-#: and have no dialog, the ones it receives still make a callee's (docs/checker.md)
+#: dialog); of a proxy it knows only that it forwarded an INVITE with more than one Via,
+#: and owes no ACK for its 2xx (docs/checker.md)
 SIM_CASES = [case for case in ALL_SIM_CASES if all(e.role == "ua" for e in load(case[0]).elements)]
 
 

@@ -135,14 +135,7 @@ class MessageReplay(TimerReplay):
     ) -> None:
         """Show a new request of the endpoint to its dialogs: an initial INVITE creates a
         dialog set (the caller's, RFC 5407 §2 Figure 1); a request with a To tag, or a
-        CANCEL, goes to the set of its From tag. Other requests are outside any dialog, and
-        so is a request the endpoint forwarded (below)."""
-        if _forwarded(request):
-            # more than one Via: the endpoint forwarded it (RFC 3261 §16.6 step 8; a UAC's
-            # own request has one, §8.1.1.7). Its client transaction is a proxy's, and a
-            # proxy has no dialog: the UAC core's duties (the ACK of a 2xx, §13.2.2.4) are
-            # the UA's at the end, never the proxy's (§16.7).
-            return
+        CANCEL, goes to the set of its From tag. Other requests are outside any dialog."""
         now = item.time
         if request.method == "INVITE" and not request.to_tag:
             dset = self._new_set(side, call, item.transport)
@@ -194,7 +187,7 @@ class MessageReplay(TimerReplay):
                 invite.expects = [
                     e for e in invite.expects if e[0] != "ack2xx" or e[2].to_tag != ack.to_tag
                 ]
-        dset = self._find_set(call, ack.from_tag) if not _forwarded(ack) else None
+        dset = self._find_set(call, ack.from_tag)
         if dset is not None:
             self._dialog(dset, MessageSent(ack), now, item.index, remote=ack.to_tag)
 
@@ -496,7 +489,11 @@ class MessageReplay(TimerReplay):
         self, tx: ReplayTx, routed: list[Routed] | None, response: Response, item: Item
     ) -> None:
         """The dialog told the UAC core to ACK a 2xx (`ToTU("send_ack")`, RFC 3261
-        §13.2.2.4): the endpoint must send it within the tolerance."""
+        §13.2.2.4): the endpoint must send it within the tolerance -- unless it forwarded
+        the INVITE (more than one Via): then it is a proxy, which forwards the 2xx and owes
+        no ACK; the ACK is the UAC's, end to end (§16.7)."""
+        if _forwarded(tx.request):
+            return
         for _tag, action in routed or ():
             if type(action) is ToTU and action.what == "send_ack":
                 self._expect(tx, "ack2xx", item.time + self.tol_abs, response, item.index)
