@@ -492,7 +492,7 @@ class MessageReplay(TimerReplay):
         §13.2.2.4): the endpoint must send it within the tolerance -- unless it forwarded
         the INVITE (more than one Via): then it is a proxy, which forwards the 2xx and owes
         no ACK; the ACK is the UAC's, end to end (§16.7)."""
-        if _forwarded(tx.request):
+        if tx.request is not None and _forwarded(tx.request):
             return
         for _tag, action in routed or ():
             if type(action) is ToTU and action.what == "send_ack":
