@@ -583,10 +583,14 @@ def test_a_proxy_owes_no_ack_for_a_2xx_it_forwarded_rfc3261_16_7(tmp_path: Path)
     """P forwards A's INVITE (its Via on top of A's: RFC 3261 §16.6 step 8) and B's 200
     back; A ACKs the 2xx straight to B's Contact (§13.2.2.4). P, checked, sent no ACK: an
     INVITE with more than one Via is a forwarded one, and the ACK of a 2xx is the UAC's,
-    never the proxy's (§16.7)."""
-    lines = [*_through_p(ack_to=B), (1.0, A, P, req("OPTIONS", branch="z9hG4bKo", call_id="c2"))]
+    never the proxy's (§16.7); nor did one reach it, and its Timer L says nothing of the
+    UAC's."""
+    lines = [*_through_p(ack_to=B), (40.0, A, P, req("OPTIONS", branch="z9hG4bKo", call_id="c2"))]
     report = check_files([trace(tmp_path, lines)], as_addr=P)
     assert report.violations == [], report.to_text()
+    # and its Timer L, 64*T1 after the 2xx it forwarded, says nothing of the UAC's ACK: the
+    # ACK went end to end, around P (it did not record-route, §16.12)
+    assert ["proceeding", "accepted", "terminated"] in [t.path for t in report.transactions]
 
 
 def _from_b(message: str) -> str:

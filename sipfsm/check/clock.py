@@ -18,6 +18,7 @@ from sipfsm.check.rules import (
     RETRANSMIT,
     UNKNOWN,
     failed_guard,
+    forwarded,
     state_rfc,
 )
 from sipfsm.check.state import INF, Glare, Item, ReplayCall, ReplaySet, ReplayTx, Side
@@ -129,7 +130,7 @@ class TimerReplay(DialogReplay):
                 f"{tx.side.name} never got the ACK of its final response (Timer H fired)",
                 "RFC 3261 §17.2.1",
             )
-        elif name == "L" and not tx.acked:
+        elif name == "L" and not tx.acked and not self._forwarded_invite(tx):
             self._once(
                 tx,
                 "no-ack-2xx",
@@ -137,6 +138,18 @@ class TimerReplay(DialogReplay):
                 f"{tx.side.name} never got the ACK of its 2xx (Timer L fired, 64*T1 after it)",
                 "RFC 3261 §13.3.1.4, RFC 6026 §8.7",
             )
+
+    @staticmethod
+    def _forwarded_invite(tx: ReplayTx) -> bool:
+        """Whether the endpoint forwarded the INVITE of its server transaction ``tx`` (it sent
+        one with the same Call-ID, CSeq and From tag and more than one Via): a proxy, which
+        sees the ACK of a 2xx only if it record-routed (RFC 3261 §16.7, §16.12): its Timer L
+        says nothing of the UAC."""
+        request = tx.request
+        if request is None:
+            return False
+        out = tx.side.invites.get(("client", request.call_id, tx.cseq, request.from_tag))
+        return out is not None and out.request is not None and forwarded(out.request)
 
     def _once(self, tx: ReplayTx, rule: str, index: int, text: str, rfc: str = "") -> None:
         if not tx.report_once(rule):

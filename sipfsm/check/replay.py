@@ -15,6 +15,7 @@ from sipfsm.check.rules import (
     ACCEPTED,
     RETRANSMIT,
     UNKNOWN,
+    forwarded,
 )
 from sipfsm.check.state import Item, ReplayCall, ReplayTx, Side
 from sipfsm.decl.timers import TIMERS
@@ -35,7 +36,6 @@ from sipfsm.values.events import (
     TUResponse,
     timer_fired,
 )
-from sipfsm.values.headers import split_list
 from sipfsm.values.message import Message, Request, Response
 
 
@@ -492,14 +492,12 @@ class MessageReplay(TimerReplay):
         §13.2.2.4): the endpoint must send it within the tolerance -- unless it forwarded
         the INVITE (more than one Via): then it is a proxy, which forwards the 2xx and owes
         no ACK; the ACK is the UAC's, end to end (§16.7)."""
-        if tx.request is not None and _forwarded(tx.request):
+        if tx.request is not None and forwarded(tx.request):
             return
         for _tag, action in routed or ():
             if type(action) is ToTU and action.what == "send_ack":
                 self._expect(tx, "ack2xx", item.time + self.tol_abs, response, item.index)
                 return
-
-    # rules on single messages
 
 
 _TU_CANCEL: Final = TUCancel()
@@ -507,17 +505,3 @@ _TU_CANCEL: Final = TUCancel()
 
 def _same_response(a: Message, b: Response) -> bool:
     return type(a) is Response and a.status == b.status and a.to_tag == b.to_tag
-
-
-def _forwarded(request: Request) -> bool:
-    """Whether ``request`` has more than one Via: its sender forwarded it (a proxy pushes
-    its own on top, RFC 3261 §16.6 step 8; a UAC sends its request with one, §8.1.1.7)."""
-    if request.vias:
-        return True
-    seen = 0
-    for name, value in request.headers:
-        if name.lower() == "via":
-            seen += len(split_list(value))
-            if seen > 1:
-                return True
-    return False

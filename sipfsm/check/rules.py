@@ -1,6 +1,7 @@
 """The checker's rules (`CHECK_RULES`, each with its RFC section), the deviations it reports,
 its tolerances, and how a machine's `ProtocolError` is traced back to the guard or state it
-is about. Data and small functions only: the replay (`sipfsm.check.replay`) applies them;
+is about, and whether a request was forwarded (a proxy's, `forwarded`). Data and small
+functions only: the replay (`sipfsm.check.replay`) applies them;
 docs/checker.md explains each rule.
 """
 
@@ -16,6 +17,8 @@ from sipfsm.engine.runtime import TableMachine
 from sipfsm.values.events import (
     Event,
 )
+from sipfsm.values.headers import split_list
+from sipfsm.values.message import Request
 
 # -- rules -------------------------------------------------------------------------------------
 
@@ -180,3 +183,17 @@ def failed_guard(
 def state_rfc(decl: MachineDecl, state: str) -> str:
     """The section of a machine's state (of the machine itself for a pseudo-state)."""
     return decl.state(state).rfc if state in decl.state_names else decl.rfc
+
+
+def forwarded(request: Request) -> bool:
+    """Whether ``request`` has more than one Via: its sender forwarded it (a proxy pushes
+    its own on top, RFC 3261 §16.6 step 8; a UAC sends its request with one, §8.1.1.7)."""
+    if request.vias:
+        return True
+    seen = 0
+    for name, value in request.headers:
+        if name.lower() == "via":
+            seen += len(split_list(value))
+            if seen > 1:
+                return True
+    return False
