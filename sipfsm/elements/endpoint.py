@@ -107,6 +107,10 @@ _EPSILON: Final = 1e-9
 
 _LIVE: Final = ("established", "moratorium", "mortal", "early")  # preference when choosing a dialog
 
+#: peer -> the address of its own URI (`Call.next_hop`), at most `_PEERS_KEPT` of them
+_PEER_ADDRESSES: Final[dict[str, str]] = {}
+_PEERS_KEPT: Final = 1024
+
 
 # a TU is the user's own class (a test's, an application's), compiled or not
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -272,7 +276,17 @@ class Call:
         routes = self.routes.get(remote_tag)
         if routes:
             return core.address_of(uri_of(routes[0]))
-        return core.address_of(self.target(remote_tag))
+        if self.targets.get(remote_tag):  # a Contact learnt (`_learn_target`)
+            return core.address_of(self.target(remote_tag))
+        # the peer's own URI (`target`), whose address depends on the peer alone: worked
+        # out once per peer, where parsing it took about 5,000 instructions, twice a call
+        found = _PEER_ADDRESSES.get(self.peer)
+        if found is None:
+            found = core.address_of(self.target(remote_tag))
+            if len(_PEER_ADDRESSES) >= _PEERS_KEPT:
+                _PEER_ADDRESSES.clear()
+            _PEER_ADDRESSES[self.peer] = found
+        return found
 
     def label(self, inst: DialogInstance) -> str:
         found = self.labels.get(id(inst))
