@@ -133,11 +133,11 @@ class Invariants:
                 self._pending.setdefault((src, message.call_id), set()).add(
                     (message.method, message.cseq)
                 )
-            if src in self.proxies:
+            if self.proxies and src in self.proxies:  # (most runs have none: no lookup)
                 self._branches.add((src, message.branch))
             return
         status = message.status
-        if src in self.proxies:
+        if self.proxies and src in self.proxies:
             self._proxy_sent(src, dst, message)
         if status < 200:
             return
@@ -212,7 +212,7 @@ class Invariants:
             )
 
     def on_deliver(self, dst: str, message: Message) -> None:
-        if dst in self.proxies:
+        if self.proxies and dst in self.proxies:
             if isinstance(message, Request):
                 if message.method != "ACK":
                     key = (dst, message.branch, message.sent_by, message.method, message.cseq)
@@ -229,8 +229,9 @@ class Invariants:
                 self._invite_branches.setdefault(invite_key, message.branch)
             elif message.method == "ACK":
                 offers = self._offers.get((dst, message.call_id))
-                invite = self._invite_branches.get((dst, message.call_id, message.cseq))
-                if offers and message.branch != invite:  # the ACK of the 2xx
+                if offers and message.branch != self._invite_branches.get(
+                    (dst, message.call_id, message.cseq)
+                ):  # the ACK of the 2xx
                     offers.discard(message.cseq)
             return
         if message.status >= 200 and message.method in ("INVITE", "UPDATE"):

@@ -43,7 +43,16 @@ class _Index:
     """The ``on`` steps of a script by what they wait for, in script order; and, for each
     kind of message seen (`message_key`), the request or response steps it matches."""
 
-    __slots__ = ("dialog", "events", "matched", "requests", "responses", "steps", "timed")
+    __slots__ = (
+        "dialog",
+        "events",
+        "matched",
+        "requests",
+        "responses",
+        "states",
+        "steps",
+        "timed",
+    )
 
     def __init__(self, steps: tuple[Step, ...]) -> None:
         self.steps = steps
@@ -56,6 +65,7 @@ class _Index:
         for s, o in on:
             if o.kind == "dialog":
                 self.dialog[o.dialog] = (*self.dialog.get(o.dialog, ()), s)
+        self.states = frozenset(self.dialog)
         self.matched: dict[tuple[Any, ...], tuple[Step, ...]] = {}
 
     def matching(self, requests: bool, message: Message) -> tuple[Step, ...]:
@@ -84,7 +94,7 @@ def _index(steps: tuple[Step, ...]) -> _Index:
 class ScriptedTU:
     """The steps of one element, and which of them have fired."""
 
-    __slots__ = ("_fired", "_index", "dialog_states", "steps")
+    __slots__ = ("_fired", "_index", "dialog_states", "steps", "waits_for")
 
     def __init__(self, steps: Iterable[Step]) -> None:
         self.steps = tuple(steps)
@@ -92,6 +102,9 @@ class ScriptedTU:
         self._index = _index(self.steps)
         #: the dialog states some step waits for (`on_dialog` finds nothing for others)
         self.dialog_states: dict[str, tuple[Step, ...]] = self._index.dialog
+        #: the same as a set (what `sipfsm.elements.endpoint.TransactionUser` takes), made
+        #: once per script rather than once per UA
+        self.waits_for: frozenset[str] = self._index.states
 
     def timed(self) -> tuple[Step, ...]:
         """The steps that run at a fixed time, in script order."""

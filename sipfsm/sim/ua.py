@@ -34,7 +34,7 @@ class ScriptUser(TransactionUser):
         self, name: str, steps: tuple[Step, ...], auto_answer: bool, errors: list[RunError]
     ) -> None:
         self.script = ScriptedTU(steps)
-        super().__init__(frozenset(self.script.dialog_states))
+        super().__init__(self.script.waits_for)
         self.name = name
         self.auto_answer = auto_answer
         self.errors = errors
@@ -131,7 +131,7 @@ class UserAgent(Agent):
     """A simulated UA (`sipfsm.sim.element.Element`; an `Agent`, so the simulator calls it
     directly in the compiled build): an `Endpoint` and its `ScriptUser`."""
 
-    __slots__ = ("endpoint", "spec", "user")
+    __slots__ = ("_name", "endpoint", "spec", "user")
 
     def __init__(
         self,
@@ -143,12 +143,13 @@ class UserAgent(Agent):
         index: int = 0,
         errors: list[RunError] | None = None,
     ) -> None:
+        # (a scenario's spec is interpreted: each field read is a lookup by name, so the
+        # name is read once and kept)
         self.spec = spec
-        self.user = ScriptUser(
-            spec.name, steps, spec.auto_answer, errors if errors is not None else []
-        )
+        self._name = name = spec.name
+        self.user = ScriptUser(name, steps, spec.auto_answer, errors if errors is not None else [])
         self.endpoint = Endpoint(
-            spec.name,
+            name,
             machines,
             self.user,
             seed=seed,
@@ -162,7 +163,7 @@ class UserAgent(Agent):
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        return self._name
 
     @property
     def errors(self) -> list[RunError]:
