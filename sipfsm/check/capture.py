@@ -51,7 +51,7 @@ import os
 import re
 import stat
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -623,6 +623,8 @@ def _json_int(text: str) -> int:
 
 
 _JSON: Final = json.JSONDecoder(parse_int=_json_int)
+#: The decoder's scanner (``raw_decode`` calls it; typeshed does not name it)
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = cast(Any, _JSON).scan_once
 #: A JSON string (the brackets inside one are text), and what is left once they are gone.
 _JSON_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS: Final = re.compile(r"[^\[\]{}]+")
@@ -699,15 +701,25 @@ def read_jsonl(path: Path, data: bytes) -> Iterator[Record]:
     return iter(_jsonl_records(path, data))
 
 
+_new_record: Final = tuple.__new__
+
+
 # complex on purpose (C901): each field of a line checked in turn, inlined for speed
 def _jsonl_records(path: Path, data: bytes) -> list[Record]:  # noqa: C901
-    decode = _JSON.raw_decode  # `_json_record`, inlined: this runs for every message
+    # `_json_record`, inlined: this runs for every message. The decoder's scanner itself
+    # (C), not `raw_decode`, a Python function around it: a line that is not a JSON value
+    # makes it raise StopIteration, where raw_decode raises a JSONDecodeError -- either
+    # way the line goes to `_json_record`, which says why
+    decode = _SCAN
     name = shown(path.name)
     records: list[Record] = []
     add = records.append
     last = 0.0  # the time of the last good record (an error record takes it)
-    addresses: set[str] = set()  # the src and dst seen valid (a trace names few)
-    low, high = -MAX_TIME, MAX_TIME
+    # the src and dst of the last good record: a line naming the same is known to be usable
+    # (`_address` depends on the text alone) by comparing two texts, where a set of the
+    # addresses seen hashed every line's fresh strings. "-" is usable too: a start value
+    # that lets nothing through that `_address` would refuse
+    seen_src = seen_dst = "-"
     # line by line, each decoded on its own: no copy of the whole file as text (a big
     # buffer is fresh memory the system must hand over page by page; a line's is reused)
     for number, octets in enumerate(io.BytesIO(data), 1):
@@ -726,7 +738,7 @@ def _jsonl_records(path: Path, data: bytes) -> list[Record]:  # noqa: C901
             if line.find("[") < 0 and line.find("{", 1) < 0 and line[0] == "{":
                 try:
                     item, end = decode(line, 0)
-                except ValueError:
+                except (ValueError, StopIteration):
                     item = None
                 else:
                     rest = len(line) - end  # (most often the line's own end: nothing to look at)
@@ -739,18 +751,21 @@ def _jsonl_records(path: Path, data: bytes) -> list[Record]:  # noqa: C901
                 else:
                     item = found
             if not error:
-                t = item.get("t")
-                src = item.get("src")
-                dst = item.get("dst")
-                raw = item.get("raw")
-                transport = item.get("transport", "udp")
-                if type(t) is not float and (type(t) is not int):
+                fields: dict[str, Any] = item  # (typed: the compiled build reads it directly)
+                t = fields.get("t")
+                src = fields.get("src")
+                dst = fields.get("dst")
+                raw = fields.get("raw")
+                transport = fields.get("transport", "udp")
+                if type(t) is not float and type(t) is not int:
                     error = "'t' must be a number of seconds"
-                elif not low <= t <= high:
+                # (compared as a float, which is exact against MAX_TIME: no other whole
+                # number becomes it; NaN is within no bounds)
+                elif not -MAX_TIME <= (when := float(t)) <= MAX_TIME:
                     error = _bad_time(t)
-                elif type(src) is not str or (src not in addresses and not _known(addresses, src)):
+                elif type(src) is not str or not (src in (seen_src, seen_dst) or _address(src)):
                     error = _bad_address("src")
-                elif type(dst) is not str or (dst not in addresses and not _known(addresses, dst)):
+                elif type(dst) is not str or not (dst in (seen_dst, seen_src) or _address(dst)):
                     error = _bad_address("dst")
                 elif type(raw) is not str:
                     error = "'raw' must be a string"
@@ -761,22 +776,16 @@ def _jsonl_records(path: Path, data: bytes) -> list[Record]:  # noqa: C901
                         encoded = raw.encode("utf-8", "surrogateescape")
                     except UnicodeEncodeError:
                         encoded = raw.encode("utf-8", "surrogatepass")
-                    last = float(t)
+                    last = when
+                    seen_src, seen_dst = src, dst
                     where = f"{name} line {number}"
-                    add(Record(last, src, dst, transport, encoded, where, "", number))
+                    # (the tuple built directly: a named tuple's constructor is Python code)
+                    record = (last, src, dst, transport, encoded, where, "", number)
+                    add(_new_record(Record, record))
                     continue
         add(Record(last, "", "", "udp", b"", f"{name} line {number}", error, number))
     _fill_times(records)
     return records
-
-
-def _known(addresses: set[str], address: str) -> bool:
-    """Whether ``address`` is usable (`_address`); kept in ``addresses`` if so."""
-    if not _address(address):
-        return False
-    if len(addresses) < 10_000:
-        addresses.add(address)
-    return True
 
 
 def _bad_address(key: str) -> str:
