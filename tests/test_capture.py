@@ -369,6 +369,31 @@ def test_a_truncated_last_line_a_wrongly_typed_field_and_bad_utf8_are_one_line_e
     assert [r.pos for r in read(path).records] == list(range(1, 10))
 
 
+def test_an_address_is_judged_by_its_text_whatever_the_lines_before_named(
+    tmp_path: Path,
+) -> None:
+    # (the reader remembers the last good line's src and dst: a bad address, a "-" like
+    # its start value, or a time and a bool among numbers, are judged all the same)
+    lines = [
+        jsonl_line(0.1, "a:1", "b:2", INVITE),
+        jsonl_line(0.2, "b:2", "a:1", INVITE),
+        jsonl_line(0.3, "a :1", "b:2", INVITE),
+        jsonl_line(0.4, "-", "-", INVITE),
+        jsonl_line(0.5, "", "-", INVITE),
+        GOOD.replace('"t": 0.5', '"t": true'),
+        GOOD.replace('"t": 0.5', '"t": 10000000001'),
+        GOOD.replace('"t": 0.5', '"t": 10000000000'),
+    ]
+    assert GOOD.count('"t": 0.5') == 1
+    errors = [(w.split()[-1], e.split(" must")[0]) for w, e in _errors(_jsonl(tmp_path, *lines))]
+    assert errors == [
+        ("3", "'src'"),
+        ("5", "'src'"),
+        ("6", "'t'"),
+        ("7", "time 10000000001 is not a finite number of seconds within ±1e+10 (MAX_TIME)"),
+    ]
+
+
 def test_a_byte_order_mark_at_the_start_of_a_jsonl_file_is_skipped(tmp_path: Path) -> None:
     path = _jsonl(tmp_path, b"\xef\xbb\xbf" + GOOD.encode(), GOOD)
     trace = read(path)
