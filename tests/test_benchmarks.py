@@ -87,3 +87,8 @@ def test_run_names_the_valid_benchmarks_when_given_an_unknown_one() -> None:
     assert message.startswith("unknown benchmark nosuch; valid choices: ")
     assert "dispatch" in message and "create" in message
     assert "Traceback" not in done.stderr
+
+
+def test_the_instruction_counter_runs_its_work_in_smoke_mode_without_valgrind() -> None:
+    # (its figures need valgrind and minutes: docs/performance.md gives them)
+    assert smoke("instructions.py") == ["instructions: smoke run done (nothing counted)"]
