@@ -20,19 +20,21 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sipfsm.values.message import Request, Response
+from sipfsm.values.message import Request, Response, push_via, response_to, to_wire, via_stack
 from sipfsm.values.wire import (
     CSEQ_LIMIT,
     MAX_DIGITS,
     MAX_HEADER_LINE,
     MAX_HEADERS,
     MAX_MESSAGE_SIZE,
+    MAX_VIAS,
     WireError,
     _parse_strict,
     content_length,
     parse,
     parse_address,
     parse_via,
+    parse_vias,
 )
 
 RFC4475 = Path(__file__).resolve().parent / "data" / "rfc" / "rfc4475.txt"
@@ -223,6 +225,97 @@ def test_via_and_address_pieces() -> None:
     )
     assert parse_address('"A \\"B\\"" <sip:a@b>;tag=x') == ("sip:a@b", "x")
     assert parse_address("sip:a@b;tag=y") == ("sip:a@b", "y")
+
+
+# -- the Via stack (RFC 3261 §7.3.1, §8.2.6.2, §16.6 step 8, §20.42) --------------------------
+
+
+def test_every_via_is_kept_in_order_over_repeated_and_compact_fields_rfc3261_7_3_1() -> None:
+    """longreq (RFC 4475 §3.1.1.7) has 34 Via fields, in every case of ``Via`` and ``v``,
+    with white space before the colon: the message's Via list is all of them, top first."""
+    message = parse(TORTURE["longreq"][1])
+    stack = via_stack(message)
+    assert len(stack) == 34
+    assert [s for s, _b in stack[:33]] == [f"sip{n}.example.com" for n in range(33, 0, -1)]
+    assert stack[:33] == tuple((s, "") for s, _b in stack[:33])  # no branch given
+    assert stack[33] == ("host.example.com", "very" + "long" * 50 + "branchvalue")
+    assert (message.sent_by, message.branch) == stack[0] and message.vias == stack[1:]
+
+
+def test_vias_of_unknown_transports_and_a_folded_via_rfc4475_3_1_1_10() -> None:
+    transports = parse(TORTURE["transports"][1])
+    assert via_stack(transports) == (
+        ("t1.example.com", "z9hG4bKkdjuw"),
+        ("t2.example.com", "z9hG4bKklasjdhf"),
+        ("t3.example.com", "z9hG4bK2980unddj"),
+        ("t4.example.com", "z9hG4bKasd0f3en"),
+        ("t5.example.com", "z9hG4bK0a9idfnee"),
+    )
+    # wsinv (§3.1.1.1): a folded Via, then a folded compact "v:" of two comma-separated values
+    assert via_stack(parse(TORTURE["wsinv"][1])) == (
+        ("192.0.2.2", "390skdjuw"),
+        ("spindle.example.com", "z9hG4bK9ikj8"),
+        ("192.168.255.111", "z9hG4bK30239"),
+    )
+
+
+def test_comma_separated_and_repeated_vias_are_one_list_in_order_rfc3261_7_3_1() -> None:
+    """``Via: a, b`` then ``v: c`` is the list a, b, c: a field of comma-separated values is
+    the same as the fields one by one, in order (§7.3.1); hosts are lower-cased, IPv6
+    references kept in brackets, ports kept, a branch's case kept."""
+    head = (
+        b"Via: SIP/2.0/UDP Proxy1.example.com;branch=z9hG4bKp1 , "
+        b"SIP/2.0/TCP [2001:db8::5]:5070;received=192.0.2.9;branch=z9hG4bKP2\r\n"
+        b"v: SIP/2.0/UDP uac.example.com:5062;rport;branch=z9hG4bKu\r\n"
+    )
+    expected = (
+        ("proxy1.example.com", "z9hG4bKp1"),
+        ("[2001:db8::5]:5070", "z9hG4bKP2"),
+        ("uac.example.com:5062", "z9hG4bKu"),
+    )
+    request = b"OPTIONS sip:b@x SIP/2.0\r\n" + head
+    response = b"SIP/2.0 200 OK\r\n" + head
+    rest = (
+        b"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n"
+    )
+    for raw in (request + rest, response + rest):
+        for parser in (parse, parse, _parse_strict):  # cold, then warm, then the strict parser
+            message = parser(raw, stream=False) if parser is parse else parser(raw, False)
+            assert via_stack(message) == expected
+    assert parse_vias("SIP/2.0/UDP a;branch=1,SIP/2.0/UDP b") == (("a", "1"), ("b", ""))
+
+
+def test_a_message_with_more_vias_than_the_limit_is_rejected_naming_it() -> None:
+    """MAX_VIAS bounds the Via values of a message, over all its Via fields."""
+    one_line = b"Via: " + b", ".join(
+        b"SIP/2.0/UDP h%d;branch=z9hG4bK%d" % (i, i) for i in range(MAX_VIAS)
+    )
+    many_lines = b"\r\n".join(
+        b"Via: SIP/2.0/UDP h%d;branch=z9hG4bK%d" % (i, i) for i in range(MAX_VIAS)
+    )
+    for vias in (one_line, many_lines):
+        at_limit = _with_header(LWSDISP, vias)  # LWSDISP's own Via is one more
+        assert "sipfsm.values.wire.MAX_VIAS" in _reason(at_limit)
+        fits = _with_header(LWSDISP, vias.rsplit(b"\r\n" if vias is many_lines else b", ", 1)[0])
+        assert len(via_stack(parse(fits))) == MAX_VIAS
+
+
+def test_a_proxys_via_stack_reads_back_from_the_wire_rfc3261_16_6_8() -> None:
+    """What the model writes (`to_wire`: every Via, top first) parses back to the same
+    stack, for a request forwarded through two proxies and for the response to it."""
+    request = Request("INVITE", "sip:b@x", "c1", 1, "ft", "", "z9hG4bKuac", "uac:5060")
+    forwarded = push_via(push_via(request, "p1:5060", "z9hG4bKp1"), "p2:5060", "z9hG4bKp2")
+    for message in (forwarded, response_to(forwarded, 180, to_tag="tt")):
+        back = parse(to_wire(message).encode())
+        assert (
+            via_stack(back)
+            == via_stack(message)
+            == (
+                ("p2:5060", "z9hG4bKp2"),
+                ("p1:5060", "z9hG4bKp1"),
+                ("uac:5060", "z9hG4bKuac"),
+            )
+        )
 
 
 @settings(max_examples=300, deadline=None)

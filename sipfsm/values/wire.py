@@ -92,6 +92,11 @@ MAX_MESSAGE_SIZE: Final = 1 << 20
 MAX_HEADER_LINE: Final = 16_384
 #: Header fields of one message (lines once unfolded, the start line not counted).
 MAX_HEADERS: Final = 512
+#: Via values of one message, over all its Via header fields (comma-separated and
+#: repeated, RFC 3261 §7.3.1): each proxy on the path adds one (§16.6 step 8), and a
+#: request is forwarded at most Max-Forwards times (70 by default, §8.1.1.6), so a
+#: message with more is taken for a loop gone wrong or an attack on the parser.
+MAX_VIAS: Final = 256
 _MANDATORY: Final = ("Via", "From", "To", "Call-ID", "CSeq")
 _CACHE_LIMIT: Final = 50_000
 
@@ -141,6 +146,40 @@ def parse_via(value: str) -> ViaInfo:
         _VIA_CACHE.clear()
     _VIA_CACHE[value] = top
     return top
+
+
+ViaStack = tuple[tuple[str, str], ...]  # ((sent-by, branch), ...), top first
+_STACK_CACHE: dict[str, ViaStack] = {}
+
+
+def parse_vias(value: str) -> ViaStack:
+    """Every element of a Via header value, in order: ``(sent-by, branch)`` each (branch
+    "" if none), checked as `parse_via` checks them (RFC 3261 §20.42, §25.1)."""
+    hit = _STACK_CACHE.get(value)
+    if hit is not None:
+        return hit
+    stack: list[tuple[str, str]] = []
+    for element in split_list(value):
+        element = element.strip()
+        if not element:
+            raise WireError("Via: empty value between commas (RFC 3261 §20.42)")
+        m = _VIA_RE.match(element)
+        if m is None:
+            raise WireError(f"Via: not 'SIP/2.0/transport sent-by' in {element[:40]!r}")
+        params = _params(m.group(4) or "", "Via")
+        host = m.group(2).lower()
+        stack.append((f"{host}:{m.group(3)}" if m.group(3) else host, params.get("branch", "")))
+    result = tuple(stack)
+    if len(_STACK_CACHE) > _CACHE_LIMIT:
+        _STACK_CACHE.clear()
+    _STACK_CACHE[value] = result
+    return result
+
+
+def _too_many_vias(count: int) -> WireError:
+    return WireError(
+        f"more than {MAX_VIAS} Via values ({count} so far), the limit (sipfsm.values.wire.MAX_VIAS)"
+    )
 
 
 _ADDR_CACHE: dict[str, tuple[str, str]] = {}
@@ -307,6 +346,7 @@ def clear_caches() -> None:
     """Forget every memoised header value and line (benchmarks start cold with it)."""
     for cache in (
         _VIA_CACHE,
+        _STACK_CACHE,
         _ADDR_CACHE,
         _CSEQ_CACHE,
         _GOOD_NAMES,
@@ -383,11 +423,18 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
             seen = found[code]
             if seen is None:
                 found[code] = hit[2]
+            elif code == _VIA:
+                if len(seen) > MAX_VIAS:
+                    return _parse_strict(data, stream)  # (which names the limit)
+                found[_VIA] = seen + hit[2]  # (the Via stack, top first: §7.3.1, §20.42)
             elif code <= _CSEQ or (code == _LENGTH and seen != hit[2]):
                 return _parse_strict(data, stream)  # one of them twice
-    _none, from_tag, to_tag, call_id, cseq, via, length = found[: _LENGTH + 1]
-    if via is None or from_tag is None or to_tag is None or call_id is None or cseq is None:
+    _none, from_tag, to_tag, call_id, cseq, stack, length = found[: _LENGTH + 1]
+    if stack is None or from_tag is None or to_tag is None or call_id is None or cseq is None:
         return _parse_strict(data, stream)  # a mandatory header field is missing
+    if len(stack) > MAX_VIAS:
+        return _parse_strict(data, stream)  # (which names the limit)
+    sent_by, branch = stack[0]
     available = len(data) - body_start
     if length is None:
         size = available
@@ -406,10 +453,11 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
             cseq[0],
             from_tag,
             to_tag,
-            via[2],
-            via[1],
+            branch,
+            sent_by,
             tuple(headers),
             body,
+            stack[1:],
         )
     if cseq[1] != code_or_method:
         return _parse_strict(data, stream)
@@ -420,10 +468,11 @@ def parse(data: bytes, *, stream: bool = False) -> Message:
         cseq[0],
         from_tag,
         to_tag,
-        via[2],
-        via[1],
+        branch,
+        sent_by,
         tuple(headers),
         body,
+        stack[1:],
     )
 
 
@@ -476,7 +525,7 @@ def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
     info: Any = None
     try:
         if code == _VIA:
-            info = _top_via(value)
+            info = _via_stack(value)
         elif code in (_FROM, _TO):
             info = _tag_of(value, name)
         elif code == _CALL_ID:
@@ -510,8 +559,8 @@ def _checked_line(line: str) -> tuple[tuple[str, str], int, Any] | None:
 #: A header line's name part -> (canonical name, `_CODES` code), once valid.
 _NAME_CODES: dict[str, tuple[str, int]] = {}
 
-#: The usual Via value, one element whose only parameter is its branch: what `parse_via`
-#: accepts of it, in one match (anything else goes to `parse_via`).
+#: The usual Via value, one element whose only parameter is its branch: what `parse_vias`
+#: accepts of it, in one match (anything else goes to `parse_vias`).
 _VIA_BRANCH_ONLY = re.compile(
     r"SIP\s*/\s*2\.0\s*/\s*(" + _TOKEN + r")\s+"
     r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?:\s*:\s*([0-9]{1,5}))?"
@@ -520,14 +569,14 @@ _VIA_BRANCH_ONLY = re.compile(
 )
 
 
-def _top_via(value: str) -> ViaInfo:
-    """`parse_via` of a Via value (``value`` stripped), the usual form in one match."""
+def _via_stack(value: str) -> ViaStack:
+    """`parse_vias` of a Via value (``value`` stripped), the usual form in one match."""
     m = _VIA_BRANCH_ONLY.match(value)
     if m is None:
-        return parse_via(value)
+        return parse_vias(value)
     host = m.group(2).lower()
     port = m.group(3)
-    return (m.group(1).upper(), f"{host}:{port}" if port else host, m.group(4))
+    return ((f"{host}:{port}" if port else host, m.group(4)),)
 
 
 #: The usual From / To value: ``[tokens] <URI>`` and at most a tag parameter, no white
@@ -642,9 +691,13 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
         _missing(vias, fields)
         raise
     body = _body(data, body_start, lengths, stream)
-    sent_by, branch = parse_via(vias[0])[1:]
-    for extra in vias[1:]:
-        parse_via(extra)
+    every: list[tuple[str, str]] = []
+    for value in vias:
+        every.extend(parse_vias(value))
+        if len(every) > MAX_VIAS:
+            raise _too_many_vias(len(every))
+    stack = tuple(every)
+    sent_by, branch = stack[0]
     from_tag = parse_address(from_value, "From")[1]
     to_tag = parse_address(to_value, "To")[1]
     if not _CALL_ID_RE.match(call_id):
@@ -675,6 +728,7 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
             sent_by,
             tuple(headers),
             body,
+            stack[1:],
         )
     if cseq_method != code_or_method:
         raise WireError(
@@ -692,6 +746,7 @@ def _parse_strict(data: bytes, stream: bool) -> Message:  # noqa: C901
         sent_by,
         tuple(headers),
         body,
+        stack[1:],
     )
 
 
@@ -791,6 +846,7 @@ __all__ = [
     "MAX_HEADERS",
     "MAX_HEADER_LINE",
     "MAX_MESSAGE_SIZE",
+    "MAX_VIAS",
     "WireError",
     "check_number",
     "clear_caches",
@@ -801,4 +857,5 @@ __all__ = [
     "parse_address",
     "parse_cseq",
     "parse_via",
+    "parse_vias",
 ]
