@@ -19,6 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sipfsm.check.capture import (
+    FRAME_ERROR,
+    FRAME_FRAGMENT,
+    FRAME_SIP,
+    FRAME_STREAM,
+    FRAME_TCP_EMPTY,
+    FRAME_UDP_OTHER,
+    MAX_LAYERS,
     MAX_LISTED,
     MAX_SNAPLEN,
     MAX_TIME,
@@ -26,8 +33,10 @@ from sipfsm.check.capture import (
     SENDER,
     CaptureError,
     Disorder,
+    Trace,
     jsonl_line,
     read,
+    read_capture,
     shown,
 )
 
@@ -823,3 +832,409 @@ def test_fuzz_truncated_and_garbled_captures_are_error_records_never_a_crash(
     path.write_bytes(bytes(data))
     _check_trace(path)
     _check_trace(path, "pcap")
+
+
+# -- link layers, tunnels, reassembly and transports (each frame counted once) -----------------
+
+
+def _frames(trace: Trace) -> int:
+    return sum(trace.frames.values())
+
+
+def _ip4(payload: bytes, p: int = 17, src: str = "10.0.0.1", dst: str = "10.0.0.2") -> dpkt.ip.IP:
+    ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=p, data=payload)
+    ip.len = len(ip)
+    return ip
+
+
+def _udp(payload: bytes, sport: int = 5060, dport: int = 5070) -> dpkt.udp.UDP:
+    udp = dpkt.udp.UDP(sport=sport, dport=dport, data=payload)
+    udp.ulen = len(udp)
+    return udp
+
+
+def _ether(payload: bytes, kind: int = dpkt.ethernet.ETH_TYPE_IP) -> bytes:
+    return b"\x00\x00\x5e\x00\x53\x01\x00\x00\x5e\x00\x53\x02" + struct.pack(">H", kind) + payload
+
+
+def _pcap_link(frames: list[bytes], linktype: int) -> bytes:
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out, linktype=linktype)
+    for i, frame in enumerate(frames):
+        writer.writepkt(frame, ts=100.0 + i * 0.25)
+    return out.getvalue()
+
+
+def _idb(linktype: int) -> bytes:
+    return _pcapng_block(1, struct.pack("<HHI", linktype, 0, 0))
+
+
+def _epb(interface: int, frame: bytes, micros: int) -> bytes:
+    body = struct.pack(
+        "<IIIII", interface, micros >> 32, micros & 0xFFFFFFFF, len(frame), len(frame)
+    )
+    return _pcapng_block(6, body + frame + b"\x00" * (-len(frame) % 4))
+
+
+UDP_INVITE = bytes(_ip4(_udp(INVITE)))
+
+
+def test_a_pcapng_of_several_interfaces_reads_each_with_its_link_type(tmp_path: Path) -> None:
+    """pcapng (its Interface Description Blocks, one link type each): Ethernet, Linux cooked
+    v1 (SLL) and v2 (SLL2), raw IPv4, BSD loopback, and a link type not decoded."""
+    sll = struct.pack(">HHH8sH", 0, 1, 6, b"\x00" * 8, 0x0800) + UDP_INVITE
+    sll2 = struct.pack(">HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\x00" * 8) + UDP_INVITE
+    shb = _pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data = shb + b"".join(_idb(t) for t in (1, 113, 276, 101, 0, 147))
+    frames = [_ether(UDP_INVITE), sll, sll2, UDP_INVITE, struct.pack("<I", 2) + UDP_INVITE]
+    for i, frame in enumerate(frames):
+        data += _epb(i, frame, 1_000_000 * (i + 1))
+    data += _epb(5, b"\x01\x02", 6_000_000) + _epb(5, _ether(UDP_INVITE), 7_000_000)
+    path = tmp_path / "many.pcapng"
+    path.write_bytes(data)
+    trace = read(path)
+    good = [r for r in trace.records if not r.error]
+    assert [(r.time, r.src, r.raw) for r in good] == [
+        (float(i + 1), "10.0.0.1:5060", INVITE) for i in range(5)
+    ]
+    (bad,) = [r for r in trace.records if r.error]  # link type 147 with SIP in it: not lost
+    assert bad.where == "many.pcapng packet 7"
+    assert bad.error.endswith("link type 147 is not decoded")
+    assert trace.frames == {
+        FRAME_SIP: 5,
+        "not decoded: link type 147 is not decoded": 1,
+        FRAME_ERROR: 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "frame"),
+    [
+        ("802.1Q", _ether(b"\x00\x05\x08\x00" + UDP_INVITE, 0x8100)),
+        ("QinQ", _ether(b"\x00\x05\x81\x00\x00\x07\x08\x00" + UDP_INVITE, 0x88A8)),
+        (
+            "PPPoE",
+            _ether(
+                struct.pack(">BBHH", 0x11, 0, 7, len(UDP_INVITE) + 2) + b"\x00\x21" + UDP_INVITE,
+                0x8864,
+            ),
+        ),
+        (
+            "IP in IP",
+            _ether(bytes(_ip4(_ip4(_udp(INVITE)), p=4, src="192.0.2.1", dst="192.0.2.2"))),
+        ),
+        ("GRE", _ether(bytes(_ip4(b"\x00\x00\x08\x00" + UDP_INVITE, p=47, src="192.0.2.1")))),
+        (
+            "GRE, transparent Ethernet bridging",
+            _ether(bytes(_ip4(b"\x20\x00\x65\x58\x00\x00\x00\x00" + _ether(UDP_INVITE), p=47))),
+        ),
+        (
+            "ERSPAN type II",
+            _ether(
+                bytes(
+                    _ip4(
+                        b"\x10\x00\x88\xbe"
+                        + b"\x00\x00\x00\x01"
+                        + b"\x10\x01\x00\x00\x00\x00\x00\x00"
+                        + _ether(UDP_INVITE),
+                        p=47,
+                    )
+                )
+            ),
+        ),
+        (
+            "ERSPAN type III",
+            _ether(
+                bytes(
+                    _ip4(
+                        b"\x10\x00\x22\xeb"
+                        + b"\x00\x00\x00\x01"
+                        + b"\x20\x01\x00\x00"
+                        + b"\x00" * 8
+                        + _ether(UDP_INVITE),
+                        p=47,
+                    )
+                )
+            ),
+        ),
+        (
+            "VXLAN",
+            _ether(
+                bytes(
+                    _ip4(
+                        _udp(b"\x08\x00\x00\x00\x00\x00\x2a\x00" + _ether(UDP_INVITE), 40000, 4789),
+                        src="192.0.2.1",
+                    )
+                )
+            ),
+        ),
+    ],
+)
+def test_sip_inside_vlan_tags_pppoe_and_tunnels_is_read_with_its_inner_addresses(
+    tmp_path: Path, name: str, frame: bytes
+) -> None:
+    path = tmp_path / "tunnel.pcap"
+    path.write_bytes(_pcap_link([frame], 1))
+    trace = read(path)
+    assert [(r.src, r.dst, r.raw, r.error) for r in trace.records] == [
+        ("10.0.0.1:5060", "10.0.0.2:5070", INVITE, "")
+    ], name
+    assert trace.frames == {FRAME_SIP: 1}
+
+
+def test_ipv6_in_ipv4_and_raw_ip_link_types_rfc4213() -> None:
+    inner = dpkt.ip6.IP6(
+        src=socket.inet_pton(socket.AF_INET6, "2001:db8::1"),
+        dst=socket.inet_pton(socket.AF_INET6, "2001:db8::2"),
+        nxt=17,
+        hlim=64,
+        data=_udp(INVITE),
+        plen=len(_udp(INVITE)),
+    )
+    frame = bytes(_ip4(bytes(inner), p=41))
+    records = list(read_capture(Path("6in4.pcap"), _pcap_link([frame], 101)))
+    assert [(r.src, r.dst) for r in records] == [("[2001:db8::1]:5060", "[2001:db8::2]:5070")]
+
+
+def test_a_frame_nested_deeper_than_the_layer_limit_is_counted_not_followed(tmp_path: Path) -> None:
+    packet: bytes | dpkt.ip.IP = _udp(OK)
+    for _ in range(MAX_LAYERS + 2):
+        packet = _ip4(bytes(packet) if not isinstance(packet, dpkt.udp.UDP) else packet, p=4)
+    path = tmp_path / "deep.pcap"
+    path.write_bytes(_pcap_link([bytes(packet)], 101))
+    (bad,) = read(path).records  # it carries SIP: an error record, not a silent loss
+    assert f"more than {MAX_LAYERS} layers of encapsulation (MAX_LAYERS)" in bad.error
+
+
+def _fragments4(payload: bytes, size: int, ident: int = 7) -> list[bytes]:
+    out = []
+    for offset in range(0, len(payload), size):
+        part = payload[offset : offset + size]
+        more = offset + size < len(payload)
+        ip = dpkt.ip.IP(
+            src=socket.inet_aton("10.0.0.1"),
+            dst=socket.inet_aton("10.0.0.2"),
+            p=17,
+            id=ident,
+            _flags_offset=(offset // 8) | (dpkt.ip.IP_MF if more else 0),
+            data=part,
+        )
+        ip.len = len(ip)
+        out.append(_ether(bytes(ip)))
+    return out
+
+
+def _fragments6(payload: bytes, size: int, ident: int = 9) -> list[bytes]:
+    out = []
+    for offset in range(0, len(payload), size):
+        part = payload[offset : offset + size]
+        more = offset + size < len(payload)
+        frag = struct.pack(">BBHI", 17, 0, offset | int(more), ident)
+        head = struct.pack(">IHBB", 6 << 28, len(frag) + len(part), 44, 64)
+        addresses = socket.inet_pton(socket.AF_INET6, "2001:db8::1") + socket.inet_pton(
+            socket.AF_INET6, "2001:db8::2"
+        )
+        out.append(_ether(head + addresses + frag + part, dpkt.ethernet.ETH_TYPE_IP6))
+    return out
+
+
+@pytest.mark.parametrize("version", [4, 6])
+def test_ip_fragments_are_reassembled_in_any_order_rfc791_rfc8200_4_5(
+    tmp_path: Path, version: int
+) -> None:
+    """A datagram in three fragments, the last one first: one message, numbered by the
+    packet of the fragment where it starts (offset 0), as a TCP message is."""
+    datagram = bytes(_udp(INVITE))
+    parts = (_fragments4 if version == 4 else _fragments6)(datagram, 96)
+    assert len(parts) == 3
+    path = tmp_path / "frag.pcap"
+    path.write_bytes(_pcap_link([parts[2], parts[0], _ether(bytes(_ip4(_udp(OK)))), parts[1]], 1))
+    trace = read(path)
+    assert [(r.raw, r.where, r.error) for r in trace.records] == [
+        (INVITE, "frag.pcap packet 2", ""),
+        (OK, "frag.pcap packet 3", ""),
+    ]
+    assert trace.frames == {FRAME_FRAGMENT: 2, FRAME_SIP: 2}
+
+
+def test_a_datagram_whose_fragments_never_all_come_is_an_error_at_its_first(tmp_path: Path) -> None:
+    parts = _fragments6(bytes(_udp(INVITE)), 96)
+    path = tmp_path / "lost.pcap"
+    path.write_bytes(_pcap_link(parts[:2], 1))
+    trace = read(path)
+    (bad,) = trace.records
+    assert bad.where == "lost.pcap packet 1" and "misses a fragment" in bad.error
+    assert trace.frames == {FRAME_FRAGMENT: 2}
+
+
+def test_several_messages_in_one_tcp_segment_and_one_message_over_several(tmp_path: Path) -> None:
+    """RFC 3261 §18.3: the stream is cut by Content-Length, whatever the segments are."""
+    stream = INVITE + OK + INVITE.replace(b"CSeq: 1", b"CSeq: 2")
+    cut = len(INVITE) + len(OK) + 40
+    isn = 77
+    frames = [
+        _ip6_tcp(b"", isn, dpkt.tcp.TH_SYN),
+        _ip6_tcp(stream[:cut], isn + 1),  # two whole messages and the start of a third
+        _ip6_tcp(b"", isn + 1 + cut),  # a bare ACK
+        _ip6_tcp(stream[cut:], isn + 1 + cut),
+    ]
+    path = tmp_path / "segments.pcap"
+    path.write_bytes(_pcap(frames))
+    trace = read(path)
+    assert [(r.raw[:20], r.where) for r in trace.records] == [
+        (INVITE[:20], "segments.pcap packet 2"),
+        (OK[:20], "segments.pcap packet 2"),
+        (INVITE[:20], "segments.pcap packet 2"),
+    ]
+    assert trace.frames == {FRAME_TCP_EMPTY: 2, FRAME_STREAM: 2}
+
+
+def _hep3(payload: bytes) -> bytes:
+    def chunk(kind: int, value: bytes) -> bytes:
+        return struct.pack(">HHH", 0, kind, 6 + len(value)) + value
+
+    body = b"".join(
+        [
+            chunk(1, b"\x02"),
+            chunk(2, b"\x11"),
+            chunk(3, socket.inet_aton("192.0.2.10")),
+            chunk(4, socket.inet_aton("192.0.2.20")),
+            chunk(7, struct.pack(">H", 5062)),
+            chunk(8, struct.pack(">H", 5064)),
+            chunk(9, struct.pack(">I", 1_700_000_000)),
+            chunk(10, struct.pack(">I", 250_000)),
+            chunk(11, b"\x01"),
+            chunk(12, struct.pack(">I", 2001)),
+            chunk(15, payload),
+        ]
+    )
+    return b"HEP3" + struct.pack(">H", 6 + len(body)) + body
+
+
+def test_hep_packets_give_the_sip_message_its_own_addresses_and_time() -> None:
+    """HEPv3 (chunks) and HEPv2 (a fixed header, the time little-endian) as capture agents
+    send them to HOMER on UDP 9060: the message is the one the agent saw, between the
+    addresses and at the time it reports."""
+    hep2 = (
+        struct.pack(">BBBBHH", 2, 16, 2, 17, 5066, 5068)
+        + socket.inet_aton("192.0.2.30")
+        + socket.inet_aton("192.0.2.40")
+        + struct.pack("<IIHH", 1_700_000_100, 500_000, 1, 0)
+        + OK
+    )
+    rtcp = _hep3(b"\x80\xc8\x00\x06").replace(b"\x00\x0b\x00\x07\x01", b"\x00\x0b\x00\x07\x05")
+    frames = [bytes(_ip4(_udp(p, 40000, 9060))) for p in (_hep3(INVITE), hep2, rtcp)]
+    trace = read_capture(Path("hep.pcap"), _pcap_link(frames, 101))
+    assert [(r.time, r.src, r.dst, r.transport, r.raw) for r in trace] == [
+        (1_700_000_000.25, "192.0.2.10:5062", "192.0.2.20:5064", "udp", INVITE),
+        (1_700_000_100.5, "192.0.2.30:5066", "192.0.2.40:5068", "udp", OK),
+    ]
+
+
+def _ws(payload: bytes, opcode: int = 1, fin: bool = True, mask: bytes = b"") -> bytes:
+    size = len(payload)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    length = bytes([size]) if size < 126 else b"\x7e" + struct.pack(">H", size)
+    if mask:
+        length = bytes([length[0] | 0x80]) + length[1:]
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return head + length + mask + payload
+
+
+def test_sip_over_websocket_one_message_per_data_message_rfc7118_5(tmp_path: Path) -> None:
+    """After the HTTP upgrade (RFC 6455 §4), each WebSocket data message is one SIP message
+    (RFC 7118 §5): masked from the client, in one frame or continued over several, with
+    control frames between; the HTTP exchange and the pings are not messages."""
+    upgrade = (
+        b"GET /ws HTTP/1.1\r\nHost: proxy.example.com\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Protocol: sip\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    client = (
+        upgrade
+        + _ws(INVITE[:60], 1, False, b"\x01\x02\x03\x04")
+        + _ws(b"", 9, True, b"\x05\x06\x07\x08")  # a ping between two fragments
+        + _ws(INVITE[60:], 0, True, b"\x09\x0a\x0b\x0c")
+    )
+    server = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Protocol: sip\r\n\r\n" + _ws(OK, 2)
+    )
+
+    def tcp(payload: bytes, seq: int, reply: bool = False) -> bytes:
+        segment = dpkt.tcp.TCP(
+            sport=8080 if reply else 40000,
+            dport=40000 if reply else 8080,
+            seq=seq,
+            flags=dpkt.tcp.TH_ACK,
+            data=payload,
+        )
+        ip = _ip4(
+            segment,
+            p=6,
+            src="10.0.0.2" if reply else "10.0.0.1",
+            dst="10.0.0.1" if reply else "10.0.0.2",
+        )
+        return _ether(bytes(ip))
+
+    cut = len(upgrade) + 30  # the first WebSocket frame starts in packet 1
+    frames = [tcp(client[:cut], 1), tcp(client[cut:], 1 + cut), tcp(server, 1, True)]
+    path = tmp_path / "ws.pcap"
+    path.write_bytes(_pcap_link(frames, 1))
+    trace = read(path)
+    assert [(r.src, r.transport, r.raw, r.where) for r in trace.records] == [
+        ("10.0.0.1:40000", "tcp", INVITE, "ws.pcap packet 1"),
+        ("10.0.0.2:8080", "tcp", OK, "ws.pcap packet 3"),
+    ]
+
+
+def test_sip_over_sctp_one_message_per_user_message_rfc4168_5(tmp_path: Path) -> None:
+    """Each SCTP user message is one SIP message; one sent in two DATA chunks (B, then E
+    flag) is joined; chunks of other types are not messages."""
+
+    def data_chunk(payload: bytes, flags: int, tsn: int) -> bytes:
+        value = struct.pack(">IHHI", tsn, 0, 0, 0) + payload
+        size = 4 + len(value)
+        return struct.pack(">BBH", 0, flags, size) + value + b"\x00" * (-size % 4)
+
+    def sctp(*chunks: bytes) -> bytes:
+        return _ether(bytes(_ip4(struct.pack(">HHII", 5060, 5060, 1, 0) + b"".join(chunks), p=132)))
+
+    frames = [
+        sctp(data_chunk(INVITE, 3, 1)),
+        sctp(data_chunk(OK[:50], 2, 2)),
+        sctp(struct.pack(">BBHI", 3, 0, 8, 1)),  # a SACK
+        sctp(data_chunk(OK[50:], 1, 3)),
+    ]
+    path = tmp_path / "sctp.pcap"
+    path.write_bytes(_pcap_link(frames, 1))
+    trace = read(path)
+    assert [(r.transport, r.raw, r.where) for r in trace.records] == [
+        ("tcp", INVITE, "sctp.pcap packet 1"),
+        ("tcp", OK, "sctp.pcap packet 2"),
+    ]
+    assert _frames(trace) == 4
+
+
+def test_every_frame_is_counted_once_and_a_frame_with_sip_is_never_dropped_silently(
+    tmp_path: Path,
+) -> None:
+    """frames read = frames with SIP + frames without SIP (each with its reason) + error
+    records: an ARP, a DNS datagram, a TCP ACK, an ICMP packet, a frame cut short."""
+    arp = _ether(b"\x00\x01\x08\x00\x06\x04\x00\x01" + b"\x00" * 20, 0x0806)
+    dns = _ether(bytes(_ip4(_udp(b"\x12\x34\x01\x00", 5353, 53))))
+    ack = _ip6_tcp(b"", 1)
+    icmp = _ether(bytes(_ip4(b"\x08\x00\x00\x00\x00\x01\x00\x01", p=1)))
+    data = _pcap([_ip4_udp(INVITE), arp, dns, ack, icmp, _ip4_udp(OK)])
+    path = tmp_path / "mixed.pcap"
+    path.write_bytes(data[:-10])
+    trace = read(path)
+    assert trace.frames == {
+        FRAME_SIP: 1,
+        "not decoded: ARP carries no IP packet": 1,
+        FRAME_UDP_OTHER: 1,
+        FRAME_TCP_EMPTY: 1,
+        "not decoded: IP protocol 1: not UDP, TCP, SCTP or a tunnel": 1,
+        FRAME_ERROR: 1,
+    }
+    assert _frames(trace) == 6 and [bool(r.error) for r in trace.records] == [False, True]

@@ -16,11 +16,13 @@ Formats (docs/checker.md gives the details):
 * ``sipp``: the message log SIPp writes with ``-trace_msg``. It names no addresses, so the
   logging instance is one endpoint (its address inferred from its own Via, see
   `sipp_local_address`) and everything it received comes from ``peer``.
-* ``pcap`` / ``pcapng``: captures of UDP and TCP over IPv4 and IPv6 (link types Ethernet,
-  Linux cooked v1/v2, raw IP, BSD loopback). Packet layers are decoded with ``dpkt``; the
-  file framing is read here so that a truncated file is reported at its exact offset.
-  IPv4 fragments are reassembled; TCP streams are reassembled in sequence order and cut
-  into messages by their Content-Length (RFC 3261 §18.3).
+* ``pcap`` / ``pcapng``: captures of UDP, TCP and SCTP over IPv4 and IPv6, behind the
+  link types, VLAN tags, PPPoE and tunnels (IP in IP, GRE, ERSPAN, VXLAN) docs/checker.md
+  lists, SIP over WebSocket and HEP. Packet layers are decoded with ``dpkt``; the file
+  framing is read here so that a truncated file is reported at its exact offset. IPv4
+  and IPv6 fragments are reassembled; TCP streams are reassembled in sequence order and
+  cut into messages by their Content-Length (RFC 3261 §18.3). `Trace.frames` counts what
+  each frame became: no frame is dropped unseen.
 * ``jsonl``: one message per line, ``{"t": seconds, "src": "HOST:PORT", "dst":
   "HOST:PORT", "raw": "SIP text"}`` with an optional ``"transport": "udp"|"tcp"``
   (`jsonl_line` writes one).
@@ -96,9 +98,15 @@ MAX_LISTED: Final = 10
 #: The largest packet a pcap record may hold: libpcap's largest snapshot length. A record
 #: announcing more is taken for a damaged file (the rest of it cannot be framed).
 MAX_SNAPLEN: Final = 262_144
-#: Fragments of one IPv4 datagram kept for reassembly (a 65,535-octet datagram over
-#: Ethernet takes 45); a datagram sent in more is unparseable.
+#: Fragments of one IPv4 or IPv6 datagram kept for reassembly (a 65,535-octet datagram
+#: over Ethernet takes 45); a datagram sent in more is unparseable.
 MAX_FRAGMENTS: Final = 128
+#: IP datagrams in reassembly at once (fragments kept until their datagram is whole or the
+#: capture ends); a fragment of one more is an unparseable entry, not kept.
+MAX_DATAGRAMS: Final = 4096
+#: Layers of encapsulation followed inside one frame (IP in IP, GRE, ERSPAN, VXLAN,
+#: each counting one): a frame nested deeper is counted as not decoded.
+MAX_LAYERS: Final = 8
 
 
 def shown(name: object) -> str:
@@ -178,6 +186,10 @@ class Trace:
     out_of_order: int = 0
     #: The first `MAX_LISTED` of them.
     disorder: list[Disorder] = field(default_factory=list)
+    #: For a capture: what each of its frames became, counted (`FRAME_SIP`,
+    #: `FRAME_STREAM` ..., or why it was not decoded): every packet record of the file,
+    #: and every part of it that cannot be framed, is counted once.
+    frames: dict[str, int] = field(default_factory=dict)
 
 
 def _in_time(value: object) -> bool:
@@ -340,7 +352,8 @@ def read(path: Path | str, fmt: str = "auto", max_size: int = MAX_FILE_SIZE) -> 
     if found == "sipp":
         trace = read_sipp(path, data)
     elif found in ("pcap", "pcapng"):
-        trace = Trace(path, found, _capture_records(path, data))
+        records, frames = _capture_records(path, data)
+        trace = Trace(path, found, records, frames=frames)
     elif found == "sim":
         return read_sim(path, data)  # (its observations are in time order)
     else:
@@ -1112,28 +1125,53 @@ def _if_tsresol(options: bytes, order: str) -> float:
     return 1e-6
 
 
-def _network_layer(linktype: int, octets: bytes) -> Any:
-    """The dpkt IP or IP6 packet inside a link-layer frame, or None."""
-    if linktype == 1:  # Ethernet
-        frame: Any = dpkt.ethernet.Ethernet(octets)
-        return frame.data
+# -- link layers, tunnels and transports ---------------------------------------------------
+
+#: What a frame became (`Trace.frames`): each frame of a capture is counted once, under one
+#: of these (or under a reason it was not decoded, which names what was found).
+FRAME_SIP: Final = "SIP datagram (UDP, SCTP or HEP)"
+FRAME_STREAM: Final = "TCP segment with data (reassembled into its stream)"
+FRAME_TCP_EMPTY: Final = "TCP segment without data"
+FRAME_FRAGMENT: Final = "IP fragment held for reassembly"
+FRAME_UDP_OTHER: Final = "UDP datagram that is not SIP"
+FRAME_SCTP_OTHER: Final = "SCTP packet without SIP"
+FRAME_HEP_OTHER: Final = "HEP packet that does not carry SIP"
+FRAME_ERROR: Final = "a record that cannot be read, or a frame with SIP that cannot be decoded"
+
+
+def _link_layer(linktype: int, octets: bytes) -> Any:
+    """The dpkt packet inside a link-layer frame (IP, IP6, or what else the link carries),
+    or a reason (str) the link type is not decoded."""
+    if linktype == 1:  # Ethernet (802.1Q and QinQ tags, MPLS, PPPoE: dpkt follows them)
+        frame = dpkt.ethernet.Ethernet(octets)
+        data = frame.data
+        return data if type(data) is not bytes else f"ethertype 0x{frame.type:04x} is not decoded"
     if linktype in (0, 108):  # BSD loopback: 4-octet address family
         family = struct.unpack("<I", octets[:4])[0]
         if family > 0xFFFF:
             family = struct.unpack(">I", octets[:4])[0]
         payload = octets[4:]
         return dpkt.ip.IP(payload) if family == 2 else dpkt.ip6.IP6(payload)
-    if linktype == 113:
+    if linktype == 113:  # Linux cooked capture v1
         return dpkt.sll.SLL(octets).data
-    if linktype == 276:
+    if linktype == 276:  # Linux cooked capture v2
         return dpkt.sll2.SLL2(octets).data
     if linktype in (101, 12, 14, 228, 229):  # raw IP
-        return dpkt.ip.IP(octets) if octets[:1] and octets[0] >> 4 == 4 else dpkt.ip6.IP6(octets)
-    return None
+        return _raw_ip(octets)
+    if linktype in (9, 50):  # PPP, PPP in HDLC framing (RFC 1661, RFC 1662)
+        if octets[:2] == b"\xff\x03":
+            octets = octets[2:]
+        return dpkt.ppp.PPP(octets).data
+    if linktype == 51:  # PPPoE without its Ethernet header
+        return dpkt.pppoe.PPPoE(octets).data
+    return f"link type {linktype} is not decoded"
 
 
-#: What dpkt raises on octets it cannot decode (a frame that is not one we can read is
-#: not SIP as far as we can tell).
+def _raw_ip(octets: bytes) -> Any:
+    return dpkt.ip.IP(octets) if octets[:1] and octets[0] >> 4 == 4 else dpkt.ip6.IP6(octets)
+
+
+#: What dpkt raises on octets it cannot decode.
 _UNDECODABLE: Final = (dpkt.UnpackError, struct.error, IndexError, ValueError, KeyError)
 
 
@@ -1147,30 +1185,43 @@ _FragmentKey = tuple[bytes, bytes, int, int]
 
 
 class _Fragments:
-    """IPv4 reassembly (RFC 791): fragments keyed by source, destination, id, protocol;
-    at most `MAX_FRAGMENTS` for one datagram."""
+    """IPv4 (RFC 791) and IPv6 (RFC 8200 §4.5) reassembly: fragments keyed by source,
+    destination, identification and (IPv4) protocol; at most `MAX_FRAGMENTS` for one
+    datagram and `MAX_DATAGRAMS` datagrams in reassembly at once."""
 
     def __init__(self) -> None:
+        #: key -> {offset: payload}, the first fragment's where / number / time, and the
+        #: total length once the last fragment came
         self.pending: dict[_FragmentKey, dict[int, bytes]] = {}
+        self.first: dict[_FragmentKey, tuple[float, str, int]] = {}
         self.total: dict[_FragmentKey, int] = {}
         self.dropped: set[_FragmentKey] = set()
 
-    def add(self, ip: Any) -> bytes | str | None:
-        """The whole datagram once its last fragment came; a reason (once) when it comes
-        in too many fragments; else None."""
-        key = (ip.src, ip.dst, ip.id, ip.p)
+    def add(
+        self, key: _FragmentKey, offset: int, more: bool, payload: bytes, at: tuple[float, str, int]
+    ) -> tuple[bytes, tuple[float, str, int]] | str | None:
+        """The whole datagram, and the time and place of its first fragment, once every
+        fragment came; a reason (once) when it comes in too many fragments or too many
+        datagrams are in reassembly; else None."""
         if key in self.dropped:
             return None
-        offset = (ip._flags_offset & dpkt.ip.IP_OFFMASK) * 8
-        payload = bytes(ip)[ip.hl * 4 : ip.len]
-        parts = self.pending.setdefault(key, {})
+        parts = self.pending.get(key)
+        if parts is None:
+            if len(self.pending) >= MAX_DATAGRAMS:
+                return (
+                    f"more than {MAX_DATAGRAMS} IP datagrams in reassembly at once "
+                    "(MAX_DATAGRAMS): this fragment is not kept"
+                )
+            parts = self.pending[key] = {}
+            self.first[key] = at
         if offset not in parts and len(parts) >= MAX_FRAGMENTS:
-            del self.pending[key]
-            self.total.pop(key, None)
+            self._forget(key)
             self.dropped.add(key)
-            return f"an IPv4 datagram in more than {MAX_FRAGMENTS} fragments (MAX_FRAGMENTS)"
+            return f"an IP datagram in more than {MAX_FRAGMENTS} fragments (MAX_FRAGMENTS)"
+        if offset == 0:
+            self.first[key] = at
         parts[offset] = payload
-        if not ip._flags_offset & dpkt.ip.IP_MF:
+        if not more:
             self.total[key] = offset + len(payload)
         total = self.total.get(key)
         if total is None or sum(map(len, parts.values())) < total:
@@ -1183,9 +1234,493 @@ class _Fragments:
             joined += parts[start]
         if len(joined) < total:
             return None
-        del self.pending[key]
-        del self.total[key]
-        return bytes(joined[:total])
+        first = self.first[key]
+        self._forget(key)
+        return bytes(joined[:total]), first
+
+    def _forget(self, key: _FragmentKey) -> None:
+        self.pending.pop(key, None)
+        self.total.pop(key, None)
+        self.first.pop(key, None)
+
+    def incomplete(self) -> Iterator[tuple[_FragmentKey, bytes, tuple[float, str, int]]]:
+        """End of capture: the datagrams still missing a fragment, each with the octets of
+        its first fragment (offset 0, or b"" if that one never came)."""
+        for key, parts in self.pending.items():
+            yield key, parts.get(0, b""), self.first[key]
+
+
+def _ip6_fragment(ip6: Any) -> tuple[Any, bytes] | None:
+    """An IPv6 packet's fragment header and the octets after it, or None if it has none."""
+    frag = ip6.extension_hdrs.get(44) if ip6.extension_hdrs else None
+    if frag is None:
+        return None
+    data = ip6.data
+    return frag, data if isinstance(data, bytes) else bytes(data)
+
+
+def _ws_frame(buf: bytearray) -> tuple[int, int, bool, bytes] | None:
+    """One WebSocket frame (RFC 6455 §5.2) at the start of ``buf``: (its length, opcode,
+    FIN, payload unmasked); None until it is all there. ValueError if it is too large."""
+    if len(buf) < 2:
+        return None
+    b0, b1 = buf[0], buf[1]
+    size = b1 & 0x7F
+    head = 2
+    if size == 126:
+        if len(buf) < 4:
+            return None
+        size = int.from_bytes(buf[2:4], "big")
+        head = 4
+    elif size == 127:
+        if len(buf) < 10:
+            return None
+        size = int.from_bytes(buf[2:10], "big")
+        head = 10
+    if size > MAX_MESSAGE_SIZE:
+        raise ValueError(
+            f"a WebSocket frame of {size} octets, more than the limit of {MAX_MESSAGE_SIZE} "
+            "(MAX_MESSAGE_SIZE)"
+        )
+    key = b""
+    if b1 & 0x80:
+        if len(buf) < head + 4:
+            return None
+        key = bytes(buf[head : head + 4])
+        head += 4
+    if len(buf) < head + size:
+        return None
+    payload = bytes(buf[head : head + size])
+    if key and size:
+        mask = (key * (size // 4 + 1))[:size]
+        payload = (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(
+            size, "big"
+        )
+    return head + size, b0 & 0x0F, bool(b0 & 0x80), payload
+
+
+_WS_UPGRADE: Final = re.compile(
+    rb"^upgrade[ \t]*:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
+)
+#: The first octet of a HEPv1 or HEPv2 packet (its version).
+_HEP_FIRST: Final = (b"\x01", b"\x02")
+#: Link layers that may come between two network layers.
+_LINKS: Final = (dpkt.ethernet.Ethernet, dpkt.pppoe.PPPoE, dpkt.ppp.PPP)
+
+
+class _Decoder:
+    """Reads the frames of one capture into records and `counts` (`Trace.frames`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.records: list[Record] = []
+        self.counts: dict[str, int] = {}
+        self.fragments = _Fragments()
+        self.streams: dict[tuple[str, str], _Stream] = {}
+        #: SCTP user messages in fragments (RFC 4960 §6.9): (src, dst, stream id) ->
+        #: octets so far and where the first one was
+        self.sctp: dict[tuple[str, str, int], tuple[bytearray, float, str, int]] = {}
+
+    def count(self, what: str) -> None:
+        counts = self.counts
+        counts[what] = counts.get(what, 0) + 1
+
+    def error(self, when: float, where: str, reason: str, number: int) -> None:
+        self.records.append(Record(when, "", "", "udp", b"", where, reason, number))
+        self.count(FRAME_ERROR)
+
+    def frame(self, frame: _Frame) -> None:
+        when, linktype, octets, number, _offset, orig, error, place = frame
+        if error:
+            self.error(when, f"{self.name} {place}", error, number)
+            return
+        where = f"{self.name} packet {number}"
+        try:
+            layer = _link_layer(linktype, octets)
+        except _UNDECODABLE as exc:
+            self.undecoded(octets, when, where, number, f"link layer ({type(exc).__name__})")
+            return
+        cut = orig > len(octets)
+        outcome = self.network(layer, when, where, number, cut, 0)
+        if outcome:  # (a reason the frame has no SIP that could be read)
+            self.undecoded(octets, when, where, number, outcome)
+
+    def undecoded(self, octets: bytes, when: float, where: str, number: int, reason: str) -> None:
+        """A frame not decoded: an error record if it seems to carry SIP (no SIP message
+        is lost unseen), else counted under its reason."""
+        if b"SIP/2.0" in octets:
+            self.error(
+                when, where, f"a frame with SIP in it that cannot be decoded: {reason}", number
+            )
+        else:
+            self.count(f"not decoded: {reason}")
+
+    # complex on purpose (C901): one branch per network-layer case, in the order of their frequency
+    def network(
+        self, ip: Any, when: float, where: str, number: int, cut: bool, depth: int
+    ) -> str:
+        """Decode what an IP packet carries; "" when the frame is counted, else the reason
+        it cannot be read (the caller counts it)."""
+        while isinstance(ip, _LINKS):  # (Ethernet behind GRE, PPP behind PPPoE ...)
+            if isinstance(ip, dpkt.ethernet.Ethernet) and type(ip.data) is bytes:
+                return f"ethertype 0x{ip.type:04x} is not decoded"
+            ip = ip.data
+        if isinstance(ip, dpkt.ip.IP):
+            flags = ip._flags_offset
+            if flags & (dpkt.ip.IP_MF | dpkt.ip.IP_OFFMASK):
+                payload = bytes(ip)[ip.hl * 4 : ip.len]
+                key = (ip.src, ip.dst, ip.id, ip.p)
+                offset = (flags & dpkt.ip.IP_OFFMASK) * 8
+                more = bool(flags & dpkt.ip.IP_MF)
+                return self.fragment(
+                    ip, key, offset, more, payload, ip.p, when, where, number, depth
+                )
+            protocol = ip.p
+        elif isinstance(ip, dpkt.ip6.IP6):
+            fragment = _ip6_fragment(ip)
+            if fragment is not None:
+                header, payload = fragment
+                key = (ip.src, ip.dst, header.id, 0)
+                more = bool(header.m_flag)
+                return self.fragment(
+                    ip,
+                    key,
+                    header.frag_off * 8,
+                    more,
+                    payload,
+                    header.nxt,
+                    when,
+                    where,
+                    number,
+                    depth,
+                )
+            protocol = ip.p
+        elif isinstance(ip, str):
+            return ip
+        elif isinstance(ip, dpkt.Packet):
+            return f"{type(ip).__name__} carries no IP packet"
+        else:
+            return "no IP packet in the frame"
+        return self.transport(ip, ip.data, protocol, when, where, number, cut, depth)
+
+    def fragment(
+        self,
+        ip: Any,
+        key: _FragmentKey,
+        offset: int,
+        more: bool,
+        payload: bytes,
+        protocol: int,
+        when: float,
+        where: str,
+        number: int,
+        depth: int,
+    ) -> str:
+        whole = self.fragments.add(key, offset, more, payload, (when, where, number))
+        if whole is None:
+            self.count(FRAME_FRAGMENT)
+            return ""
+        if isinstance(whole, str):
+            self.error(when, where, whole, number)
+            return ""
+        octets, (first_when, first_where, first_number) = whole
+        try:
+            inner = _decode_protocol(protocol, octets)
+        except _UNDECODABLE as exc:
+            return f"a reassembled IP datagram ({type(exc).__name__})"
+        # (the message is numbered by the fragment where it starts, as a TCP message is)
+        return self.transport(
+            ip, inner, protocol, first_when, first_where, first_number, False, depth
+        )
+
+    # complex on purpose (C901): one branch per protocol an IP packet may carry
+    def transport(
+        self,
+        ip: Any,
+        segment: Any,
+        protocol: int,
+        when: float,
+        where: str,
+        number: int,
+        cut: bool,
+        depth: int,
+    ) -> str:
+        if isinstance(segment, dpkt.udp.UDP):
+            payload = segment.data
+            if type(payload) is not bytes:
+                payload = bytes(payload)
+            if payload[:4] == b"HEP3" or payload[:1] in _HEP_FIRST:  # (before SIP: it holds SIP)
+                hep = self.hep(payload, when, where, number)
+                if hep is not None:
+                    return hep
+            if looks_like_sip(payload):
+                self.count(FRAME_SIP)
+                src = f"{_host(ip.src)}:{segment.sport}"
+                dst = f"{_host(ip.dst)}:{segment.dport}"
+                error = "the packet was cut by the capture's snapshot length" if cut else ""
+                self.records.append(Record(when, src, dst, "udp", payload, where, error, number))
+                return ""
+            if (segment.dport == 4789 or segment.sport == 4789) and payload[:1] == b"\x08":
+                if depth >= MAX_LAYERS:
+                    return f"more than {MAX_LAYERS} layers of encapsulation (MAX_LAYERS)"
+                inner = dpkt.ethernet.Ethernet(payload[8:]).data  # VXLAN (RFC 7348)
+                return self.network(inner, when, where, number, cut, depth + 1)
+            self.count(FRAME_UDP_OTHER)
+            return ""
+        if isinstance(segment, dpkt.tcp.TCP):
+            src = f"{_host(ip.src)}:{segment.sport}"
+            dst = f"{_host(ip.dst)}:{segment.dport}"
+            stream = self.streams.get((src, dst))
+            if stream is None:
+                stream = self.streams[(src, dst)] = _Stream(src, dst)
+            self.count(FRAME_STREAM if segment.data else FRAME_TCP_EMPTY)
+            self.records.extend(_tcp_segment(stream, segment, when, where, number))
+            return ""
+        if isinstance(segment, dpkt.ip.IP | dpkt.ip6.IP6) or protocol in (4, 41, 47):
+            if depth >= MAX_LAYERS:
+                return f"more than {MAX_LAYERS} layers of encapsulation (MAX_LAYERS)"
+            if isinstance(segment, dpkt.gre.GRE):
+                segment = _gre_payload(segment)
+            elif isinstance(segment, bytes):
+                return f"IP protocol {protocol} that dpkt could not decode"
+            return self.network(segment, when, where, number, cut, depth + 1)
+        if isinstance(segment, dpkt.sctp.SCTP):
+            return self.sctp_packet(ip, segment, when, where, number)
+        return f"IP protocol {protocol}: not UDP, TCP, SCTP or a tunnel"
+
+    def sctp_packet(self, ip: Any, packet: Any, when: float, where: str, number: int) -> str:
+        """The DATA chunks of an SCTP packet (RFC 4960 §3.3.1): one SIP message per user
+        message (RFC 4168 §5), fragments (B and E flags) joined in order."""
+        src = f"{_host(ip.src)}:{packet.sport}"
+        dst = f"{_host(ip.dst)}:{packet.dport}"
+        found = False
+        for chunk in packet.chunks:
+            if chunk.type != 0 or len(chunk.data) < 12:
+                continue
+            data = bytes(chunk.data)
+            sid = int.from_bytes(data[4:6], "big")
+            user = data[12:]
+            begin, end = chunk.flags & 2, chunk.flags & 1
+            key = (src, dst, sid)
+            if begin and end:
+                message, at = user, (when, where, number)
+            else:
+                if begin:
+                    self.sctp[key] = (bytearray(user), when, where, number)
+                    continue
+                held = self.sctp.get(key)
+                if held is None:
+                    continue  # a middle or last fragment whose first was not captured
+                held[0].extend(user)
+                if len(held[0]) > MAX_MESSAGE_SIZE:
+                    del self.sctp[key]
+                    self.error(
+                        when, where, "an SCTP user message larger than MAX_MESSAGE_SIZE", number
+                    )
+                    found = True
+                    continue
+                if not end:
+                    continue
+                del self.sctp[key]
+                message, at = bytes(held[0]), held[1:]
+            if looks_like_sip(message):
+                found = True
+                self.records.append(Record(at[0], src, dst, "tcp", message, at[1], "", at[2]))
+        self.count(FRAME_SIP if found else FRAME_SCTP_OTHER)
+        return ""
+
+    def hep(self, payload: bytes, when: float, where: str, number: int) -> str | None:
+        """A HEP packet (HEPv3, or the HEPv1/v2 header) as capture agents send it to a
+        HOMER server: the SIP message it carries, with its own addresses and time; None
+        if ``payload`` is not HEP after all."""
+        hep = _hep3(payload) if payload[:4] == b"HEP3" else _hep2(payload)
+        if hep is None:
+            return None
+        if isinstance(hep, str):
+            if b"SIP/2.0" in payload:
+                self.error(when, where, f"a HEP packet that cannot be read: {hep}", number)
+            else:
+                self.count(FRAME_HEP_OTHER)
+            return ""
+        src, dst, transport, at, message = hep
+        if not looks_like_sip(message):
+            self.count(FRAME_HEP_OTHER)
+            return ""
+        self.count(FRAME_SIP)
+        time = at if at is not None and _in_time(at) else when
+        self.records.append(Record(time, src, dst, transport, message, where, "", number))
+        return ""
+
+    def finish(self) -> None:
+        for stream in self.streams.values():
+            self.records.extend(_tcp_flush(stream))
+        for key, first, (when, where, number) in self.fragments.incomplete():
+            if looks_like_sip(first[8:]) or b"SIP/2.0" in first:
+                missing = "the first fragment" if not first else "a fragment"
+                self.records.append(
+                    Record(
+                        when,
+                        _host(key[0]),
+                        _host(key[1]),
+                        "udp",
+                        b"",
+                        where,
+                        f"an IP datagram with SIP in it misses {missing} (the capture "
+                        "ends before it is whole)",
+                        number,
+                    )
+                )
+        for (src, dst, _sid), (_data, when, where, number) in self.sctp.items():
+            self.records.append(
+                Record(
+                    when,
+                    src,
+                    dst,
+                    "tcp",
+                    b"",
+                    where,
+                    "an SCTP user message misses its last fragment (the capture ends first)",
+                    number,
+                )
+            )
+
+
+def _decode_protocol(protocol: int, payload: bytes) -> Any:
+    """A reassembled IP payload, decoded as its protocol says."""
+    if protocol == 17:
+        return dpkt.udp.UDP(payload)
+    if protocol == 6:
+        return dpkt.tcp.TCP(payload)
+    if protocol == 132:
+        return dpkt.sctp.SCTP(payload)
+    if protocol == 4:
+        return dpkt.ip.IP(payload)
+    if protocol == 41:
+        return dpkt.ip6.IP6(payload)
+    if protocol == 47:
+        return dpkt.gre.GRE(payload)
+    return payload
+
+
+def _gre_payload(gre: Any) -> Any:
+    """What a GRE packet (RFC 2784, RFC 2890) carries: IP and IPv6 (dpkt decodes them),
+    Ethernet (transparent bridging, 0x6558), ERSPAN type I, II (0x88BE) and III
+    (0x22EB), each an Ethernet frame behind its header; a reason (str) for anything else."""
+    data = gre.data
+    if not isinstance(data, bytes):
+        return data
+    kind = gre.p
+    if kind == 0x6558:
+        return dpkt.ethernet.Ethernet(data).data
+    if kind == 0x88BE:  # ERSPAN: type II has a sequence number and an 8-octet header
+        return dpkt.ethernet.Ethernet(data[8:] if gre.flags & 0x1000 else data).data
+    if kind == 0x22EB:  # ERSPAN type III: 12 octets, and 8 more with the O flag
+        skip = 20 if len(data) > 11 and data[11] & 1 else 12
+        return dpkt.ethernet.Ethernet(data[skip:]).data
+    return f"GRE protocol 0x{kind:04x} is not decoded"
+
+
+_HepResult = tuple[str, str, str, float | None, bytes]
+
+
+def _hep_address(raw: bytes, port: int) -> str:
+    return f"{_host(raw)}:{port}"
+
+
+def _hep3(payload: bytes) -> _HepResult | str:
+    """HEPv3: ``HEP3``, a 16-bit length, then chunks of (vendor, type, length, value)."""
+    total = int.from_bytes(payload[4:6], "big")
+    if total < 6 or total > len(payload):
+        return f"HEPv3 length {total} does not fit the {len(payload)} octets of the datagram"
+    chunks: dict[int, bytes] = {}
+    pos = 6
+    while pos + 6 <= total:
+        vendor, kind, size = struct.unpack_from(">HHH", payload, pos)
+        if size < 6 or pos + size > total:
+            return f"a HEPv3 chunk of length {size} at octet {pos}"
+        if vendor == 0:
+            chunks[kind] = payload[pos + 6 : pos + size]
+        pos += size
+    if 15 not in chunks:
+        return "a HEPv3 packet without payload (chunk 15)"
+    if chunks.get(11, b"\x01") != b"\x01":
+        return "not SIP (HEPv3 protocol type is not 1)"
+    src_raw = chunks.get(3) or chunks.get(5) or b""
+    dst_raw = chunks.get(4) or chunks.get(6) or b""
+    if len(src_raw) not in (4, 16) or len(dst_raw) != len(src_raw):
+        return "a HEPv3 packet without source and destination addresses"
+    sport = int.from_bytes(chunks.get(7, b"\0\0"), "big")
+    dport = int.from_bytes(chunks.get(8, b"\0\0"), "big")
+    at: float | None = None
+    if len(chunks.get(9, b"")) == 4:
+        at = (
+            int.from_bytes(chunks[9], "big")
+            + int.from_bytes(chunks.get(10, b"\0\0\0\0"), "big") * 1e-6
+        )
+    transport = "tcp" if chunks.get(2, b"\x11") in (b"\x06", b"\x84") else "udp"
+    return _hep_address(src_raw, sport), _hep_address(dst_raw, dport), transport, at, chunks[15]
+
+
+def _hep2(payload: bytes) -> _HepResult | str | None:
+    """HEPv1/v2: version, header length, family, protocol, ports, addresses; HEPv2 then
+    the capture time (seconds, µs, in the agent's byte order: little-endian, as Kamailio
+    and the HOMER agents of that time wrote it) and a capture id. None if ``payload``
+    does not have that shape (it is then no HEP packet)."""
+    if len(payload) < 8:
+        return None
+    version, length, family, proto = payload[0], payload[1], payload[2], payload[3]
+    size = {2: 4, 10: 16, 28: 16, 30: 16}.get(family)
+    if size is None or length != 8 + 2 * size or proto not in (6, 17, 132):
+        return None
+    sport, dport = struct.unpack_from(">HH", payload, 4)
+    src = _hep_address(payload[8 : 8 + size], sport)
+    dst = _hep_address(payload[8 + size : 8 + 2 * size], dport)
+    pos = length
+    at: float | None = None
+    if version == 2:
+        if len(payload) < pos + 12:
+            return None
+        sec, usec = struct.unpack_from("<II", payload, pos)
+        at = sec + usec * 1e-6
+        pos += 12
+    message = payload[pos:]
+    if not looks_like_sip(message):
+        return None
+    return src, dst, "udp" if proto == 17 else "tcp", at, message
+
+
+def read_capture(path: Path, data: bytes) -> Iterator[Record]:
+    """The SIP messages of a pcap or pcapng capture (`_capture_records` puts them in file
+    order); what cannot be read as error records."""
+    return iter(_decode(path, data).records)
+
+
+def _decode(path: Path, data: bytes) -> _Decoder:
+    frames = _pcapng_frames(path, data) if data[:4] == _PCAPNG_MAGIC else _pcap_frames(path, data)
+    decoder = _Decoder(shown(path.name))
+    last = 0.0  # the time of the last good packet (an error record takes it)
+    for frame in frames:
+        if frame.error:
+            frame = frame._replace(time=last)
+        else:
+            last = frame.time
+        decoder.frame(frame)
+    decoder.finish()
+    return decoder
+
+
+_POS: Final = operator.attrgetter("pos")
+
+
+def _capture_records(path: Path, data: bytes) -> tuple[list[Record], dict[str, int]]:
+    """The records of a capture in file order (by the packet where each starts), and what
+    each frame became (`Trace.frames`)."""
+    decoder = _decode(path, data)
+    records = decoder.records
+    if any(b.pos < a.pos for a, b in itertools.pairwise(records)):
+        records.sort(key=_POS)  # stable: stream order within one packet
+    _fill_times(records)
+    return records, decoder.counts
 
 
 @dataclass(slots=True)
@@ -1211,83 +1746,13 @@ class _Stream:
     scanned: int = 0
     #: whether the header section searched so far has a CRLF (then no bare LF ends it)
     crlf: bool = False
-
-
-def read_capture(path: Path, data: bytes) -> Iterator[Record]:
-    """The SIP messages of a pcap or pcapng capture, UDP and TCP, IPv4 and IPv6, as they
-    are complete (a TCP message when its last segment comes; `_capture_records` puts them
-    in file order); what cannot be read as error records."""
-    frames = _pcapng_frames(path, data) if data[:4] == _PCAPNG_MAGIC else _pcap_frames(path, data)
-    name = shown(path.name)
-    fragments = _Fragments()
-    streams: dict[tuple[str, str], _Stream] = {}
-    last = 0.0  # the time of the last good packet (an error record takes it)
-    for when, linktype, octets, number, _offset, orig, error, place in frames:
-        if error:
-            yield Record(last, "", "", "udp", b"", f"{name} {place}", error, number)
-            continue
-        last = when
-        where = f"{name} packet {number}"
-        try:
-            ip = _network_layer(linktype, octets)
-        except _UNDECODABLE:
-            continue  # not a frame we can decode: not SIP as far as we can tell
-        if not isinstance(ip, dpkt.ip.IP | dpkt.ip6.IP6):
-            continue
-        try:
-            if isinstance(ip, dpkt.ip.IP) and (
-                ip._flags_offset & (dpkt.ip.IP_MF | dpkt.ip.IP_OFFMASK)
-            ):
-                whole = fragments.add(ip)
-                if whole is None:
-                    continue
-                if isinstance(whole, str):
-                    yield Record(when, "", "", "udp", b"", where, whole, number)
-                    continue
-                segment: Any = (dpkt.udp.UDP if ip.p == 17 else dpkt.tcp.TCP)(whole)
-            else:
-                segment = ip.data
-            src_host, dst_host = _host(ip.src), _host(ip.dst)
-        except _UNDECODABLE:
-            continue
-        if isinstance(segment, dpkt.udp.UDP):
-            payload = bytes(segment.data)
-            if not looks_like_sip(payload):
-                continue
-            error = ""
-            if orig > len(octets):
-                error = f"captured only {len(octets)} of the packet's {orig} octets (snaplen)"
-            yield Record(
-                when,
-                f"{src_host}:{segment.sport}",
-                f"{dst_host}:{segment.dport}",
-                "udp",
-                payload,
-                where,
-                error,
-                number,
-            )
-        elif isinstance(segment, dpkt.tcp.TCP):
-            src = f"{src_host}:{segment.sport}"
-            dst = f"{dst_host}:{segment.dport}"
-            stream = streams.get((src, dst))
-            if stream is None:
-                stream = streams[(src, dst)] = _Stream(src, dst)
-            yield from _tcp_segment(stream, segment, when, where, number)
-    for stream in streams.values():
-        yield from _tcp_flush(stream)
-
-
-_POS: Final = operator.attrgetter("pos")
-
-
-def _capture_records(path: Path, data: bytes) -> list[Record]:
-    """`read_capture`'s records in file order: by the packet where each starts."""
-    records = list(read_capture(path, data))
-    if any(b.pos < a.pos for a, b in itertools.pairwise(records)):
-        records.sort(key=_POS)  # stable: stream order within one packet
-    _fill_times(records)
-    return records
+    #: SIP over WebSocket (RFC 7118): after the HTTP upgrade, the stream is WebSocket
+    #: frames (RFC 6455 §5), each data message one SIP message
+    websocket: bool = False
+    #: the data message being received in fragments, and the time, place and packet
+    #: number of its first frame
+    ws_message: bytearray | None = None
+    ws_at: tuple[float, str, int] = (0.0, "", 0)
 
 
 def _tcp_segment(
@@ -1353,11 +1818,20 @@ def _tcp_frame(stream: _Stream) -> Iterator[Record]:
     """Cut complete messages off the front of the stream (RFC 3261 §18.3)."""
     buf = stream.buffer
     while buf:
+        if stream.websocket:
+            yield from _ws_messages(stream)
+            return
         ends = _LINE_ENDS.match(buf)  # keep-alive CRLFs (RFC 5626 §3.5.1)
         if ends is not None:
             _tcp_consume(stream, ends.end())
             continue
         if not stream.synced:
+            if buf[:4] == b"GET " or buf[:12] == b"HTTP/1.1 101":
+                upgraded = _ws_upgrade(stream)
+                if upgraded is None:  # the HTTP header is not all there yet
+                    return
+                if upgraded:
+                    continue
             if not looks_like_sip(bytes(buf[:1024])):
                 line_end = buf.find(b"\n", stream.scanned)
                 if line_end < 0:
@@ -1393,6 +1867,56 @@ def _tcp_frame(stream: _Stream) -> Iterator[Record]:
         raw = bytes(buf[: body_start + length])
         yield Record(when, stream.src, stream.dst, "tcp", raw, where, "", number)
         _tcp_consume(stream, body_start + length)
+
+
+def _ws_upgrade(stream: _Stream) -> bool | None:
+    """At an HTTP request or 101 response starting a stream: whether it upgrades the
+    connection to WebSocket (RFC 6455 §4; SIP over it, RFC 7118 §4); None until its
+    header is all there. An upgrade is consumed and the stream reads WebSocket frames."""
+    buf = stream.buffer
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None if len(buf) <= MAX_MESSAGE_SIZE else False
+    if _WS_UPGRADE.search(bytes(buf[:end])) is None:
+        return False
+    _tcp_consume(stream, end + 4)
+    stream.synced = stream.websocket = True
+    return True
+
+
+def _ws_messages(stream: _Stream) -> Iterator[Record]:
+    """The WebSocket frames at the front of the stream: each data message (text or
+    binary, in one frame or several, RFC 6455 §5.4) that looks like SIP is one record,
+    at the packet where its first frame starts; control frames and other messages are
+    skipped."""
+    buf = stream.buffer
+    while buf:
+        try:
+            frame = _ws_frame(buf)
+        except ValueError as exc:
+            yield from _tcp_break(stream, str(exc))
+            return
+        if frame is None:
+            return
+        size, opcode, fin, payload = frame
+        if opcode in (1, 2):
+            stream.ws_message = bytearray(payload)
+            stream.ws_at = _time_at(stream, stream.consumed)
+        elif opcode == 0 and stream.ws_message is not None:
+            stream.ws_message += payload
+            if len(stream.ws_message) > MAX_MESSAGE_SIZE:
+                stream.ws_message = None
+                yield from _tcp_break(
+                    stream, f"a WebSocket message larger than {MAX_MESSAGE_SIZE} (MAX_MESSAGE_SIZE)"
+                )
+                return
+        if fin and opcode in (0, 1, 2) and stream.ws_message is not None:
+            message = bytes(stream.ws_message)
+            stream.ws_message = None
+            if looks_like_sip(message):
+                when, where, number = stream.ws_at
+                yield Record(when, stream.src, stream.dst, "tcp", message, where, "", number)
+        _tcp_consume(stream, size)
 
 
 def _tcp_consume(stream: _Stream, count: int) -> None:
@@ -1461,10 +1985,20 @@ def _tcp_flush(stream: _Stream) -> Iterator[Record]:
 
 __all__ = [
     "FORMATS",
+    "FRAME_ERROR",
+    "FRAME_FRAGMENT",
+    "FRAME_HEP_OTHER",
+    "FRAME_SCTP_OTHER",
+    "FRAME_SIP",
+    "FRAME_STREAM",
+    "FRAME_TCP_EMPTY",
+    "FRAME_UDP_OTHER",
     "MAX_ADDRESS",
+    "MAX_DATAGRAMS",
     "MAX_FILE_SIZE",
     "MAX_FRAGMENTS",
     "MAX_JSON_DEPTH",
+    "MAX_LAYERS",
     "MAX_LISTED",
     "MAX_SNAPLEN",
     "MAX_TIME",
