@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import struct
 from pathlib import Path
@@ -1238,3 +1239,33 @@ def test_every_frame_is_counted_once_and_a_frame_with_sip_is_never_dropped_silen
         FRAME_ERROR: 1,
     }
     assert _frames(trace) == 6 and [bool(r.error) for r in trace.records] == [False, True]
+
+
+def _snoop(frames: list[bytes]) -> bytes:
+    """A Sun snoop capture (RFC 1761) of Ethernet frames."""
+    out = b"snoop\0\0\0" + struct.pack(">II", 2, 4)
+    for i, frame in enumerate(frames):
+        pad = b"\0" * (-len(frame) % 4)
+        out += struct.pack(
+            ">IIIIII", len(frame), len(frame), 24 + len(frame) + len(pad), 0, 100 + i, 0
+        )
+        out += frame + pad
+    return out
+
+
+@pytest.mark.skipif(shutil.which("editcap") is None, reason="Wireshark's editcap is not installed")
+def test_a_capture_in_another_format_wireshark_reads_is_converted_by_editcap(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "call.snoop"
+    path.write_bytes(_snoop([_ip4_udp(INVITE), _ip4_udp(OK)]))
+    trace = read(path)
+    assert trace.format == "pcapng"
+    assert [(r.time, r.raw) for r in trace.records] == [(100.0, INVITE), (101.0, OK)]
+    assert read(path, "pcap").format == "pcapng"  # --format pcap takes it too
+    with pytest.raises(CaptureError, match="not a SIPp message log"):
+        read(path, "sipp")
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01not a capture in any format")
+    with pytest.raises(CaptureError, match=r"junk\.bin: byte 0: not a pcap"):
+        read(junk)

@@ -51,8 +51,10 @@ import json
 import operator
 import os
 import re
+import shutil
 import stat
 import struct
+import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,6 +106,8 @@ MAX_FRAGMENTS: Final = 128
 #: IP datagrams in reassembly at once (fragments kept until their datagram is whole or the
 #: capture ends); a fragment of one more is an unparseable entry, not kept.
 MAX_DATAGRAMS: Final = 4096
+#: Seconds ``editcap`` may take to convert a capture in another format Wireshark reads.
+CONVERT_SECONDS: Final = 120
 #: Layers of encapsulation followed inside one frame (IP in IP, GRE, ERSPAN, VXLAN,
 #: each counting one): a frame nested deeper is counted as not decoded.
 MAX_LAYERS: Final = 8
@@ -274,6 +278,31 @@ def detect(path: Path, head: bytes) -> str:
 
 _TIME: Final = operator.attrgetter("time")
 
+
+def _converted(path: Path, data: bytes) -> bytes | None:
+    """A binary capture in a format other than pcap and pcapng, converted to pcapng by
+    Wireshark's ``editcap`` (which reads every format Wireshark reads: snoop, ERF,
+    Network Monitor, 5View ...) when it is installed; None when it is not, when the file
+    is text (no NUL in its first octets: the SIPp and JSONL readers say what is wrong with
+    it), or when editcap does not read it within `CONVERT_SECONDS`."""
+    if b"\0" not in data[:4096]:
+        return None
+    editcap = shutil.which("editcap")
+    if editcap is None:
+        return None
+    try:
+        done = subprocess.run(
+            [editcap, "-F", "pcapng", os.fspath(path.absolute()), "-"],
+            capture_output=True,
+            timeout=CONVERT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = done.stdout
+    return out if done.returncode == 0 and out[:4] == _PCAPNG_MAGIC else None
+
+
 _FILE_KINDS: Final = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -335,14 +364,20 @@ def read(path: Path | str, fmt: str = "auto", max_size: int = MAX_FILE_SIZE) -> 
     try:
         found = detect(path, data[:4096])
     except CaptureError:
-        if fmt == "auto" or not data:
+        converted = _converted(path, data) if fmt in ("auto", "pcap") else None
+        if converted is not None:
+            data, found = converted, "pcapng"
+        elif fmt == "auto" or not data:
             raise
-        label = {
-            "sipp": "SIPp message log",
-            "jsonl": "JSONL trace",
-            "sim": "simulator trace",
-        }.get(fmt, "pcap or pcapng")
-        raise CaptureError(path, "byte 0", f"not a {label} (starts with {data[:16]!r})") from None
+        else:
+            label = {
+                "sipp": "SIPp message log",
+                "jsonl": "JSONL trace",
+                "sim": "simulator trace",
+            }.get(fmt, "pcap or pcapng")
+            raise CaptureError(
+                path, "byte 0", f"not a {label} (starts with {data[:16]!r})"
+            ) from None
     if found == "jsonl" and _is_sim(data):
         found = "sim"
     if fmt != "auto":
@@ -1356,9 +1391,7 @@ class _Decoder:
             self.count(f"not decoded: {reason}")
 
     # complex on purpose (C901): one branch per network-layer case, in the order of their frequency
-    def network(
-        self, ip: Any, when: float, where: str, number: int, cut: bool, depth: int
-    ) -> str:
+    def network(self, ip: Any, when: float, where: str, number: int, cut: bool, depth: int) -> str:
         """Decode what an IP packet carries; "" when the frame is counted, else the reason
         it cannot be read (the caller counts it)."""
         while isinstance(ip, _LINKS):  # (Ethernet behind GRE, PPP behind PPPoE ...)
@@ -1984,6 +2017,7 @@ def _tcp_flush(stream: _Stream) -> Iterator[Record]:
 
 
 __all__ = [
+    "CONVERT_SECONDS",
     "FORMATS",
     "FRAME_ERROR",
     "FRAME_FRAGMENT",
