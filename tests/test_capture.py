@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dpkt
 import pytest
-from conftest import FUZZ_EXAMPLES
+from conftest import FUZZ_EXAMPLES, data_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +40,7 @@ from sipfsm.check.capture import (
     read_capture,
     shown,
 )
+from sipfsm.check.checker import check_files
 
 INVITE = (
     b"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
@@ -1269,3 +1270,63 @@ def test_a_capture_in_another_format_wireshark_reads_is_converted_by_editcap(
     junk.write_bytes(b"\x00\x01not a capture in any format")
     with pytest.raises(CaptureError, match=r"junk\.bin: byte 0: not a pcap"):
         read(junk)
+
+
+# -- a corpus of public captures (tests/data/README.md gives each one's source and licence) ----
+
+#: (file, its packets, the SIP messages tshark's SIP dissector finds in it: Wireshark 4,
+#: ``tshark -r FILE -Y sip``, counted when the file was added)
+CORPUS: list[tuple[str, int, int]] = [
+    ("heplify-erspan_sip_ipv4_udp.pcapng", 140, 140),
+    ("heplify-sip_ipv4_tcp.pcap", 84, 7),
+    ("heplify-sip_ipv4_tcp_retrans.pcap", 196, 8),
+    ("heplify-sip_ipv6_udp.pcap", 6, 6),
+    ("ndpi-gre.pcapng", 1, 1),
+    ("ndpi-sip_hello.pcapng", 30, 8),
+    ("pcpp-sdp.pcap", 1, 1),
+    ("pcpp-sip_non_default_port.pcap", 2, 2),
+    ("pcpp-sip_not_sdp.pcap", 1, 1),
+    ("pcpp-sip_reqs.pcap", 4, 4),
+    ("pcpp-sip_resp.pcap", 7, 7),
+    ("sngrep-ipip.pcap", 4, 4),
+    ("sngrep-ipv6frag.pcap", 34, 32),
+    ("suricata-sip-body-large.pcap", 16, 2),
+    ("suricata-sip-compact-form.pcap", 1, 1),
+    ("suricata-sip-header-multi-value.pcap", 1, 1),
+    ("suricata-sip-options-method.pcap", 2, 2),
+    ("suricata-sip-pattern-matching.pcap", 2, 2),
+    ("suricata-sip-sdp.pcap", 2, 2),
+    ("suricata-sip-tcp-method.pcap", 11, 2),
+    ("suricata-sip-tcp-pattern-matching.pcap", 7, 2),
+    ("zeek-invalid-content-length.pcap", 2, 2),
+    ("zeek-sip-junk-before-request.pcap", 2, 1),
+    ("zeek-sip-long-request-response-paths.pcap", 2, 2),
+    ("zeek-wireshark.pcap", 81, 81),
+]
+
+
+@pytest.mark.parametrize(("name", "packets", "sip"), CORPUS)
+def test_a_public_capture_is_read_whole_and_checked_to_the_end(
+    name: str, packets: int, sip: int
+) -> None:
+    """Every packet is counted once (a SIP message, stream data, a fragment, not SIP with
+    its reason, or an error record at its place); every SIP message tshark sees is a
+    message here (read, or unparseable with its reason); and the checker judges the file
+    to its end. No verdict is asserted: docs/checker.md ("The corpus") judges each one."""
+    path = data_file(f"captures/{name}")
+    trace = read(path)
+    assert sum(trace.frames.values()) == packets
+    assert len(trace.records) == sip
+    assert all(r.where.startswith(f"{name} ") for r in trace.records)
+    report = check_files([path])
+    assert report.messages == sip and report.exit_status in (0, 1, 2)
+
+
+def test_the_corpus_is_every_capture_of_its_folder_and_each_has_its_source_and_licence() -> None:
+    folder = data_file("README.md").parent / "captures"
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    assert files == sorted(name for name, _p, _s in CORPUS)
+    readme = data_file("README.md").read_text()
+    for name in files:
+        (row,) = [line for line in readme.splitlines() if line.startswith(f"| `captures/{name}` |")]
+        assert "https://github.com/" in row and row.count("|") >= 5
