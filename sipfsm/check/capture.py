@@ -1487,7 +1487,8 @@ class _Decoder:
                 if hep is not None:
                     return hep
             if looks_like_sip(payload):
-                self.count(FRAME_SIP)
+                counts = self.counts  # (`count`, inlined: this runs for every datagram)
+                counts[FRAME_SIP] = counts.get(FRAME_SIP, 0) + 1
                 src = f"{_host(ip.src)}:{segment.sport}"
                 dst = f"{_host(ip.dst)}:{segment.dport}"
                 error = "the packet was cut by the capture's snapshot length" if cut else ""
@@ -1498,7 +1499,8 @@ class _Decoder:
                     return f"more than {MAX_LAYERS} layers of encapsulation (MAX_LAYERS)"
                 inner = dpkt.ethernet.Ethernet(payload[8:]).data  # VXLAN (RFC 7348)
                 return self.network(inner, when, where, number, cut, depth + 1)
-            self.count(FRAME_UDP_OTHER)
+            counts = self.counts
+            counts[FRAME_UDP_OTHER] = counts.get(FRAME_UDP_OTHER, 0) + 1
             return ""
         if isinstance(segment, dpkt.tcp.TCP):
             src = f"{_host(ip.src)}:{segment.sport}"
