@@ -1330,3 +1330,45 @@ def test_the_corpus_is_every_capture_of_its_folder_and_each_has_its_source_and_l
     for name in files:
         (row,) = [line for line in readme.splitlines() if line.startswith(f"| `captures/{name}` |")]
         assert "https://github.com/" in row and row.count("|") >= 5
+
+
+def test_what_else_sipp_writes_into_its_message_log_is_counted_never_fatal(tmp_path: Path) -> None:
+    """SIPp 3.6's -trace_msg log holds more than messages (src/socket.cpp, src/call.cpp):
+    socket congestion at the top of a TCP client's log, the markers of its simulated loss
+    (-lost; some without a line end, the next entry's dashes on the same line), a message
+    logged again for a call that is over, and a message it failed to send. Each is counted
+    in `Trace.notes`; none is fatal, none is a message; a message SIPp says it discarded
+    is not one of its replay."""
+    bye = INVITE.replace(b"INVITE sip:b@x", b"BYE sip:b@x").replace(b"1 INVITE", b"2 BYE")
+
+    def entry(second: int, head: str, raw: bytes) -> bytes:
+        return ("-" * 47 + f" 2026-01-01 10:00:0{second}.000000\n{head}\n\n").encode() + raw + b"\n"
+
+    log = (
+        b"Problem EAGAIN on socket  5 and poll_idx  is 2 \n"
+        + entry(0, f"UDP message sent [{len(INVITE)}] bytes:", INVITE)
+        + b"UDP message voluntary lost (while sending)."
+        + entry(1, f"UDP message received [{len(OK)}] bytes:", OK)
+        + b"UDP message lost (recv)."
+        + entry(2, f"UDP message received [{len(OK)}] bytes:", OK)
+        + b"-----------------------------------------------\n"
+        + b"Dead call c received a UDP message:\n\n"
+        + OK
+        + b"\n"
+        + entry(3, "Error sending UDP message:", bye)
+        + entry(4, f"UDP message sent [{len(bye)}] bytes:", bye)
+    )
+    path = tmp_path / "uac_messages.log"
+    path.write_bytes(log)
+    trace = read(path)
+    assert [(r.src, r.raw, r.where, r.error) for r in trace.records] == [
+        ("10.0.0.1:5060", INVITE, "uac_messages.log line 5", ""),
+        ("peer", OK, "uac_messages.log line 31", ""),
+        ("10.0.0.1:5060", bye, "uac_messages.log line 69", ""),
+    ]
+    assert trace.notes == {
+        "SIPp: socket congested (EAGAIN / EWOULDBLOCK)": 1,
+        "SIPp -lost: a message not sent": 1,
+        "SIPp -lost: a received message discarded (not replayed)": 1,
+        "SIPp: a message it failed to send (not sent)": 1,
+    }

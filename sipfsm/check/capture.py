@@ -190,6 +190,9 @@ class Trace:
     out_of_order: int = 0
     #: The first `MAX_LISTED` of them.
     disorder: list[Disorder] = field(default_factory=list)
+    #: For a SIPp log: what it holds besides messages (SIPp's notes: socket congestion,
+    #: its simulated loss, messages it failed to send ...), counted by kind.
+    notes: dict[str, int] = field(default_factory=dict)
     #: For a capture: what each of its frames became, counted (`FRAME_SIP`,
     #: `FRAME_STREAM` ..., or why it was not decoded): every packet record of the file,
     #: and every part of it that cannot be framed, is counted once.
@@ -264,8 +267,8 @@ def detect(path: Path, head: bytes) -> str:
         return "pcap"
     if head[:4] == _PCAPNG_MAGIC:
         return "pcapng"
-    if _SIPP_SEPARATOR.match(head):
-        return "sipp"
+    if _SIPP_SEPARATOR.match(head) or _SIPP_SEPARATOR.match(head, _after_notes(head, 0)):
+        return "sipp"  # (SIPp may write a note before its first entry: socket congestion)
     if head.removeprefix(_BOM).lstrip()[:1] == b"{":
         return "jsonl"
     raise CaptureError(
@@ -400,10 +403,62 @@ def read(path: Path | str, fmt: str = "auto", max_size: int = MAX_FILE_SIZE) -> 
 # -- SIPp -trace_msg logs ------------------------------------------------------------------
 
 _SIPP_HEADER: Final = re.compile(
-    rb"(UDP|TCP|TLS|SCTP|WSS?) message (sent|received) (?:\((\d+) bytes\)|\[(\d+)\] bytes) ?:"
-    rb"\r?\n"
+    rb"(UDP|TCP|TLS|SCTP|WSS?) (?:control )?message (sent|received) "
+    rb"(?:\((\d+) bytes\)|\[(\d+)\] bytes) ?:\r?\n"
 )
-_SIPP_UNEXPECTED: Final = re.compile(rb"Unexpected (UDP|TCP|TLS|SCTP|WSS?) message received:\r?\n")
+#: Entries that log again a message received just before (SIPp's socket layer logs every
+#: message it reads, then the call logs it once more when it is unexpected, for a call
+#: that is over, or ignored as a late response), or a message sent in part; each runs to
+#: the next dashed line.
+_SIPP_UNEXPECTED: Final = re.compile(
+    rb"(?:Unexpected (?:control )?|Dead call [^\r\n]{1,300}? received a |"
+    rb"Ignoring (?:provisional|final) |(?:Error|Truncation) sending )"
+    rb"(UDP|TCP|TLS|SCTP|WSS?) message"
+    rb"(?: received(?: \([^\r\n]{0,300}\))?| for transaction [^\r\n]{0,300}?| \(\d+ of \d+ sent\))?"
+    rb":\r?\n"
+)
+#: What else SIPp writes into a -trace_msg log (src/socket.cpp, src/call.cpp): notes that
+#: are no message -- socket congestion, output buffers, its simulated loss (-lost) -- some
+#: without a line end, the next entry's dashes then following on the same line.
+_SIPP_NOTE: Final = re.compile(
+    rb"Problem (?:EAGAIN|EWOULDBLOCK) on socket +-?\d+ and poll_idx +is +-?\d+ *\r?\n"
+    rb"|(?:UDP|TCP|TLS|SCTP|WSS?) message (?:voluntary lost \(while sending\)|"
+    rb"(?:\(retrans\) )?lost \(recv\))\."
+    rb"|(?:Added first|Appended) buffered message to socket -?\d+ *\r?\n"
+    rb"|Wrote -?\d+ of \d+ bytes in an output buffer\. *\r?\n"
+    rb"|Attempted socket flush returned -?\d+ *\r?\n"
+    rb"|Exit problem event on socket -?\d+ *\r?\n"
+    rb"|Discarded message for new calls while quitting *\r?\n"
+    rb"|socket_write_primitive -?\d+ *\r?\n"
+    rb"|Received twin message for dead [^\r\n]*\r?\n"
+)
+#: The notes of `_SIPP_NOTE`, by kind (`Trace.notes`).
+_SIPP_NOTE_KINDS: Final = (
+    (b"Problem", "SIPp: socket congested (EAGAIN / EWOULDBLOCK)"),
+    (b"voluntary lost", "SIPp -lost: a message not sent"),
+    (b"lost (recv)", "SIPp -lost: a received message discarded (not replayed)"),
+    (b"buffered message", "SIPp: a message buffered for a congested socket"),
+    (b"Wrote", "SIPp: an output buffer written"),
+    (b"Attempted socket flush", "SIPp: a socket flush"),
+    (b"Exit problem", "SIPp: a socket error event"),
+    (b"Discarded message", "SIPp: a message for a new call discarded while quitting"),
+    (b"socket_write_primitive", "SIPp: an SCTP write state"),
+    (b"Received twin", "SIPp: a twin message for a dead call"),
+)
+
+
+def _sipp_note(note: bytes) -> str:
+    return next(kind for key, kind in _SIPP_NOTE_KINDS if key in note)
+
+
+def _after_notes(data: bytes, pos: int) -> int:
+    """``pos`` past line ends and SIPp's notes (`_SIPP_NOTE`)."""
+    pos = _after_line_ends(data, pos)
+    while (note := _SIPP_NOTE.match(data, pos)) is not None:
+        pos = _after_line_ends(data, note.end())
+    return pos
+
+
 #: Line ends: what may follow an entry's octets before the next entry (SIPp ends each
 #: message with one; blank lines between entries).
 _LINE_ENDS: Final = re.compile(rb"[\r\n]+")
@@ -431,10 +486,19 @@ def read_sipp(path: Path, data: bytes) -> Trace:
     received:`` entries, with no time and no length: they take the time of the entry
     before and run to the next dashed line.
 
+    SIPp also logs a message again when it is for a call that is over (``Dead call ...
+    received a UDP message:``) or ignored (``Ignoring final UDP message for transaction
+    ...:``), like an unexpected one; ``Error sending UDP message:`` entries (nothing was
+    sent) are skipped; ``Truncation sending`` ones are messages sent (SIPp sends the rest
+    from a buffer). Its notes between entries (socket congestion, ``UDP message lost
+    (recv).`` of ``-lost`` ...) are counted in `Trace.notes`; a message SIPp says it
+    discarded (``lost (recv)``) is not a message of its replay.
+
     An entry that cannot be read -- not an entry, a bad date, a byte count that the next
     entry does not follow (too small, too large, past the end of the file) -- is an error
     record at its line, and reading goes on at the next dashed line."""
     entries: list[_SippEntry] = []
+    notes: dict[str, int] = {}
     pos = 0
     line = 1
     size = len(data)
@@ -446,6 +510,16 @@ def read_sipp(path: Path, data: bytes) -> Trace:
             line += data.count(b"\n", pos, blank)
             pos = blank
             continue
+        note = _SIPP_NOTE.match(data, pos)
+        if note is not None:
+            kind = _sipp_note(note.group())
+            notes[kind] = notes.get(kind, 0) + 1
+            last = entries[-1] if entries else None
+            if b"lost (recv)" in note.group() and last and not last.error and not last.sent:
+                entries.pop()  # (the message it logged just before, which it discarded)
+            line += note.group().count(b"\n")
+            pos = note.end()
+            continue
         sep = _SIPP_SEPARATOR.match(data, pos)
         entry: _SippEntry | None
         if sep is None:
@@ -454,7 +528,7 @@ def read_sipp(path: Path, data: bytes) -> Trace:
             entry, end, resume = _SippEntry(when, "udp", False, b"", line, reason), -1, pos
         else:
             previous = entries[-1] if entries else None
-            entry, end = _sipp_entry(data, sep, line, when, previous)
+            entry, end = _sipp_entry(data, sep, line, when, previous, notes)
             resume = sep.end()
         if end < 0:  # on at the next dashed line
             following = _SIPP_NEXT.search(data, resume)
@@ -469,7 +543,7 @@ def read_sipp(path: Path, data: bytes) -> Trace:
         line += data.count(b"\n", pos, end)
         pos = end
     local = sipp_local_address((e.sent, e.raw) for e in entries if not e.error) or "sipp:0"
-    trace = Trace(path, "sipp", local=local)
+    trace = Trace(path, "sipp", local=local, notes=notes)
     name = shown(path.name)
     add = trace.records.append
     for e in entries:
@@ -484,7 +558,12 @@ def read_sipp(path: Path, data: bytes) -> Trace:
 
 
 def _sipp_entry(
-    data: bytes, sep: re.Match[bytes], line: int, when: float, previous: _SippEntry | None
+    data: bytes,
+    sep: re.Match[bytes],
+    line: int,
+    when: float,
+    previous: _SippEntry | None,
+    notes: dict[str, int],
 ) -> tuple[_SippEntry | None, int]:
     """The entry whose dashed line ``sep`` matched at ``line``, and where the next entry
     starts; an entry with ``error`` and -1 when it cannot be read; None for an
@@ -537,7 +616,7 @@ def _sipp_entry(
                 f"the file ends inside a message: {size - start} of the {length} octets announced",
                 at,
             )
-        after = _after_line_ends(data, end)
+        after = _after_notes(data, end)
         if after < size and _SIPP_SEPARATOR.match(data, after) is None:
             return _sipp_failed(
                 when,
@@ -549,12 +628,18 @@ def _sipp_entry(
         raw = data[start:end]
     else:
         assert unexpected is not None
-        transport, sent = unexpected.group(1), False
+        transport = unexpected.group(1)
+        kind = unexpected.group()
+        sent = kind.startswith(b"Truncation")
         following = _SIPP_NEXT.search(data, start)
         end = following.start() + 1 if following else size
         raw = data[start:end]
         raw = raw[:-1] if raw.endswith((b"\r\n\n", b"\n\n")) else raw
-        if previous is not None and not previous.error and previous.raw == raw:
+        if kind.startswith(b"Error"):
+            what = "SIPp: a message it failed to send (not sent)"
+            notes[what] = notes.get(what, 0) + 1
+            return None, end
+        if not sent and previous is not None and not previous.error and previous.raw == raw:
             return None, end
     return _SippEntry(when, transport.decode().lower(), sent, raw, at), end
 
