@@ -59,6 +59,19 @@ def test_same_branch_from_another_sent_by_is_another_transaction_rfc3261_17_2_3(
     assert matcher.find(replace(INVITE, sent_by="10.0.0.9:5060")) is None
 
 
+def test_a_response_matches_its_client_transaction_by_branch_and_method_alone_rfc3261_17_1_3(
+) -> None:
+    # an ALG rewrote the top Via's sent-by port on the way back: the branch and the CSeq
+    # method still name the client transaction (a response to another method does not)
+    matcher: Matcher[str] = Matcher()
+    key = matcher.add(INVITE, "ict")
+    rewritten = replace(response_to(INVITE, 200, to_tag="tb"), sent_by="10.0.0.1:5860")
+    assert matcher.find(rewritten) == "ict"
+    assert matcher.find(replace(rewritten, method="BYE")) is None
+    matcher.forget(key)
+    assert matcher.find(rewritten) is None
+
+
 def test_rfc2543_fallback_without_magic_cookie_rfc3261_17_2_3() -> None:
     old = replace(INVITE, branch="", headers=(("Via", "SIP/2.0/UDP 10.0.0.1:5060"),))
     matcher: Matcher[str] = Matcher()

@@ -1512,7 +1512,9 @@ class _Decoder:
                     number,
                     depth,
                 )
-            protocol = ip.p
+            protocol = getattr(ip, "p", None)  # (dpkt leaves it unset when the
+            if protocol is None:  # extension headers are cut short or garbled)
+                return "an IPv6 packet whose extension headers cannot be read"
         elif isinstance(ip, str):
             return ip
         elif isinstance(ip, dpkt.Packet):

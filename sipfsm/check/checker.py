@@ -101,6 +101,9 @@ class Checker(MessageReplay):
         names = {e: e for e in trace.elements}  # a simulator's element names, as they are
         names["peer"] = "peer"
         views = self._views(trace, as_addr, names)
+        self.own_view = (
+            as_addr is not None or trace.local is not None or trace.observations is not None
+        )
         sides = {name: Side(name) for name in sorted(views)}
         self._checked = sides
         exact = trace.format == "sim"

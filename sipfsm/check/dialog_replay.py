@@ -67,6 +67,10 @@ class DialogReplay:
         self.tolerance_rel = tolerance_rel
         self.tol_abs = TOLERANCE_ABS if tolerance is None else tolerance
         self.tol_rel = TOLERANCE_REL if tolerance_rel is None else tolerance_rel
+        #: whether the trace is the checked endpoint's own view (``--as``, a SIPp log, a
+        #: simulator's observations): what it received, it received at the time shown.
+        #: Otherwise the capture point may lie anywhere on the path (`Checker.check_trace`)
+        self.own_view = True
         self.engines: dict[tuple[str, str], Engine] = {}
         #: (role, method, transport) -> (machine, engine)
         self._tx_engines: dict[tuple[str, str, str], tuple[str, Engine]] = {}

@@ -489,14 +489,17 @@ class MessageReplay(TimerReplay):
         self, tx: ReplayTx, routed: list[Routed] | None, response: Response, item: Item
     ) -> None:
         """The dialog told the UAC core to ACK a 2xx (`ToTU("send_ack")`, RFC 3261
-        §13.2.2.4): the endpoint must send it within the tolerance -- unless it forwarded
-        the INVITE (more than one Via): then it is a proxy, which forwards the 2xx and owes
-        no ACK; the ACK is the UAC's, end to end (§16.7)."""
+        §13.2.2.4): in the endpoint's own view the endpoint must send it within the
+        tolerance; in a capture taken elsewhere on the path, the 2xx seen may never have
+        reached it (the UAS resends it, §13.3.1.4), so the ACK is owed only by the time the
+        UAS gives up, 64*T1 after this 2xx. A proxy (it forwarded the INVITE: more than one
+        Via) forwards the 2xx and owes no ACK; the ACK is the UAC's, end to end (§16.7)."""
         if tx.request is not None and forwarded(tx.request):
             return
+        wait = self.tol_abs if self.own_view else self._t64.value("64*T1") + self.tol_abs
         for _tag, action in routed or ():
             if type(action) is ToTU and action.what == "send_ack":
-                self._expect(tx, "ack2xx", item.time + self.tol_abs, response, item.index)
+                self._expect(tx, "ack2xx", item.time + wait, response, item.index)
                 return
 
 

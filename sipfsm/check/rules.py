@@ -76,7 +76,8 @@ CHECK_RULES: Final[dict[str, Rule]] = {
         Rule(
             "no-ack-2xx",
             "RFC 3261 §13.2.2.4",
-            "no ACK for a 2xx to an INVITE (the dialog machine asks for it, ToTU send_ack); "
+            "no ACK for a 2xx to an INVITE (the dialog machine asks for it, ToTU send_ack: "
+            "within the tolerance in the UAC's own view, by 64*T1 in a capture from anywhere); "
             "seen from the UAS alone: Timer L fired without it (RFC 6026 §8.7, §13.3.1.4)",
         ),
         Rule(

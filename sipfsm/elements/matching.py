@@ -163,6 +163,9 @@ class Matcher(Generic[T]):
         self._entries: dict[TransactionKey, T] = {}
         self._requests: dict[TransactionKey, Request] = {}
         self._to_tags: dict[TransactionKey, str] = {}
+        # (branch, method) -> the key: a response matches its client transaction by the
+        # branch and the CSeq method alone (RFC 3261 §17.1.3), whatever its sent-by says
+        self._branches: dict[tuple[str, str], TransactionKey] = {}
 
     def add(self, request: Request, value: T) -> TransactionKey:
         """Register the transaction ``request`` creates; returns its key."""
@@ -175,6 +178,8 @@ class Matcher(Generic[T]):
         self._entries[key] = value
         if key.legacy is not None:
             self._requests[key] = request
+        else:
+            self._branches[(key.branch, key.method)] = key
 
     def note_response(self, key: TransactionKey, response: Response) -> None:
         """Remember the To tag of a response of the transaction (RFC 2543 ACK matching)."""
@@ -189,6 +194,11 @@ class Matcher(Generic[T]):
         """`find` for a caller that already has ``key == transaction_key(message)`` (a
         message seen by both its ends is matched at each with one key)."""
         found = self._entries.get(key)
+        if found is None and key.legacy is None and isinstance(message, Response):
+            # a response whose top Via's sent-by was rewritten on its way (an ALG, a NAT)
+            # still matches by branch and method (§17.1.3)
+            other = self._branches.get((key.branch, key.method))
+            return None if other is None else self._entries.get(other)
         if found is None or key.legacy is None or isinstance(message, Response):
             return found
         return found if self._legacy_request_matches(key, message) else None
@@ -217,6 +227,8 @@ class Matcher(Generic[T]):
         self._entries.pop(key, None)
         self._requests.pop(key, None)
         self._to_tags.pop(key, None)
+        if self._branches.get((key.branch, key.method)) == key:
+            del self._branches[(key.branch, key.method)]
 
     def __len__(self) -> int:
         return len(self._entries)
