@@ -186,7 +186,7 @@ def test_sequential_forking_tries_the_next_target_after_a_failure_rfc3261_16_6(k
     [second] = ctx.forwards(actions)
     actions = ctx(_answer(second, 486, "c"))
     assert [r.status for r in _sent(actions)] == [480]  # the lowest class: the first
-    assert ctx.state == "terminated"
+    assert ctx.state == "lingering"
 
 
 # -- responses (§16.7) -----------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_every_2xx_is_forwarded_and_the_other_branches_cancelled_rfc3261_16_7(ki
     # the other fork answers 200 too before the CANCEL: forwarded as well (§16.7 step 5)
     actions = ctx(_answer(carol, 200, "c"))
     assert [r.status for r in _sent(actions)] == [200]
-    assert ctx.state == "terminated"
+    assert ctx.state == "lingering"
 
 
 def test_a_second_2xx_goes_statelessly_under_rfc3261_and_through_the_transaction_under_6026_rfc6026_8_3(  # noqa: E501
@@ -248,7 +248,7 @@ def test_the_best_final_is_sent_once_every_branch_answered_rfc3261_16_7(kind: st
     assert ctx.state == "proceeding"
     actions = ctx(_answer(carol, 404, "c"))
     assert [r.status for r in _sent(actions)] == [486]  # the lowest class: any of it (first)
-    assert ctx.state == "terminated"
+    assert ctx.state == "lingering"
 
 
 @ENGINES
@@ -301,7 +301,7 @@ def test_timer_c_on_a_branch_that_never_answered_sends_408_rfc3261_16_8(kind: st
     ctx.start()
     actions = ctx(TimerFired("C"))
     assert [r.status for r in _sent(actions)] == [408]
-    assert ctx.state == "terminated"
+    assert ctx.state == "lingering"
 
 
 @ENGINES

@@ -3,6 +3,8 @@ responses given to a `Proxy` on an `ActionLog`, what it sends read back (RFC 326
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from conftest import make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,11 +20,11 @@ INVITE = make_request("INVITE", uri=AOR, call_id="c1", from_tag="a", branch="z9h
                  sent_by="alice.example.com", headers=(("Max-Forwards", "70"),))
 
 
-def _proxy(profile: str = "rfc6026", **kw: object) -> tuple[Proxy, ActionLog]:
+def _proxy(profile: str = "rfc6026", **kw: object) -> tuple[Proxy, _Clock]:
     machines = Machines(profile, Timing())
     location = {AOR: (("sip:bob@bob.example.com", 1.0), ("sip:bob@carol.example.com", 0.5))}
     proxy = Proxy("proxy", machines, location, **kw)  # type: ignore[arg-type]
-    log = ActionLog()
+    log = _Clock()
     proxy.start(log)
     return proxy, log
 
@@ -137,10 +139,26 @@ def test_a_2xx_retransmission_after_the_branch_ended_is_forwarded_statelessly_rf
         ("alice", "200", "stateless")]
 
 
-def test_a_cancel_after_the_context_ended_is_forwarded_statelessly_rfc3261_16_10() -> None:
-    # §16.10: "If a response context is not found" the CANCEL is forwarded statelessly; a
-    # context ends with its final response, while its server transaction may live on
-    proxy, log = _proxy(parallel=False)
+def test_a_2xx_retransmission_from_an_accepted_branch_is_forwarded_rfc6026_8_4(
+) -> None:
+    # RFC 6026: the INVITE client transaction stays in Accepted and passes every 2xx up
+    # (§8.4); the proxy forwards "any 2xx response" (RFC 3261 §16.7 step 5) through its
+    # server transaction, in Accepted too, so a UAC whose first 2xx was lost gets one
+    proxy, log = _proxy("rfc6026", parallel=False)
+    proxy.receive(INVITE, "alice")
+    [_, to_bob] = _sends(log)
+    assert isinstance(to_bob.message, Request)
+    ok = response_to(to_bob.message, 200, to_tag="b")
+    proxy.receive(ok, "bob")
+    assert ("alice", "200") in [(s.dst, _what(s.message)) for s in _sends(log)]
+    proxy.receive(ok, "bob")
+    assert [(s.dst, _what(s.message), s.machine) for s in _sends(log)] == [
+        ("alice", "200", "ist")]
+
+
+def _failed_call(log: _Clock, proxy: Proxy) -> None:
+    """Alice's INVITE, forked in sequence: Bob and Carol answer 486 (both ACKed, the 486
+    forwarded upstream): every branch is done and the final response was sent."""
     proxy.receive(INVITE, "alice")
     [_, to_bob] = _sends(log)
     assert isinstance(to_bob.message, Request)
@@ -148,10 +166,58 @@ def test_a_cancel_after_the_context_ended_is_forwarded_statelessly_rfc3261_16_10
     [_ack, to_carol] = _sends(log)
     assert isinstance(to_carol.message, Request)
     proxy.receive(response_to(to_carol.message, 486, to_tag="c"), "carol")
-    _sends(log)
+    assert ("alice", "486") in [(s.dst, _what(s.message)) for s in _sends(log)]
+
+
+def test_the_response_context_is_kept_until_its_transactions_end_rfc3261_16_7_step_9(
+) -> None:
+    # §16.7 step 9: "The proxy MUST maintain the response context until all of its
+    # associated transactions have been terminated, even after forwarding a final
+    # response"; a CANCEL then finds it and gets 200 at once (§16.10), nothing is forwarded
+    proxy, log = _proxy(parallel=False)
+    _failed_call(log, proxy)
+    assert proxy.live_transactions() and proxy.contexts
+    proxy.receive(cancel_for(INVITE), "alice")
+    assert [(s.dst, _what(s.message), s.machine) for s in _sends(log)] == [
+        ("alice", "200", "nist")]
+    _run_timers(proxy, log)
+    assert proxy.live_transactions() == [] and not proxy.contexts
+
+
+def test_a_cancel_after_every_transaction_of_the_context_ended_is_forwarded_statelessly_rfc3261_16_10(  # noqa: E501
+) -> None:
+    # §16.10: "If a response context is not found" the CANCEL is forwarded statelessly
+    proxy, log = _proxy(parallel=False)
+    _failed_call(log, proxy)
+    _run_timers(proxy, log)  # Timers H (no ACK from alice) and D end every transaction
     proxy.receive(cancel_for(INVITE), "alice")
     [send] = _sends(log)
     assert (_what(send.message), send.machine) == ("CANCEL", "stateless")
+
+
+class _Clock(ActionLog):
+    """An `ActionLog` that also keeps the timers set and not cancelled, with their time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.due: dict[Hashable, float] = {}
+
+    def set_timer(self, key: Hashable, seconds: float) -> None:
+        super().set_timer(key, seconds)
+        self.due[key] = self.time + seconds
+
+    def cancel_timer(self, key: Hashable) -> None:
+        super().cancel_timer(key)
+        self.due.pop(key, None)
+
+
+def _run_timers(proxy: Proxy, log: _Clock) -> None:
+    """Fire the proxy's timers in time order until none is left (what it sends is dropped)."""
+    while log.due:
+        key = min(log.due, key=lambda k: log.due[k])
+        log.time = log.due.pop(key)
+        proxy.timer(key)
+    log.take()
 
 
 def _what(message: Request | Response) -> str:

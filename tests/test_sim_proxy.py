@@ -14,12 +14,14 @@ one server transaction (§16.7 step 5) but no other second final response.
 from __future__ import annotations
 
 from conftest import make_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sipfsm.sim.engine import EventLoop
 from sipfsm.sim.invariants import Invariants
 from sipfsm.sim.proxy import location_of
 from sipfsm.sim.recorder import Recorder
-from sipfsm.sim.run import simulate
+from sipfsm.sim.run import library, load, simulate
 from sipfsm.sim.scenario import parse
 from sipfsm.values.message import Request, pop_via, push_via, response_to
 
@@ -162,3 +164,51 @@ def test_with_record_routing_the_dialog_requests_pass_the_proxy_rfc3261_16_6_ste
     assert ("alice", "p1", "ACK") in hops and ("p1", "carol", "ACK") in hops
     assert ("carol", "p1", "BYE") in hops and ("p1", "alice", "BYE") in hops
     assert ("alice", "carol", "ACK") not in hops and ("carol", "alice", "BYE") not in hops
+
+
+# -- soundness under loss (RFC 3261 §16.7 step 9, RFC 6026 §8.4) --------------------------------
+
+#: The library's flows with a proxy.
+PROXY_FLOWS = tuple(
+    entry.name for entry in library()
+    if any(e.role == "proxy" for e in load(entry.name).elements)
+)
+
+
+def _sound(name: str, seed: int, loss: float, profile: str = "rfc6026") -> None:
+    result = simulate(name, seed=seed, loss=loss, profile=profile, transport="udp",
+                      record=False)
+    assert result.violations == [], [(v.rule, v.text) for v in result.violations]
+    assert result.errors == []
+
+
+def test_a_cancel_after_the_final_response_finds_the_kept_context_rfc3261_16_7_step_9() -> None:
+    # rfc3665-3.8, seed 89, 20% loss: the 180 to Alice is lost, so both proxies' Timer C
+    # fires; Proxy 2's context ends (Bob's 487) while Proxy 1's CANCEL is still being
+    # retransmitted to it. The context is kept "until all of its associated transactions
+    # have been terminated" (§16.7 step 9): the CANCEL finds it and gets 200 (§16.10). It
+    # was forwarded statelessly to Bob, whose 481 Proxy 2 then dropped (RFC 6026 §7.3), and
+    # Proxy 1's CANCEL never had a final response.
+    _sound("rfc3665-3.8", 89, 0.2)
+
+
+def test_a_2xx_an_accepted_branch_passes_up_again_is_forwarded_rfc3261_16_7_step_5() -> None:
+    # proxy-fork-two-2xx, seed 6, 20% loss, rfc6026: both 200s to Alice are lost; Bob and
+    # Carol retransmit them, and the proxy's INVITE client transactions in Accepted pass them
+    # up (RFC 6026 §8.4). "Any 2xx response" is forwarded (§16.7 step 5): the proxy dropped
+    # them, and Alice's INVITE client transaction stayed in Proceeding for ever.
+    _sound("proxy-fork-two-2xx", 6, 0.2)
+
+
+# derandomized and bounded: the same examples every run, so CI stays deterministic
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    name=st.sampled_from(PROXY_FLOWS),
+    seed=st.integers(0, 2**32),
+    loss=st.floats(0.05, 0.3),
+    profile=st.sampled_from(["rfc6026", "rfc3261"]),
+)
+def test_the_proxy_flows_under_loss_break_no_invariant_rfc3261_16_7(
+    name: str, seed: int, loss: float, profile: str
+) -> None:
+    _sound(name, seed, loss, profile)

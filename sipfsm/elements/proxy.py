@@ -59,6 +59,7 @@ from sipfsm.values.events import (
     StartTimer,
     StopTimer,
     ToTU,
+    TransactionEnded,
     TransportError,
     TUCancel,
     TURequest,
@@ -115,13 +116,14 @@ class _Context:
     """A response context: the declared machine's instance, its server transaction and its
     branches' client transactions."""
 
-    __slots__ = ("branches", "id", "inst", "server")
+    __slots__ = ("branches", "id", "inst", "live", "server")
 
     def __init__(self, ctx_id: str, inst: ProxyInstance) -> None:
         self.id = ctx_id
         self.inst = inst
         self.server: _Tx | None = None
         self.branches: dict[str, _Tx] = {}
+        self.live = 0  # its transactions not yet terminated (§16.7 step 9)
 
 
 class Proxy:
@@ -179,7 +181,7 @@ class Proxy:
 
     def live_transactions(self) -> list[str]:
         """Every transaction and response context that has not ended: each branch ends
-        (§16.7: a context ends with its final response upstream)."""
+        (§16.7 step 9: a context ends when its last transaction has ended)."""
         out = [f"{t.id} ({t.request.summary()}) in {t.inst.state}" for t in self.txs.values()]
         out.extend(
             f"proxy {c.id} with branches {', '.join(sorted(c.branches)) or 'none'} in "
@@ -251,8 +253,8 @@ class Proxy:
         if request.method == "CANCEL":
             target = self.server.find_cancelled(request)
             if target is None or target.ctx is None or target.ctx.id not in self.contexts:
-                # §16.10: no response context (none, or it ended with its final response):
-                # forwarded statelessly
+                # §16.10: no response context (none, or every transaction of it ended,
+                # §16.7 step 9): forwarded statelessly
                 self._stateless(request)
                 return
             cancel_tx = self._new_server(received, src, target.ctx)
@@ -282,6 +284,7 @@ class Proxy:
         self._n += 1
         tx = _Tx(f"{machine}-{self._n}", machine, eng, inst, src, ctx)
         self.txs[tx.id] = tx
+        ctx.live += 1
         self.server.add(request, tx)
         self._record(machine, tx.id, "", inst.state, RequestReceived(request), actions)
         self._carry(tx, actions)
@@ -403,6 +406,9 @@ class Proxy:
             key = transaction_key(tx.request)
             if matcher.find_key(key) is tx:
                 matcher.forget(key)
+            if ctx is not None:
+                ctx.live -= 1
+                self._ended(ctx, "server" if matcher is self.server else "client")
             return
         if ctx is None or tx is ctx.server or not tx.machine.endswith("ct"):
             return
@@ -427,6 +433,7 @@ class Proxy:
         self.txs[tx.id] = tx
         self.client.add(request, tx)
         if ctx is not None:
+            ctx.live += 1
             ctx.branches[request.branch] = tx
         self._record(machine, tx.id, "", inst.state, TURequest(request), actions)
         self._carry(tx, actions)
@@ -436,8 +443,10 @@ class Proxy:
         inst = ctx.inst
         if not start:
             found = inst.branches.get(branch_of(event))
-            if found is not None and found.done:
-                return  # a branch already done (a Timer C 408) has nothing more to say
+            if found is not None and found.done and not _is_2xx(event):
+                # a branch already done (a Timer C 408) has nothing more to say but a 2xx,
+                # which is always forwarded (§16.7 step 5)
+                return
         before = "" if start else inst.state
         try:
             if start:
@@ -450,12 +459,24 @@ class Proxy:
         self._record("proxy", ctx.id, before, inst.state, event, actions)
         for action in actions:
             self._decided(ctx, action)
-        if inst.state in ("terminated", "rejected") and ctx.id in self.contexts:
+        if inst.state == "lingering" and not ctx.live:
+            self._ended(ctx, "server")
+        elif inst.state in ("terminated", "rejected") and ctx.id in self.contexts:
             del self.contexts[ctx.id]
-            # its transactions may live on (Timer D, K ...); nothing of the context is
-            # needed by then, and letting go of them leaves no reference cycle
+            # the server transaction of a rejected request lives on (Timer H, J ...);
+            # nothing of the context is needed by then, and letting go of them leaves no
+            # reference cycle
             ctx.server = None
             ctx.branches = {}
+
+    def _ended(self, ctx: _Context, role: str) -> None:
+        """A transaction of ``ctx`` (its last, of ``role``) ended: the context ends with
+        the last (§16.7 step 9: it is kept "until all of its associated transactions have
+        been terminated")."""
+        request = ctx.inst.request
+        if ctx.live or ctx.inst.state != "lingering" or request is None:
+            return
+        self._context(ctx, TransactionEnded(request.method, request.cseq, role))
 
     def _decided(self, ctx: _Context, action: Action) -> None:
         if isinstance(action, Respond):
@@ -502,6 +523,10 @@ class Proxy:
                 return
         if self.profile == "rfc3261":
             self._host.send(address_of(response.sent_by), response, machine=_STATELESS)
+
+
+def _is_2xx(event: Event) -> bool:
+    return isinstance(event, ResponseReceived) and 200 <= event.message.status < 300
 
 
 def _action_text(action: Action) -> str:

@@ -52,6 +52,14 @@ Where the RFC leaves a choice, or the text and practice differ, and what the mod
   which is in Accepted after a 2xx (RFC 6026 §8.3 discards it if the transaction is gone);
   under RFC 3261 the first 2xx destroyed the server transaction and the next is forwarded
   statelessly (§16.7 step 9). `PROFILE_DIFFERENCES` lists these as data.
+* "The proxy MUST maintain the response context until all of its associated transactions
+  have been terminated, even after forwarding a final response" (§16.7 step 9): once every
+  branch is done and a final response went upstream the context *lingers* until the element
+  says its last transaction ended (``TransactionEnded``). Meanwhile a 2xx an INVITE client
+  transaction in Accepted passes up again (RFC 6026 §8.4) is forwarded (§16.7 step 5: "any
+  2xx response"), so a UAC whose first 2xx was lost gets a retransmission; and a CANCEL
+  finds the context and gets its 200 (§16.10) instead of being forwarded statelessly, whose
+  answer a proxy under RFC 6026 would drop (§7.3).
 """
 
 from __future__ import annotations
@@ -620,6 +628,7 @@ TRIGGERS = (
     Trigger("rcv_6xx", "response_received", "6xx", status=(600, 699)),
     Trigger("timer_c", "timer", "Timer C fires", timer="C"),
     Trigger("transport_error", "transport_error", "Transport Err."),
+    Trigger("ended", "transaction_ended", "every transaction ended"),
 )
 
 _VALIDATION = (
@@ -666,7 +675,10 @@ STATES = (
     StateDecl("rejected", "the proxy answered the request itself: it failed validation or "
               "has no target, nothing was forwarded", "RFC 3261 §16.3", terminal=True,
               outcomes=_VALIDATION, on_enter=(ActionDecl("to_tu", "terminated"),)),
-    StateDecl("terminated", "every branch is done and a final response was sent upstream",
+    StateDecl("lingering", "every branch is done and a final response was sent upstream; "
+              "the context is kept until its transactions have ended: a 2xx a branch passes "
+              "up again is forwarded, a CANCEL answered 200", "RFC 3261 §16.7"),
+    StateDecl("terminated", "every transaction of the context has ended",
               "RFC 3261 §16.7", terminal=True, on_enter=(ActionDecl("to_tu", "terminated"),)),
 )
 
@@ -693,12 +705,12 @@ _SECOND_2XX = (
     Transition("completed", "rcv_2xx", "completed", (FORWARD_RESPONSE,), "RFC 6026 §8.3",
                guards=(OTHERS_PENDING,), profiles=ONLY_6026,
                note="through the server transaction (Accepted)"),
-    Transition("completed", "rcv_2xx", "terminated", (FORWARD_RESPONSE,), "RFC 6026 §8.3",
+    Transition("completed", "rcv_2xx", "lingering", (FORWARD_RESPONSE,), "RFC 6026 §8.3",
                guards=(LAST_ANSWER,), profiles=ONLY_6026),
     Transition("completed", "rcv_2xx", "completed", (FORWARD_STATELESS,), "RFC 3261 §16.7",
                guards=(OTHERS_PENDING,), profiles=ONLY_3261,
                note="step 9: the server transaction is gone, forwarded statelessly"),
-    Transition("completed", "rcv_2xx", "terminated", (FORWARD_STATELESS,), "RFC 3261 §16.7",
+    Transition("completed", "rcv_2xx", "lingering", (FORWARD_STATELESS,), "RFC 3261 §16.7",
                guards=(LAST_ANSWER,), profiles=ONLY_3261),
 )
 
@@ -711,7 +723,7 @@ ROWS = (
                "RFC 3261 §16.7", guards=(NOT_INVITE,), note="step 5"),
     Transition("proceeding", "rcv_2xx", "completed", (FORWARD_RESPONSE, CANCEL_PENDING),
                "RFC 3261 §16.7", guards=(OTHERS_PENDING,), note="steps 5 and 10"),
-    Transition("proceeding", "rcv_2xx", "terminated", (FORWARD_RESPONSE,), "RFC 3261 §16.7",
+    Transition("proceeding", "rcv_2xx", "lingering", (FORWARD_RESPONSE,), "RFC 3261 §16.7",
                guards=(LAST_ANSWER,)),
     Transition("proceeding", "rcv_3xx_5xx", "proceeding", (STORE,), "RFC 3261 §16.7",
                guards=(OTHERS_PENDING,), note="step 4: kept for the best response"),
@@ -721,12 +733,12 @@ ROWS = (
     Transition("proceeding", "rcv_3xx_5xx", "proceeding", (STORE, FORWARD),
                "RFC 3261 §16.6", guards=(NEXT_GROUP, NOT_INVITE),
                note="the next group of targets (serial forking)"),
-    Transition("proceeding", "rcv_3xx_5xx", "terminated", (STORE, SEND_BEST),
+    Transition("proceeding", "rcv_3xx_5xx", "lingering", (STORE, SEND_BEST),
                "RFC 3261 §16.7", guards=(LAST,), note="step 6"),
     Transition("proceeding", "rcv_6xx", "proceeding", (STORE, STOP_BRANCHING, CANCEL_PENDING),
                "RFC 3261 §16.7", guards=(OTHERS_PENDING,),
                note="step 5: no new branches, CANCEL the pending ones"),
-    Transition("proceeding", "rcv_6xx", "terminated", (STORE, SEND_BEST), "RFC 3261 §16.7",
+    Transition("proceeding", "rcv_6xx", "lingering", (STORE, SEND_BEST), "RFC 3261 §16.7",
                guards=(LAST_ANSWER,), note="step 6: a 6xx is the best response"),
     Transition("proceeding", "transport_error", "proceeding", (STORE_503,), "RFC 3261 §16.9",
                guards=(OTHERS_PENDING,)),
@@ -734,13 +746,13 @@ ROWS = (
                "RFC 3261 §16.9", guards=(NEXT_GROUP, INVITE)),
     Transition("proceeding", "transport_error", "proceeding", (STORE_503, FORWARD),
                "RFC 3261 §16.9", guards=(NEXT_GROUP, NOT_INVITE)),
-    Transition("proceeding", "transport_error", "terminated", (STORE_503, SEND_BEST),
+    Transition("proceeding", "transport_error", "lingering", (STORE_503, SEND_BEST),
                "RFC 3261 §16.9", guards=(LAST,), note="503 becomes 500 (§16.7 step 6)"),
     Transition("proceeding", "timer_c", "proceeding", (EXPIRE,), "RFC 3261 §16.8",
                guards=(SOME_RINGING,)),
     Transition("proceeding", "timer_c", "proceeding", (EXPIRE, FORWARD, START_C),
                "RFC 3261 §16.8", guards=(NONE_RINGING_MORE,)),
-    Transition("proceeding", "timer_c", "terminated", (EXPIRE, SEND_BEST), "RFC 3261 §16.8",
+    Transition("proceeding", "timer_c", "lingering", (EXPIRE, SEND_BEST), "RFC 3261 §16.8",
                guards=(NONE_RINGING_LAST,)),
     Transition("proceeding", "rcv_cancel", "proceeding",
                (OK_CANCEL, STOP_BRANCHING, CANCEL_PENDING), "RFC 3261 §16.10"),
@@ -750,22 +762,38 @@ ROWS = (
     *_SECOND_2XX,
     Transition("completed", "rcv_3xx_5xx", "completed", (STORE,), "RFC 3261 §16.7",
                guards=(OTHERS_PENDING,)),
-    Transition("completed", "rcv_3xx_5xx", "terminated", (STORE,), "RFC 3261 §16.7",
+    Transition("completed", "rcv_3xx_5xx", "lingering", (STORE,), "RFC 3261 §16.7",
                guards=(LAST_ANSWER,)),
     Transition("completed", "rcv_6xx", "completed", (STORE,), "RFC 3261 §16.7",
                guards=(OTHERS_PENDING,)),
-    Transition("completed", "rcv_6xx", "terminated", (STORE,), "RFC 3261 §16.7",
+    Transition("completed", "rcv_6xx", "lingering", (STORE,), "RFC 3261 §16.7",
                guards=(LAST_ANSWER,)),
     Transition("completed", "transport_error", "completed", (STORE_503,), "RFC 3261 §16.9",
                guards=(OTHERS_PENDING,)),
-    Transition("completed", "transport_error", "terminated", (STORE_503,), "RFC 3261 §16.9",
+    Transition("completed", "transport_error", "lingering", (STORE_503,), "RFC 3261 §16.9",
                guards=(LAST_ANSWER,)),
     Transition("completed", "timer_c", "completed", (EXPIRE,), "RFC 3261 §16.8",
                guards=(SOME_RINGING,)),
-    Transition("completed", "timer_c", "terminated", (EXPIRE,), "RFC 3261 §16.8",
+    Transition("completed", "timer_c", "lingering", (EXPIRE,), "RFC 3261 §16.8",
                guards=(NONE_RINGING_LAST,)),
     Transition("completed", "rcv_cancel", "completed", (OK_CANCEL,), "RFC 3261 §16.10",
                note="the context still exists: 200 to the CANCEL, nothing left to cancel"),
+    # §16.7 step 9: "The proxy MUST maintain the response context until all of its
+    # associated transactions have been terminated, even after forwarding a final response."
+    Transition("lingering", "rcv_2xx", "lingering", (FORWARD_RESPONSE,), "RFC 3261 §16.7",
+               note="step 5: any 2xx is forwarded, also one an INVITE client transaction "
+               "in Accepted passes up again (RFC 6026 §8.4)"),
+    Transition("lingering", "rcv_cancel", "lingering", (OK_CANCEL,), "RFC 3261 §16.10",
+               note="a matching response context: 200 at once, nothing left to cancel"),
+    Transition("lingering", "rcv_100", "lingering", (), "RFC 3261 §16.7"),
+    Transition("lingering", "rcv_1xx", "lingering", (), "RFC 3261 §16.7",
+               note="step 5: after a final response only 2xx to INVITE are forwarded"),
+    Transition("lingering", "rcv_3xx_5xx", "lingering", (), "RFC 3261 §16.7",
+               note="step 5: not forwarded; a final response was sent"),
+    Transition("lingering", "rcv_6xx", "lingering", (), "RFC 3261 §16.7"),
+    Transition("lingering", "transport_error", "lingering", (), "RFC 3261 §16.9"),
+    Transition("lingering", "ended", "terminated", (), "RFC 3261 §16.7",
+               note="step 9: the context is kept until all its transactions have ended"),
 )
 
 _NOTES = {
