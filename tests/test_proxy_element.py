@@ -184,6 +184,21 @@ def test_the_response_context_is_kept_until_its_transactions_end_rfc3261_16_7_st
     assert proxy.live_transactions() == [] and not proxy.contexts
 
 
+def test_a_cancel_finds_the_context_after_its_server_transaction_ended_rfc3261_16_10() -> None:
+    # Alice's ACK of the 486 is lost: Timer H ends the INVITE server transaction, while the
+    # branches' client transactions wait for Timer D. The context is still there (§16.7
+    # step 9): a late CANCEL gets its 200 from the proxy, and is not forwarded
+    proxy, log = _proxy(parallel=False)
+    _failed_call(log, proxy)
+    [h] = [k for k in log.due if isinstance(k, tuple) and k[1].startswith("ist") and k[2] == "H"]
+    log.time = log.due.pop(h)
+    proxy.timer(h)
+    assert proxy.contexts and not [t for t in proxy.txs if t.startswith("ist")]
+    proxy.receive(cancel_for(INVITE), "alice")
+    assert [(s.dst, _what(s.message), s.machine) for s in _sends(log)] == [
+        ("alice", "200", "nist")]
+
+
 def test_a_cancel_after_every_transaction_of_the_context_ended_is_forwarded_statelessly_rfc3261_16_10(  # noqa: E501
 ) -> None:
     # §16.10: "If a response context is not found" the CANCEL is forwarded statelessly

@@ -162,6 +162,9 @@ class Proxy:
         self.context_engine = build("proxy", machines.profile, machines.timing, engine)
         self.client: Matcher[_Tx] = Matcher()
         self.server: Matcher[_Tx] = Matcher()
+        # the INVITE server transactions that ended before their response context: a
+        # CANCEL still finds the context through them (§16.7 step 9, §16.10)
+        self.kept: Matcher[_Tx] = Matcher()
         self.txs: dict[str, _Tx] = {}
         self.contexts: dict[str, _Context] = {}
         self._n = 0
@@ -251,7 +254,7 @@ class Proxy:
             self._stateless(request)  # the ACK of a 2xx (§16.11)
             return
         if request.method == "CANCEL":
-            target = self.server.find_cancelled(request)
+            target = self.server.find_cancelled(request) or self.kept.find_cancelled(request)
             if target is None or target.ctx is None or target.ctx.id not in self.contexts:
                 # §16.10: no response context (none, or every transaction of it ended,
                 # §16.7 step 9): forwarded statelessly
@@ -406,6 +409,8 @@ class Proxy:
             key = transaction_key(tx.request)
             if matcher.find_key(key) is tx:
                 matcher.forget(key)
+            if ctx is not None and tx is ctx.server and ctx.id in self.contexts:
+                self.kept.add(tx.request, tx)
             if ctx is not None:
                 ctx.live -= 1
                 self._ended(ctx, "server" if matcher is self.server else "client")
@@ -463,6 +468,10 @@ class Proxy:
             self._ended(ctx, "server")
         elif inst.state in ("terminated", "rejected") and ctx.id in self.contexts:
             del self.contexts[ctx.id]
+            if ctx.server is not None:
+                key = transaction_key(ctx.server.request)
+                if self.kept.find_key(key) is ctx.server:
+                    self.kept.forget(key)
             # the server transaction of a rejected request lives on (Timer H, J ...);
             # nothing of the context is needed by then, and letting go of them leaves no
             # reference cycle

@@ -22,7 +22,11 @@ messages (so a machine that broke a rule is caught by something other than itsel
 At a stateful proxy (RFC 3261 §16; the run names its proxies):
 
 * ``one-final-response`` allows the 2xx responses a proxy forwards from other branches
-  after the first (§16.7 step 5: every 2xx is forwarded), and only those.
+  after the first (§16.7 step 5: every 2xx is forwarded), and only those; a response a
+  proxy forwards statelessly passes through no server transaction and is not counted
+  (profile rfc3261 only: §16.7 paragraph 1 forwards a response that matches no client
+  transaction, e.g. a 408 retransmitted by the next hop after this proxy's own Timer B;
+  RFC 6026 §7.3 drops it).
 * ``proxy-final-response`` -- each request a proxy receives (but ACK) gets a final response
   from it upstream (§16.7 step 9, §16.10: a CANCEL's 200), by the end of the run.
 * ``response-without-branch`` -- a proxy forwards a response only if it came back on a
@@ -140,6 +144,11 @@ class Invariants:
         if self.proxies and src in self.proxies:
             self._proxy_sent(src, dst, message)
         if status < 200:
+            return
+        if not tx and src in self.proxies:
+            # forwarded statelessly, through no server transaction (profile rfc3261: a
+            # response matching no client transaction, RFC 3261 §16.7 paragraph 1, or a 2xx
+            # after the server transaction ended, step 9); RFC 6026 §7.3, §8.3 drop both
             return
         # the server transaction, as the element names it (a transaction destroyed and
         # created again for the same request is another one, RFC 3261 §17.2.1)
