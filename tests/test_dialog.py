@@ -1322,6 +1322,20 @@ def test_dialog_set_non_2xx_final_ends_every_early_dialog_rfc3261_13_2_2_3() -> 
     assert {d.state for d in s.dialogs.values()} == {"morgue"}
 
 
+def test_the_ack_of_a_non_2xx_from_a_fork_with_no_dialog_ends_nothing_more_rfc3261_17_1_1_3(
+) -> None:
+    # forking (RFC 3261 §16.7 step 6): Carol rang, the proxy forwards Bob's 603 (he sent no
+    # provisional): the 603 ends Carol's early dialog (§13.2.2.3); its ACK, part of the INVITE
+    # client transaction, names Bob's tag, which has no dialog, and is nothing to the set
+    s = caller_set()
+    s.handle(ResponseReceived(answer(INVITE, 180, tag=CAROL)))
+    assert s.handle(ResponseReceived(answer(INVITE, 603, tag=BOB))) == [
+        (CAROL, ToTU("terminated"))
+    ]
+    assert s.handle(MessageSent(ack_for(to_tag=BOB))) == []
+    assert {t: d.state for t, d in s.dialogs.items()} == {CAROL: "morgue"}
+
+
 def test_dialog_set_answers_481_to_a_request_for_no_dialog_rfc3261_12_2_2() -> None:
     s = caller_set()
     s.handle(ResponseReceived(answer(INVITE, 200, tag=BOB)))

@@ -308,6 +308,17 @@ class DialogSet:
             remote = message.from_tag
         inst = self.dialogs.get(remote)
         if inst is None:
+            if (
+                self.role == "caller"
+                and isinstance(message, Request)
+                and message.method == "ACK"
+                and message.cseq == self._initial_cseq
+            ):
+                # the ACK of a non-2xx final response from a fork that made no dialog (no
+                # provisional with its tag came first): part of the INVITE client transaction
+                # (RFC 3261 §17.1.1.3), sent after that response ended every early dialog
+                # (§13.2.2.3); a 2xx always makes its dialog (§13.2.2.4)
+                return []
             raise self._error(event, f"no dialog with remote tag {remote!r}")
         return self._deliver(remote, inst, event)
 
