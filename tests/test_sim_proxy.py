@@ -24,7 +24,8 @@ from sipfsm.sim.proxy import location_of
 from sipfsm.sim.recorder import Recorder
 from sipfsm.sim.run import library, load, simulate
 from sipfsm.sim.scenario import parse
-from sipfsm.values.message import Request, pop_via, push_via, response_to
+from sipfsm.sim.values import SimResult
+from sipfsm.values.message import Request, Response, pop_via, push_via, response_to
 
 FLOW = """
 name: proxied
@@ -189,12 +190,26 @@ def _unanswered_callee(v: InvariantViolation) -> bool:
     )
 
 
-def _sound(name: str, seed: int, loss: float, profile: str = "rfc6026") -> None:
+def _sound(name: str, seed: int, loss: float, profile: str = "rfc6026") -> SimResult:
     result = simulate(name, seed=seed, loss=loss, profile=profile, transport="udp",
                       record=False)
     broken = [v for v in result.violations if not _unanswered_callee(v)]
     assert broken == [], [(v.element, v.rule, v.text) for v in broken]
     assert result.errors == []
+    return result
+
+
+def _cancel_answered_by(proxy: str, result: SimResult) -> None:
+    """``proxy`` answered the CANCEL it received with 200 itself (a response context
+    matched, §16.10), and forwarded none statelessly."""
+    sent = [w for w in result.wire if w.src == proxy]
+    assert any(
+        isinstance(w.message, Response) and w.message.method == "CANCEL"
+        and w.message.status == 200 for w in sent
+    )
+    downstream = [w.message for w in sent if isinstance(w.message, Request)
+                  and w.message.method == "CANCEL"]
+    assert all(len(m.vias) == 0 for m in downstream)  # its own CANCELs only (§9.1)
 
 
 def test_a_cancel_after_the_final_response_finds_the_kept_context_rfc3261_16_7_step_9() -> None:
@@ -204,7 +219,7 @@ def test_a_cancel_after_the_final_response_finds_the_kept_context_rfc3261_16_7_s
     # have been terminated" (§16.7 step 9): the CANCEL finds it and gets 200 (§16.10). It
     # was forwarded statelessly to Bob, whose 481 Proxy 2 then dropped (RFC 6026 §7.3), and
     # Proxy 1's CANCEL never had a final response.
-    _sound("rfc3665-3.8", 89, 0.2)
+    _cancel_answered_by("p2", _sound("rfc3665-3.8", 89, 0.2))
 
 
 def test_a_2xx_an_accepted_branch_passes_up_again_is_forwarded_rfc3261_16_7_step_5() -> None:
@@ -212,7 +227,9 @@ def test_a_2xx_an_accepted_branch_passes_up_again_is_forwarded_rfc3261_16_7_step
     # Carol retransmit them, and the proxy's INVITE client transactions in Accepted pass them
     # up (RFC 6026 §8.4). "Any 2xx response" is forwarded (§16.7 step 5): the proxy dropped
     # them, and Alice's INVITE client transaction stayed in Proceeding for ever.
-    _sound("proxy-fork-two-2xx", 6, 0.2)
+    result = _sound("proxy-fork-two-2xx", 6, 0.2)
+    alice = result.final_states["alice"]
+    assert alice["transactions"] == {} and alice["dialog"] == "established"
 
 
 def test_a_cancel_found_after_the_server_transaction_ended_gets_200_rfc3261_16_10() -> None:
@@ -220,7 +237,7 @@ def test_a_cancel_found_after_the_server_transaction_ended_gets_200_rfc3261_16_1
     # while its branch's client transaction waited for Timer D; Proxy 1's CANCEL, lost until
     # then, found no server transaction and was forwarded statelessly, its 481 dropped (RFC
     # 6026 §7.3). The context is still there (§16.7 step 9): it answers the CANCEL 200.
-    _sound("rfc3665-3.8", 696, 0.3)
+    _cancel_answered_by("p2", _sound("rfc3665-3.8", 696, 0.3))
 
 
 def test_a_stateless_forward_is_no_second_final_of_a_server_transaction_rfc3261_16_7() -> None:

@@ -28,7 +28,9 @@ At a stateful proxy (RFC 3261 §16; the run names its proxies):
   transaction, e.g. a 408 retransmitted by the next hop after this proxy's own Timer B;
   RFC 6026 §7.3 drops it).
 * ``proxy-final-response`` -- each request a proxy receives (but ACK) gets a final response
-  from it upstream (§16.7 step 9, §16.10: a CANCEL's 200), by the end of the run.
+  from it upstream (§16.7 step 9, §16.10: a CANCEL's 200), by the end of the run; but for
+  a request it forwards statelessly (a CANCEL that found no response context, §16.10),
+  which the next hop answers.
 * ``response-without-branch`` -- a proxy forwards a response only if it came back on a
   branch the proxy opened (the top Via its own, with a branch it sent), and forwards it to
   the element of the next Via (§16.7 steps 1 and 3).
@@ -139,6 +141,13 @@ class Invariants:
                 )
             if self.proxies and src in self.proxies:  # (most runs have none: no lookup)
                 self._branches.add((src, message.branch))
+                if not tx and message.vias:
+                    # forwarded statelessly (a CANCEL that found no response context,
+                    # RFC 3261 §16.10): the next hop answers it, not this proxy
+                    sent_by, branch = message.vias[0]
+                    key = (src, branch, sent_by, message.method, message.cseq)
+                    if key in self._proxy_requests:
+                        self._proxy_requests[key] = True
             return
         status = message.status
         if self.proxies and src in self.proxies:
