@@ -70,6 +70,21 @@ def test_create_benchmark_prints_time_and_memory_per_transaction_and_its_goals()
     assert any(line.startswith("with the cycle collector running: ") for line in lines)
 
 
+def test_proxy_benchmark_prints_the_proxied_call_and_memory_beside_their_baselines() -> None:
+    lines = smoke("bench_proxy.py")
+    assert MACHINE.match(lines[0]), lines[0]
+    call = re.compile(rf"^(direct|proxied): .+ +{NUMBER} +{NUMBER}$")
+    assert [m.group(1) for m in map(call.match, lines) if m] == ["direct", "proxied"]
+    assert any(re.match(rf"^a proxied call costs {NUMBER} direct calls$", t) for t in lines)
+    memory = re.compile(rf"^(UA|proxy) \(.+\) +{NUMBER} +{NUMBER} +{NUMBER}x$")
+    assert [m.group(1) for m in map(memory.match, lines) if m] == ["UA", "proxy"]
+    goals = [line for line in lines if line.startswith("goal ")]
+    assert [g.split(":")[0] for g in goals] == [
+        "goal every proxied call passes (expectations and invariants)"
+    ]
+    assert all(GOAL.match(g) for g in goals), goals
+
+
 def test_run_collects_the_goal_lines_of_the_benchmarks_it_runs() -> None:
     done = run(str(BENCHMARKS / "run.py"), "--smoke", "dispatch", "create")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -39,8 +39,10 @@ and ``bob.example.com`` are both ``bob``), as the simulator names its elements.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import lru_cache
 from typing import Any, Final, cast
 
+from sipfsm.decl.timers import Timing
 from sipfsm.elements.core import address_of
 from sipfsm.elements.endpoint import Machines
 from sipfsm.elements.host import Host
@@ -159,7 +161,7 @@ class Proxy:
         self.strict = strict
         #: the URI this proxy puts in a Record-Route (§16.6 step 4), without parameters
         self.route_uri = f"sip:{self.host}"
-        self.context_engine = build("proxy", machines.profile, machines.timing, engine)
+        self.context_engine = _context_engine(machines.profile, machines.timing, engine)
         self.client: Matcher[_Tx] = Matcher()
         self.server: Matcher[_Tx] = Matcher()
         # the INVITE server transactions that ended before their response context: a
@@ -532,6 +534,14 @@ class Proxy:
                 return
         if self.profile == "rfc3261":
             self._host.send(address_of(response.sent_by), response, machine=_STATELESS)
+
+
+@lru_cache(maxsize=32)
+def _context_engine(profile: str, timing: Timing, kind: str) -> Engine:
+    """The response context's engine, built once per profile, timing and kind (its rows are
+    compiled when it is built; it keeps no state of its own, as the transactions' engines
+    of a `Machines` are shared by every element of a run)."""
+    return build("proxy", profile, timing, kind)
 
 
 def _is_2xx(event: Event) -> bool:
