@@ -145,9 +145,9 @@ class Invariants:
                     # forwarded statelessly (a CANCEL that found no response context,
                     # RFC 3261 §16.10): the next hop answers it, not this proxy
                     sent_by, branch = message.vias[0]
-                    key = (src, branch, sent_by, message.method, message.cseq)
-                    if key in self._proxy_requests:
-                        self._proxy_requests[key] = True
+                    received = (src, branch, sent_by, message.method, message.cseq)
+                    if received in self._proxy_requests:
+                        self._proxy_requests[received] = True
             return
         status = message.status
         if self.proxies and src in self.proxies:
