@@ -27,6 +27,7 @@ from sipfsm.values.events import (
     StartTimer,
     TimerFired,
     ToTU,
+    TransactionEnded,
     TransportError,
 )
 from sipfsm.values.message import Request, Response, cancel_for, response_to
@@ -322,6 +323,25 @@ def test_a_cancel_gets_200_and_cancels_every_pending_branch_rfc3261_16_10(kind: 
     ]
     ctx(_answer(bob, 487))
     assert [r.status for r in _sent(ctx(_answer(carol, 487, "c")))] == [487]
+
+
+@ENGINES
+def test_the_context_lingers_until_its_transactions_end_rfc3261_16_7_step_9(kind: str) -> None:
+    # "The proxy MUST maintain the response context until all of its associated
+    # transactions have been terminated, even after forwarding a final response"
+    ctx = Context(kind)
+    [out] = ctx.forwards(ctx.start())
+    ok = _answer(out, 200)
+    assert [r.status for r in _sent(ctx(ok))] == [200]
+    assert ctx.state == "lingering"
+    # a 2xx the client transaction passes up again (RFC 6026 §8.4) is forwarded (step 5)
+    assert [r.status for r in _sent(ctx(ok))] == [200]
+    # a CANCEL finds the context: 200 at once, nothing left to cancel (§16.10)
+    actions = ctx(RequestReceived(cancel_for(INVITE)))
+    assert _responded(actions) == [200]
+    assert not [a for a in actions if isinstance(a, ToTU) and a.what == "cancel"]
+    assert ctx(TransactionEnded("INVITE", 1, "server")) == [ToTU("terminated")]
+    assert ctx.state == "terminated"
 
 
 def test_both_engines_forward_the_same_copy_rfc3261_16_6() -> None:
