@@ -398,6 +398,305 @@ def _make_11(
     _start_action: Any,
     _stops: Any,
     action11: Any,
+    decl10: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name == 'C':
+                    del timers[name]
+                elif name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        if 'C' in timers and not any(
+            type(a) is StartTimer and a.name == 'C' for a in out
+        ):
+            del timers['C']
+        return out
+    return row
+
+
+def _make_12(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    action14: Any,
+    codes16: Any,
+    decl10: Any,
+    handler13: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    outcomes17: Any,
+    row18: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name == 'C':
+                    del timers[name]
+                elif name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        out.extend(handler13(inst, decl10, event, action14, timing12))
+        if 'C' in timers and not any(
+            type(a) is StartTimer and a.name == 'C' for a in out
+        ):
+            del timers['C']
+        status = status_or_none(message_of(event))
+        if status is None or status in codes16:
+            out.extend(_outcomes(outcomes17, row18, event, inst))
+        return out
+    return row
+
+
+def _make_13(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    action14: Any,
+    decl10: Any,
+    handler13: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        out.extend(handler13(inst, decl10, event, action14, timing12))
+        return out
+    return row
+
+
+def _make_14(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    action14: Any,
+    codes16: Any,
+    decl10: Any,
+    handler13: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    outcomes17: Any,
+    row18: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        out.extend(handler13(inst, decl10, event, action14, timing12))
+        status = event.message.status
+        if status is None or status in codes16:
+            out.extend(_outcomes(outcomes17, row18, event, inst))
+        return out
+    return row
+
+
+def _make_15(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    action14: Any,
+    codes16: Any,
+    decl10: Any,
+    handler13: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    outcomes17: Any,
+    row18: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        out.extend(handler13(inst, decl10, event, action14, timing12))
+        status = status_or_none(message_of(event))
+        if status is None or status in codes16:
+            out.extend(_outcomes(outcomes17, row18, event, inst))
+        return out
+    return row
+
+
+def _make_16(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    decl10: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        return out
+    return row
+
+
+def _make_17(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    codes14: Any,
+    decl10: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    outcomes15: Any,
+    row16: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        status = event.message.status
+        if status is None or status in codes14:
+            out.extend(_outcomes(outcomes15, row16, event, inst))
+        return out
+    return row
+
+
+def _make_18(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
+    codes14: Any,
+    decl10: Any,
+    handler9: Any,
+    kept8: Any,
+    message_of: Any,
+    outcomes15: Any,
+    row16: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing12: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'lingering'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.extend(handler9(inst, decl10, event, action11, timing12))
+        status = status_or_none(message_of(event))
+        if status is None or status in codes14:
+            out.extend(_outcomes(outcomes15, row16, event, inst))
+        return out
+    return row
+
+
+def _make_19(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    action11: Any,
     action14: Any,
     decl10: Any,
     handler13: Any,
@@ -423,7 +722,7 @@ def _make_11(
     return row
 
 
-def _make_12(
+def _make_20(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -453,7 +752,7 @@ def _make_12(
     return row
 
 
-def _make_13(
+def _make_21(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -489,7 +788,7 @@ def _make_13(
     return row
 
 
-def _make_14(
+def _make_22(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -532,7 +831,7 @@ def _make_14(
     return row
 
 
-def _make_15(
+def _make_23(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -575,7 +874,7 @@ def _make_15(
     return row
 
 
-def _make_16(
+def _make_24(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -611,7 +910,7 @@ def _make_16(
     return row
 
 
-def _make_17(
+def _make_25(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -641,7 +940,7 @@ def _make_17(
     return row
 
 
-def _make_18(
+def _make_26(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -668,7 +967,7 @@ def _make_18(
     return row
 
 
-def _make_19(
+def _make_27(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -700,7 +999,7 @@ def _make_19(
     return row
 
 
-def _make_20(
+def _make_28(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -726,7 +1025,7 @@ def _make_20(
     return row
 
 
-def _make_21(
+def _make_29(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -764,101 +1063,7 @@ def _make_21(
     return row
 
 
-def _make_22(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    decl10: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice13: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name == 'C':
-                    del timers[name]
-                elif name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        if 'C' in timers and not any(
-            type(a) is StartTimer and a.name == 'C' for a in out
-        ):
-            del timers['C']
-        out.append(notice13)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        return out
-    return row
-
-
-def _make_23(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    action14: Any,
-    codes17: Any,
-    decl10: Any,
-    handler13: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice15: Any,
-    outcomes18: Any,
-    row19: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name == 'C':
-                    del timers[name]
-                elif name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.extend(handler13(inst, decl10, event, action14, timing12))
-        if 'C' in timers and not any(
-            type(a) is StartTimer and a.name == 'C' for a in out
-        ):
-            del timers['C']
-        out.append(notice15)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        status = status_or_none(message_of(event))
-        if status is None or status in codes17:
-            out.extend(_outcomes(outcomes18, row19, event, inst))
-        return out
-    return row
-
-
-def _make_24(
+def _make_30(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -889,7 +1094,7 @@ def _make_24(
     return row
 
 
-def _make_25(
+def _make_31(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -918,7 +1123,7 @@ def _make_25(
     return row
 
 
-def _make_26(
+def _make_32(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -956,7 +1161,7 @@ def _make_26(
     return row
 
 
-def _make_27(
+def _make_33(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -994,7 +1199,7 @@ def _make_27(
     return row
 
 
-def _make_28(
+def _make_34(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1023,7 +1228,7 @@ def _make_28(
     return row
 
 
-def _make_29(
+def _make_35(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1052,7 +1257,7 @@ def _make_29(
     return row
 
 
-def _make_30(
+def _make_36(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1081,7 +1286,7 @@ def _make_30(
     return row
 
 
-def _make_31(
+def _make_37(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1110,7 +1315,7 @@ def _make_31(
     return row
 
 
-def _make_32(
+def _make_38(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1139,7 +1344,7 @@ def _make_32(
     return row
 
 
-def _make_33(
+def _make_39(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1168,7 +1373,7 @@ def _make_33(
     return row
 
 
-def _make_34(
+def _make_40(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1196,7 +1401,7 @@ def _make_34(
     return row
 
 
-def _make_35(
+def _make_41(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1225,7 +1430,7 @@ def _make_35(
     return row
 
 
-def _make_36(
+def _make_42(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1261,260 +1466,34 @@ def _make_36(
     return row
 
 
-def _make_37(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    decl10: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice13: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.append(notice13)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        return out
-    return row
-
-
-def _make_38(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    codes15: Any,
-    decl10: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice13: Any,
-    outcomes16: Any,
-    row17: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.append(notice13)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        status = event.message.status
-        if status is None or status in codes15:
-            out.extend(_outcomes(outcomes16, row17, event, inst))
-        return out
-    return row
-
-
-def _make_39(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    codes15: Any,
-    decl10: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice13: Any,
-    outcomes16: Any,
-    row17: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.append(notice13)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        status = status_or_none(message_of(event))
-        if status is None or status in codes15:
-            out.extend(_outcomes(outcomes16, row17, event, inst))
-        return out
-    return row
-
-
-def _make_40(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    action14: Any,
-    decl10: Any,
-    handler13: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice15: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.extend(handler13(inst, decl10, event, action14, timing12))
-        out.append(notice15)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        return out
-    return row
-
-
-def _make_41(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    action14: Any,
-    codes17: Any,
-    decl10: Any,
-    handler13: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice15: Any,
-    outcomes18: Any,
-    row19: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.extend(handler13(inst, decl10, event, action14, timing12))
-        out.append(notice15)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        status = event.message.status
-        if status is None or status in codes17:
-            out.extend(_outcomes(outcomes18, row19, event, inst))
-        return out
-    return row
-
-
-def _make_42(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _outcomes: Any,
-    _start_action: Any,
-    _stops: Any,
-    action11: Any,
-    action14: Any,
-    codes17: Any,
-    decl10: Any,
-    handler13: Any,
-    handler9: Any,
-    kept8: Any,
-    message_of: Any,
-    notice15: Any,
-    outcomes18: Any,
-    row19: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing12: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        inst.state = 'terminated'
-        timers: Any = inst.timers
-        out: list[Any] = []
-        if timers:
-            for name in list(timers):
-                if name not in kept8:
-                    del timers[name]
-                    out.append(_stops[name])
-        out.extend(handler9(inst, decl10, event, action11, timing12))
-        out.extend(handler13(inst, decl10, event, action14, timing12))
-        out.append(notice15)
-        if timers:
-            for name in list(timers):
-                del timers[name]
-                out.append(_stops[name])
-        status = status_or_none(message_of(event))
-        if status is None or status in codes17:
-            out.extend(_outcomes(outcomes18, row19, event, inst))
-        return out
-    return row
-
-
 def _make_43(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _start_action: Any,
+    _stops: Any,
+    kept8: Any,
+    message_of: Any,
+    notice9: Any,
+    sending: Any,
+    status_or_none: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        inst.state = 'terminated'
+        timers: Any = inst.timers
+        out: list[Any] = []
+        if timers:
+            for name in list(timers):
+                if name not in kept8:
+                    del timers[name]
+                    out.append(_stops[name])
+        out.append(notice9)
+        return out
+    return row
+
+
+def _make_44(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1533,7 +1512,7 @@ def _make_43(
     return row
 
 
-def _make_44(
+def _make_45(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1551,7 +1530,7 @@ def _make_44(
     return row
 
 
-def _make_45(
+def _make_46(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1570,7 +1549,7 @@ def _make_45(
     return row
 
 
-def _make_46(
+def _make_47(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1598,48 +1577,19 @@ def _make_46(
     return row
 
 
-def _make_47(
-    *,
-    SendMessage: Any,
-    StartTimer: Any,
-    ToTU: Any,
-    _start_action: Any,
-    _stops: Any,
-    action10: Any,
-    action13: Any,
-    decl9: Any,
-    handler12: Any,
-    handler8: Any,
-    message_of: Any,
-    sending: Any,
-    status_or_none: Any,
-    timing11: Any,
-) -> Callable[[Instance, Any], list[Any]]:
-    def row(inst: Instance, event: Any) -> list[Any]:
-        out: list[Any] = []
-        out.extend(handler8(inst, decl9, event, action10, timing11))
-        out.extend(handler12(inst, decl9, event, action13, timing11))
-        return out
-    return row
-
-
 def _make_48(
     *,
     SendMessage: Any,
     StartTimer: Any,
     ToTU: Any,
-    _outcomes: Any,
     _start_action: Any,
     _stops: Any,
     action10: Any,
     action13: Any,
-    codes15: Any,
     decl9: Any,
     handler12: Any,
     handler8: Any,
     message_of: Any,
-    outcomes16: Any,
-    row17: Any,
     sending: Any,
     status_or_none: Any,
     timing11: Any,
@@ -1648,9 +1598,6 @@ def _make_48(
         out: list[Any] = []
         out.extend(handler8(inst, decl9, event, action10, timing11))
         out.extend(handler12(inst, decl9, event, action13, timing11))
-        status = event.message.status
-        if status is None or status in codes15:
-            out.extend(_outcomes(outcomes16, row17, event, inst))
         return out
     return row
 
@@ -1680,7 +1627,7 @@ def _make_49(
         out: list[Any] = []
         out.extend(handler8(inst, decl9, event, action10, timing11))
         out.extend(handler12(inst, decl9, event, action13, timing11))
-        status = status_or_none(message_of(event))
+        status = event.message.status
         if status is None or status in codes15:
             out.extend(_outcomes(outcomes16, row17, event, inst))
         return out
@@ -1688,6 +1635,38 @@ def _make_49(
 
 
 def _make_50(
+    *,
+    SendMessage: Any,
+    StartTimer: Any,
+    ToTU: Any,
+    _outcomes: Any,
+    _start_action: Any,
+    _stops: Any,
+    action10: Any,
+    action13: Any,
+    codes15: Any,
+    decl9: Any,
+    handler12: Any,
+    handler8: Any,
+    message_of: Any,
+    outcomes16: Any,
+    row17: Any,
+    sending: Any,
+    status_or_none: Any,
+    timing11: Any,
+) -> Callable[[Instance, Any], list[Any]]:
+    def row(inst: Instance, event: Any) -> list[Any]:
+        out: list[Any] = []
+        out.extend(handler8(inst, decl9, event, action10, timing11))
+        out.extend(handler12(inst, decl9, event, action13, timing11))
+        status = status_or_none(message_of(event))
+        if status is None or status in codes15:
+            out.extend(_outcomes(outcomes16, row17, event, inst))
+        return out
+    return row
+
+
+def _make_51(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1709,7 +1688,7 @@ def _make_50(
     return row
 
 
-def _make_51(
+def _make_52(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1738,7 +1717,7 @@ def _make_51(
     return row
 
 
-def _make_52(
+def _make_53(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1767,7 +1746,7 @@ def _make_52(
     return row
 
 
-def _make_53(
+def _make_54(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1796,7 +1775,7 @@ def _make_53(
     return row
 
 
-def _make_54(
+def _make_55(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1813,7 +1792,7 @@ def _make_54(
     return row
 
 
-def _make_55(
+def _make_56(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1829,7 +1808,7 @@ def _make_55(
     return row
 
 
-def _make_56(
+def _make_57(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1845,7 +1824,7 @@ def _make_56(
     return row
 
 
-def _make_57(
+def _make_58(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1861,7 +1840,7 @@ def _make_57(
     return row
 
 
-def _make_58(
+def _make_59(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1878,7 +1857,7 @@ def _make_58(
     return row
 
 
-def _make_59(
+def _make_60(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1901,7 +1880,7 @@ def _make_59(
     return row
 
 
-def _make_60(
+def _make_61(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1926,7 +1905,7 @@ def _make_60(
     return row
 
 
-def _make_61(
+def _make_62(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1955,7 +1934,7 @@ def _make_61(
     return row
 
 
-def _make_62(
+def _make_63(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -1988,7 +1967,7 @@ def _make_62(
     return row
 
 
-def _make_63(
+def _make_64(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2017,7 +1996,7 @@ def _make_63(
     return row
 
 
-def _make_64(
+def _make_65(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2050,7 +2029,7 @@ def _make_64(
     return row
 
 
-def _make_65(
+def _make_66(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2079,7 +2058,7 @@ def _make_65(
     return row
 
 
-def _make_66(
+def _make_67(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2114,7 +2093,7 @@ def _make_66(
     return row
 
 
-def _make_67(
+def _make_68(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2150,7 +2129,7 @@ def _make_67(
     return row
 
 
-def _make_68(
+def _make_69(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2179,7 +2158,7 @@ def _make_68(
     return row
 
 
-def _make_69(
+def _make_70(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2201,7 +2180,7 @@ def _make_69(
     return row
 
 
-def _make_70(
+def _make_71(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2226,7 +2205,7 @@ def _make_70(
     return row
 
 
-def _make_71(
+def _make_72(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2253,7 +2232,7 @@ def _make_71(
     return row
 
 
-def _make_72(
+def _make_73(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2287,7 +2266,7 @@ def _make_72(
     return row
 
 
-def _make_73(
+def _make_74(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2314,7 +2293,7 @@ def _make_73(
     return row
 
 
-def _make_74(
+def _make_75(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2351,7 +2330,7 @@ def _make_74(
     return row
 
 
-def _make_75(
+def _make_76(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2388,7 +2367,7 @@ def _make_75(
     return row
 
 
-def _make_76(
+def _make_77(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2418,7 +2397,7 @@ def _make_76(
     return row
 
 
-def _make_77(
+def _make_78(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2447,7 +2426,7 @@ def _make_77(
     return row
 
 
-def _make_78(
+def _make_79(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2469,7 +2448,7 @@ def _make_78(
     return row
 
 
-def _make_79(
+def _make_80(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2497,7 +2476,7 @@ def _make_79(
     return row
 
 
-def _make_80(
+def _make_81(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2525,7 +2504,7 @@ def _make_80(
     return row
 
 
-def _make_81(
+def _make_82(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2552,7 +2531,7 @@ def _make_81(
     return row
 
 
-def _make_82(
+def _make_83(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2595,7 +2574,7 @@ def _make_82(
     return row
 
 
-def _make_83(
+def _make_84(
     *,
     SendMessage: Any,
     StartTimer: Any,
@@ -2626,77 +2605,78 @@ ROWS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "    inst.state = 'confirmed'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    timers['I'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_8),
     "    inst.state = 'early'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_9),
     "    inst.state = 'established'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_10),
-    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_11),
-    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_12),
-    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'sending', 'status_or_none', 'timing12'), _make_13),
-    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = event.message.status\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes15', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing12'), _make_14),
-    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = status_or_none(event.message)\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes15', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing12'), _make_15),
-    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    out.extend(handler15(inst, decl10, event, action16, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'action16', 'decl10', 'handler13', 'handler15', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_16),
-    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_17),
-    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'sending', 'status_or_none'), _make_18),
-    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice9)\n    timers['Cancel'] = seconds10\n    out.append(start11)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'seconds10', 'sending', 'start11', 'status_or_none'), _make_19),
-    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'sending', 'status_or_none'), _make_20),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'B':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_21),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'C':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'sending', 'status_or_none', 'timing12'), _make_22),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'C':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    out.append(notice15)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = status_or_none(message_of(event))\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'action14', 'codes17', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'notice15', 'outcomes18', 'row19', 'sending', 'status_or_none', 'timing12'), _make_23),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'Cancel':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice10', 'notice9', 'sending', 'status_or_none'), _make_24),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'D':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_25),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'F':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_26),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'H':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_27),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'I':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_28),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'J':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_29),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'K':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_30),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'L':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_31),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'M':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_32),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_33),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_34),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice10', 'notice9', 'sending', 'status_or_none'), _make_35),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_36),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'sending', 'status_or_none', 'timing12'), _make_37),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = event.message.status\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes15', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing12'), _make_38),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = status_or_none(message_of(event))\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes15', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing12'), _make_39),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    out.append(notice15)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'notice15', 'sending', 'status_or_none', 'timing12'), _make_40),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    out.append(notice15)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = event.message.status\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'action14', 'codes17', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'notice15', 'outcomes18', 'row19', 'sending', 'status_or_none', 'timing12'), _make_41),
-    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    out.append(notice15)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = status_or_none(message_of(event))\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'action14', 'codes17', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'notice15', 'outcomes18', 'row19', 'sending', 'status_or_none', 'timing12'), _make_42),
-    '    out = []\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_43),
-    '    out = []\n    inst.cancel_requested = True\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_44),
-    '    out = []\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_45),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    out.extend(handler14(inst, decl9, event, action15, timing11))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'action13', 'action15', 'decl9', 'handler12', 'handler14', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_46),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'action13', 'decl9', 'handler12', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_47),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    status = event.message.status\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes15', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing11'), _make_48),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    status = status_or_none(message_of(event))\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes15', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing11'), _make_49),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'decl9', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_50),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    status = event.message.status\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_51),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    status = status_or_none(event.message)\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_52),
-    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    status = status_or_none(message_of(event))\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_53),
-    '    return [SendMessage(ack_of(inst, event.message))]\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'ack_of', 'message_of', 'sending', 'status_or_none'), _make_54),
-    "    return [ToTU('ack', event.message)]\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_55),
-    "    return [ToTU('response', event.message)]\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_56),
-    '    return []\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_57),
-    '    return [notice8]\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'notice8', 'sending', 'status_or_none'), _make_58),
-    "    timers = inst.timers\n    out = []\n    if timers.pop('Trying', None) is not None:\n        out.append(stop8)\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none', 'stop8'), _make_59),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'sending', 'status_or_none'), _make_60),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    timers['Trying'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_61),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['A'] = seconds9\n    out.append(start10)\n    timers['B'] = seconds11\n    out.append(start12)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds11', 'seconds9', 'sending', 'start10', 'start12', 'status_or_none'), _make_62),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['B'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_63),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['E'] = seconds9\n    out.append(start10)\n    timers['F'] = seconds11\n    out.append(start12)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds11', 'seconds9', 'sending', 'start10', 'start12', 'status_or_none'), _make_64),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['F'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_65),
-    '    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'sending', 'status_or_none', 'timing12'), _make_66),
-    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    timers['C'] = seconds15\n    out.append(start16)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'seconds15', 'sending', 'start16', 'status_or_none', 'timing12'), _make_67),
-    '    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_68),
-    "    timers = inst.timers\n    out = []\n    inst.last_response = message = response_to(inst.request, 100)\n    out.append(SendMessage(message))\n    timers.pop('Trying', None)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'response_to', 'sending', 'status_or_none'), _make_69),
-    "    timers = inst.timers\n    out = []\n    out.append(notice8)\n    timers['Cancel'] = seconds9\n    out.append(start10)\n    inst.cancel_requested = True\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'notice8', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_70),
-    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'decl9', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_71),
-    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    status = status_or_none(message_of(event))\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_72),
-    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    if 'Glare' in timers and not any(\n        type(a) is StartTimer and a.name == 'Glare' for a in out\n    ):\n        del timers['Glare']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'decl9', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_73),
-    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    timers['C'] = seconds14\n    out.append(start15)\n    status = event.message.status\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes17', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes18', 'row19', 'seconds14', 'sending', 'start15', 'status_or_none', 'timing11'), _make_74),
-    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    timers['C'] = seconds14\n    out.append(start15)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes17', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes18', 'row19', 'seconds14', 'sending', 'start15', 'status_or_none', 'timing11'), _make_75),
-    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    timers['C'] = seconds12\n    out.append(start13)\n    out.extend(handler14(inst, decl9, event, action15, timing11))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'action15', 'decl9', 'handler14', 'handler8', 'message_of', 'seconds12', 'sending', 'start13', 'status_or_none', 'timing11'), _make_76),
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    previous = timers.get('G')\n    if previous is not None:\n        timers['G'], start = backoff8[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'G' in timers:\n        del timers['G']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'backoff8', 'message_of', 'sending', 'status_or_none'), _make_77),
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_78),
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('A')\n    if previous is not None:\n        timers['A'], start = backoff8[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'A' in timers:\n        del timers['A']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'backoff8', 'message_of', 'sending', 'status_or_none'), _make_79),
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('E')\n    if previous is not None:\n        timers['E'], start = backoff8[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'backoff8', 'message_of', 'sending', 'status_or_none'), _make_80),
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    timers['E'] = seconds8\n    out.append(start9)\n    restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'seconds8', 'sending', 'start9', 'status_or_none'), _make_81),
-    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    timers['C'] = seconds14\n    out.append(start15)\n    restarted = True\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    status = status_or_none(message_of(event))\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes17', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes18', 'row19', 'seconds14', 'sending', 'start15', 'status_or_none', 'timing11'), _make_82),
-    "    timers = inst.timers\n    out = []\n    timers.pop('Glare', None)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_83),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'C':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_11),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'C':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    status = status_or_none(message_of(event))\n    if status is None or status in codes16:\n        out.extend(_outcomes(outcomes17, row18, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'action14', 'codes16', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'outcomes17', 'row18', 'sending', 'status_or_none', 'timing12'), _make_12),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_13),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    status = event.message.status\n    if status is None or status in codes16:\n        out.extend(_outcomes(outcomes17, row18, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'action14', 'codes16', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'outcomes17', 'row18', 'sending', 'status_or_none', 'timing12'), _make_14),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    status = status_or_none(message_of(event))\n    if status is None or status in codes16:\n        out.extend(_outcomes(outcomes17, row18, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'action14', 'codes16', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'outcomes17', 'row18', 'sending', 'status_or_none', 'timing12'), _make_15),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_16),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    status = event.message.status\n    if status is None or status in codes14:\n        out.extend(_outcomes(outcomes15, row16, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes14', 'decl10', 'handler9', 'kept8', 'message_of', 'outcomes15', 'row16', 'sending', 'status_or_none', 'timing12'), _make_17),
+    "    inst.state = 'lingering'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    status = status_or_none(message_of(event))\n    if status is None or status in codes14:\n        out.extend(_outcomes(outcomes15, row16, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes14', 'decl10', 'handler9', 'kept8', 'message_of', 'outcomes15', 'row16', 'sending', 'status_or_none', 'timing12'), _make_18),
+    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_19),
+    "    inst.state = 'moratorium'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_20),
+    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'sending', 'status_or_none', 'timing12'), _make_21),
+    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = event.message.status\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes15', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing12'), _make_22),
+    "    inst.state = 'morgue'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    status = status_or_none(event.message)\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action11', 'codes15', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing12'), _make_23),
+    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    out.extend(handler15(inst, decl10, event, action16, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'action16', 'decl10', 'handler13', 'handler15', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_24),
+    "    inst.state = 'mortal'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_25),
+    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'sending', 'status_or_none'), _make_26),
+    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice9)\n    timers['Cancel'] = seconds10\n    out.append(start11)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'seconds10', 'sending', 'start11', 'status_or_none'), _make_27),
+    "    inst.state = 'proceeding'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'sending', 'status_or_none'), _make_28),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'B':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_29),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'Cancel':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice10', 'notice9', 'sending', 'status_or_none'), _make_30),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'D':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_31),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'F':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_32),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'H':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_33),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'I':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_34),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'J':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_35),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'K':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_36),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'L':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_37),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name == 'M':\n                del timers[name]\n            elif name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_38),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_39),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('response', event.message))\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_40),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice10', 'notice9', 'sending', 'status_or_none'), _make_41),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    out.append(notice10)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes12:\n        out.extend(_outcomes(outcomes13, row14, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'codes12', 'kept8', 'message_of', 'notice10', 'notice9', 'outcomes13', 'row14', 'sending', 'status_or_none'), _make_42),
+    "    inst.state = 'terminated'\n    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(notice9)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'notice9', 'sending', 'status_or_none'), _make_43),
+    '    out = []\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_44),
+    '    out = []\n    inst.cancel_requested = True\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_45),
+    '    out = []\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_46),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    out.extend(handler14(inst, decl9, event, action15, timing11))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'action13', 'action15', 'decl9', 'handler12', 'handler14', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_47),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'action13', 'decl9', 'handler12', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_48),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    status = event.message.status\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes15', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing11'), _make_49),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    status = status_or_none(message_of(event))\n    if status is None or status in codes15:\n        out.extend(_outcomes(outcomes16, row17, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes15', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes16', 'row17', 'sending', 'status_or_none', 'timing11'), _make_50),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'decl9', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_51),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    status = event.message.status\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_52),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    status = status_or_none(event.message)\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_53),
+    '    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    status = status_or_none(message_of(event))\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_54),
+    '    return [SendMessage(ack_of(inst, event.message))]\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'ack_of', 'message_of', 'sending', 'status_or_none'), _make_55),
+    "    return [ToTU('ack', event.message)]\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_56),
+    "    return [ToTU('response', event.message)]\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_57),
+    '    return []\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_58),
+    '    return [notice8]\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'notice8', 'sending', 'status_or_none'), _make_59),
+    "    timers = inst.timers\n    out = []\n    if timers.pop('Trying', None) is not None:\n        out.append(stop8)\n    inst.last_response = message = event.message\n    out.append(SendMessage(message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none', 'stop8'), _make_60),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'sending', 'status_or_none'), _make_61),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(ToTU('request', event.message))\n    timers['Trying'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_62),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['A'] = seconds9\n    out.append(start10)\n    timers['B'] = seconds11\n    out.append(start12)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds11', 'seconds9', 'sending', 'start10', 'start12', 'status_or_none'), _make_63),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['B'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_64),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['E'] = seconds9\n    out.append(start10)\n    timers['F'] = seconds11\n    out.append(start12)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds11', 'seconds9', 'sending', 'start10', 'start12', 'status_or_none'), _make_65),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.append(inst.sending or sending(inst))\n    timers['F'] = seconds9\n    out.append(start10)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'kept8', 'message_of', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_66),
+    '    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.append(notice13)\n    if timers:\n        for name in list(timers):\n            del timers[name]\n            out.append(_stops[name])\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'notice13', 'sending', 'status_or_none', 'timing12'), _make_67),
+    "    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    out.extend(handler13(inst, decl10, event, action14, timing12))\n    timers['C'] = seconds15\n    out.append(start16)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'action14', 'decl10', 'handler13', 'handler9', 'kept8', 'message_of', 'seconds15', 'sending', 'start16', 'status_or_none', 'timing12'), _make_68),
+    '    timers = inst.timers\n    out = []\n    if timers:\n        for name in list(timers):\n            if name not in kept8:\n                del timers[name]\n                out.append(_stops[name])\n    out.extend(handler9(inst, decl10, event, action11, timing12))\n    return out\n': (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action11', 'decl10', 'handler9', 'kept8', 'message_of', 'sending', 'status_or_none', 'timing12'), _make_69),
+    "    timers = inst.timers\n    out = []\n    inst.last_response = message = response_to(inst.request, 100)\n    out.append(SendMessage(message))\n    timers.pop('Trying', None)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'response_to', 'sending', 'status_or_none'), _make_70),
+    "    timers = inst.timers\n    out = []\n    out.append(notice8)\n    timers['Cancel'] = seconds9\n    out.append(start10)\n    inst.cancel_requested = True\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'notice8', 'seconds9', 'sending', 'start10', 'status_or_none'), _make_71),
+    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'decl9', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_72),
+    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    status = status_or_none(message_of(event))\n    if status is None or status in codes13:\n        out.extend(_outcomes(outcomes14, row15, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'codes13', 'decl9', 'handler8', 'message_of', 'outcomes14', 'row15', 'sending', 'status_or_none', 'timing11'), _make_73),
+    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    if 'Glare' in timers and not any(\n        type(a) is StartTimer and a.name == 'Glare' for a in out\n    ):\n        del timers['Glare']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'decl9', 'handler8', 'message_of', 'sending', 'status_or_none', 'timing11'), _make_74),
+    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    timers['C'] = seconds14\n    out.append(start15)\n    status = event.message.status\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes17', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes18', 'row19', 'seconds14', 'sending', 'start15', 'status_or_none', 'timing11'), _make_75),
+    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    timers['C'] = seconds14\n    out.append(start15)\n    status = status_or_none(message_of(event))\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes17', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes18', 'row19', 'seconds14', 'sending', 'start15', 'status_or_none', 'timing11'), _make_76),
+    "    timers = inst.timers\n    out = []\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    timers['C'] = seconds12\n    out.append(start13)\n    out.extend(handler14(inst, decl9, event, action15, timing11))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'action10', 'action15', 'decl9', 'handler14', 'handler8', 'message_of', 'seconds12', 'sending', 'start13', 'status_or_none', 'timing11'), _make_77),
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    if inst.last_response is not None:\n        out.append(SendMessage(inst.last_response))\n    previous = timers.get('G')\n    if previous is not None:\n        timers['G'], start = backoff8[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'G' in timers:\n        del timers['G']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'backoff8', 'message_of', 'sending', 'status_or_none'), _make_78),
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_79),
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('A')\n    if previous is not None:\n        timers['A'], start = backoff8[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'A' in timers:\n        del timers['A']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'backoff8', 'message_of', 'sending', 'status_or_none'), _make_80),
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    previous = timers.get('E')\n    if previous is not None:\n        timers['E'], start = backoff8[previous]\n        out.append(start)\n        restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'backoff8', 'message_of', 'sending', 'status_or_none'), _make_81),
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.append(inst.sending or sending(inst))\n    timers['E'] = seconds8\n    out.append(start9)\n    restarted = True\n    if not restarted and 'E' in timers:\n        del timers['E']\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'seconds8', 'sending', 'start9', 'status_or_none'), _make_82),
+    "    timers = inst.timers\n    out = []\n    restarted = False\n    out.extend(handler8(inst, decl9, event, action10, timing11))\n    out.extend(handler12(inst, decl9, event, action13, timing11))\n    timers['C'] = seconds14\n    out.append(start15)\n    restarted = True\n    if 'C' in timers and not any(\n        type(a) is StartTimer and a.name == 'C' for a in out\n    ):\n        del timers['C']\n    status = status_or_none(message_of(event))\n    if status is None or status in codes17:\n        out.extend(_outcomes(outcomes18, row19, event, inst))\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_outcomes', '_start_action', '_stops', 'action10', 'action13', 'codes17', 'decl9', 'handler12', 'handler8', 'message_of', 'outcomes18', 'row19', 'seconds14', 'sending', 'start15', 'status_or_none', 'timing11'), _make_83),
+    "    timers = inst.timers\n    out = []\n    timers.pop('Glare', None)\n    return out\n": (('SendMessage', 'StartTimer', 'ToTU', '_start_action', '_stops', 'message_of', 'sending', 'status_or_none'), _make_84),
 }
