@@ -246,7 +246,11 @@ PATHS: dict[str, dict[str, tuple[Event, ...]]] = {
     },
     "proxy": {
         "proceeding": (received(PROXIED, 180),),
-        "terminated": (received(PROXIED, 486),),
+        "lingering": (received(PROXIED, 486),),
+        "terminated": (
+            received(PROXIED, 486),
+            TransactionEnded("INVITE", INVITE.cseq, "server"),
+        ),
     },
 }
 
