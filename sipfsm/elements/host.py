@@ -135,6 +135,8 @@ class Count(Frozen):
 EndpointAction = Send | SetTimer | CancelTimer | Note | Count
 
 
+# (a caller may extend it: a test's clock that also keeps the timers it was told to set)
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ActionLog(Host):
     """A Host that keeps what the endpoint does as values, in order, for the caller to carry
     out (`take`); the caller sets the time (``now``) before each call."""
