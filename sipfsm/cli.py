@@ -261,6 +261,7 @@ def demo(out_dir: Path, docs_dir: Path, flows_dir: Path, as_json: bool) -> None:
     ladders and JSONL trace go to --flows), ending with a table of the flows."""
     from sipfsm.render import summary
     from sipfsm.render.diagram import render_all
+    from sipfsm.net.docs import pages as live_pages
     from sipfsm.render.docs import generate
     from sipfsm.sim import run as sim
 
@@ -270,6 +271,9 @@ def demo(out_dir: Path, docs_dir: Path, flows_dir: Path, as_json: bool) -> None:
         written = render_all(out_dir) + summary.render_all(out_dir)
     with writing("--docs", docs_dir):
         pages = generate(docs_dir)
+        for rel, text in live_pages().items():
+            (docs_dir / rel).write_text(text, encoding="utf-8")
+            pages.append(docs_dir / rel)
     flows: list[dict[str, Any]] = []
     for entry in sim.library():
         result = sim.simulate(entry.name)
@@ -654,6 +658,17 @@ def sweep(scenario: str, loss_range: str | None, transport: str | None,
     if unwritten is not None:
         fail(str(unwritten))
 
+
+
+def _add_live_commands() -> None:
+    """``serve`` and ``probe``: the network binding's commands (`sipfsm.net.commands`)."""
+    from sipfsm.net.commands import probe, serve_command
+
+    cli.add_command(serve_command)
+    cli.add_command(probe)
+
+
+_add_live_commands()
 
 def _one_line(exc: click.ClickException) -> str:
     """Click's message on one line; an unknown option also lists the valid ones."""

@@ -1,6 +1,6 @@
 """The package's layers (``sipfsm/__init__.py``): every import, including one inside a
 function or under ``TYPE_CHECKING``, goes to the same layer or a lower one; the packages of
-layer 6 (sim, check, render) never import each other; and no module imports itself back
+layer 6 (sim, check, render, net) never import each other; and no module imports itself back
 through others (no cycle). Read from the source with `ast`, so that nothing is hidden by
 an import that has not run yet."""
 
@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "sim": 6,
     "check": 6,
     "render": 6,
+    "net": 6,
     "cli": 7,
 }
 

@@ -33,13 +33,13 @@ import ipaddress
 import re
 from typing import Final
 
-from sipfsm.values.errors import SipFsmError, WireError
+from sipfsm.values.errors import SipFsmError
 from sipfsm.values.frozen import replace
 from sipfsm.values.headers import split_list
 from sipfsm.values.message import Message, Request, via_stack
 from sipfsm.values.wire import parse, parse_via
 
-__all__ = ["Address", "Codec", "CodecError", "MAX_ENTRIES", "hostport", "sdp"]
+__all__ = ["MAX_ENTRIES", "Address", "Codec", "CodecError", "hostport", "sdp"]
 
 #: A socket address: (host, port).
 Address = tuple[str, int]

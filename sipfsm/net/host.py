@@ -35,7 +35,7 @@ import json
 from collections import Counter, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import IO, Any, Final, Protocol
+from typing import IO, Any, Final, Protocol, Self
 
 from sipfsm.elements.host import Host
 from sipfsm.net.codec import Address, Codec, CodecError, hostport
@@ -317,7 +317,9 @@ class NetHost(Host):
                 )
                 sock = self._server.sockets[0].getsockname()
         except OSError as exc:
-            raise NetError(f"cannot listen on {hostport(host, port)}/{self.transport}: {exc}")
+            raise NetError(
+                f"cannot listen on {hostport(host, port)}/{self.transport}: {exc}"
+            ) from None
         self.local = (str(sock[0]), int(sock[1]))
         self.codec = Codec(self.name, self.local, self.transport)
         self.element.start(self)
@@ -346,7 +348,7 @@ class NetHost(Host):
             self._udp = None
         await asyncio.sleep(0)  # let the transports' connection_lost run
 
-    async def __aenter__(self) -> NetHost:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -445,7 +447,7 @@ class NetHost(Host):
                 loop.create_connection(lambda: _Tcp(self), address[0], address[1]),
                 self.limits.connect_timeout,
             )
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             self.stats.counts["connect failed"] += 1
             self.record("error", text=f"cannot connect to {hostport(*address)}: {exc}")
             self._opening.pop(address, None)

@@ -6,7 +6,10 @@ The user agent (`AnsweringTU`, the TU of an `sipfsm.elements.endpoint.Endpoint`)
 initial INVITE is answered with ``answer`` (200 by default; any 2xx-6xx), after ringing
 (180) for ``ring`` seconds if ``ring`` is positive; a request inside a dialog or outside an
 INVITE (re-INVITE, BYE, OPTIONS, INFO ...) is answered 200, unless the UA core has answered
-it already (481, 491, 500 ..., RFC 3261 §12.2.2, §14.2). What the Endpoint does by itself
+it already (481, 491, 500 ..., RFC 3261 §12.2.2, §14.2). What RFC 3261 §8.2 gives to the
+UAS before a request is processed, and the Endpoint leaves to its TU, is done here: a
+method not in `ALLOWED` gets 405 with Allow (§8.2.1), a request with a Require header gets
+420 with Unsupported (§8.2.2.3: this UA supports no extension). What the Endpoint does by itself
 -- 100 Trying (§17.2.1), 487 and 200 to a CANCEL (§9.2), the 2xx retransmitted until its
 ACK (§13.3.1.4), a BYE when no ACK comes -- it does here as in the simulator.
 
@@ -22,16 +25,21 @@ import secrets
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Final
 
+from sipfsm.decl.language import Transport
 from sipfsm.decl.timers import Timing
-from sipfsm.elements.endpoint import Endpoint, Machines, TransactionUser, Tx
+from sipfsm.elements.endpoint import HEADER_VALUES, Endpoint, Machines, TransactionUser, Tx
 from sipfsm.elements.proxy import Proxy
 from sipfsm.net.codec import Address
 from sipfsm.net.host import Limits, NetError, NetHost
 from sipfsm.values.message import Request
 
-__all__ = ["AnsweringTU", "ServeOptions", "build", "serve"]
+__all__ = ["ALLOWED", "AnsweringTU", "ServeOptions", "build", "serve"]
+
+#: The methods the UA accepts (RFC 3261 §8.2.1: any other gets 405 with Allow), as the
+#: Endpoint's Allow header lists them.
+ALLOWED: Final = frozenset(m.strip() for m in HEADER_VALUES["Allow"].split(","))
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,9 @@ class AnsweringTU(TransactionUser):
     """Answers as `ServeOptions` say (see the module docstring); ``later`` schedules a
     call after some seconds (the host's timers)."""
 
-    def __init__(self, answer: int, ring: float, later: Callable[[float, Callable[[], None]], None]):
+    def __init__(
+        self, answer: int, ring: float, later: Callable[[float, Callable[[], None]], None]
+    ) -> None:
         super().__init__()
         self.answer = answer
         self.ring = ring
@@ -73,7 +83,13 @@ class AnsweringTU(TransactionUser):
         self.errors: list[str] = []
 
     def request(self, endpoint: Endpoint, tx: Tx, request: Request, answered: bool) -> None:
-        if answered:
+        if answered or request.method in ("ACK", "CANCEL"):
+            return
+        if request.method not in ALLOWED:
+            endpoint.respond(tx, 405)  # §8.2.1 (Allow added from the catalogue, §21.4.6)
+            return
+        if request.header("Require") is not None:
+            endpoint.respond(tx, 420)  # §8.2.2.3: no extension is supported (Unsupported)
             return
         if request.method == "INVITE" and not request.to_tag:
             if self.ring > 0:
@@ -91,7 +107,8 @@ class AnsweringTU(TransactionUser):
 def build(options: ServeOptions, log: IO[str] | None = None) -> tuple[NetHost, Any]:
     """The host and its element (not started: ``await host.start()``)."""
     name = f"sipfsm-{secrets.token_hex(3)}"  # tags, branches and Call-IDs new on each run
-    machines = Machines(options.profile, Timing(t1=options.t1, transport=options.transport))
+    transport: Transport = "tcp" if options.transport == "tcp" else "udp"
+    machines = Machines(options.profile, Timing(t1=options.t1, transport=transport))
     element: Endpoint | Proxy
     host: NetHost
     if options.role == "ua":
