@@ -18,6 +18,10 @@ carries From and To URIs, Via parameters and Contact URIs the model does not kee
   given. A response of the element copies its request's Via values, From and To (RFC 3261
   §8.2.6.2) from there; a request of its own gets a Via naming the local address with
   ``rport`` (§18.1.1, RFC 3581), From its own address, To its Request-URI;
+* a Request-URI naming the local address is the element's own: kept as it is, or, for a
+  proxy with a next hop (`Codec.default_route`), given the next hop's name, so that the
+  request is forwarded there with the next hop's address in its Request-URI (§16.5,
+  §16.6 step 2);
 * the element's own host (``NAME.example.com``) is the local address; a body the model
   made (``v=0 o=NAME offer``, not SDP) is sent as a minimal SDP session description
   (RFC 4566) with ``Content-Type: application/sdp``; a body from the wire is sent as it
@@ -115,6 +119,9 @@ class Codec:
         self.parties = _Table(max_entries)  # "Call-ID\0tag" -> name-addr without tag
         self.untagged = _Table(max_entries)  # "Call-ID\0From tag" -> To of the request
         self.uris = _Table(max_entries)  # model URI -> URI on the wire
+        #: the name a Request-URI naming the local address is routed to (a proxy's next
+        #: hop: its location service maps its own domain there, RFC 3261 §16.5); "" none
+        self.default_route = ""
         self._n = 0
 
     # -- names -----------------------------------------------------------------------------
@@ -161,6 +168,10 @@ class Codec:
         host, port = m.group(1), int(m.group(2) or 5060)
         text = hostport(host.strip("[]"), port)
         if text.lower() == self.local_text.lower():
+            if self.default_route:  # (written back as the next hop's address, §16.6 step 2)
+                user = uri.split(":", 1)[1].split("@", 1)[0] if "@" in uri else ""
+                name = self.default_route
+                return f"sip:{user}@{name}.example.com" if user else f"sip:{name}.example.com"
             return uri
         address = (host.strip("[]"), port) if _is_ip(host) else fallback
         name = self.label(text, address)

@@ -138,6 +138,7 @@ async def serve(
     if isinstance(element, Proxy):
         assert options.forward_to is not None
         element.outbound = host.codec.name_of(options.forward_to)
+        host.codec.default_route = element.outbound
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
