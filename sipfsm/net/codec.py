@@ -309,7 +309,12 @@ class Codec:
         from_key = f"{call_id}\0{message.from_tag}"
         party = self.parties.get(from_key)
         if party is None:
-            party = own if request else f"<{uri}>"
+            # a callee's request: its From is the To of the caller's request (§12.1.1)
+            plain_to = self.untagged.get(f"{call_id}\0{message.to_tag}") if message.to_tag else None
+            if plain_to is not None:
+                party = _TAG.sub("", plain_to)
+            else:
+                party = own if request else f"<{uri}>"
             self.parties.put(from_key, party)
         lines.append(f"From: {party}" + (f";tag={message.from_tag}" if message.from_tag else ""))
         to_key = f"{call_id}\0{message.to_tag}"

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import secrets
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Final
@@ -130,19 +131,22 @@ async def serve(
     duration: float | None,
     log: IO[str] | None = None,
     ready: Callable[[NetHost], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> NetHost:
-    """Run until ``duration`` seconds pass (None: until SIGINT or SIGTERM), then close
-    everything; returns the closed host (its `Stats`)."""
+    """Run until ``duration`` seconds pass (None: until SIGINT or SIGTERM, or ``stop`` is
+    set), then close everything; returns the closed host (its `Stats`). ``ready`` is
+    called with the started host (its ``local`` address is known then)."""
     host, element = build(options, log)
     await host.start()
     if isinstance(element, Proxy):
         assert options.forward_to is not None
         element.outbound = host.codec.name_of(options.forward_to)
         host.codec.default_route = element.outbound
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    main = threading.current_thread() is threading.main_thread()
+    for sig in (signal.SIGINT, signal.SIGTERM) if main else ():
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
