@@ -37,7 +37,7 @@ PROBES: Final[tuple[Probe, ...]] = (
         "RFC 3261 §11.2",
         "OPTIONS is answered",
         "OPTIONS outside a dialog",
-        "a final response (2xx-6xx) within 5 s",
+        "a final response (2xx-6xx) within the patience (5 s by default)",
         "options",
     ),
     Probe(
@@ -135,7 +135,9 @@ PROBES: Final[tuple[Probe, ...]] = (
 class ProbeOptions:
     """Where and how: ``target`` (host, port), ``user`` of its Request-URI, ``transport``,
     ``local`` host to bind, ``t1`` and ``t2`` (RFC 3261 §17.1.1.1), ``jobs`` cases run
-    at once."""
+    at once; ``patience``, seconds to wait for an answer a case needs (then it is
+    inconclusive); ``ring``, seconds more to wait for the final response to an INVITE
+    (for a target that rings before it answers)."""
 
     target: Address
     user: str = "service"
@@ -144,6 +146,8 @@ class ProbeOptions:
     t1: float = 0.5
     t2: float = 4.0
     jobs: int = 4
+    patience: float = 5.0
+    ring: float = 5.0
 
 
 @dataclass

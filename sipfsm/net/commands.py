@@ -127,6 +127,11 @@ def serve_command(
 @click.option("--t2", type=float, default=4.0, show_default=True, help="The target's T2.")
 @click.option("--jobs", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Cases run at once.")
+@click.option("--patience", type=click.FloatRange(0.1, 60), default=5.0, show_default=True,
+              help="Seconds to wait for an answer a case needs (then: inconclusive).")
+@click.option("--answer-within", "answer_within", type=click.FloatRange(0, 300), default=5.0,
+              show_default=True,
+              help="Seconds more to wait for the final response to an INVITE (ringing).")
 @click.option("--report", "html_file", type=click.Path(path_type=Path), help="HTML report.")
 @click.option("--junit", "junit_file", type=click.Path(path_type=Path), help="JUnit XML.")
 @click.option("--log", "log_file", type=click.Path(path_type=Path),
@@ -135,8 +140,8 @@ def serve_command(
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON on standard output.")
 def probe(
     target: str | None, cases: tuple[str, ...], transport: str, local: str, t1: float,
-    t2: float, jobs: int, html_file: Path | None, junit_file: Path | None,
-    log_file: Path | None, list_only: bool, as_json: bool,
+    t2: float, jobs: int, patience: float, answer_within: float, html_file: Path | None,
+    junit_file: Path | None, log_file: Path | None, list_only: bool, as_json: bool,
 ) -> None:
     """Play a peer against the SIP stack at TARGET (sip:user@host:port, acting as a UAS) and
     judge it case by case, with the RFC section of each verdict. Exit 0: no case failed;
@@ -154,7 +159,7 @@ def probe(
     if not 0 < t1 <= 10 or not t1 <= t2 <= 60:
         raise NetError(f"--t1 must be in (0, 10] and --t2 in [T1, 60] seconds, got {t1}, {t2}")
     user, address = parse_target(target)
-    options = ProbeOptions(address, user, transport, local, t1, t2, jobs)
+    options = ProbeOptions(address, user, transport, local, t1, t2, jobs, patience, answer_within)
     if log_file is not None:
         with _output(log_file, "--log") as log:
             verdicts = asyncio.run(run_probes(options, cases, log))

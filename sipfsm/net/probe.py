@@ -56,7 +56,7 @@ async def _invite(p: Peer, cseq: int = 1) -> tuple[str, Response]:
     """Send an INVITE and wait for its final response (inconclusive without one)."""
     branch = p.branch()
     p.send(p.request("INVITE", cseq, branch=branch, body=True))
-    got = await p.wait(is_final("INVITE", cseq), 32 * p.options.t1 / 4 + 4)
+    got = await p.wait(is_final("INVITE", cseq), p.options.patience + p.options.ring)
     if got is None:
         raise Done("inconclusive", "no final response to the INVITE")
     assert isinstance(got[1], Response)
@@ -72,7 +72,7 @@ async def _hang_up(p: Peer, response: Response, cseq: int) -> None:
 
 async def _options(p: Peer) -> tuple[str, str]:
     p.send(p.request("OPTIONS", 1, branch=p.branch()))
-    got = await p.wait(is_final("OPTIONS"), min(64 * p.options.t1, 5.0))
+    got = await p.wait(is_final("OPTIONS"), p.options.patience)
     if got is None:
         return "inconclusive", "no final response to OPTIONS"
     status = status_of(got[1])
@@ -87,12 +87,14 @@ async def _trying(p: Peer) -> tuple[str, str]:
     branch = p.branch()
     p.send(p.request("INVITE", 1, branch=branch, body=True))
     sent_at = p.exchanges[-1].t
-    got = await p.wait(is_response("INVITE"), 5.0)
+    got = await p.wait(is_response("INVITE"), p.options.patience)
     if got is None:
-        return "inconclusive", "no response to the INVITE at all within 5 s"
+        return "inconclusive", (
+            f"no response to the INVITE at all within {p.options.patience:g} s"
+        )
     t, first = got
     delay = (t - sent_at) * 1000
-    final = await p.wait(is_final("INVITE"), 5.0)
+    final = await p.wait(is_final("INVITE"), p.options.patience)
     await _clean_invite(p, branch, final[1] if final else None, 1)
     if delay <= 200:
         return "pass", f"first response {summary(first)} after {delay:.0f} ms"
@@ -169,7 +171,7 @@ async def _ack_absorbed(p: Peer) -> tuple[str, str]:
 async def _expect(p: Peer, method: str, wanted: tuple[int, ...], why: str,
                   header: tuple[str, str] | None = None,
                   otherwise: str = "fail") -> tuple[str, str]:
-    got = await p.wait(is_final(method), min(64 * p.options.t1, 5.0))
+    got = await p.wait(is_final(method), p.options.patience)
     if got is None:
         return "inconclusive", f"no final response to {method}"
     response = got[1]
@@ -186,7 +188,7 @@ async def _expect(p: Peer, method: str, wanted: tuple[int, ...], why: str,
 
 async def _bye_unknown(p: Peer) -> tuple[str, str]:
     p.send(p.request("BYE", 1, branch=p.branch(), to_tag="x-sipfsm-unknown"))
-    got = await p.wait(is_final("BYE"), min(64 * p.options.t1, 5.0))
+    got = await p.wait(is_final("BYE"), p.options.patience)
     if got is None:
         return "inconclusive", "no final response to BYE"
     status = status_of(got[1])
@@ -212,7 +214,7 @@ async def _cancel_unknown(p: Peer) -> tuple[str, str]:
 async def _cancel_487(p: Peer) -> tuple[str, str]:
     branch = p.branch()
     p.send(p.request("INVITE", 1, branch=branch, body=True))
-    got = await p.wait(is_response("INVITE"), 5.0)
+    got = await p.wait(is_response("INVITE"), p.options.patience)
     if got is None:
         return "inconclusive", "no response to the INVITE"
     if status_of(got[1]) >= 200:
@@ -222,8 +224,8 @@ async def _cancel_487(p: Peer) -> tuple[str, str]:
         await _hang_up(p, final, 2)
         return "inconclusive", f"the target answered {final.status} at once: nothing to cancel"
     p.send(p.request("CANCEL", 1, branch=branch))
-    cancel = await p.wait(is_final("CANCEL"), 5.0)
-    final_got = await p.wait(is_final("INVITE"), 5.0)
+    cancel = await p.wait(is_final("CANCEL"), p.options.patience)
+    final_got = await p.wait(is_final("INVITE"), p.options.patience)
     if final_got is not None:
         final = final_got[1]
         assert isinstance(final, Response)
@@ -240,7 +242,8 @@ async def _cancel_487(p: Peer) -> tuple[str, str]:
         return "fail", f"{c} to a CANCEL that matched a transaction in Proceeding: §9.2 says 200"
     if final_got is None:
         return "warn", (
-            "200 to the CANCEL, but no final response to the INVITE within 5 s: the UAS SHOULD "
+            "200 to the CANCEL, but no final response to the INVITE within "
+            f"{p.options.patience:g} s: the UAS SHOULD "
             "answer it 487 at once (§9.2)"
         )
     f = status_of(final_got[1])
@@ -256,7 +259,7 @@ async def _cancel_after_final(p: Peer) -> tuple[str, str]:
     p.send(p.ack_for(branch, final, 1))
     await p.settle(0.1)
     p.send(p.request("CANCEL", 1, branch=branch))
-    got = await p.wait(is_final("CANCEL"), 5.0)
+    got = await p.wait(is_final("CANCEL"), p.options.patience)
     await _hang_up(p, final, 2)
     late = [m for _, m in p.responses("INVITE", 1) if m.status == 487]
     if late:
@@ -274,7 +277,7 @@ async def _cancel_after_final(p: Peer) -> tuple[str, str]:
 
 async def _unknown_method(p: Peer) -> tuple[str, str]:
     p.send(p.request("FOOBAR", 1, branch=p.branch()))
-    got = await p.wait(is_final("FOOBAR"), min(64 * p.options.t1, 5.0))
+    got = await p.wait(is_final("FOOBAR"), p.options.patience)
     if got is None:
         return "inconclusive", "no final response to FOOBAR"
     r = got[1]
