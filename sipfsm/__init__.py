@@ -8,8 +8,8 @@ says what it may import (tests/test_layers.py enforces it):
 3. `sipfsm.machines`: the transaction and dialog machines, declared as data;
 4. `sipfsm.engine`: the engines that run a declaration (and the compiled build);
 5. `sipfsm.elements`: matching and the UA core;
-6. `sipfsm.sim`, `sipfsm.check`, `sipfsm.render`: the simulator, the trace checker, and
-   the graphs, diagrams, exports and docs;
+6. `sipfsm.sim`, `sipfsm.check`, `sipfsm.render`, `sipfsm.net`: the simulator, the trace
+   checker, the graphs, diagrams, exports and docs, and the network binding (serve, probe);
 7. `sipfsm.cli`.
 
 The public API of the README -- ``from sipfsm import model``, ``sipfsm.events``,

@@ -209,7 +209,8 @@ def test_a_final_response_never_retransmitted_fails_rfc3261_17_2_1() -> None:
 def test_a_silent_target_makes_every_case_inconclusive_within_its_budget() -> None:
     verdicts = asyncio.run(_against_fake(lambda r, raw: [], tuple(p.id for p in PROBES)))
     assert {v.outcome for v in verdicts} == {"inconclusive"}
-    assert all(v.seconds < p.budget * T1 + 4 for v, p in zip(verdicts, PROBES, strict=True))
+    bounds = [p.budget * T1 + 2 * FAST["patience"] + FAST["ring"] for p in PROBES]
+    assert all(v.seconds <= b + 0.5 for v, b in zip(verdicts, bounds, strict=True))
 
 
 def test_a_target_answering_garbage_gets_a_verdict_with_the_garbage_counted() -> None:

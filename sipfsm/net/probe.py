@@ -336,7 +336,7 @@ async def run_probe(probe: Probe, options: ProbeOptions, log: IO[str] | None = N
     if options.transport not in probe.transports:
         return Verdict(probe, "skipped", f"applies to {', '.join(probe.transports)} only")
     peer = Peer(options, log)
-    budget = probe.budget * options.t1 + 10.0
+    budget = probe.budget * options.t1 + 2 * options.patience + options.ring
     started = time.monotonic()
     try:
         await peer.open()
