@@ -259,9 +259,9 @@ def demo(out_dir: Path, docs_dir: Path, flows_dir: Path, as_json: bool) -> None:
     """The main job on the built-in defaults: render every machine, regenerate the reference
     pages, print the machines' tables, and run every built-in call flow (its text and SVG
     ladders and JSONL trace go to --flows), ending with a table of the flows."""
+    from sipfsm.net.docs import pages as live_pages
     from sipfsm.render import summary
     from sipfsm.render.diagram import render_all
-    from sipfsm.net.docs import pages as live_pages
     from sipfsm.render.docs import generate
     from sipfsm.sim import run as sim
 

@@ -81,14 +81,3 @@ def test_the_ua_core_page_lists_every_duty_with_its_section() -> None:
     for duty in DUTIES:
         assert f"| {duty.rfc} | {duty.who} | {duty.when} |" in page
 
-
-def test_the_probe_page_is_made_from_the_probe_declarations() -> None:
-    from sipfsm.net import docs as live
-    from sipfsm.net.cases import PROBES
-
-    for rel, text in live.pages().items():
-        committed = ROOT / "docs" / rel
-        assert committed.read_text(encoding="utf-8") == text, f"docs/{rel}: run `make demo`"
-    page = live.probes_page()
-    for probe in PROBES:
-        assert f"| `{probe.id}` | {probe.rfc} |" in page
