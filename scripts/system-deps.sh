@@ -1,11 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages sipfsm needs (graphviz, sip-tester, tshark, gcc, python3-dev), when they are missing and apt-get is usable;
+# Installs the Debian packages sipfsm needs (graphviz, sip-tester, tshark, kamailio, gcc, python3-dev), when they are missing and apt-get is usable;
 # otherwise says what to install. Used by `make demo` and `make test`.
 set -eu
 need=""
 command -v dot >/dev/null 2>&1 || need="$need graphviz"     # renders the diagrams
 command -v sipp >/dev/null 2>&1 || need="$need sip-tester"  # real SIP peer for the checker tests
 command -v tshark >/dev/null 2>&1 || need="$need tshark"    # captures SIPp's calls as pcap
+command -v kamailio >/dev/null 2>&1 || need="$need kamailio"  # a real proxy the live tests probe (not started as a service)
 command -v cc >/dev/null 2>&1 || need="$need gcc"              # compiles the fast build (mypyc)
 "${PYTHON:-python3}" -c 'import os, sys, sysconfig
 sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \

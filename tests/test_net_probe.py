@@ -272,3 +272,15 @@ def test_responses_are_parsed_as_responses() -> None:
         Request("OPTIONS", "sip:a@b", "c", 1, "t", "", "z9hG4bKa", "h"),
         b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\nFrom: <sip:x@h>;tag=t"
         b"\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n", 200, "OK")), Response)
+
+
+def test_a_ua_that_does_not_support_options_fails_rfc3261_11() -> None:
+    def rule(r: Request, raw: bytes) -> list[bytes]:
+        return [_answer(r, raw, 501, "Not Implemented")]
+
+    got = {v.probe.id: v for v in asyncio.run(
+        _against_fake(rule, ("options", "unsupported-require", "unknown-method")))}
+    assert got["options"].outcome == "fail" and "all UAs MUST" in got["options"].reason
+    # §8.2: the method is inspected before the Require header field: not a §8.2.2.3 failure
+    assert got["unsupported-require"].outcome == "inconclusive"
+    assert got["unknown-method"].outcome == "pass"  # 501: a method not recognised (§21.5.2)

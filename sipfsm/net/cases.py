@@ -34,10 +34,11 @@ class Probe:
 PROBES: Final[tuple[Probe, ...]] = (
     Probe(
         "options",
-        "RFC 3261 §11.2",
+        "RFC 3261 §11, §11.2",
         "OPTIONS is answered",
         "OPTIONS outside a dialog",
-        "a final response (2xx-6xx) within the patience (5 s by default)",
+        "a final response (2xx-6xx) within the patience (5 s by default); 405 or 501 fails: "
+        "all UAs MUST support OPTIONS (§11)",
         "options",
     ),
     Probe(
@@ -117,7 +118,8 @@ PROBES: Final[tuple[Probe, ...]] = (
         "RFC 3261 §8.2.2.3",
         "an unsupported Require gets 420 with Unsupported",
         "OPTIONS with Require: x-sipfsm-unknown",
-        "420 (Bad Extension) listing x-sipfsm-unknown in Unsupported",
+        "420 (Bad Extension) listing x-sipfsm-unknown in Unsupported; inconclusive if OPTIONS "
+        "itself is refused (405, 501): the method is inspected first (§8.2)",
         "unsupported_require",
     ),
     Probe(

@@ -76,6 +76,10 @@ async def _options(p: Peer) -> tuple[str, str]:
     if got is None:
         return "inconclusive", "no final response to OPTIONS"
     status = status_of(got[1])
+    if status in (405, 501):
+        return "fail", (
+            f"answered {status}: the UAS does not support OPTIONS, and all UAs MUST (§11)"
+        )
     return "pass", f"answered {status} after {got[0] * 1000:.0f} ms"
 
 
@@ -296,6 +300,13 @@ async def _unknown_method(p: Peer) -> tuple[str, str]:
 
 async def _unsupported_require(p: Peer) -> tuple[str, str]:
     p.send(p.request("OPTIONS", 1, branch=p.branch(), headers=("Require: x-sipfsm-unknown",)))
+    got = await p.wait(is_final("OPTIONS"), p.options.patience)
+    if got is not None and status_of(got[1]) in (405, 501):
+        # §8.2: the method is inspected (§8.2.1) before the header fields (§8.2.2)
+        return "inconclusive", (
+            f"OPTIONS itself was refused ({status_of(got[1])}) before its Require was looked "
+            "at: method inspection comes first (§8.2)"
+        )
     return await _expect(
         p, "OPTIONS", (420,), "an unsupported Require gets 420 (§8.2.2.3)",
         ("Unsupported", "x-sipfsm-unknown"),
