@@ -11,6 +11,7 @@ installs Kamailio and the ``live`` extra installs sippy."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -49,11 +50,8 @@ def group() -> Iterator[list[subprocess.Popen[bytes]]]:
     yield started
     for proc in started:
         pgid = proc.pid  # start_new_session: the group is the leader's PID
-        with_suppress = (ProcessLookupError, PermissionError)
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
-        except with_suppress:
-            pass
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -123,7 +121,7 @@ def test_through_kamailio_as_a_stateful_proxy_rfc3261_16(
     # Kamailio forwards every 2xx, retransmissions too (§16.7 step 5, RFC 6026 §8.4), and
     # the UA's answers come back; a CANCEL that matches no transaction is dropped by the
     # configuration Kamailio ships (so is ours), which the case sees as no answer
-    assert outcome == {**{k: "pass" for k in got}, "cancel-unknown": "inconclusive"}, {
+    assert outcome == {**dict.fromkeys(got, "pass"), "cancel-unknown": "inconclusive"}, {
         k: v.reason for k, v in got.items()}
     assert "100 trying" in got["invite-trying"].reason.lower()  # Kamailio's own (§16.2)
 
@@ -143,7 +141,7 @@ def test_through_sippys_b2bua(group: list[subprocess.Popen[bytes]], tmp_path: Pa
     assert code == 0
     outcome = {k: v.outcome for k, v in got.items()}
     assert outcome == {
-        **{k: "pass" for k in got},
+        **dict.fromkeys(got, "pass"),
         # sippy's B2BUA answers OPTIONS 501 (Not Implemented) itself: a B2BUA is a UA to
         # its caller (§6), and all UAs MUST support OPTIONS (§11)
         "options": "fail",
