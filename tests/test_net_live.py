@@ -61,7 +61,7 @@ def _sipp(processes: list[subprocess.Popen[bytes]], tmp_path: Path, port: int,
 
 
 def _probe(port: int, ids: tuple[str, ...] = ()) -> dict[str, Verdict]:
-    options = ProbeOptions(("127.0.0.1", port), jobs=1, patience=2.0, ring=2.0)
+    options = ProbeOptions(("127.0.0.1", port), jobs=1, patience=3.0, ring=3.0)
     return {v.probe.id: v for v in asyncio.run(run_probes(options, ids))}
 
 

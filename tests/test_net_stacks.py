@@ -92,8 +92,37 @@ def _bound(port: int) -> None:
     pytest.fail(f"nothing listens on 127.0.0.1:{port}")
 
 
+def _answering(port: int) -> None:
+    """Wait until the stack answers at all (an OPTIONS, again every 0.3 s): a stack that
+    has bound its port may still be starting (sippy imports for seconds under load)."""
+    import socket
+
+    probe = (
+        "OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bKready{n}\r\nMax-Forwards: 70\r\n"
+        "From: <sip:ready@127.0.0.1:{me}>;tag=r\r\nTo: <sip:ping@127.0.0.1:{port}>\r\n"
+        "Call-ID: ready-{me}\r\nCSeq: {n} OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    )
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.3)
+        me = s.getsockname()[1]
+        deadline = time.monotonic() + 30
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            s.sendto(probe.format(port=port, me=me, n=n).encode(), ("127.0.0.1", port))
+            try:
+                s.recv(65535)
+                return
+            except (TimeoutError, OSError):
+                continue
+    pytest.fail(f"nothing answers on 127.0.0.1:{port}")
+
+
 def _probe(port: int) -> dict[str, Verdict]:
-    options = ProbeOptions(("127.0.0.1", port), jobs=2, patience=2.0, ring=2.0)
+    _answering(port)
+    options = ProbeOptions(("127.0.0.1", port), jobs=2, patience=3.0, ring=3.0)
     return {v.probe.id: v for v in asyncio.run(run_probes(options))}
 
 
