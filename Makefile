@@ -60,7 +60,8 @@ $(BUILT): $(STAMP) $(wildcard sipfsm/*.py sipfsm/*/*.py sipfsm/*/*/*.py)
 	touch $(BUILT)
 
 # Debian packages: graphviz renders the diagrams; sip-tester and tshark are the checker's
-# real peers; gcc and the Python headers compile the fast build.
+# real peers; kamailio a proxy the live tests probe; gcc and the Python headers compile the
+# fast build.
 system-deps:
 	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
 
