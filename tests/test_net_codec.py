@@ -138,3 +138,15 @@ def test_over_tcp_the_own_contact_says_transport_tcp() -> None:
     own = (("Contact", "<sip:ua@ua.example.com>"),)
     answer = response_to(request, 200, to_tag="t", headers=own)
     assert "Contact: <sip:ua@127.0.0.1:5060;transport=tcp>" in codec.text(answer)
+
+
+def test_route_headers_keep_their_parameters_and_round_trip_rfc3261_20_34() -> None:
+    codec = Codec("ua", LOCAL)
+    rr = b"Record-Route: <sip:10.0.0.7:5070;lr>, <sip:127.0.0.1:5060;lr;ftag=x>\r\n"
+    request, _ = codec.decode(INVITE.replace(b"Subject: test\r\n", rr), PEER)
+    value = request.header("Record-Route")
+    name = codec.labels["10.0.0.7:5070"]
+    assert value == f"<sip:{name}.example.com;lr>, <sip:ua.example.com;lr;ftag=x>"
+    assert address_of(value.split(",")[0]) == name
+    text = codec.text(request)
+    assert "Record-Route: <sip:10.0.0.7:5070;lr>, <sip:127.0.0.1:5060;lr;ftag=x>\r\n" in text

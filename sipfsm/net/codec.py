@@ -191,7 +191,7 @@ class Codec:
             where = hostport(*self.addresses[name])
         else:
             return model
-        return f"sip:{user}@{where}" if user else f"sip:{where};lr"
+        return f"sip:{user}@{where}" if user else f"sip:{where}"
 
     def _rewrite(self, value: str) -> str:
         out = _MODEL_URI.sub(self._uri_out, value)
@@ -226,6 +226,8 @@ class Codec:
                 continue
             elif low == "contact" and value.strip() != "*":
                 headers.append((name, self._contact_in(value, src)))
+            elif low in ("route", "record-route"):
+                headers.append((name, self._route_in(value, src)))
             else:
                 headers.append((name, value))
         stack: list[tuple[str, str]] = []
@@ -269,6 +271,32 @@ class Codec:
             start, end = text.find("<"), text.find(">")
             uri = text[start + 1 : end] if 0 <= start < end else text.split(";", 1)[0]
             out.append(f"<{self._uri_in(uri, src)}>")
+        return ", ".join(out)
+
+    def _route_in(self, value: str, src: Address) -> str:
+        """Route / Record-Route values (§20.30, §20.34): each URI's host and port named as
+        the model names them, its parameters (``lr``, §19.1.1) kept where the model reads
+        them; the local address is the element's own host."""
+        out = []
+        for element in split_list(value):
+            text = element.strip()
+            start, end = text.find("<"), text.find(">")
+            if not 0 <= start < end:
+                out.append(text)
+                continue
+            uri = text[start + 1 : end]
+            m = _URI_HOSTPORT.match(uri)
+            if m is None:
+                out.append(text)
+                continue
+            host, port = m.group(1), int(m.group(2) or 5060)
+            where = hostport(host.strip("[]"), port)
+            if where.lower() == self.local_text.lower():
+                name = self.name
+            else:
+                name = self.label(where, (host.strip("[]"), port) if _is_ip(host) else src)
+                self.uris.put(f"sip:{name}.example.com", uri[: m.end()])
+            out.append(f"{text[:start]}<sip:{name}.example.com{uri[m.end():]}>{text[end + 1:]}")
         return ", ".join(out)
 
     # -- out ---------------------------------------------------------------------------------
