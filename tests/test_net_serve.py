@@ -71,17 +71,14 @@ def test_through_the_models_proxy_the_uas_answers_come_back_rfc3261_16() -> None
 def test_a_cancel_matching_nothing_goes_on_statelessly_its_answer_dropped_rfc6026_8_2() -> None:
     # §16.10: no response context, so the CANCEL is forwarded statelessly; the UA's 481
     # then matches no client transaction, and RFC 6026 §8.2 says such a response MUST NOT
-    # be forwarded: through a stateful proxy the case cannot see an answer
+    # be forwarded: through a stateful proxy the case cannot see an answer. A CANCEL after
+    # the final response still finds the context, kept until its transactions end (§16.7
+    # step 9): the proxy answers it 200 itself (§16.10)
     got, _, _ = asyncio.run(_through_proxy(("cancel-unknown", "cancel-after-final")))
     assert {k: v.outcome for k, v in got.items()} == {
-        "cancel-unknown": "inconclusive", "cancel-after-final": "inconclusive"}
+        "cancel-unknown": "inconclusive", "cancel-after-final": "pass"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the model's proxy drops a 2xx retransmission its client transaction passes up in "
-    "Accepted (elements/proxy.py: a done branch says nothing more); RFC 6026 §8.4 (replacing "
-    "RFC 3261 §17.1.1.2): such a 2xx MUST be passed to the TU, and a proxy core always "
-    "forwards it upstream"))
 def test_a_2xx_retransmitted_by_the_ua_is_forwarded_by_the_proxy_rfc6026_8_4() -> None:
     got, _, _ = asyncio.run(_through_proxy(("final-retransmitted",)))
     assert got["final-retransmitted"].outcome == "pass", got["final-retransmitted"].reason
