@@ -89,6 +89,12 @@ def test_sipp_uas_as_the_stack_under_test(
     _listening(port)
     got = _probe(port)
     outcome = {k: v.outcome for k, v in got.items()}
+    # SIPp's uas sends its 200 right after the 180: a CANCEL that crosses the 200 finds the
+    # INVITE answered and the case cannot judge it (a race, not a verdict)
+    if outcome["cancel-487"] == "inconclusive":
+        reason = got["cancel-487"].reason
+        assert "before the CANCEL took effect" in reason or "at once" in reason, reason
+        outcome["cancel-487"] = "warn"
     assert outcome == {
         # §17.2.1: SIPp answers 180 at once; §13.3.1.4: it retransmits its 200 on the
         # T1-doubling schedule until the ACK, and absorbs the ACK's copies
